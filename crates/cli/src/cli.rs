@@ -1,0 +1,102 @@
+//! Command-line arguments. Parsing only validates; I/O happens in `main`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tagwarden",
+    version,
+    about = "Attribute every AWS resource to its creator from CloudTrail, and check tag policies."
+)]
+pub struct Cli {
+    /// More detail on stderr (each skipped record's reason with -vv).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show which tags would be written, from CloudTrail sources. Changes nothing.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// CloudTrail log files (.json or .json.gz), JSON arrays of records, single
+    /// records, EventBridge events, S3 notifications, directories (read
+    /// recursively), or `-` for stdin.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Tag policy (YAML); the built-in default when absent.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+    /// Only events at or after this time (RFC 3339, or a date: 2026-01-15).
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub since: Option<String>,
+    /// Only events at or before this time (RFC 3339, or a date, meaning its end).
+    #[arg(long, value_name = "T", value_parser = parse_until)]
+    pub until: Option<String>,
+}
+
+/// Normalises a time to CloudTrail's `YYYY-MM-DDTHH:MM:SSZ`, which sorts as text.
+fn normalise(t: &str, end_of_day: bool) -> Result<String, String> {
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    }
+    let date: jiff::civil::Date = t
+        .parse()
+        .map_err(|_| format!("`{t}` is neither an RFC 3339 time nor a YYYY-MM-DD date"))?;
+    let time = if end_of_day {
+        jiff::civil::time(23, 59, 59, 0)
+    } else {
+        jiff::civil::time(0, 0, 0, 0)
+    };
+    Ok(date
+        .to_datetime(time)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string())
+}
+
+fn parse_time(t: &str) -> Result<String, String> {
+    normalise(t, false)
+}
+
+fn parse_until(t: &str) -> Result<String, String> {
+    normalise(t, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_normalise_to_cloudtrail_format() {
+        assert_eq!(parse_time("2026-01-15").unwrap(), "2026-01-15T00:00:00Z");
+        assert_eq!(parse_until("2026-01-15").unwrap(), "2026-01-15T23:59:59Z");
+        assert_eq!(
+            parse_time("2026-01-15T12:00:00+02:00").unwrap(),
+            "2026-01-15T10:00:00Z"
+        );
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,146 @@
+//! SOURCE arguments → readable inputs, in a stable order.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// One input document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    pub fn name(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".to_string(),
+        }
+    }
+
+    pub fn open(&self) -> io::Result<Box<dyn Read>> {
+        Ok(match self {
+            Input::File(p) => Box::new(File::open(p)?),
+            Input::Stdin => Box::new(io::stdin().lock()),
+        })
+    }
+
+    /// Size on disk, for progress; 0 when unknown.
+    pub fn size(&self) -> u64 {
+        match self {
+            Input::File(p) => p.metadata().map(|m| m.len()).unwrap_or(0),
+            Input::Stdin => 0,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0}: no such file or directory")]
+    NotFound(String),
+    #[error("{0}: S3 sources need AWS access, which comes with `tagwarden apply`; download the objects and pass the files")]
+    Unsupported(String),
+    #[error("{0}")]
+    Walk(String),
+}
+
+/// Digest and Insight files sit under these folder names in a trail bucket.
+fn is_skipped_dir(name: &str) -> bool {
+    name == "CloudTrail-Digest" || name == "CloudTrail-Insight"
+}
+
+fn is_log_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name.ends_with(".json") || name.ends_with(".json.gz") || name.ends_with(".gz")
+}
+
+/// Expands sources: directories recursively, sorted by path, skipping
+/// digest and insight folders and files that are not JSON.
+pub fn expand(sources: &[String]) -> Result<Vec<Input>, SourceError> {
+    let mut out = Vec::new();
+    for s in sources {
+        if s == "-" {
+            out.push(Input::Stdin);
+            continue;
+        }
+        if s.starts_with("s3://") {
+            return Err(SourceError::Unsupported(s.clone()));
+        }
+        let path = Path::new(s);
+        if path.is_dir() {
+            let walk = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    !(e.file_type().is_dir() && e.file_name().to_str().is_some_and(is_skipped_dir))
+                });
+            for entry in walk {
+                let entry = entry.map_err(|e| SourceError::Walk(e.to_string()))?;
+                if entry.file_type().is_file() && is_log_file(entry.path()) {
+                    out.push(Input::File(entry.into_path()));
+                }
+            }
+        } else if path.exists() {
+            out.push(Input::File(path.to_path_buf()));
+        } else {
+            return Err(SourceError::NotFound(s.clone()));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_are_walked_sorted_without_digests() {
+        let dir = std::env::temp_dir().join(format!("tw-sources-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for p in [
+            "AWSLogs/1/CloudTrail/us-east-1/b.json.gz",
+            "AWSLogs/1/CloudTrail/us-east-1/a.json",
+            "AWSLogs/1/CloudTrail-Digest/us-east-1/d.json.gz",
+            "AWSLogs/1/CloudTrail-Insight/us-east-1/i.json.gz",
+            "README.txt",
+        ] {
+            let f = dir.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(&f, b"{}").unwrap();
+        }
+        let got = expand(&[dir.display().to_string()]).unwrap();
+        let names: Vec<_> = got
+            .iter()
+            .map(|i| {
+                i.name()
+                    .trim_start_matches(&dir.display().to_string())
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "/AWSLogs/1/CloudTrail/us-east-1/a.json",
+                "/AWSLogs/1/CloudTrail/us-east-1/b.json.gz"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn missing_paths_and_s3_urls_are_usage_errors() {
+        assert!(matches!(
+            expand(&["/nope/x.json".into()]),
+            Err(SourceError::NotFound(_))
+        ));
+        assert!(matches!(
+            expand(&["s3://b/p".into()]),
+            Err(SourceError::Unsupported(_))
+        ));
+    }
+}

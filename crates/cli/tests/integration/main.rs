@@ -1,0 +1,7 @@
+//! One test binary for everything that runs the real `tagwarden` binary
+//! (one link of all dependencies, per the workspace's build budget).
+
+mod bad_input;
+mod plan;
+mod public_samples;
+mod support;

@@ -1,0 +1,226 @@
+//! `tagwarden plan`: the JSON contract, the table, sources and exit codes.
+
+use crate::support::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+fn write(dir: &std::path::Path, name: &str, v: &Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn json_output_follows_the_contract_exactly() {
+    let dir = temp_dir("contract");
+    let log = write(
+        &dir,
+        "log.json",
+        &json!({"Records": [fixture_record("ec2.RunInstances.json")]}),
+    );
+    let run = tagwarden(&["plan", &log, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = run.json();
+    let items = plan.as_array().expect("one JSON array");
+    assert_eq!(items.len(), 2);
+    let first = &items[0];
+    assert_eq!(
+        keys(first),
+        [
+            "account",
+            "arn",
+            "creator",
+            "event",
+            "region",
+            "resource_type",
+            "tags"
+        ]
+        .into()
+    );
+    assert_eq!(
+        first["arn"],
+        "arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718"
+    );
+    assert_eq!(first["resource_type"], "ec2:instance");
+    assert_eq!(first["account"], "111122223333");
+    assert_eq!(first["region"], "us-east-1");
+    assert_eq!(
+        first["event"],
+        json!({"id": "9f1c2b3a-1111-4222-8333-444455556666", "source": "ec2.amazonaws.com",
+               "name": "RunInstances", "time": "2026-01-15T10:30:00Z"})
+    );
+    let sso = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PowerUser_0123456789abcdef/alice@example.com";
+    assert_eq!(
+        first["creator"],
+        json!({"arn": sso, "type": "AssumedRole", "invoked_by": null})
+    );
+    assert_eq!(
+        first["tags"],
+        json!({"CreatedBy": sso, "CreatedDate": "2026-01-15T10:30:00Z", "ManagedBy": "tagwarden"})
+    );
+}
+
+#[test]
+fn tags_the_creator_set_are_never_planned_unless_the_policy_overwrites() {
+    let dir = temp_dir("preset");
+    let log = write(
+        &dir,
+        "log.json",
+        &json!([fixture_record("ec2.RunInstances.json")]),
+    );
+    let keep = dir.join("keep.yaml");
+    std::fs::write(
+        &keep,
+        "attribution:\n  tags:\n    team: platform\n    CreatedBy: \"{creator.arn}\"\n    Session: \"{creator.session}\"\n    InvokedBy: \"{creator.invoked_by}\"\n",
+    )
+    .unwrap();
+    let run = tagwarden(&[
+        "plan",
+        &log,
+        "--format",
+        "json",
+        "--policy",
+        keep.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let tags = &run.json()[0]["tags"];
+    // `team` was set by the creator; InvokedBy has no value in this event.
+    assert_eq!(keys(tags), ["CreatedBy", "Session"].into());
+    assert_eq!(tags["Session"], "alice@example.com");
+
+    let overwrite = dir.join("overwrite.yaml");
+    std::fs::write(
+        &overwrite,
+        "attribution:\n  overwrite: true\n  tags:\n    team: platform\n",
+    )
+    .unwrap();
+    let run = tagwarden(&[
+        "plan",
+        &log,
+        "--format",
+        "json",
+        "--policy",
+        overwrite.to_str().unwrap(),
+    ]);
+    assert_eq!(run.json()[0]["tags"], json!({"team": "platform"}));
+}
+
+#[test]
+fn the_same_event_twice_plans_once() {
+    let dir = temp_dir("dedupe");
+    let rec = fixture_record("ec2.RunInstances.json");
+    let a = write(&dir, "a.json", &json!([rec.clone()]));
+    let b = write(&dir, "b.json", &json!({"Records": [rec]}));
+    let run = tagwarden(&["plan", &a, &b, "--format", "json"]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.json().as_array().unwrap().len(), 2);
+    assert!(run.stderr.contains("duplicate 1"), "{}", run.stderr);
+}
+
+#[test]
+fn reads_stdin_gzip_and_eventbridge_events() {
+    let rec = fixture_record("ec2.RunInstances.json");
+    let mut detail = rec.clone();
+    detail.as_object_mut().unwrap().remove("awsRegion");
+    let event = json!({"version": "0", "id": "e", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ec2", "account": "111122223333", "time": "2026-01-15T10:30:00Z",
+        "region": "ap-southeast-2", "resources": [], "detail": detail});
+    let run = tagwarden_stdin(
+        &["plan", "-", "--format", "json"],
+        Some(&serde_json::to_vec(&event).unwrap()),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()[0]["region"], "ap-southeast-2");
+
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    gz.write_all(&serde_json::to_vec(&json!({"Records": [rec]})).unwrap())
+        .unwrap();
+    // Named .json on purpose: gzip is detected by its magic bytes.
+    let dir = temp_dir("gzip");
+    let p = dir.join("log.json");
+    std::fs::write(&p, gz.finish().unwrap()).unwrap();
+    let run = tagwarden(&["plan", p.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json().as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn since_and_until_bound_the_event_time() {
+    let dir = temp_dir("window");
+    let log = write(
+        &dir,
+        "log.json",
+        &json!([fixture_record("ec2.RunInstances.json")]),
+    );
+    let inside = tagwarden(&[
+        "plan",
+        &log,
+        "--format",
+        "json",
+        "--since",
+        "2026-01-15",
+        "--until",
+        "2026-01-15",
+    ]);
+    assert_eq!(inside.json().as_array().unwrap().len(), 2);
+    let after = tagwarden(&[
+        "plan",
+        &log,
+        "--format",
+        "json",
+        "--since",
+        "2026-01-15T10:30:01Z",
+    ]);
+    assert_eq!(after.json(), json!([]));
+    assert!(
+        after.stderr.contains("outside-window 1"),
+        "{}",
+        after.stderr
+    );
+}
+
+#[test]
+fn the_table_fits_80_columns() {
+    let dir = temp_dir("table");
+    let log = write(
+        &dir,
+        "log.json",
+        &json!([fixture_record("ec2.RunInstances.json")]),
+    );
+    let run = tagwarden(&["plan", &log]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("i-0a1b2c3d4e5f60718"), "{}", run.stdout);
+    for line in run.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2() {
+    assert_eq!(tagwarden(&["plan"]).code, 2);
+    assert_eq!(tagwarden(&["plan", "/no/such/file.json"]).code, 2);
+    let dir = temp_dir("badpolicy");
+    let p = dir.join("p.yaml");
+    std::fs::write(
+        &p,
+        "attribution:\n  tags:\n    CreatedBy: \"{creator.nope}\"\n",
+    )
+    .unwrap();
+    let log = write(&dir, "log.json", &json!([]));
+    let run = tagwarden(&["plan", &log, "--policy", p.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("attribution.tags.CreatedBy"),
+        "{}",
+        run.stderr
+    );
+}

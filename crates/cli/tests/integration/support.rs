@@ -1,0 +1,92 @@
+//! Running the binary and reading what it printed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared/fixtures`, beside the clone (as CI lays it out).
+pub fn shared_fixtures() -> PathBuf {
+    let p = repo().join("../shared/fixtures");
+    assert!(
+        p.is_dir(),
+        "the public samples are expected at {}",
+        p.display()
+    );
+    p
+}
+
+pub fn catalog_fixture(name: &str) -> PathBuf {
+    repo().join("crates/core/tests/fixtures/catalog").join(name)
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    pub fn errors(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect()
+    }
+}
+
+fn finish(out: Output) -> Run {
+    Run {
+        // A signal or panic must never pass for a verdict.
+        code: out.status.code().expect("tagwarden was killed by a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn tagwarden(args: &[&str]) -> Run {
+    tagwarden_stdin(args, None)
+}
+
+pub fn tagwarden_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagwarden"))
+        .args(args)
+        .current_dir(repo())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tagwarden");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let run = finish(child.wait_with_output().unwrap());
+    assert_ne!(run.code, 101, "tagwarden panicked:\n{}", run.stderr);
+    run
+}
+
+/// Unwraps a catalog fixture (`{"expect", "record"}`) into a bare record.
+pub fn fixture_record(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(catalog_fixture(name)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["record"].clone()
+}
+
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tagwarden-it-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

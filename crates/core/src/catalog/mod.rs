@@ -1,0 +1,338 @@
+//! records → resources: which create events make which resources.
+//!
+//! The catalog is data ([`table::ENTRIES`]), keyed by `(eventSource,
+//! eventName)` because names collide across services (`CreateTable` is
+//! DynamoDB, Glue and Keyspaces). Adding a resource type is adding a row.
+
+pub mod path;
+pub mod table;
+
+use crate::record::Record;
+use path::{Path, PathError};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Which tagging API writes a resource's tags: one adapter per variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaggingApi {
+    /// EC2 `CreateTags`: up to 1000 resource ids of any EC2 type per call.
+    Ec2,
+    /// Resource Groups Tagging API `TagResources`: up to 20 ARNs per call.
+    ResourceGroups,
+    /// S3 `PutBucketTagging`, which replaces the whole set: merge first.
+    S3Bucket,
+    /// IAM `TagUser` / `TagRole` / `TagPolicy` / `TagInstanceProfile`: the
+    /// tagging API does not serve IAM.
+    Iam,
+    /// Auto Scaling `CreateOrUpdateTags`: not served by the tagging API.
+    AutoScaling,
+}
+
+/// One row: how an event names the resources it created.
+#[derive(Debug)]
+pub struct Entry {
+    /// `eventSource`, e.g. `ec2.amazonaws.com`.
+    pub source: &'static str,
+    /// `eventName`, e.g. `RunInstances`.
+    pub name: &'static str,
+    /// `service:type` as AWS Organizations tag policies name it.
+    pub resource_type: &'static str,
+    /// Path to the ids (see [`path`]), in `requestParameters` or
+    /// `responseElements`.
+    pub ids: &'static str,
+    /// ARN template: `{partition}`, `{region}`, `{account}`, `{id}`, and
+    /// `{id_tail}` (the id after its last `/`, e.g. a queue URL's name).
+    /// `{id}` alone means the id already is the ARN.
+    pub arn: &'static str,
+    pub api: TaggingApi,
+    /// Paths to tags the creator set in the create call itself.
+    pub tags: &'static [&'static str],
+}
+
+struct Compiled {
+    ids: Result<Path, PathError>,
+    tags: Vec<Result<Path, PathError>>,
+}
+
+fn compiled() -> &'static [Compiled] {
+    static COMPILED: OnceLock<Vec<Compiled>> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        table::ENTRIES
+            .iter()
+            .map(|e| Compiled {
+                ids: Path::parse(e.ids),
+                tags: e.tags.iter().map(|t| Path::parse(t)).collect(),
+            })
+            .collect()
+    })
+}
+
+/// Finds the row for an event; `ENTRIES` is sorted by (source, name).
+pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static Entry> {
+    table::ENTRIES
+        .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
+        .ok()
+        .map(|i| &table::ENTRIES[i])
+}
+
+fn index_of(entry: &'static Entry) -> usize {
+    // Entries are only ever handed out from the table itself.
+    (entry as *const Entry as usize - table::ENTRIES.as_ptr() as usize)
+        / std::mem::size_of::<Entry>()
+}
+
+/// Why a catalogued record yielded no resource.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("no resource id here")]
+    NoId { path: String },
+    #[error("`{id}` is not an ARN")]
+    NotAnArn { path: String, id: String },
+    #[error("the resource id is not a string: {id}")]
+    NotAString { path: String, id: String },
+    #[error("catalog row for {event_source}/{name} is broken: {why}")]
+    BadRow {
+        event_source: &'static str,
+        name: &'static str,
+        why: String,
+    },
+}
+
+impl CatalogError {
+    /// The path in the record the error is about.
+    pub fn field(&self) -> &str {
+        match self {
+            Self::NoId { path } | Self::NotAnArn { path, .. } | Self::NotAString { path, .. } => {
+                path
+            }
+            Self::BadRow { .. } => "record",
+        }
+    }
+}
+
+/// The partition from an ARN's second field.
+pub fn arn_partition(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(3, ':');
+    (parts.next()? == "arn").then_some(())?;
+    parts.next().filter(|p| !p.is_empty())
+}
+
+/// A resource a record created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+}
+
+/// Where the event happened, as the ARN template needs it.
+#[derive(Debug, Clone)]
+pub struct Scope<'s> {
+    pub partition: &'s str,
+    pub region: &'s str,
+    pub account: &'s str,
+}
+
+impl Entry {
+    fn compiled(&'static self) -> &'static Compiled {
+        &compiled()[index_of(self)]
+    }
+
+    fn bad_row(&self, why: impl ToString) -> CatalogError {
+        CatalogError::BadRow {
+            event_source: self.source,
+            name: self.name,
+            why: why.to_string(),
+        }
+    }
+
+    /// The resources the record created, in the order the record lists them.
+    pub fn resources(
+        &'static self,
+        record: &Record<'_>,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<Resource>, CatalogError> {
+        let path = self.compiled().ids.as_ref().map_err(|e| self.bad_row(e))?;
+        let root = record.section(path.root());
+        let found = root.map(|r| path.find_in_section(r)).unwrap_or_default();
+        if found.is_empty() {
+            return Err(CatalogError::NoId {
+                path: path.to_string(),
+            });
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for v in found {
+            let id = v.as_str().ok_or_else(|| CatalogError::NotAString {
+                path: path.to_string(),
+                id: v.to_string(),
+            })?;
+            out.push(self.resource(id, scope, path)?);
+        }
+        Ok(out)
+    }
+
+    fn resource(&self, id: &str, scope: &Scope<'_>, path: &Path) -> Result<Resource, CatalogError> {
+        if self.arn == "{id}" {
+            let fields: Vec<&str> = id.splitn(6, ':').collect();
+            if fields.len() < 6 || fields[0] != "arn" || fields[1].is_empty() {
+                return Err(CatalogError::NotAnArn {
+                    path: path.to_string(),
+                    id: id.to_string(),
+                });
+            }
+            let or = |s: &str, d: &str| {
+                if s.is_empty() {
+                    d.to_string()
+                } else {
+                    s.to_string()
+                }
+            };
+            return Ok(Resource {
+                arn: id.to_string(),
+                account: or(fields[4], scope.account),
+                region: or(fields[3], scope.region),
+            });
+        }
+        let tail = id.rsplit('/').next().unwrap_or(id);
+        let arn = self
+            .arn
+            .replace("{partition}", scope.partition)
+            .replace("{region}", scope.region)
+            .replace("{account}", scope.account)
+            .replace("{id_tail}", tail)
+            .replace("{id}", id);
+        Ok(Resource {
+            arn,
+            account: scope.account.to_string(),
+            region: scope.region.to_string(),
+        })
+    }
+
+    /// Tags the creator set in the create call, in the order found.
+    pub fn preset_tags(&'static self, record: &Record<'_>) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for path in self.compiled().tags.iter().flatten() {
+            let Some(root) = record.section(path.root()) else {
+                continue;
+            };
+            for v in path.find_in_section(root) {
+                collect_tags(v, &mut out);
+            }
+        }
+        out
+    }
+}
+
+/// Reads every tag shape AWS APIs use: `{"k": "v"}` maps, and lists of
+/// `{key, value}` / `{Key, Value}` / `{tagKey, tagValue}` pairs, or one such
+/// pair alone (XML-shaped EC2 requests log a single `Tag` as an object).
+fn collect_tags(v: &Value, out: &mut BTreeMap<String, String>) {
+    const KEYS: [&str; 4] = ["key", "Key", "tagKey", "TagKey"];
+    const VALUES: [&str; 4] = ["value", "Value", "tagValue", "TagValue"];
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                let key = KEYS
+                    .iter()
+                    .find_map(|k| item.get(k))
+                    .and_then(Value::as_str);
+                let value = VALUES.iter().find_map(|k| item.get(k));
+                match (key, value) {
+                    (Some(k), value) => {
+                        let value = value.and_then(Value::as_str).unwrap_or_default();
+                        out.insert(k.to_string(), value.to_string());
+                    }
+                    // A list of lists: EC2 tag specifications without a filter.
+                    (None, _) => collect_tags(item, out),
+                }
+            }
+        }
+        Value::Object(map) => {
+            if let Some(tags) = map.get("tags").or_else(|| map.get("Tags")) {
+                return collect_tags(tags, out);
+            }
+            let key = KEYS
+                .iter()
+                .find_map(|k| map.get(*k))
+                .and_then(Value::as_str);
+            let value = VALUES
+                .iter()
+                .find_map(|k| map.get(*k))
+                .and_then(Value::as_str);
+            if let (Some(k), Some(value)) = (key, value) {
+                out.insert(k.to_string(), value.to_string());
+                return;
+            }
+            for (k, v) in map {
+                if let Some(s) = v.as_str() {
+                    out.insert(k.clone(), s.to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        for w in table::ENTRIES.windows(2) {
+            assert!(
+                (w[0].source, w[0].name) < (w[1].source, w[1].name),
+                "{}/{} must sort before {}/{}",
+                w[0].source,
+                w[0].name,
+                w[1].source,
+                w[1].name
+            );
+        }
+    }
+
+    #[test]
+    fn every_row_compiles_and_has_a_well_formed_template() {
+        for (e, c) in table::ENTRIES.iter().zip(compiled()) {
+            let id = format!("{}/{}", e.source, e.name);
+            assert!(c.ids.is_ok(), "{id}: {:?}", c.ids);
+            assert!(c.tags.iter().all(Result::is_ok), "{id}: tag paths");
+            let root = c.ids.as_ref().unwrap().root();
+            assert!(
+                root == "requestParameters" || root == "responseElements",
+                "{id}: ids must sit in requestParameters or responseElements"
+            );
+            assert!(e.source.ends_with(".amazonaws.com"), "{id}: eventSource");
+            assert!(
+                e.arn == "{id}" || e.arn.starts_with("arn:{partition}:"),
+                "{id}: the partition comes from the event, never a literal"
+            );
+            let (svc, ty) = e.resource_type.split_once(':').unwrap_or_default();
+            assert!(!svc.is_empty() && !ty.is_empty(), "{id}: resource type");
+        }
+    }
+
+    #[test]
+    fn a_lone_tag_object_is_one_pair_not_a_map() {
+        let mut out = BTreeMap::new();
+        collect_tags(
+            &serde_json::json!({"Key": "team", "Value": "web", "tag": 1}),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            BTreeMap::from([("team".to_string(), "web".to_string())])
+        );
+    }
+
+    #[test]
+    fn names_that_collide_across_services_stay_apart() {
+        let ecs = lookup(b"ecs.amazonaws.com", b"CreateCluster").unwrap();
+        let eks = lookup(b"eks.amazonaws.com", b"CreateCluster").unwrap();
+        assert_ne!(ecs.resource_type, eks.resource_type);
+        assert!(lookup(b"glue.amazonaws.com", b"CreateTable").is_none());
+    }
+}

@@ -1,0 +1,15 @@
+//! tagwarden's pure core: the whole pipeline from CloudTrail bytes to a tag
+//! plan, with no AWS SDK and no async runtime, so that it builds and tests
+//! in seconds and both shells (CLI and Lambda) run exactly the same logic.
+//!
+//! source → [`ingest`] → [`record`] → [`catalog`] → [`attribution`] →
+//! [`plan`] (with [`policy`] and [`tags`]); [`pipeline`] wires them.
+
+pub mod attribution;
+pub mod catalog;
+pub mod ingest;
+pub mod pipeline;
+pub mod plan;
+pub mod policy;
+pub mod record;
+pub mod tags;

@@ -1,0 +1,652 @@
+//! records → creations: the stage that decides, record by record, whether
+//! it created something, and for whom.
+//!
+//! Cheap checks run on the record's head (a few top-level fields found by
+//! the scanner); only records the catalog knows are parsed in full.
+
+use crate::attribution::Creator;
+use crate::catalog::{self, Entry, Resource, Scope, TaggingApi};
+use crate::ingest::scan::HeadKey;
+use crate::ingest::{Item, RawRecord, RecordReader};
+use crate::record::{FieldError, Record};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+
+/// Why a record produced no creation. Each is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// The call failed (`errorCode`): nothing was created.
+    ErrorCode,
+    ReadOnly,
+    /// Data events and other non-management records.
+    NotManagement,
+    /// Console sign-ins, service events and other non-API records.
+    NotApiCall,
+    Insight,
+    Digest,
+    /// An API call the catalog does not know creates a resource.
+    NotInCatalog,
+    /// An `eventID` already seen in this run.
+    Duplicate,
+    /// Outside `--since` / `--until`.
+    OutsideWindow,
+    /// An EventBridge event that is not a CloudTrail API call.
+    OtherEvent,
+    /// An S3 notification: it names log objects rather than holding records.
+    S3Notification,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ErrorCode => "error-code",
+            Self::ReadOnly => "read-only",
+            Self::NotManagement => "not-management",
+            Self::NotApiCall => "not-api-call",
+            Self::Insight => "insight",
+            Self::Digest => "digest",
+            Self::NotInCatalog => "not-in-catalog",
+            Self::Duplicate => "duplicate",
+            Self::OutsideWindow => "outside-window",
+            Self::OtherEvent => "other-event",
+            Self::S3Notification => "s3-notification",
+        }
+    }
+}
+
+/// An input problem, placed by file, record and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {place}: {message}")]
+pub struct InputError {
+    /// The file, `s3://` object or `-`.
+    pub origin: String,
+    /// `Records[17].userIdentity.type`, `[3]`, `$`, or `document`.
+    pub place: String,
+    pub message: String,
+}
+
+/// The event a creation came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventInfo {
+    pub id: String,
+    pub source: String,
+    pub name: String,
+    /// `eventTime` verbatim (ISO-8601 UTC).
+    pub time: String,
+    #[serde(skip)]
+    pub region: String,
+    #[serde(skip)]
+    pub account: String,
+    #[serde(skip)]
+    pub partition: String,
+    #[serde(skip)]
+    pub source_ip: Option<String>,
+    #[serde(skip)]
+    pub user_agent: Option<String>,
+}
+
+/// One record that created one or more resources.
+#[derive(Debug, Clone)]
+pub struct Creation {
+    pub event: EventInfo,
+    pub creator: Creator,
+    pub resource_type: &'static str,
+    pub api: TaggingApi,
+    pub resources: Vec<Resource>,
+    /// Tags set in the create call itself: known without a read.
+    pub preset_tags: BTreeMap<String, String>,
+}
+
+/// A CloudTrail object an S3 notification points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub bucket: String,
+    /// URL-decoded, as S3 notifications encode keys.
+    pub key: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// What the pipeline hands on.
+#[derive(Debug)]
+pub enum Found {
+    Creation(Box<Creation>),
+    Fetch(ObjectRef),
+    Error(InputError),
+}
+
+/// Counters for one run.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Stats {
+    pub documents: u64,
+    /// Bytes after decompression.
+    pub bytes: u64,
+    pub records: u64,
+    pub creations: u64,
+    pub resources: u64,
+    pub errors: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+}
+
+/// Inclusive bounds on `eventTime`, as `YYYY-MM-DDTHH:MM:SSZ` strings
+/// (CloudTrail's own format, which sorts as text).
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl Window {
+    fn contains(&self, time: &str) -> bool {
+        self.since.as_deref().is_none_or(|s| time >= s)
+            && self.until.as_deref().is_none_or(|u| time <= u)
+    }
+}
+
+/// Account and region an EventBridge envelope supplies when the record lacks them.
+#[derive(Debug, Clone, Default)]
+struct Defaults {
+    account: Option<String>,
+    region: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "detail-type", borrow)]
+    detail_type: Cow<'a, str>,
+    #[serde(default, borrow)]
+    account: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    region: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    detail: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct S3Notice {
+    s3: S3Entity,
+}
+#[derive(Deserialize)]
+struct S3Entity {
+    bucket: S3Name,
+    object: S3Key,
+}
+#[derive(Deserialize)]
+struct S3Name {
+    name: String,
+}
+#[derive(Deserialize)]
+struct S3Key {
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct SqsMessage<'a> {
+    #[serde(borrow)]
+    body: Cow<'a, str>,
+}
+
+const API_CALL: &str = "AWS API Call via CloudTrail";
+
+/// The AWS partition for a region, for records without an ARN to read it from.
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(p, _)| region.starts_with(p))
+        .map_or("aws", |(_, part)| part)
+}
+
+/// Runs records through skip rules, the catalog and attribution.
+#[derive(Debug, Default)]
+pub struct Pipeline {
+    window: Window,
+    /// Hashes of eventIDs of catalogued records seen so far: only those,
+    /// so memory grows with creations, not with log size.
+    seen: HashSet<u64>,
+    stats: Stats,
+}
+
+impl Pipeline {
+    pub fn new(window: Window) -> Self {
+        Self {
+            window,
+            ..Self::default()
+        }
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Reads one document (any shape, plain or gzip) and reports what it found.
+    pub fn read<R: Read>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
+        self.stats.documents += 1;
+        let mut reader = match RecordReader::new(src) {
+            Ok(r) => r,
+            Err(e) => {
+                self.error(out, origin, "document", format!("cannot read: {e}"));
+                return;
+            }
+        };
+        self.drain(origin, &mut reader, &Defaults::default(), "", out);
+        self.stats.bytes += reader.bytes_read();
+    }
+
+    fn drain(
+        &mut self,
+        origin: &str,
+        reader: &mut RecordReader<'_>,
+        defaults: &Defaults,
+        prefix: &str,
+        out: &mut dyn FnMut(Found),
+    ) {
+        while let Some(item) = reader.next_item() {
+            match item {
+                Item::Record(rec) => {
+                    let place = format!("{prefix}{}", rec.position);
+                    self.record(origin, &place, &rec, defaults, out)
+                }
+                Item::Error(e) => {
+                    let place = match (prefix, e.position) {
+                        (p, None) if !p.is_empty() => p.trim_end_matches('/').to_string(),
+                        _ => format!("{prefix}{}", e.place()),
+                    };
+                    self.error(out, origin, &place, e.kind.to_string());
+                }
+            }
+        }
+    }
+
+    fn error(&mut self, out: &mut dyn FnMut(Found), origin: &str, place: &str, message: String) {
+        self.stats.errors += 1;
+        out(Found::Error(InputError {
+            origin: origin.to_string(),
+            place: place.to_string(),
+            message,
+        }));
+    }
+
+    fn skip(&mut self, why: SkipReason) {
+        *self.stats.skipped.entry(why).or_default() += 1;
+    }
+
+    fn record(
+        &mut self,
+        origin: &str,
+        place: &str,
+        rec: &RawRecord<'_>,
+        defaults: &Defaults,
+        out: &mut dyn FnMut(Found),
+    ) {
+        self.stats.records += 1;
+        match self.classify(origin, place, rec, defaults, out) {
+            Ok(None) => {}
+            Ok(Some(creation)) => {
+                self.stats.creations += 1;
+                self.stats.resources += creation.resources.len() as u64;
+                out(Found::Creation(Box::new(creation)));
+            }
+            Err(e) => {
+                let place = match e.field.as_str() {
+                    "record" => place.to_string(),
+                    field => format!("{place}.{field}"),
+                };
+                self.error(out, origin, &place, e.message);
+            }
+        }
+    }
+
+    /// Decides what one record is; `Ok(None)` means skipped (and counted).
+    fn classify(
+        &mut self,
+        origin: &str,
+        place: &str,
+        rec: &RawRecord<'_>,
+        defaults: &Defaults,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<Option<Creation>, FieldError> {
+        let text = |k| rec.str(k);
+        if rec.has(HeadKey::DetailType) {
+            self.stats.records -= 1;
+            return self.envelope(origin, place, rec, out).map(|()| None);
+        }
+        if rec.has(HeadKey::DigestStartTime) {
+            self.skip(SkipReason::Digest);
+            return Ok(None);
+        }
+        match rec.raw(HeadKey::EventSource) {
+            Some(b"aws:s3") => return self.s3_notice(rec, out).map(|()| None),
+            Some(b"aws:sqs") => {
+                self.stats.records -= 1;
+                return self.sqs_message(origin, place, rec, out).map(|()| None);
+            }
+            _ => {}
+        }
+        if let Some(t) = rec.raw(HeadKey::EventType) {
+            if t == b"AwsCloudTrailInsight" {
+                self.skip(SkipReason::Insight);
+                return Ok(None);
+            }
+            if t != b"AwsApiCall" {
+                self.skip(SkipReason::NotApiCall);
+                return Ok(None);
+            }
+        }
+        if rec
+            .raw(HeadKey::ErrorCode)
+            .is_some_and(|v| v != b"null" && !v.is_empty())
+        {
+            self.skip(SkipReason::ErrorCode);
+            return Ok(None);
+        }
+        if rec.flag(HeadKey::ReadOnly) == Some(true) {
+            self.skip(SkipReason::ReadOnly);
+            return Ok(None);
+        }
+        if rec.flag(HeadKey::ManagementEvent) == Some(false)
+            || rec
+                .raw(HeadKey::EventCategory)
+                .is_some_and(|c| c != b"Management")
+        {
+            self.skip(SkipReason::NotManagement);
+            return Ok(None);
+        }
+        if !rec.has(HeadKey::EventSource) && !rec.has(HeadKey::EventName) {
+            return Err(FieldError {
+                field: "record".into(),
+                message: "not CloudTrail: no eventSource or eventName, and not an EventBridge, S3 or SQS event"
+                    .into(),
+            });
+        }
+        let source =
+            text(HeadKey::EventSource).ok_or_else(|| FieldError::missing("eventSource"))?;
+        let name = text(HeadKey::EventName).ok_or_else(|| FieldError::missing("eventName"))?;
+        let Some(entry) = catalog::lookup(source.as_bytes(), name.as_bytes()) else {
+            self.skip(SkipReason::NotInCatalog);
+            return Ok(None);
+        };
+        let id = text(HeadKey::EventId)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| FieldError::missing("eventID"))?;
+        let mut h = DefaultHasher::new();
+        id.hash(&mut h);
+        if !self.seen.insert(h.finish()) {
+            self.skip(SkipReason::Duplicate);
+            return Ok(None);
+        }
+        let record = Record::parse(rec.bytes)?;
+        let creation = creation(entry, &record, defaults)?;
+        if !self.window.contains(&creation.event.time) {
+            self.skip(SkipReason::OutsideWindow);
+            return Ok(None);
+        }
+        Ok(Some(creation))
+    }
+
+    fn envelope(
+        &mut self,
+        origin: &str,
+        place: &str,
+        rec: &RawRecord<'_>,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<(), FieldError> {
+        let env: Envelope<'_> = serde_json::from_slice(rec.bytes).map_err(|e| FieldError {
+            field: "detail".into(),
+            message: format!("not an EventBridge event: {e}"),
+        })?;
+        if env.detail_type != API_CALL {
+            self.stats.records += 1;
+            self.skip(SkipReason::OtherEvent);
+            return Ok(());
+        }
+        let detail = env.detail.ok_or_else(|| FieldError::missing("detail"))?;
+        let inner =
+            RawRecord::from_object(rec.position, detail.get().as_bytes()).ok_or_else(|| {
+                FieldError {
+                    field: "detail".into(),
+                    message: "not a JSON object".into(),
+                }
+            })?;
+        let defaults = Defaults {
+            account: env.account.map(Cow::into_owned),
+            region: env.region.map(Cow::into_owned),
+        };
+        self.record(origin, &format!("{place}.detail"), &inner, &defaults, out);
+        Ok(())
+    }
+
+    fn s3_notice(
+        &mut self,
+        rec: &RawRecord<'_>,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<(), FieldError> {
+        let n: S3Notice = serde_json::from_slice(rec.bytes).map_err(|e| FieldError {
+            field: "s3".into(),
+            message: e.to_string(),
+        })?;
+        self.skip(SkipReason::S3Notification);
+        // Notification keys are form-encoded: `+` is a space.
+        let plus = n.s3.object.key.replace('+', " ");
+        let key = percent_encoding::percent_decode_str(&plus)
+            .decode_utf8_lossy()
+            .into_owned();
+        out(Found::Fetch(ObjectRef {
+            bucket: n.s3.bucket.name,
+            key,
+        }));
+        Ok(())
+    }
+
+    fn sqs_message(
+        &mut self,
+        origin: &str,
+        place: &str,
+        rec: &RawRecord<'_>,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<(), FieldError> {
+        let msg: SqsMessage<'_> = serde_json::from_slice(rec.bytes).map_err(|e| FieldError {
+            field: "body".into(),
+            message: e.to_string(),
+        })?;
+        let mut reader = RecordReader::new(msg.body.as_bytes()).map_err(|e| FieldError {
+            field: "body".into(),
+            message: e.to_string(),
+        })?;
+        self.drain(
+            origin,
+            &mut reader,
+            &Defaults::default(),
+            &format!("{place}.body/"),
+            out,
+        );
+        Ok(())
+    }
+}
+
+/// Builds the creation from a fully parsed, catalogued record.
+fn creation(
+    entry: &'static Entry,
+    record: &Record<'_>,
+    defaults: &Defaults,
+) -> Result<Creation, FieldError> {
+    let time = Record::required(&record.event_time, "eventTime")?;
+    let region = record
+        .aws_region
+        .as_deref()
+        .or(defaults.region.as_deref())
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| FieldError::missing("awsRegion"))?;
+    let identity = record.user_identity.as_ref();
+    let account = record
+        .recipient_account_id
+        .as_deref()
+        .or(defaults.account.as_deref())
+        .or(identity.and_then(|i| i.account_id.as_deref()))
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| FieldError::missing("recipientAccountId"))?;
+    let partition = identity
+        .and_then(|i| i.arn.as_deref())
+        .and_then(catalog::arn_partition)
+        .unwrap_or_else(|| partition_of_region(region));
+    let scope = Scope {
+        partition,
+        region,
+        account,
+    };
+    let resources = entry.resources(record, &scope).map_err(|e| FieldError {
+        field: e.field().to_string(),
+        message: e.to_string(),
+    })?;
+    let creator = Creator::from_identity(identity, partition, account);
+    Ok(Creation {
+        event: EventInfo {
+            id: record.event_id.as_deref().unwrap_or_default().to_string(),
+            source: entry.source.to_string(),
+            name: entry.name.to_string(),
+            time: time.to_string(),
+            region: region.to_string(),
+            account: account.to_string(),
+            partition: partition.to_string(),
+            source_ip: record.source_ip_address.as_deref().map(str::to_string),
+            user_agent: record.user_agent.as_deref().map(str::to_string),
+        },
+        creator,
+        resource_type: entry.resource_type,
+        api: entry.api,
+        resources,
+        preset_tags: entry.preset_tags(record),
+    })
+}
+
+/// Convenience for tests and small inputs: everything found in one document.
+pub fn read_all(origin: &str, bytes: &[u8]) -> (Vec<Found>, Stats) {
+    let mut p = Pipeline::default();
+    let mut found = vec![];
+    p.read(origin, bytes, &mut |f| found.push(f));
+    (found, p.stats().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(extra: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"}},"eventTime":"2026-01-15T10:30:00Z","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","requestParameters":{{"bucketName":"logs-1"}},"responseElements":null,"eventID":"e1","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"{extra}}}"#
+        )
+    }
+
+    fn creations(found: &[Found]) -> Vec<&Creation> {
+        found
+            .iter()
+            .filter_map(|f| match f {
+                Found::Creation(c) => Some(&**c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_create_record_becomes_a_creation() {
+        let (found, stats) = read_all("t.json", record("").as_bytes());
+        let c = creations(&found);
+        assert_eq!(c.len(), 1, "{found:?}");
+        assert_eq!(c[0].resources[0].arn, "arn:aws:s3:::logs-1");
+        assert_eq!(c[0].creator.id, "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(stats.resources, 1);
+    }
+
+    #[test]
+    fn skips_are_counted_by_reason() {
+        let doc = format!(
+            "[{},{},{},{}]",
+            record(r#","errorCode":"AccessDenied""#).replace("\"e1\"", "\"e2\""),
+            record("")
+                .replace("CreateBucket", "GetBucketAcl")
+                .replace("\"e1\"", "\"e3\""),
+            record(""),
+            record(""),
+        );
+        let (found, stats) = read_all("t.json", doc.as_bytes());
+        assert_eq!(creations(&found).len(), 1);
+        assert_eq!(stats.skipped[&SkipReason::ErrorCode], 1);
+        assert_eq!(stats.skipped[&SkipReason::NotInCatalog], 1);
+        assert_eq!(stats.skipped[&SkipReason::Duplicate], 1);
+    }
+
+    #[test]
+    fn eventbridge_envelope_fills_account_and_region() {
+        let inner = record("")
+            .replace(r#""awsRegion":"us-east-1","#, "")
+            .replace(r#""recipientAccountId":"111122223333","#, "");
+        let doc = format!(
+            r#"{{"version":"0","id":"x","detail-type":"AWS API Call via CloudTrail","source":"aws.s3","account":"444455556666","region":"eu-west-1","detail":{inner}}}"#
+        );
+        let (found, _) = read_all("eb.json", doc.as_bytes());
+        let c = creations(&found);
+        assert_eq!(c.len(), 1, "{found:?}");
+        assert_eq!(c[0].event.region, "eu-west-1");
+        assert_eq!(c[0].event.account, "444455556666");
+    }
+
+    #[test]
+    fn errors_name_file_record_and_field() {
+        let bad = record("").replace(r#""eventTime":"2026-01-15T10:30:00Z","#, "");
+        let doc = format!(
+            r#"{{"Records":[{},{}]}}"#,
+            record(""),
+            bad.replace("\"e1\"", "\"e9\"")
+        );
+        let (found, _) = read_all("f.json", doc.as_bytes());
+        let errs: Vec<String> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::Error(e) => Some(e.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errs, ["f.json: Records[1].eventTime: missing or empty"]);
+    }
+
+    #[test]
+    fn s3_notifications_name_objects_to_fetch() {
+        let doc = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"trail"},"object":{"key":"AWSLogs/1/CloudTrail/us-east-1/2026/01/15/a+b%3Dc.json.gz"}}}]}"#;
+        let (found, stats) = read_all("n.json", doc.as_bytes());
+        match &found[..] {
+            [Found::Fetch(o)] => assert_eq!(
+                o.to_string(),
+                "s3://trail/AWSLogs/1/CloudTrail/us-east-1/2026/01/15/a b=c.json.gz"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(stats.skipped[&SkipReason::S3Notification], 1);
+    }
+
+    #[test]
+    fn partitions_come_from_regions_when_no_arn_says() {
+        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of_region("us-isob-east-1"), "aws-iso-b");
+        assert_eq!(partition_of_region("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of_region("eu-west-1"), "aws");
+    }
+}

@@ -1,0 +1,318 @@
+//! creations + policy → plan: exactly which tags to write on which resource.
+
+use crate::attribution::IdentityType;
+use crate::catalog::{Resource, TaggingApi};
+use crate::pipeline::{Creation, EventInfo};
+use crate::policy::template::{Var, Vars};
+use crate::policy::Policy;
+use crate::tags::{is_reserved, TagKey, TagValue, MAX_TAGS};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Who created the resource, as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatorSummary {
+    pub arn: String,
+    #[serde(rename = "type")]
+    pub kind: IdentityType,
+    pub invoked_by: Option<String>,
+}
+
+/// One resource to tag: the `plan --format json` contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanItem {
+    pub arn: String,
+    pub resource_type: &'static str,
+    pub account: String,
+    pub region: String,
+    pub event: EventInfo,
+    pub creator: CreatorSummary,
+    /// Exactly the tags tagwarden would write.
+    pub tags: BTreeMap<TagKey, TagValue>,
+    #[serde(skip)]
+    pub api: TaggingApi,
+    /// Keys the creator already set in the create call, left alone.
+    #[serde(skip)]
+    pub kept: BTreeSet<String>,
+    /// Keys dropped to stay within AWS's 50-tag limit.
+    #[serde(skip)]
+    pub dropped: Vec<TagKey>,
+}
+
+/// The plan for a run.
+#[derive(Debug, Default, Clone)]
+pub struct Plan {
+    /// Resources to tag, ordered by ARN.
+    pub items: Vec<PlanItem>,
+    /// Resources whose creator already set every tag the policy writes.
+    pub already_tagged: u64,
+    /// Creation events superseded by a later creation of the same ARN.
+    pub superseded: u64,
+}
+
+struct Context<'c> {
+    creation: &'c Creation,
+    resource: &'c Resource,
+}
+
+impl Vars for Context<'_> {
+    fn get(&self, var: &Var) -> Option<Cow<'_, str>> {
+        let c = self.creation;
+        let s = |s: &'_ str| Some(Cow::Owned(s.to_string()));
+        match var {
+            Var::CreatorArn => s(&c.creator.id),
+            Var::CreatorType => s(c.creator.kind.as_str()),
+            Var::CreatorInvokedBy => c.creator.invoked_by.as_deref().and_then(s),
+            Var::CreatorRole => c.creator.role.as_deref().and_then(s),
+            Var::CreatorSession => c.creator.session.as_deref().and_then(s),
+            Var::CreatorAccount => c.creator.account.as_deref().and_then(s),
+            Var::EventTime => s(&c.event.time),
+            Var::EventId => s(&c.event.id),
+            Var::EventName => s(&c.event.name),
+            Var::EventSource => s(&c.event.source),
+            Var::EventSourceIp => c.event.source_ip.as_deref().and_then(s),
+            Var::EventUserAgent => c.event.user_agent.as_deref().and_then(s),
+            Var::Account => s(&self.resource.account),
+            Var::Region => s(&self.resource.region),
+            Var::Partition => s(&c.event.partition),
+            Var::ResourceArn => s(&self.resource.arn),
+            Var::ResourceType => s(c.resource_type),
+            Var::Tag(k) => c.preset_tags.get(k).map(|v| Cow::Borrowed(v.as_str())),
+        }
+    }
+}
+
+/// Accumulates creations into a plan.
+pub struct Planner<'p> {
+    policy: &'p Policy,
+    by_arn: BTreeMap<String, PlanItem>,
+    already: BTreeMap<String, (String, String)>,
+    superseded: u64,
+}
+
+impl<'p> Planner<'p> {
+    pub fn new(policy: &'p Policy) -> Self {
+        Self {
+            policy,
+            by_arn: BTreeMap::new(),
+            already: BTreeMap::new(),
+            superseded: 0,
+        }
+    }
+
+    pub fn add(&mut self, creation: &Creation) {
+        for resource in &creation.resources {
+            let item = self.item(creation, resource);
+            let newer = (&item.event.time, &item.event.id);
+            // A resource re-created under the same ARN belongs to its latest
+            // creator; ties break on eventID so the plan is deterministic.
+            let current = self
+                .by_arn
+                .get(&item.arn)
+                .map(|i| (i.event.time.clone(), i.event.id.clone()))
+                .or_else(|| self.already.get(&item.arn).cloned());
+            if let Some((t, id)) = current {
+                self.superseded += 1;
+                if (&t, &id) >= (newer.0, newer.1) {
+                    continue;
+                }
+            }
+            self.by_arn.remove(&item.arn);
+            self.already.remove(&item.arn);
+            if item.tags.is_empty() {
+                self.already.insert(
+                    item.arn.clone(),
+                    (item.event.time.clone(), item.event.id.clone()),
+                );
+            } else {
+                self.by_arn.insert(item.arn.clone(), item);
+            }
+        }
+    }
+
+    fn item(&self, creation: &Creation, resource: &Resource) -> PlanItem {
+        let attribution = &self.policy.attribution;
+        let ctx = Context { creation, resource };
+        let mut kept = BTreeSet::new();
+        let mut tags = BTreeMap::new();
+        for (key, template) in &attribution.tags {
+            if !attribution.overwrite && creation.preset_tags.contains_key(key.as_str()) {
+                kept.insert(key.as_str().to_string());
+                continue;
+            }
+            if let Some(value) = template.render(&ctx) {
+                tags.insert(key.clone(), TagValue::clean(&value));
+            }
+        }
+        // AWS counts user tags only (`aws:` tags do not use up the 50), and
+        // overwriting a key the creator set adds nothing to the count.
+        let preset = &creation.preset_tags;
+        let is_new = |k: &TagKey| !preset.contains_key(k.as_str());
+        let mut total = preset.keys().filter(|k| !is_reserved(k)).count()
+            + tags.keys().filter(|k| is_new(k)).count();
+        let mut dropped = Vec::new();
+        while total > MAX_TAGS {
+            let Some(k) = tags.keys().rev().find(|k| is_new(k)).cloned() else {
+                break;
+            };
+            tags.remove(&k);
+            dropped.push(k);
+            total -= 1;
+        }
+        PlanItem {
+            arn: resource.arn.clone(),
+            resource_type: creation.resource_type,
+            account: resource.account.clone(),
+            region: resource.region.clone(),
+            event: creation.event.clone(),
+            creator: CreatorSummary {
+                arn: creation.creator.id.clone(),
+                kind: creation.creator.kind.clone(),
+                invoked_by: creation.creator.invoked_by.clone(),
+            },
+            tags,
+            api: creation.api,
+            kept,
+            dropped,
+        }
+    }
+
+    pub fn finish(self) -> Plan {
+        Plan {
+            already_tagged: self.already.len() as u64,
+            superseded: self.superseded,
+            items: self.by_arn.into_values().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribution::Creator;
+    use crate::catalog::TaggingApi;
+    use proptest::prelude::*;
+
+    fn creation(preset: &[(&str, &str)], time: &str, id: &str, creator: &str) -> Creation {
+        Creation {
+            event: EventInfo {
+                id: id.into(),
+                source: "ec2.amazonaws.com".into(),
+                name: "RunInstances".into(),
+                time: time.into(),
+                region: "us-east-1".into(),
+                account: "111122223333".into(),
+                partition: "aws".into(),
+                source_ip: Some("203.0.113.1".into()),
+                user_agent: None,
+            },
+            creator: Creator {
+                id: creator.into(),
+                kind: IdentityType::IAMUser,
+                invoked_by: None,
+                role: None,
+                session: None,
+                account: Some("111122223333".into()),
+            },
+            resource_type: "ec2:instance",
+            api: TaggingApi::Ec2,
+            resources: vec![Resource {
+                arn: "arn:aws:ec2:us-east-1:111122223333:instance/i-1".into(),
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+            }],
+            preset_tags: preset
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn policy(yaml: &str) -> Policy {
+        Policy::from_yaml(yaml).unwrap()
+    }
+
+    #[test]
+    fn the_latest_creation_of_an_arn_wins() {
+        let p = Policy::default_policy();
+        let mut planner = Planner::new(&p);
+        planner.add(&creation(
+            &[],
+            "2026-01-02T00:00:00Z",
+            "b",
+            "arn:aws:iam::1:user/new",
+        ));
+        planner.add(&creation(
+            &[],
+            "2026-01-01T00:00:00Z",
+            "a",
+            "arn:aws:iam::1:user/old",
+        ));
+        let plan = planner.finish();
+        assert_eq!(plan.items.len(), 1);
+        assert_eq!(plan.items[0].creator.arn, "arn:aws:iam::1:user/new");
+        assert_eq!(plan.superseded, 1);
+    }
+
+    #[test]
+    fn a_resource_whose_creator_set_every_tag_is_already_tagged() {
+        let p = policy("attribution:\n  tags:\n    Owner: \"{creator.arn}\"\n");
+        let mut planner = Planner::new(&p);
+        planner.add(&creation(
+            &[("Owner", "me")],
+            "2026-01-01T00:00:00Z",
+            "a",
+            "x",
+        ));
+        let plan = planner.finish();
+        assert!(plan.items.is_empty());
+        assert_eq!(plan.already_tagged, 1);
+    }
+
+    #[test]
+    fn the_fifty_tag_limit_counts_user_tags_only() {
+        let preset: Vec<(String, String)> = (0..48)
+            .map(|i| (format!("k{i:02}"), "v".to_string()))
+            .collect();
+        let mut preset_ref: Vec<(&str, &str)> = preset
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        preset_ref.push(("aws:cloudformation:stack-name", "s"));
+        let p = Policy::default_policy();
+        let mut planner = Planner::new(&p);
+        planner.add(&creation(&preset_ref, "2026-01-01T00:00:00Z", "a", "x"));
+        let item = &planner.finish().items[0];
+        assert_eq!(item.tags.len(), 2, "48 user tags leave room for 2");
+        assert_eq!(item.dropped.len(), 1);
+    }
+
+    proptest! {
+        /// Whatever the creator set and whatever the event holds: the plan
+        /// never overwrites a preset key, never writes an `aws:` key, never
+        /// goes past 50 user tags, and only writes clean values.
+        #[test]
+        fn plans_respect_the_safety_rules(
+            preset in proptest::collection::btree_map("[A-Za-z]{1,4}", ".{0,20}", 0..60),
+            creator in ".{0,300}",
+            overwrite in any::<bool>(),
+        ) {
+            let p = policy(&format!(
+                "attribution:\n  overwrite: {overwrite}\n  tags:\n    CreatedBy: \"{{creator.arn}}\"\n    A: \"{{event.source_ip}}\"\n    B: x\n    Ab: y\n"
+            ));
+            let preset_ref: Vec<(&str, &str)> = preset.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let mut planner = Planner::new(&p);
+            planner.add(&creation(&preset_ref, "2026-01-01T00:00:00Z", "a", &creator));
+            for item in planner.finish().items {
+                let new = item.tags.keys().filter(|k| !preset.contains_key(k.as_str())).count();
+                prop_assert!(new == 0 || preset.len() + new <= MAX_TAGS, "{} + {} tags", preset.len(), new);
+                for (k, v) in &item.tags {
+                    prop_assert!(!is_reserved(k.as_str()));
+                    prop_assert!(overwrite || !preset.contains_key(k.as_str()), "overwrote {}", k);
+                    prop_assert_eq!(&TagValue::clean(v.as_str()), v);
+                }
+            }
+        }
+    }
+}

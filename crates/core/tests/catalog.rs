@@ -1,0 +1,104 @@
+//! Every catalog row against a realistic record: the fixture
+//! `fixtures/catalog/<service>.<EventName>.json` holds `{"expect": {"arns",
+//! "preset_tags"}, "record"}`; `<service>` is the eventSource before
+//! `.amazonaws.com`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use tagwarden_core::catalog::table::ENTRIES;
+use tagwarden_core::pipeline::{read_all, Found};
+
+#[derive(Deserialize)]
+struct Fixture {
+    expect: Expect,
+    record: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Expect {
+    arns: Vec<String>,
+    #[serde(default)]
+    preset_tags: BTreeMap<String, String>,
+}
+
+fn fixture_path(source: &str, name: &str) -> std::path::PathBuf {
+    let service = source.trim_end_matches(".amazonaws.com");
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/catalog")
+        .join(format!("{service}.{name}.json"))
+}
+
+#[test]
+fn every_catalog_row_extracts_its_resources_from_a_realistic_record() {
+    let mut failures = vec![];
+    for e in ENTRIES {
+        let path = fixture_path(e.source, e.name);
+        let row = format!("{}/{}", e.source, e.name);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(err) => {
+                failures.push(format!("{row}: no fixture at {}: {err}", path.display()));
+                continue;
+            }
+        };
+        let fx: Fixture = match serde_json::from_str(&text) {
+            Ok(f) => f,
+            Err(err) => {
+                failures.push(format!("{row}: bad fixture: {err}"));
+                continue;
+            }
+        };
+        let bytes = serde_json::to_vec(&fx.record).unwrap();
+        let (found, _) = read_all(&path.display().to_string(), &bytes);
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| match f {
+                Found::Creation(c) => Ok(c),
+                Found::Error(e) => Err(e.to_string()),
+                Found::Fetch(o) => Err(format!("unexpected fetch {o}")),
+            })
+            .collect();
+        match got.as_slice() {
+            [Ok(c)] => {
+                let arns: Vec<_> = c.resources.iter().map(|r| r.arn.clone()).collect();
+                if arns != fx.expect.arns {
+                    failures.push(format!("{row}: arns {arns:?} != {:?}", fx.expect.arns));
+                }
+                if c.resource_type != e.resource_type {
+                    failures.push(format!("{row}: type {}", c.resource_type));
+                }
+                if c.preset_tags != fx.expect.preset_tags {
+                    failures.push(format!(
+                        "{row}: preset tags {:?} != {:?}",
+                        c.preset_tags, fx.expect.preset_tags
+                    ));
+                }
+            }
+            other => failures.push(format!("{row}: expected one creation, got {other:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn catalog_covers_at_least_60_events_across_20_services() {
+    let services: std::collections::BTreeSet<_> = ENTRIES.iter().map(|e| e.source).collect();
+    assert!(ENTRIES.len() >= 60, "{} events", ENTRIES.len());
+    assert!(services.len() >= 20, "{} services", services.len());
+}
+
+#[test]
+fn every_fixture_belongs_to_a_row() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog");
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let name = f.unwrap().file_name().into_string().unwrap();
+        let stem = name.trim_end_matches(".json");
+        let (service, event) = stem.rsplit_once('.').unwrap();
+        assert!(
+            ENTRIES
+                .iter()
+                .any(|e| e.source.trim_end_matches(".amazonaws.com") == service && e.name == event),
+            "{name} has no catalog row"
+        );
+    }
+}

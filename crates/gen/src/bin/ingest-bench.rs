@@ -1,0 +1,303 @@
+//! `ingest-bench FILE.json.gz [--python PY]`: tagwarden's ingest against the
+//! physical floor (inflate alone), GNU gzip and the Python seed baseline,
+//! single-threaded, each in its own child process so that each peak RSS is
+//! its own. Prints a markdown table.
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use flate2::read::MultiGzDecoder;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+use tagwarden_core::catalog::table::ENTRIES;
+use tagwarden_core::pipeline::{Found, Pipeline};
+use tagwarden_core::plan::Planner;
+use tagwarden_core::policy::Policy;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Measures tagwarden's ingest against inflate alone, gzip -dc and the Python baseline."
+)]
+struct Args {
+    /// A gzipped CloudTrail log file.
+    file: PathBuf,
+    /// Python interpreter for the seed baseline.
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Skip the Python baseline.
+    #[arg(long)]
+    no_python: bool,
+    /// Runs of each measurement; the fastest is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
+    /// Internal: run one measurement in this process (`inflate` or `ingest`).
+    #[arg(long, hide = true, num_args = 1)]
+    one: Option<String>,
+}
+
+/// What one child reports.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    secs: f64,
+    bytes: u64,
+    records: u64,
+    creations: u64,
+    resources: u64,
+    errors: u64,
+    rss_kib: u64,
+}
+
+fn one(mode: &str, file: &Path) -> Result<()> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let t0 = Instant::now();
+    let mut r = Run::default();
+    match mode {
+        "inflate" => {
+            let mut d = MultiGzDecoder::new(f);
+            let mut buf = vec![0u8; 256 << 10];
+            loop {
+                let n = d.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                r.bytes += n as u64;
+            }
+        }
+        "ingest" => {
+            let policy = Policy::default_policy();
+            let mut planner = Planner::new(&policy);
+            let mut pipeline = Pipeline::default();
+            let mut errors = 0u64;
+            pipeline.read(&file.display().to_string(), f, &mut |found| match found {
+                Found::Creation(c) => planner.add(&c),
+                Found::Error(_) | Found::Fetch(_) => errors += 1,
+            });
+            let plan = planner.finish();
+            std::hint::black_box(&plan);
+            let s = pipeline.stats();
+            r.bytes = s.bytes;
+            r.records = s.records;
+            r.creations = s.creations;
+            r.resources = (plan.items.len() as u64) + plan.already_tagged;
+            r.errors = errors;
+        }
+        other => bail!("unknown mode {other}"),
+    }
+    r.secs = t0.elapsed().as_secs_f64();
+    println!(
+        "secs={} bytes={} records={} creations={} resources={} errors={}",
+        r.secs, r.bytes, r.records, r.creations, r.resources, r.errors
+    );
+    Ok(())
+}
+
+/// Runs `cmd`, returning its stdout, wall seconds and peak RSS (KiB) from wait4(2).
+fn measure(cmd: &mut Command) -> Result<(String, f64, u64)> {
+    let t0 = Instant::now();
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.context("no stdout")?;
+    let mut out = String::new();
+    stdout.read_to_string(&mut out)?;
+    let mut status = 0;
+    // SAFETY: plain syscall on our own child, with valid pointers to locals.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = t0.elapsed().as_secs_f64();
+    if rc != pid {
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{cmd:?} failed (status {status})");
+    }
+    Ok((out, secs, usage.ru_maxrss as u64))
+}
+
+fn parse(out: &str) -> Run {
+    let mut r = Run::default();
+    for kv in out.split_whitespace() {
+        let Some((k, v)) = kv.split_once('=') else {
+            continue;
+        };
+        match k {
+            "secs" => r.secs = v.parse().unwrap_or(0.0),
+            "bytes" => r.bytes = v.parse().unwrap_or(0),
+            "records" => r.records = v.parse().unwrap_or(0),
+            "creations" | "count" => r.creations = v.parse().unwrap_or(0),
+            "resources" => r.resources = v.parse().unwrap_or(0),
+            "errors" => r.errors = v.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    r
+}
+
+/// The fastest of `n` runs, with the largest peak RSS seen.
+fn best(n: u32, mut run: impl FnMut() -> Result<Run>) -> Result<Run> {
+    let mut best: Option<Run> = None;
+    let mut rss = 0;
+    for _ in 0..n.max(1) {
+        let r = run()?;
+        rss = rss.max(r.rss_kib);
+        if best.as_ref().is_none_or(|b| r.secs < b.secs) {
+            best = Some(r);
+        }
+    }
+    let mut b = best.expect("at least one run");
+    b.rss_kib = rss;
+    Ok(b)
+}
+
+fn python_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/baseline_seed.py")
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    if let Some(mode) = &a.one {
+        return one(mode, &a.file);
+    }
+    let exe = std::env::current_exe()?;
+    let gz_bytes = std::fs::metadata(&a.file)?.len();
+    let child = |mode: &str| -> Result<Run> {
+        let (out, _, rss) = measure(Command::new(&exe).arg("--one").arg(mode).arg(&a.file))?;
+        let mut r = parse(&out);
+        r.rss_kib = rss;
+        Ok(r)
+    };
+    eprintln!("inflate alone ...");
+    let inflate = best(a.repeat, || child("inflate"))?;
+    let total = inflate.bytes;
+    eprintln!("gzip -dc ...");
+    let gzip = if Command::new("gzip")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        Some(best(a.repeat, || {
+            let (_, secs, rss) = measure(
+                Command::new("sh")
+                    .arg("-c")
+                    .arg("gzip -dc \"$1\" > /dev/null")
+                    .arg("sh")
+                    .arg(&a.file),
+            )?;
+            Ok(Run {
+                secs,
+                bytes: total,
+                rss_kib: rss,
+                ..Run::default()
+            })
+        })?)
+    } else {
+        None
+    };
+    eprintln!("tagwarden ingest ...");
+    let ingest = best(a.repeat, || child("ingest"))?;
+    let python = if a.no_python {
+        None
+    } else {
+        eprintln!("python baseline ...");
+        // The creation event names, straight from the catalog table.
+        let names_file =
+            std::env::temp_dir().join(format!("tagwarden-bench-names-{}.txt", std::process::id()));
+        let mut names: Vec<&str> = ENTRIES.iter().map(|e| e.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        std::fs::write(&names_file, names.join("\n"))?;
+        // Python is slow and big: once is enough.
+        let r = best(1, || {
+            let (out, secs, rss) = measure(
+                Command::new(&a.python)
+                    .arg(python_script())
+                    .arg(&a.file)
+                    .arg(&names_file),
+            )?;
+            let mut r = parse(&out);
+            r.secs = secs;
+            r.rss_kib = rss;
+            Ok(r)
+        });
+        let _ = std::fs::remove_file(&names_file);
+        Some(r?)
+    };
+
+    let mbs = |r: &Run| total as f64 / 1e6 / r.secs;
+    let mib = |r: &Run| r.rss_kib as f64 / 1024.0;
+    println!(
+        "File `{}`: {:.1} MB gzipped, {:.1} MB decompressed, {} records, {} creations ({} resources), {} input errors.\n",
+        a.file.display(),
+        gz_bytes as f64 / 1e6,
+        total as f64 / 1e6,
+        ingest.records,
+        ingest.creations,
+        ingest.resources,
+        ingest.errors
+    );
+    println!("| what | MB/s (decompressed) | seconds | peak RSS MiB | notes |");
+    println!("| --- | ---: | ---: | ---: | --- |");
+    let row = |what: &str, r: &Run, note: String| {
+        println!(
+            "| {what} | {:.0} | {:.3} | {:.1} | {note} |",
+            mbs(r),
+            r.secs,
+            mib(r)
+        );
+    };
+    row(
+        "(a) flate2 (zlib-rs) inflate alone, 256 KiB buffer",
+        &inflate,
+        "physical floor".into(),
+    );
+    if let Some(g) = &gzip {
+        row(
+            "(b) GNU `gzip -dc > /dev/null`",
+            g,
+            "wall time incl. process start".into(),
+        );
+    }
+    let vs_inflate = mbs(&ingest) / mbs(&inflate);
+    let mut note = format!(
+        "{:.0} records/s; {:.2}× inflate (target ≥ 0.6×: {})",
+        ingest.records as f64 / ingest.secs,
+        vs_inflate,
+        if vs_inflate >= 0.6 { "met" } else { "NOT met" }
+    );
+    if let Some(p) = &python {
+        let x = mbs(&ingest) / mbs(p);
+        note.push_str(&format!(
+            "; {x:.1}× Python (target ≥ 10×: {})",
+            if x >= 10.0 { "met" } else { "NOT met" }
+        ));
+    }
+    note.push_str(&format!(
+        "; RSS target ≤ 64 MiB: {}",
+        if mib(&ingest) <= 64.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    ));
+    row(
+        "(c) tagwarden ingest (`Pipeline::read` + `Planner`)",
+        &ingest,
+        note,
+    );
+    if let Some(p) = &python {
+        row(
+            "(d) Python seed baseline (`json.load` + loop)",
+            p,
+            format!(
+                "{} creation-named records; wall time incl. interpreter start",
+                p.creations
+            ),
+        );
+    }
+    Ok(())
+}
