@@ -154,6 +154,27 @@ impl Window {
     }
 }
 
+/// Where a record sits, formatted only when an error needs it:
+/// `Records[3]`, `Records[0].body/[2]`, `$.detail`.
+#[derive(Debug, Clone, Copy)]
+struct Place<'a> {
+    /// Non-empty inside an SQS message body: `Records[0].body/`.
+    prefix: &'a str,
+    position: crate::ingest::Position,
+    /// Inside an EventBridge envelope's `detail`.
+    detail: bool,
+}
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.prefix, self.position)?;
+        if self.detail {
+            f.write_str(".detail")?;
+        }
+        Ok(())
+    }
+}
+
 /// Account and region an EventBridge envelope supplies when the record lacks them.
 #[derive(Debug, Clone, Default)]
 struct Defaults {
@@ -262,8 +283,12 @@ impl Pipeline {
         while let Some(item) = reader.next_item() {
             match item {
                 Item::Record(rec) => {
-                    let place = format!("{prefix}{}", rec.position);
-                    self.record(origin, &place, &rec, defaults, out)
+                    let place = Place {
+                        prefix,
+                        position: rec.position,
+                        detail: false,
+                    };
+                    self.record(origin, place, &rec, defaults, out)
                 }
                 Item::Error(e) => {
                     let place = match (prefix, e.position) {
@@ -292,7 +317,7 @@ impl Pipeline {
     fn record(
         &mut self,
         origin: &str,
-        place: &str,
+        place: Place<'_>,
         rec: &RawRecord<'_>,
         defaults: &Defaults,
         out: &mut dyn FnMut(Found),
@@ -306,6 +331,8 @@ impl Pipeline {
                 out(Found::Creation(Box::new(creation)));
             }
             Err(e) => {
+                // Places are formatted only here: every record has one,
+                // few records need it.
                 let place = match e.field.as_str() {
                     "record" => place.to_string(),
                     field => format!("{place}.{field}"),
@@ -319,12 +346,11 @@ impl Pipeline {
     fn classify(
         &mut self,
         origin: &str,
-        place: &str,
+        place: Place<'_>,
         rec: &RawRecord<'_>,
         defaults: &Defaults,
         out: &mut dyn FnMut(Found),
     ) -> Result<Option<Creation>, FieldError> {
-        let text = |k| rec.str(k);
         if rec.has(HeadKey::DetailType) {
             self.stats.records -= 1;
             return self.envelope(origin, place, rec, out).map(|()| None);
@@ -371,22 +397,24 @@ impl Pipeline {
             return Ok(None);
         }
         if !rec.has(HeadKey::EventSource) && !rec.has(HeadKey::EventName) {
-            return Err(FieldError {
-                field: "record".into(),
-                message: "not CloudTrail: no eventSource or eventName, and not an EventBridge, S3 or SQS event"
-                    .into(),
-            });
+            return Err(FieldError::new(
+                "record",
+                "not CloudTrail: no eventSource or eventName, and not an EventBridge, S3 or SQS event",
+            ));
         }
-        let source =
-            text(HeadKey::EventSource).ok_or_else(|| FieldError::missing("eventSource"))?;
-        let name = text(HeadKey::EventName).ok_or_else(|| FieldError::missing("eventName"))?;
-        let Some(entry) = catalog::lookup(source.as_bytes(), name.as_bytes()) else {
+        // Bytes, not strings: most records stop at the lookup, and catalog
+        // keys are ASCII, so a match needs no UTF-8 check.
+        let bytes = |k, field| rec.bytes_of(k).ok_or_else(|| FieldError::missing(field));
+        let source = bytes(HeadKey::EventSource, "eventSource")?;
+        let name = bytes(HeadKey::EventName, "eventName")?;
+        let Some(entry) = catalog::lookup(&source, &name) else {
             self.skip(SkipReason::NotInCatalog);
             return Ok(None);
         };
-        let id = text(HeadKey::EventId)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| FieldError::missing("eventID"))?;
+        let id = bytes(HeadKey::EventId, "eventID")?;
+        if id.is_empty() {
+            return Err(FieldError::missing("eventID"));
+        }
         let mut h = DefaultHasher::new();
         id.hash(&mut h);
         if !self.seen.insert(h.finish()) {
@@ -405,32 +433,29 @@ impl Pipeline {
     fn envelope(
         &mut self,
         origin: &str,
-        place: &str,
+        place: Place<'_>,
         rec: &RawRecord<'_>,
         out: &mut dyn FnMut(Found),
     ) -> Result<(), FieldError> {
-        let env: Envelope<'_> = serde_json::from_slice(rec.bytes).map_err(|e| FieldError {
-            field: "detail".into(),
-            message: format!("not an EventBridge event: {e}"),
-        })?;
+        let env: Envelope<'_> = serde_json::from_slice(rec.bytes)
+            .map_err(|e| FieldError::new("detail", format!("not an EventBridge event: {e}")))?;
         if env.detail_type != API_CALL {
             self.stats.records += 1;
             self.skip(SkipReason::OtherEvent);
             return Ok(());
         }
         let detail = env.detail.ok_or_else(|| FieldError::missing("detail"))?;
-        let inner =
-            RawRecord::from_object(rec.position, detail.get().as_bytes()).ok_or_else(|| {
-                FieldError {
-                    field: "detail".into(),
-                    message: "not a JSON object".into(),
-                }
-            })?;
+        let inner = RawRecord::from_object(rec.position, detail.get().as_bytes())
+            .ok_or_else(|| FieldError::new("detail", "not a JSON object"))?;
         let defaults = Defaults {
             account: env.account.map(Cow::into_owned),
             region: env.region.map(Cow::into_owned),
         };
-        self.record(origin, &format!("{place}.detail"), &inner, &defaults, out);
+        let place = Place {
+            detail: true,
+            ..place
+        };
+        self.record(origin, place, &inner, &defaults, out);
         Ok(())
     }
 
@@ -439,10 +464,8 @@ impl Pipeline {
         rec: &RawRecord<'_>,
         out: &mut dyn FnMut(Found),
     ) -> Result<(), FieldError> {
-        let n: S3Notice = serde_json::from_slice(rec.bytes).map_err(|e| FieldError {
-            field: "s3".into(),
-            message: e.to_string(),
-        })?;
+        let n: S3Notice =
+            serde_json::from_slice(rec.bytes).map_err(|e| FieldError::new("s3", e))?;
         self.skip(SkipReason::S3Notification);
         // Notification keys are form-encoded: `+` is a space.
         let plus = n.s3.object.key.replace('+', " ");
@@ -459,18 +482,14 @@ impl Pipeline {
     fn sqs_message(
         &mut self,
         origin: &str,
-        place: &str,
+        place: Place<'_>,
         rec: &RawRecord<'_>,
         out: &mut dyn FnMut(Found),
     ) -> Result<(), FieldError> {
-        let msg: SqsMessage<'_> = serde_json::from_slice(rec.bytes).map_err(|e| FieldError {
-            field: "body".into(),
-            message: e.to_string(),
-        })?;
-        let mut reader = RecordReader::new(msg.body.as_bytes()).map_err(|e| FieldError {
-            field: "body".into(),
-            message: e.to_string(),
-        })?;
+        let msg: SqsMessage<'_> =
+            serde_json::from_slice(rec.bytes).map_err(|e| FieldError::new("body", e))?;
+        let mut reader =
+            RecordReader::new(msg.body.as_bytes()).map_err(|e| FieldError::new("body", e))?;
         self.drain(
             origin,
             &mut reader,
@@ -512,10 +531,9 @@ fn creation(
         region,
         account,
     };
-    let resources = entry.resources(record, &scope).map_err(|e| FieldError {
-        field: e.field().to_string(),
-        message: e.to_string(),
-    })?;
+    let resources = entry
+        .resources(record, &scope)
+        .map_err(|e| FieldError::new(e.field(), &e))?;
     let creator = Creator::from_identity(identity, partition, account);
     Ok(Creation {
         event: EventInfo {

@@ -105,6 +105,13 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    pub fn new(field: &str, message: impl ToString) -> Self {
+        Self {
+            field: field.to_string(),
+            message: message.to_string(),
+        }
+    }
+
     pub fn missing(field: &str) -> Self {
         Self {
             field: field.to_string(),

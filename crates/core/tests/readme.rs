@@ -51,3 +51,30 @@ fn readme_lists_every_catalog_row() {
         "README catalog table is stale: rerun with TAGWARDEN_BLESS=1"
     );
 }
+
+#[test]
+fn the_catalog_doc_has_one_line_per_row() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/catalog.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    for e in ENTRIES {
+        let cell = format!(
+            "| `{}` / `{}` |",
+            e.source.trim_end_matches(".amazonaws.com"),
+            e.name
+        );
+        let lines = doc.lines().filter(|l| l.starts_with(&cell)).count();
+        assert_eq!(lines, 1, "docs/catalog.md: {cell} appears {lines} times");
+        let line = doc.lines().find(|l| l.starts_with(&cell)).unwrap();
+        assert!(
+            line.contains(&format!("`{}`", e.resource_type))
+                && line.contains(&format!("`{}`", e.ids)),
+            "docs/catalog.md is stale for {cell}"
+        );
+    }
+    let rows = doc.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(
+        rows,
+        ENTRIES.len(),
+        "docs/catalog.md has rows the catalog lacks"
+    );
+}

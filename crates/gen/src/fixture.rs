@@ -94,6 +94,9 @@ pub enum Piece {
     Slot(Slot),
 }
 
+/// Stands for the account inside a name (`logs-111122223333`).
+const ACCOUNT_MARK: &str = "\u{0}";
+
 /// How a fresh resource id is made from the fixture's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdShape {
@@ -147,7 +150,8 @@ impl IdShape {
         }
     }
 
-    pub fn fresh(&self, rng: &mut Rng) -> String {
+    /// A fresh id; a name that held the fixture's account holds `account`.
+    pub fn fresh(&self, rng: &mut Rng, account: &str) -> String {
         match self {
             Self::PrefixedHex { prefix, len } => format!("{prefix}-{}", rng.hex(*len)),
             Self::Uuid => rng.uuid(),
@@ -161,6 +165,7 @@ impl IdShape {
                 (false, false) => rng.hex(*len),
             },
             Self::Name { base } => {
+                let base = &base.replace(ACCOUNT_MARK, account);
                 // Most name limits are 63 or 64; keep well inside them.
                 let keep = base.len().min(40);
                 let mut b = base[..keep].to_string();
@@ -279,7 +284,7 @@ impl Template {
             }
         }
         let mut patterns: Vec<(String, Slot)> =
-            vec![(account, Slot::Account), (region, Slot::Region)];
+            vec![(account.clone(), Slot::Account), (region, Slot::Region)];
         patterns.extend(
             tokens
                 .iter()
@@ -327,7 +332,15 @@ impl Template {
             event_source,
             event_name,
             pieces: merged,
-            ids: tokens.iter().map(|t| IdShape::of(t)).collect(),
+            ids: tokens
+                .iter()
+                .map(|t| match IdShape::of(t) {
+                    IdShape::Name { base } if !account.is_empty() => IdShape::Name {
+                        base: base.replace(account.as_str(), ACCOUNT_MARK),
+                    },
+                    shape => shape,
+                })
+                .collect(),
             resources: fx.expect.arns.len(),
         })
     }
@@ -378,14 +391,14 @@ mod tests {
     #[test]
     fn id_shapes() {
         let mut r = Rng::new(1);
-        let fresh = IdShape::of("i-0a1b2c3d4e5f60718").fresh(&mut r);
+        let fresh = IdShape::of("i-0a1b2c3d4e5f60718").fresh(&mut r, "1");
         assert!(fresh.starts_with("i-") && fresh.len() == 19, "{fresh}");
         assert_eq!(
             IdShape::of("9f1c2b3a-1111-4222-8333-444455556666"),
             IdShape::Uuid
         );
         assert!(matches!(IdShape::of("my-bucket"), IdShape::Name { .. }));
-        assert!(IdShape::of("logs").fresh(&mut r).starts_with("logs-"));
+        assert!(IdShape::of("logs").fresh(&mut r, "1").starts_with("logs-"));
     }
 
     #[test]

@@ -97,6 +97,9 @@ impl Generator {
         if !(0.0..=1.0).contains(&opts.create_share) {
             bail!("--create-share must be within 0..=1");
         }
+        if jiff::Timestamp::from_millisecond(opts.start_ms).is_err() {
+            bail!("start time {} ms is out of range", opts.start_ms);
+        }
         let mut rng = Rng::new(opts.seed);
         let ids = if opts.accounts.is_empty() {
             (0..3)
@@ -153,7 +156,7 @@ impl Generator {
 fn create(t: &Template, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
     let kind = identity::pick_kind(rng);
     let who = identity::render(ctx.acct, kind, ctx.time_ms, rng);
-    let ids: Vec<String> = t.ids.iter().map(|s| s.fresh(rng)).collect();
+    let ids: Vec<String> = t.ids.iter().map(|s| s.fresh(rng, &ctx.acct.id)).collect();
     let event_id = rng.uuid();
     let request_id = rng.uuid();
     let when = time::iso(ctx.time_ms);

@@ -170,10 +170,8 @@ fn s3_extra(rng: &mut Rng, out_bytes: u64, in_bytes: u64) -> String {
 fn object_key(rng: &mut Rng, t: &Utc) -> String {
     match rng.below(4) {
         0 => format!(
-            "raw/events/year={}/month={:02}/day={:02}/part-{:05}-{}.snappy.parquet",
-            t.year,
-            t.month,
-            t.day,
+            "raw/events/{}/part-{:05}-{}.snappy.parquet",
+            t.format("year=%Y/month=%m/day=%d"),
             rng.below(400),
             rng.uuid()
         ),
@@ -356,10 +354,8 @@ pub fn write(kind: NoiseKind, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
                     "logs",
                     "CreateLogStream",
                     format!(
-                        r#"{{"logGroupName":"/aws/lambda/{func}","logStreamName":"{}/{:02}/{:02}/[$LATEST]{}"}}"#,
-                        t.year,
-                        t.month,
-                        t.day,
+                        r#"{{"logGroupName":"/aws/lambda/{func}","logStreamName":"{}/[$LATEST]{}"}}"#,
+                        t.path(),
                         rng.hex(32)
                     ),
                     "null".into(),
@@ -379,15 +375,6 @@ pub fn write(kind: NoiseKind, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
                 format!("botocore-session-{}", rng.digits(10))
             };
             let exp = Utc::from_ms(ctx.time_ms + 3_600_000);
-            const MONTHS: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
-            let (h12, ampm) = match exp.hour {
-                0 => (12, "AM"),
-                h @ 1..=11 => (h, "AM"),
-                12 => (12, "PM"),
-                h => (h - 12, "PM"),
-            };
             let mut r = api(
                 &who,
                 "sts",
@@ -398,18 +385,13 @@ pub fn write(kind: NoiseKind, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
                 ),
             );
             r.response = format!(
-                r#"{{"credentials":{{"accessKeyId":"ASIA{}","sessionToken":"IQoJb3JpZ2luX2VjE{}","expiration":"{} {}, {}, {}:{:02}:{:02} {ampm}"}},"assumedRoleUser":{{"assumedRoleId":"{}:{session}","arn":"arn:aws:sts::{acct}:assumed-role/{}/{session}"}}}}"#,
+                r#"{{"credentials":{{"accessKeyId":"ASIA{}","sessionToken":"IQoJb3JpZ2luX2VjE{}","expiration":"{}"}},"assumedRoleUser":{{"assumedRoleId":"{}:{session}","arn":"arn:aws:sts::{acct}:assumed-role/{}/{session}"}}}}"#,
                 rng.upper_alnum(16),
                 {
                     let n = rng.range(800, 1200) as usize;
                     rng.base64(n)
                 },
-                MONTHS[exp.month as usize - 1],
-                exp.day,
-                exp.year,
-                h12,
-                exp.minute,
-                exp.second,
+                exp.expiration(),
                 target.1,
                 target.0
             );

@@ -1,71 +1,52 @@
-//! CloudTrail's time formats, from Unix milliseconds.
+//! CloudTrail's time formats, from Unix milliseconds, through `jiff`.
 
-/// (year, month, day) of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
+use jiff::civil::DateTime;
+use jiff::fmt::strtime;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
-/// Broken-down UTC time.
+/// A UTC instant, to the second (milliseconds are dropped, rounding down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Utc {
-    pub year: i64,
-    pub month: u32,
-    pub day: u32,
-    pub hour: u32,
-    pub minute: u32,
-    pub second: u32,
-}
+pub struct Utc(DateTime);
 
 impl Utc {
+    /// # Panics
+    ///
+    /// If `ms` is outside the years -9999..=9999 that `jiff` spans.
     pub fn from_ms(ms: i64) -> Self {
-        let secs = ms.div_euclid(1000);
-        let (year, month, day) = civil(secs.div_euclid(86_400));
-        let sod = secs.rem_euclid(86_400) as u32;
-        Self {
-            year,
-            month,
-            day,
-            hour: sod / 3600,
-            minute: sod / 60 % 60,
-            second: sod % 60,
-        }
+        let ts = Timestamp::from_millisecond(ms)
+            .unwrap_or_else(|e| panic!("{ms} ms is not a supported instant: {e}"));
+        Self(ts.to_zoned(TimeZone::UTC).datetime())
+    }
+
+    /// Formats with `strftime` directives.
+    pub fn format<'f>(&self, fmt: &'f str) -> strtime::Display<'f> {
+        self.0.strftime(fmt)
     }
 
     /// `2026-01-15T10:30:00Z`, as `eventTime`.
     pub fn iso(&self) -> String {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
+        self.format("%Y-%m-%dT%H:%M:%SZ").to_string()
     }
 
     /// `2026/01/15`, as in log object keys.
     pub fn path(&self) -> String {
-        format!("{:04}/{:02}/{:02}", self.year, self.month, self.day)
+        self.format("%Y/%m/%d").to_string()
     }
 
     /// `20260115T1030Z`, as in log file names.
     pub fn compact_minutes(&self) -> String {
-        format!(
-            "{:04}{:02}{:02}T{:02}{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute
-        )
+        self.format("%Y%m%dT%H%MZ").to_string()
     }
 
     /// `20260115T103000Z`, as in digest file names.
     pub fn compact_seconds(&self) -> String {
-        format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
+        self.format("%Y%m%dT%H%M%SZ").to_string()
+    }
+
+    /// `Jan 15, 2026, 10:30:00 AM`, as STS credentials' `expiration`.
+    pub fn expiration(&self) -> String {
+        self.format("%b %-d, %Y, %-I:%M:%S %p").to_string()
     }
 }
 
@@ -86,6 +67,31 @@ mod tests {
         assert_eq!(t.path(), "2026/01/15");
         assert_eq!(t.compact_minutes(), "20260115T1030Z");
         assert_eq!(t.compact_seconds(), "20260115T103000Z");
+        assert_eq!(t.expiration(), "Jan 15, 2026, 10:30:00 AM");
+        assert_eq!(
+            t.format("year=%Y/month=%m/day=%d").to_string(),
+            "year=2026/month=01/day=15"
+        );
         assert_eq!(iso(951_782_400_000), "2000-02-29T00:00:00Z");
+        // Milliseconds are dropped, before the epoch too.
+        assert_eq!(iso(1_768_473_000_999), "2026-01-15T10:30:00Z");
+        assert_eq!(iso(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn expiration_uses_a_12_hour_clock() {
+        let at = |s: &str| Utc::from_ms(s.parse::<Timestamp>().unwrap().as_millisecond());
+        assert_eq!(
+            at("2026-03-05T00:07:09Z").expiration(),
+            "Mar 5, 2026, 12:07:09 AM"
+        );
+        assert_eq!(
+            at("2026-12-25T12:00:00Z").expiration(),
+            "Dec 25, 2026, 12:00:00 PM"
+        );
+        assert_eq!(
+            at("2026-07-04T23:59:59Z").expiration(),
+            "Jul 4, 2026, 11:59:59 PM"
+        );
     }
 }

@@ -224,3 +224,23 @@ fn usage_and_configuration_errors_exit_2() {
         run.stderr
     );
 }
+
+#[test]
+fn the_readme_quick_start_plans_the_bundled_samples() {
+    let run = tagwarden(&["plan", "examples/cloudtrail", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = run.json();
+    let items = items.as_array().unwrap();
+    assert!(items.len() >= 50, "only {} resources", items.len());
+    let accounts: BTreeSet<_> = items
+        .iter()
+        .map(|i| i["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, ["111122223333", "444455556666"].into());
+    // Digest files sit in CloudTrail-Digest folders and are never read.
+    assert!(run.stderr.contains("read: 8 documents"), "{}", run.stderr);
+    for item in items {
+        assert_eq!(item["tags"]["ManagedBy"], "tagwarden");
+        assert_eq!(item["tags"]["CreatedDate"], item["event"]["time"]);
+    }
+}

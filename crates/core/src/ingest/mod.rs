@@ -88,6 +88,17 @@ impl<'b> RawRecord<'b> {
         }
     }
 
+    /// A top-level string field's bytes, unescaped only if needed and not
+    /// checked for UTF-8: for lookups and hashing on the hot path.
+    pub fn bytes_of(&self, key: HeadKey) -> Option<Cow<'b, [u8]>> {
+        if self.head.is_escaped(key) {
+            self.str(key)
+                .map(|s| Cow::Owned(s.into_owned().into_bytes()))
+        } else {
+            self.raw(key).map(Cow::Borrowed)
+        }
+    }
+
     /// The raw bytes of a top-level field, for cheap comparisons.
     pub fn raw(&self, key: HeadKey) -> Option<&'b [u8]> {
         self.head.range(key).map(|r| &self.bytes[r])

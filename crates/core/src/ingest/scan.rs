@@ -2,10 +2,11 @@
 //!
 //! It finds where one JSON object ends and captures a handful of top-level
 //! fields, without building a tree or validating what it skips. Nested
-//! values are skipped with `memchr`, which is why ingest runs close to the
-//! speed of inflate: only records the catalog knows are parsed in full.
+//! values are skipped 64 bytes at a time with bit masks (quotes, brackets),
+//! which is why ingest runs close to the speed of inflate: only records the
+//! catalog knows are parsed in full.
 
-use memchr::{memchr, memchr3};
+use memchr::memchr;
 use std::ops::Range;
 
 /// Top-level keys whose values the pipeline needs before a full parse.
@@ -106,6 +107,15 @@ pub fn skip_ws(buf: &[u8], mut i: usize) -> Option<usize> {
 /// Position of the quote that closes a string whose contents start at `i`.
 #[inline]
 pub fn string_end(buf: &[u8], mut i: usize) -> Option<usize> {
+    // Most strings are short and free of escapes: one block compare finds
+    // their end without a call into memchr.
+    if let Some(block) = buf.get(i..i + 64) {
+        let block: &[u8; 64] = block.try_into().expect("64 bytes");
+        let q = eq_mask(block, b'"');
+        if q != 0 && eq_mask(block, b'\\') & ((1u64 << q.trailing_zeros()) - 1) == 0 {
+            return Some(i + q.trailing_zeros() as usize);
+        }
+    }
     loop {
         let q = i + memchr(b'"', &buf[i..])?;
         // A quote preceded by an odd run of backslashes is escaped.
@@ -120,35 +130,138 @@ pub fn string_end(buf: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
+/// Bit `k` set where `block[k] == c`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn eq_mask(block: &[u8; 64], c: u8) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut m = 0u64;
+    for q in 0..4 {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the load reads 16
+        // bytes inside the 64-byte array, unaligned loads being allowed.
+        let bits = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * q) as *const __m128i);
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8))) as u16
+        };
+        m |= u64::from(bits) << (16 * q);
+    }
+    m
+}
+
+/// Bit `k` set where `block[k] == c`, eight bytes per step (SWAR) where
+/// SSE2 is not at hand, e.g. on arm64.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn eq_mask_swar(block: &[u8; 64], c: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut m = 0u64;
+    for (w, chunk) in block.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"))
+            ^ (u64::from(c) * 0x0101_0101_0101_0101);
+        // High bit of each byte set where that byte of `x` is zero.
+        let zero = !(((x & LOW7) + LOW7) | x) & HIGH;
+        // Gather the eight high bits into one byte, lowest address first.
+        let bits = (zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        m |= bits << (8 * w);
+    }
+    m
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn eq_mask(block: &[u8; 64], c: u8) -> u64 {
+    eq_mask_swar(block, c)
+}
+
+/// Bit `k` is the parity of the set bits at or below `k`.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
 /// Skips an array or object that starts at `i`; returns the position past it.
+///
+/// Works 64 bytes at a time: a block's quotes give, by prefix parity, which
+/// bytes are inside strings, and only the brackets outside strings are
+/// counted. A block holding a backslash is walked byte by byte instead.
 #[inline]
 fn skip_nested(buf: &[u8], i: usize) -> Option<usize> {
     // Inside a `{` value only braces need counting (brackets balance inside
-    // valid JSON), and the other way round for `[`: three needles suffice.
+    // valid JSON), and the other way round for `[`.
     let (open, close) = if buf[i] == b'{' {
         (b'{', b'}')
     } else {
         (b'[', b']')
     };
     let mut depth = 0usize;
-    let mut j = i;
-    loop {
-        let p = j + memchr3(b'"', open, close, &buf[j..])?;
-        match buf[p] {
-            b'"' => j = string_end(buf, p + 1)? + 1,
-            c if c == open => {
-                depth += 1;
-                j = p + 1;
+    let mut in_str = false;
+    let mut esc = false;
+    // One byte of the slow path; true when the value's end is reached.
+    let step = |b: u8, depth: &mut usize, in_str: &mut bool, esc: &mut bool| -> bool {
+        if *in_str {
+            if *esc {
+                *esc = false;
+            } else if b == b'\\' {
+                *esc = true;
+            } else if b == b'"' {
+                *in_str = false;
             }
-            _ => {
-                depth -= 1;
-                j = p + 1;
-                if depth == 0 {
-                    return Some(j);
+        } else if b == b'"' {
+            *in_str = true;
+        } else if b == open {
+            *depth += 1;
+        } else if b == close {
+            *depth -= 1;
+            return *depth == 0;
+        }
+        false
+    };
+    let mut j = i;
+    while let Some(block) = buf.get(j..j + 64) {
+        let block: &[u8; 64] = block.try_into().expect("64 bytes");
+        if esc || eq_mask(block, b'\\') != 0 {
+            for (k, &b) in block.iter().enumerate() {
+                if step(b, &mut depth, &mut in_str, &mut esc) {
+                    return Some(j + k + 1);
                 }
             }
+            j += 64;
+            continue;
+        }
+        let inside = prefix_xor(eq_mask(block, b'"')) ^ if in_str { !0 } else { 0 };
+        let opens = eq_mask(block, open) & !inside;
+        let mut brackets = (opens | eq_mask(block, close)) & !inside;
+        while brackets != 0 {
+            let k = brackets.trailing_zeros();
+            if opens >> k & 1 == 1 {
+                depth += 1;
+            } else {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + k as usize + 1);
+                }
+            }
+            brackets &= brackets - 1;
+        }
+        in_str = inside >> 63 == 1;
+        j += 64;
+    }
+    // The last bytes, fewer than a block.
+    for (k, &b) in buf[j..].iter().enumerate() {
+        if step(b, &mut depth, &mut in_str, &mut esc) {
+            return Some(j + k + 1);
         }
     }
+    None
 }
 
 /// Skips a number, `true`, `false` or `null` starting at `i`.
@@ -342,6 +455,55 @@ mod tests {
     }
 
     #[test]
+    fn byte_masks_agree_with_a_plain_loop() {
+        let mut block = [0u8; 64];
+        for round in 0..64u64 {
+            for (k, b) in block.iter_mut().enumerate() {
+                *b = match (k as u64 * 7 + round * 13) % 5 {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => 0x80 | (k as u8),
+                    3 => b'{',
+                    _ => round as u8,
+                };
+            }
+            for c in [b'"', b'\\', b'{', round as u8, 0x80 | (round as u8)] {
+                let want = block
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |m, (k, &b)| m | (u64::from(b == c) << k));
+                assert_eq!(eq_mask(&block, c), want);
+                assert_eq!(eq_mask_swar(&block, c), want);
+            }
+        }
+    }
+
+    #[test]
+    fn skip_nested_agrees_with_slow_skip_on_long_values() {
+        let mut docs = vec![];
+        for n in [1usize, 5, 40, 200] {
+            let inner: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"k{i}":"v}}{{\\\"{i}","a":[1,{{"b":"]"}}],"e":"\\\\","n":{{"m":{{}}}}}}"#))
+                .collect();
+            docs.push(format!("{{\"x\":[{}],\"y\":\"}}\"}} tail", inner.join(",")));
+            docs.push(format!("[{}] tail", inner.join(",")));
+        }
+        for d in &docs {
+            let b = d.as_bytes();
+            let mut s = SlowSkip::inside_object(0);
+            let want = s.feed(b);
+            assert_eq!(skip_nested(b, 0), want, "{d}");
+            let end = want.unwrap();
+            for cut in [1, 63, 64, 65, 127, 128, end - 1]
+                .into_iter()
+                .filter(|&c| c < end)
+            {
+                assert_eq!(skip_nested(&b[..cut], 0), None, "cut {cut}");
+            }
+        }
+    }
+
+    #[test]
     fn slow_skip_finds_the_end_across_chunks() {
         let rec = br#"{"a":"}\"{","b":{"c":[1,{"d":"]"}]}} tail"#;
         let mut s = SlowSkip::inside_object(0);
@@ -349,5 +511,34 @@ mod tests {
         assert_eq!(s.feed(left), None);
         let end = s.feed(right).unwrap();
         assert_eq!(&right[end..], b" tail");
+    }
+
+    proptest::proptest! {
+        /// On any valid JSON object (escapes, brackets in strings, values
+        /// straddling 64-byte blocks), the scanner finds its exact end and
+        /// the top-level eventName, and every prefix is incomplete.
+        #[test]
+        fn scanner_agrees_with_serde_on_valid_json(
+            name in "[a-zA-Z\\\\\"{}\\[\\] ]{0,12}",
+            nested in proptest::collection::vec(("[\\\\\"{}\\[\\]a-z ]{0,90}", "[\\\\\"{}\\[\\]:,a-z ]{0,90}"), 0..12),
+        ) {
+            let inner: serde_json::Map<String, serde_json::Value> = nested
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::json!([v, {"x": v}])))
+                .collect();
+            let doc = serde_json::json!({"requestParameters": inner, "eventName": name, "tail": [inner.clone()]});
+            let text = serde_json::to_string(&doc).unwrap();
+            let bytes = text.as_bytes();
+            let Scan::Done(h, end) = scan_object(bytes) else {
+                return Err(proptest::test_runner::TestCaseError::fail(format!("not done: {text}")));
+            };
+            proptest::prop_assert_eq!(end, bytes.len());
+            let r = h.range(HeadKey::EventName).unwrap();
+            let quoted = &text[r.start - 1..r.end + 1];
+            proptest::prop_assert_eq!(serde_json::from_str::<String>(quoted).unwrap(), name);
+            for cut in [1, end / 2, end - 1] {
+                proptest::prop_assert!(matches!(scan_object(&bytes[..cut]), Scan::Incomplete { .. }), "cut {}", cut);
+            }
+        }
     }
 }
