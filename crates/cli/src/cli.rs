@@ -10,7 +10,7 @@ use std::path::PathBuf;
     about = "Attribute every AWS resource to its creator from CloudTrail, and check tag policies."
 )]
 pub struct Cli {
-    /// More detail on stderr (each skipped record's reason with -vv).
+    /// More detail on stderr: a line per source read.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only errors on stderr.

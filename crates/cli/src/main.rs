@@ -99,6 +99,7 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
                 continue;
             }
         };
+        let before = (cli.verbose > 0).then(|| pipeline.stats().clone());
         pipeline.read(&name, bar.wrap_read(reader), &mut |found| match found {
             Found::Creation(c) => planner.add(&c),
             Found::Fetch(object) => {
@@ -110,6 +111,18 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
             }
             Found::Error(e) => bar.suspend(|| eprintln!("error: {}", one_line(&e.to_string()))),
         });
+        if let Some(before) = before {
+            let now = pipeline.stats();
+            bar.suspend(|| {
+                eprintln!(
+                    "read {name}: {} bytes, {} records, {} creations, {} errors",
+                    now.bytes - before.bytes,
+                    now.records - before.records,
+                    now.creations - before.creations,
+                    now.errors - before.errors
+                )
+            });
+        }
     }
     bar.finish_and_clear();
     let plan = planner.finish();

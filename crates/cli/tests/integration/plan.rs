@@ -244,3 +244,17 @@ fn the_readme_quick_start_plans_the_bundled_samples() {
         assert_eq!(item["tags"]["CreatedDate"], item["event"]["time"]);
     }
 }
+
+#[test]
+fn verbose_prints_a_line_per_source() {
+    let run = tagwarden(&["plan", "-v", "crates/cli/tests/bad-input/invalid-json.json"]);
+    assert!(
+        run.stderr
+            .contains("read crates/cli/tests/bad-input/invalid-json.json: 2052 bytes, 2 records, 2 creations, 1 errors"),
+        "{}",
+        run.stderr
+    );
+    let quiet = tagwarden(&["plan", "-q", "crates/cli/tests/bad-input/invalid-json.json"]);
+    assert_eq!(quiet.errors().len(), 1, "errors still show with -q");
+    assert!(!quiet.stderr.contains("plan:"), "{}", quiet.stderr);
+}
