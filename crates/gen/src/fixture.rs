@@ -97,6 +97,9 @@ pub enum Piece {
 /// Stands for the account inside a name (`logs-111122223333`).
 const ACCOUNT_MARK: &str = "\u{0}";
 
+/// The suffix FIFO queue and topic names must end with.
+const FIFO: &str = ".fifo";
+
 /// How a fresh resource id is made from the fixture's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdShape {
@@ -166,18 +169,24 @@ impl IdShape {
             },
             Self::Name { base } => {
                 let base = &base.replace(ACCOUNT_MARK, account);
+                // SQS queues and SNS topics that are FIFO must keep `.fifo`
+                // at the very end: the fresh suffix goes before it.
+                let (stem, tail) = match base.strip_suffix(FIFO) {
+                    Some(stem) if !stem.is_empty() => (stem, FIFO),
+                    _ => (base.as_str(), ""),
+                };
                 // Most name limits are 63 or 64; keep well inside them.
-                let keep = base.len().min(40);
-                let mut b = base[..keep].to_string();
-                while !base.is_char_boundary(b.len()) {
-                    b.pop();
+                let mut keep = stem.len().min(40);
+                while !stem.is_char_boundary(keep) {
+                    keep -= 1;
                 }
+                let b = &stem[..keep];
                 let suffix = if base.bytes().any(|c| c.is_ascii_uppercase()) {
                     rng.alnum(10)
                 } else {
                     rng.lower_alnum(10)
                 };
-                format!("{b}-{suffix}")
+                format!("{b}-{suffix}{tail}")
             }
         }
     }
@@ -399,6 +408,34 @@ mod tests {
         );
         assert!(matches!(IdShape::of("my-bucket"), IdShape::Name { .. }));
         assert!(IdShape::of("logs").fresh(&mut r, "1").starts_with("logs-"));
+    }
+
+    #[test]
+    fn fifo_names_keep_their_suffix() {
+        let mut r = Rng::new(1);
+        let shape = IdShape::of("orders-events.fifo");
+        for _ in 0..20 {
+            let fresh = shape.fresh(&mut r, "1");
+            assert!(fresh.starts_with("orders-events-"), "{fresh}");
+            assert!(fresh.ends_with(".fifo"), "{fresh}");
+            assert_eq!(fresh.matches(".fifo").count(), 1, "{fresh}");
+            // AWS: 1-80 characters of alphanumerics, `-` and `_`, then `.fifo`.
+            let stem = fresh.strip_suffix(".fifo").unwrap();
+            assert!(fresh.len() <= 80, "{fresh}");
+            assert!(
+                stem.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{fresh}"
+            );
+        }
+        let long = IdShape::of(&format!("{}.fifo", "q".repeat(70)));
+        let fresh = long.fresh(&mut r, "1");
+        assert!(fresh.ends_with(".fifo") && fresh.len() <= 80, "{fresh}");
+        // Only a real suffix counts.
+        let plain = IdShape::of("my.fifo-queue").fresh(&mut r, "1");
+        assert!(plain.starts_with("my.fifo-queue-"), "{plain}");
+        let bare = IdShape::of(".fifo").fresh(&mut r, "1");
+        assert!(bare.starts_with(".fifo-"), "{bare}");
     }
 
     #[test]

@@ -12,6 +12,50 @@ pub enum Kind {
     Service,
     Root,
     Federated,
+    /// An IAM Identity Center user acting through an identity-aware
+    /// service (`IdentityCenterUser`).
+    IdentityCenter,
+    /// The caller of `AssumeRoleWithSAML` (`SAMLUser`).
+    Saml,
+    /// The caller of `AssumeRoleWithWebIdentity` (`WebIdentityUser`).
+    WebIdentity,
+    /// Access-portal and sign-in events before there is a principal (`Unknown`).
+    Unknown,
+    /// A principal of another account (`AWSAccount`).
+    CrossAccount,
+}
+
+impl Kind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [Kind] = &[
+        Kind::IamUser,
+        Kind::AssumedRole,
+        Kind::Sso,
+        Kind::Service,
+        Kind::Root,
+        Kind::Federated,
+        Kind::IdentityCenter,
+        Kind::Saml,
+        Kind::WebIdentity,
+        Kind::Unknown,
+        Kind::CrossAccount,
+    ];
+
+    /// CloudTrail's `userIdentity.type` for this kind.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::IamUser => "IAMUser",
+            Kind::AssumedRole | Kind::Sso => "AssumedRole",
+            Kind::Service => "AWSService",
+            Kind::Root => "Root",
+            Kind::Federated => "FederatedUser",
+            Kind::IdentityCenter => "IdentityCenterUser",
+            Kind::Saml => "SAMLUser",
+            Kind::WebIdentity => "WebIdentityUser",
+            Kind::Unknown => "Unknown",
+            Kind::CrossAccount => "AWSAccount",
+        }
+    }
 }
 
 /// The principals of one account.
@@ -22,6 +66,18 @@ pub struct Account {
     pub roles: Vec<(String, String)>,
     pub sso: Vec<(String, String)>,
     pub people: Vec<String>,
+    /// Identity-store user ids of `people`, in the same order.
+    pub people_ids: Vec<String>,
+    /// The IAM Identity Center identity store (`d-` and 10 hex digits).
+    pub identity_store: String,
+    /// The SAML identity provider: its IAM name, issuer URL and the
+    /// base64 hash CloudTrail shows for it.
+    pub saml: (String, String, String),
+    /// Roles federated users assume (SAML, web identity).
+    pub fed_roles: Vec<(String, String)>,
+    /// Principals of other accounts that read this account's resources:
+    /// (account, principal id).
+    pub partners: Vec<(String, String)>,
     pub buckets: Vec<String>,
     pub keys: Vec<String>,
     pub functions: Vec<String>,
@@ -50,6 +106,23 @@ const ROLES: &[&str] = &[
     "batch-worker",
 ];
 const SSO: &[&str] = &["AdministratorAccess", "PowerUser", "ReadOnly", "Billing"];
+const FED_ROLES: &[&str] = &[
+    "OktaAdmin",
+    "OktaDeveloper",
+    "OktaReadOnly",
+    "mobile-app-google",
+];
+const GITHUB_REPOS: &[&str] = &[
+    "example-org/orders-service",
+    "example-org/infrastructure",
+    "example-org/web-frontend",
+];
+/// Services that make cross-account calls on another account's behalf.
+const CROSS_ACCOUNT_SERVICES: &[&str] = &[
+    "athena.amazonaws.com",
+    "glue.amazonaws.com",
+    "codebuild.amazonaws.com",
+];
 const PEOPLE: &[&str] = &[
     "alice", "bob", "carol", "erin", "frank", "grace", "heidi", "ivan",
 ];
@@ -116,6 +189,27 @@ impl Account {
                 })
                 .collect(),
             people: PEOPLE.iter().map(|p| format!("{p}@example.com")).collect(),
+            people_ids: PEOPLE.iter().map(|_| rng.uuid()).collect(),
+            identity_store: format!("d-{}", rng.hex(10)),
+            saml: (
+                "OktaSSO".to_string(),
+                format!("http://www.okta.com/exk{}", rng.alnum(17)),
+                format!("{}=", rng.base64(27)),
+            ),
+            fed_roles: FED_ROLES
+                .iter()
+                .map(|r| (r.to_string(), format!("AROA{}", rng.upper_alnum(17))))
+                .collect(),
+            partners: (0..3)
+                .map(|i| {
+                    let pid = if i == 0 {
+                        format!("AIDA{}", rng.upper_alnum(17))
+                    } else {
+                        format!("AROA{}", rng.upper_alnum(17))
+                    };
+                    (format!("{}{}", rng.range(1, 9), rng.digits(11)), pid)
+                })
+                .collect(),
             buckets: BUCKETS.iter().map(|b| format!("{b}-{id}")).collect(),
             keys: (0..4).map(|_| rng.uuid()).collect(),
             functions: FUNCTIONS.iter().map(|f| f.to_string()).collect(),
@@ -132,8 +226,25 @@ pub struct Who {
     pub json: String,
     pub ip: String,
     pub agent: String,
-    /// ARN of the caller (empty for services).
+    /// ARN of the caller (empty for services and for identities without one).
     pub arn: String,
+    /// For `SAMLUser` and `WebIdentityUser`: what the token said.
+    pub fed: Option<Federation>,
+}
+
+/// The identity provider's side of a SAML or web-identity sign-in.
+#[derive(Debug, Clone)]
+pub struct Federation {
+    /// For SAML the provider's IAM ARN; for OIDC the issuer CloudTrail names.
+    pub provider: String,
+    /// The SAML issuer URL (empty for OIDC).
+    pub issuer: String,
+    /// `subject` / `subjectFromWebIdentityToken`.
+    pub subject: String,
+    pub audience: String,
+    /// The role the token is exchanged for, and its id.
+    pub role: (String, String),
+    pub session: String,
 }
 
 fn public_ip(rng: &mut Rng) -> String {
@@ -157,6 +268,31 @@ pub fn pick_kind(rng: &mut Rng) -> Kind {
     ])
 }
 
+/// Like [`pick_kind`], with a small share of IAM Identity Center users:
+/// who makes create records.
+pub fn pick_create_kind(rng: &mut Rng) -> Kind {
+    if rng.chance(0.03) {
+        Kind::IdentityCenter
+    } else {
+        pick_kind(rng)
+    }
+}
+
+/// GitHub's Actions runners (Azure) and other hosted CI.
+fn runner_ip(rng: &mut Rng) -> String {
+    let first = *rng.pick(&[4u64, 13, 20, 40, 52]);
+    format!(
+        "{first}.{}.{}.{}",
+        rng.below(256),
+        rng.below(256),
+        rng.range(1, 254)
+    )
+}
+
+const BROWSER: usize = 5;
+const GITHUB_AGENT: &str = "aws-sdk-js/3.552.0 ua/2.1 os/linux#6.5.0-1018-azure lang/js md/nodejs#20.12.1 api/sts#3.552.0 configure-aws-credentials-for-github-actions";
+const MOBILE_AGENT: &str = "aws-sdk-android/2.75.0 Linux/4.19.191 Dalvik/2.1.0/0 en_US";
+
 pub fn render(acct: &Account, kind: Kind, time_ms: i64, rng: &mut Rng) -> Who {
     let a = &acct.id;
     let since = iso(time_ms - rng.range(60, 3 * 3600) as i64 * 1000);
@@ -174,6 +310,7 @@ pub fn render(acct: &Account, kind: Kind, time_ms: i64, rng: &mut Rng) -> Who {
                 ip: public_ip(rng),
                 agent,
                 arn,
+                fed: None,
             }
         }
         Kind::AssumedRole | Kind::Sso => {
@@ -203,6 +340,7 @@ pub fn render(acct: &Account, kind: Kind, time_ms: i64, rng: &mut Rng) -> Who {
                 ip: public_ip(rng),
                 agent,
                 arn,
+                fed: None,
             }
         }
         Kind::Service => {
@@ -213,6 +351,7 @@ pub fn render(acct: &Account, kind: Kind, time_ms: i64, rng: &mut Rng) -> Who {
                 ip: svc.clone(),
                 agent: svc,
                 arn: String::new(),
+                fed: None,
             }
         }
         Kind::Root => {
@@ -224,8 +363,9 @@ pub fn render(acct: &Account, kind: Kind, time_ms: i64, rng: &mut Rng) -> Who {
                     r#"{{"type":"Root","principalId":"{a}","arn":"{arn}","accountId":"{a}","accessKeyId":"{key}","sessionContext":{{"sessionIssuer":{{}},"webIdFederationData":{{}},"attributes":{{"creationDate":"{since}","mfaAuthenticated":"true"}}}}}}"#
                 ),
                 ip: public_ip(rng),
-                agent: AGENTS[5].to_string(),
+                agent: AGENTS[BROWSER].to_string(),
                 arn,
+                fed: None,
             }
         }
         Kind::Federated => {
@@ -246,6 +386,153 @@ pub fn render(acct: &Account, kind: Kind, time_ms: i64, rng: &mut Rng) -> Who {
                 ip: public_ip(rng),
                 agent,
                 arn,
+                fed: None,
+            }
+        }
+        Kind::IdentityCenter => {
+            let i = rng.index(acct.people_ids.len());
+            let uid = &acct.people_ids[i];
+            let store = &acct.identity_store;
+            let cred = format!("{}_{}", rng.alnum(38), rng.alnum(20));
+            Who {
+                kind,
+                json: format!(
+                    r#"{{"type":"IdentityCenterUser","accountId":"{a}","onBehalfOf":{{"userId":"{uid}","identityStoreArn":"arn:aws:identitystore::{a}:identitystore/{store}"}},"credentialId":"{cred}"}}"#
+                ),
+                ip: public_ip(rng),
+                agent: if rng.chance(0.5) {
+                    AGENTS[BROWSER].to_string()
+                } else {
+                    agent
+                },
+                arn: String::new(),
+                fed: None,
+            }
+        }
+        Kind::Saml => {
+            let user = rng.pick(&acct.people).clone();
+            let (idp, issuer, hash) = &acct.saml;
+            let role = acct.fed_roles[rng.index(3)].clone();
+            Who {
+                kind,
+                json: format!(
+                    r#"{{"type":"SAMLUser","principalId":"{hash}:{user}","userName":"{user}","identityProvider":"{hash}"}}"#
+                ),
+                ip: public_ip(rng),
+                agent: AGENTS[BROWSER].to_string(),
+                arn: String::new(),
+                fed: Some(Federation {
+                    provider: format!("arn:aws:iam::{a}:saml-provider/{idp}"),
+                    issuer: issuer.clone(),
+                    subject: user.clone(),
+                    audience: "https://signin.aws.amazon.com/saml".into(),
+                    role,
+                    session: user,
+                }),
+            }
+        }
+        Kind::WebIdentity => {
+            if rng.chance(0.75) {
+                // GitHub Actions exchanging its OIDC token for a deploy role.
+                let repo = rng.pick(GITHUB_REPOS);
+                let sub = match rng.below(3) {
+                    0 => format!("repo:{repo}:environment:production"),
+                    1 => format!("repo:{repo}:pull_request"),
+                    _ => format!("repo:{repo}:ref:refs/heads/main"),
+                };
+                let idp =
+                    format!("arn:aws:iam::{a}:oidc-provider/token.actions.githubusercontent.com");
+                Who {
+                    kind,
+                    json: format!(
+                        r#"{{"type":"WebIdentityUser","principalId":"{idp}:sts.amazonaws.com:{sub}","userName":"{sub}","identityProvider":"{idp}"}}"#
+                    ),
+                    ip: runner_ip(rng),
+                    agent: GITHUB_AGENT.to_string(),
+                    arn: String::new(),
+                    fed: Some(Federation {
+                        provider: idp,
+                        issuer: String::new(),
+                        subject: sub,
+                        audience: "sts.amazonaws.com".into(),
+                        role: acct.roles[3].clone(),
+                        session: "GitHubActions".into(),
+                    }),
+                }
+            } else {
+                // A mobile app signing its users in with Google.
+                let app = format!(
+                    "{}-{}.apps.googleusercontent.com",
+                    rng.digits(12),
+                    rng.lower_alnum(32)
+                );
+                let sub = format!("1{}", rng.digits(20));
+                Who {
+                    kind,
+                    json: format!(
+                        r#"{{"type":"WebIdentityUser","principalId":"accounts.google.com:{app}:{sub}","userName":"{sub}","identityProvider":"accounts.google.com"}}"#
+                    ),
+                    ip: public_ip(rng),
+                    agent: MOBILE_AGENT.to_string(),
+                    arn: String::new(),
+                    fed: Some(Federation {
+                        provider: "accounts.google.com".into(),
+                        issuer: String::new(),
+                        subject: sub.clone(),
+                        audience: app,
+                        role: acct.fed_roles[3].clone(),
+                        session: format!("app-{sub}"),
+                    }),
+                }
+            }
+        }
+        Kind::Unknown => {
+            let user = rng.pick(&acct.people).clone();
+            Who {
+                kind,
+                json: format!(
+                    r#"{{"type":"Unknown","principalId":"{a}:{user}","accountId":"{a}","userName":"{user}"}}"#
+                ),
+                ip: public_ip(rng),
+                agent: if rng.chance(0.8) {
+                    AGENTS[BROWSER].to_string()
+                } else {
+                    AGENTS[0].to_string()
+                },
+                arn: String::new(),
+                fed: None,
+            }
+        }
+        Kind::CrossAccount => {
+            let (other, pid) = rng.pick(&acct.partners).clone();
+            let pid = if pid.starts_with("AROA") {
+                format!("{pid}:{}", rng.pick(&["reporting", "etl-job", "ci"]))
+            } else {
+                pid
+            };
+            if rng.chance(0.3) {
+                let svc = rng.pick(CROSS_ACCOUNT_SERVICES).to_string();
+                Who {
+                    kind,
+                    json: format!(
+                        r#"{{"type":"AWSAccount","principalId":"{pid}","accountId":"{other}","invokedBy":"{svc}"}}"#
+                    ),
+                    ip: svc.clone(),
+                    agent: svc,
+                    arn: String::new(),
+                    fed: None,
+                }
+            } else {
+                Who {
+                    kind,
+                    json: format!(
+                        r#"{{"type":"AWSAccount","principalId":"{pid}","accountId":"{other}"}}"#
+                    ),
+                    ip: public_ip(rng),
+                    agent,
+                    arn: String::new(),
+                    fed: None,
+                }
             }
         }
     }

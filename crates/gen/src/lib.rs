@@ -154,7 +154,7 @@ impl Generator {
 
 /// Fills a fixture template for one fresh create record.
 fn create(t: &Template, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
-    let kind = identity::pick_kind(rng);
+    let kind = identity::pick_create_kind(rng);
     let who = identity::render(ctx.acct, kind, ctx.time_ms, rng);
     let ids: Vec<String> = t.ids.iter().map(|s| s.fresh(rng, &ctx.acct.id)).collect();
     let event_id = rng.uuid();

@@ -22,6 +22,14 @@ pub enum NoiseKind {
     S3Data,
     LambdaInvoke,
     Failed,
+    /// `sts:AssumeRoleWithSAML` by a `SAMLUser`.
+    SamlSignIn,
+    /// `sts:AssumeRoleWithWebIdentity` by a `WebIdentityUser`.
+    WebIdentitySignIn,
+    /// The IAM Identity Center access portal and its sign-in (`Unknown`).
+    Portal,
+    /// Reads by principals of other accounts (`AWSAccount`).
+    CrossAccountRead,
 }
 
 pub const MIX: &[(u32, NoiseKind)] = &[
@@ -33,11 +41,16 @@ pub const MIX: &[(u32, NoiseKind)] = &[
     (28, NoiseKind::S3Data),
     (5, NoiseKind::LambdaInvoke),
     (6, NoiseKind::Failed),
+    (1, NoiseKind::SamlSignIn),
+    (2, NoiseKind::WebIdentitySignIn),
+    (2, NoiseKind::Portal),
+    (2, NoiseKind::CrossAccountRead),
 ];
 
 fn host(service: &str, region: &str) -> String {
     match service {
         "iam" | "signin" => format!("{service}.amazonaws.com"),
+        "sso" => format!("portal.sso.{region}.amazonaws.com"),
         _ => format!("{service}.{region}.amazonaws.com"),
     }
 }
@@ -63,6 +76,8 @@ pub struct Rec<'a> {
     pub event_type: &'a str,
     pub management: bool,
     pub shared_event_id: bool,
+    /// `serviceEventDetails`, for `AwsServiceEvent` records.
+    pub service_details: Option<String>,
     pub category: &'a str,
 }
 
@@ -125,6 +140,9 @@ impl Rec<'_> {
                 ctx.acct.id
             );
         }
+        if let Some(d) = &self.service_details {
+            let _ = write!(out, r#","serviceEventDetails":{d}"#);
+        }
         let _ = write!(out, r#","eventCategory":"{}""#, self.category);
         if w.kind != Kind::Service {
             let (v, c) = rng.pick(TLS);
@@ -156,6 +174,7 @@ fn api<'a>(who: &'a Who, service: &'a str, name: &'a str, params: String) -> Rec
         event_type: "AwsApiCall",
         management: true,
         shared_event_id: false,
+        service_details: None,
         category: "Management",
     }
 }
@@ -188,6 +207,78 @@ fn object_key(rng: &mut Rng, t: &Utc) -> String {
     }
 }
 
+/// Fresh temporary credentials expiring at `exp_ms`.
+fn credentials(rng: &mut Rng, exp_ms: i64) -> String {
+    let key = rng.upper_alnum(16);
+    let n = rng.range(800, 1200) as usize;
+    format!(
+        r#"{{"accessKeyId":"ASIA{key}","sessionToken":"IQoJb3JpZ2luX2VjE{}","expiration":"{}"}}"#,
+        rng.base64(n),
+        Utc::from_ms(exp_ms).expiration()
+    )
+}
+
+/// `AssumeRoleWithSAML` or `AssumeRoleWithWebIdentity`: a federated
+/// principal exchanging its token for a role session.
+fn federated_sign_in<'a>(who: &'a Who, ctx: &Ctx<'_>, rng: &mut Rng) -> Rec<'a> {
+    let acct = &ctx.acct.id;
+    let fed = who
+        .fed
+        .as_ref()
+        .expect("SAML and web identities carry their federation");
+    let (role, role_id) = &fed.role;
+    let session = &fed.session;
+    let role_arn = format!("arn:aws:iam::{acct}:role/{role}");
+    let creds = credentials(rng, ctx.time_ms + 3_600_000);
+    let assumed = format!(
+        r#"{{"assumedRoleId":"{role_id}:{session}","arn":"arn:aws:sts::{acct}:assumed-role/{role}/{session}"}}"#
+    );
+    let mut r = if who.kind == Kind::Saml {
+        let mut r = api(
+            who,
+            "sts",
+            "AssumeRoleWithSAML",
+            format!(
+                r#"{{"sAMLAssertionID":"id{}","roleSessionName":"{session}","durationSeconds":3600,"roleArn":"{role_arn}","principalArn":"{}"}}"#,
+                rng.digits(22),
+                fed.provider
+            ),
+        );
+        let hash = &ctx.acct.saml.2;
+        r.response = format!(
+            r#"{{"subjectType":"unspecified","issuer":"{}","credentials":{creds},"nameQualifier":"{hash}","assumedRoleUser":{assumed},"subject":"{}","audience":"{}"}}"#,
+            fed.issuer, fed.subject, fed.audience
+        );
+        r.resources = Some(format!(
+            r#"[{{"accountId":"{acct}","type":"AWS::IAM::Role","ARN":"{role_arn}"}},{{"accountId":"{acct}","type":"AWS::IAM::SAMLProvider","ARN":"{}"}}]"#,
+            fed.provider
+        ));
+        r
+    } else {
+        let mut r = api(
+            who,
+            "sts",
+            "AssumeRoleWithWebIdentity",
+            format!(
+                r#"{{"roleArn":"{role_arn}","roleSessionName":"{session}","durationSeconds":3600}}"#
+            ),
+        );
+        r.response = format!(
+            r#"{{"credentials":{creds},"subjectFromWebIdentityToken":"{}","assumedRoleUser":{assumed},"provider":"{}","audience":"{}"}}"#,
+            fed.subject, fed.provider, fed.audience
+        );
+        r.additional =
+            Some(r#"{"identityProviderConnectionVerificationMethod":"IAMTrustStore"}"#.into());
+        r.resources = Some(format!(
+            r#"[{{"accountId":"{acct}","type":"AWS::IAM::Role","ARN":"{role_arn}"}}]"#
+        ));
+        r
+    };
+    r.read_only = false;
+    r.request_id = Some(rng.uuid());
+    r
+}
+
 /// Writes one noise record of `kind` to `out`.
 pub fn write(kind: NoiseKind, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
     let a = ctx.acct;
@@ -199,6 +290,10 @@ pub fn write(kind: NoiseKind, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
         NoiseKind::Kms | NoiseKind::LambdaInvoke | NoiseKind::AssumeRole if rng.chance(0.4) => {
             Kind::Service
         }
+        NoiseKind::SamlSignIn => Kind::Saml,
+        NoiseKind::WebIdentitySignIn => Kind::WebIdentity,
+        NoiseKind::Portal => Kind::Unknown,
+        NoiseKind::CrossAccountRead => Kind::CrossAccount,
         _ => identity::pick_kind(rng),
     };
     let who = identity::render(a, who_kind, ctx.time_ms, rng);
@@ -580,6 +675,119 @@ pub fn write(kind: NoiseKind, ctx: &Ctx<'_>, rng: &mut Rng, out: &mut String) {
             };
             r.read_only = r.name.starts_with("Describe") || r.name.starts_with("Get");
             r.request_id = Some(uuid_req);
+            r
+        }
+        NoiseKind::SamlSignIn | NoiseKind::WebIdentitySignIn => federated_sign_in(&who, ctx, rng),
+        NoiseKind::Portal => {
+            let sso_role = rng.pick(&a.sso).0.clone();
+            let short = sso_role
+                .strip_prefix("AWSReservedSSO_")
+                .and_then(|r| r.rsplit_once('_'))
+                .map_or(sso_role.as_str(), |(r, _)| r)
+                .to_string();
+            match rng.below(5) {
+                0 => {
+                    // Signing in to the access portal.
+                    let name = *rng.pick(&["CredentialChallenge", "UserAuthentication"]);
+                    let mut r = api(&who, "signin", name, "null".into());
+                    r.additional = Some(format!(
+                        r#"{{"AuthWorkflowID":"{}","CredentialType":"{}"}}"#,
+                        rng.uuid(),
+                        rng.pick(&["PASSWORD", "TOTP", "WEBAUTHN"])
+                    ));
+                    r.request_id = Some(uuid_req);
+                    r.read_only = false;
+                    r.event_type = "AwsServiceEvent";
+                    r.service_details = Some(format!(r#"{{"{name}":"Success"}}"#));
+                    r
+                }
+                1 => {
+                    let mut r = api(&who, "sso", "ListAccounts", "null".into());
+                    r.request_id = Some(uuid_req);
+                    r
+                }
+                2 => {
+                    let mut r = api(
+                        &who,
+                        "sso",
+                        "ListAccountRoles",
+                        format!(r#"{{"accountId":"{acct}"}}"#),
+                    );
+                    r.request_id = Some(uuid_req);
+                    r
+                }
+                3 => {
+                    let mut r = api(&who, "sso", "Federate", "null".into());
+                    r.request_id = Some(uuid_req);
+                    r
+                }
+                _ => {
+                    let mut r = api(
+                        &who,
+                        "sso",
+                        "GetRoleCredentials",
+                        format!(r#"{{"accountId":"{acct}","roleName":"{short}"}}"#),
+                    );
+                    r.request_id = Some(uuid_req);
+                    r
+                }
+            }
+        }
+        NoiseKind::CrossAccountRead => {
+            let mut r = match rng.below(3) {
+                0 => {
+                    let key = object_key(rng, &t);
+                    let size = rng.range(200, 8_000_000);
+                    let mut r = api(
+                        &who,
+                        "s3",
+                        "GetObject",
+                        format!(
+                            r#"{{"bucketName":"{bucket}","Host":"{bucket}.s3.{region}.amazonaws.com","key":"{key}"}}"#
+                        ),
+                    );
+                    r.additional = Some(s3_extra(rng, size, 0));
+                    r.request_id = Some(rng.upper_alnum(16));
+                    r.resources = Some(format!(
+                        r#"[{{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::{bucket}/{key}"}},{{"accountId":"{acct}","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::{bucket}"}}]"#
+                    ));
+                    r.management = false;
+                    r.category = "Data";
+                    r
+                }
+                1 => {
+                    let mut r = api(
+                        &who,
+                        "kms",
+                        "Decrypt",
+                        format!(
+                            r#"{{"keyId":"{key_arn}","encryptionAlgorithm":"SYMMETRIC_DEFAULT"}}"#
+                        ),
+                    );
+                    r.request_id = Some(uuid_req);
+                    r.resources = Some(format!(
+                        r#"[{{"accountId":"{acct}","type":"AWS::KMS::Key","ARN":"{key_arn}"}}]"#
+                    ));
+                    r
+                }
+                _ => {
+                    let mut r = api(
+                        &who,
+                        "ecr",
+                        "BatchGetImage",
+                        format!(
+                            r#"{{"repositoryName":"{func}","registryId":"{acct}","imageIds":[{{"imageTag":"latest"}}],"acceptedMediaTypes":["application/vnd.docker.distribution.manifest.v2+json","application/vnd.oci.image.manifest.v1+json"]}}"#
+                        ),
+                    );
+                    r.request_id = Some(uuid_req);
+                    r.resources = Some(format!(
+                        r#"[{{"accountId":"{acct}","type":"AWS::ECR::Repository","ARN":"arn:aws:ecr:{region}:{acct}:repository/{func}"}}]"#
+                    ));
+                    r
+                }
+            };
+            // Delivered to both accounts under one shared id.
+            r.shared_event_id = true;
             r
         }
     };

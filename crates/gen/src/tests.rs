@@ -74,12 +74,33 @@ fn core_pipeline_finds_exactly_the_generated_creations() {
     let mut planner = Planner::new(&policy);
     let mut pipeline = Pipeline::default();
     let mut errors = vec![];
+    let mut creators: BTreeSet<String> = BTreeSet::new();
     pipeline.read("gen.json", &bytes[..], &mut |f| match f {
-        Found::Creation(c) => planner.add(&c),
+        Found::Creation(c) => {
+            let kind = c.creator.kind.as_str();
+            if kind == "IdentityCenterUser" {
+                assert!(
+                    c.creator.id.starts_with("arn:aws:identitystore:::user/"),
+                    "{:?}",
+                    c.creator
+                );
+            }
+            assert!(
+                !c.creator.id.is_empty() && c.creator.id != kind,
+                "no principal for {:?}",
+                c.creator
+            );
+            creators.insert(kind.to_string());
+            planner.add(&c)
+        }
         Found::Error(e) => errors.push(e.to_string()),
         Found::Fetch(o) => errors.push(format!("fetch {o}")),
     });
     assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(5)]);
+    assert!(
+        creators.contains("IdentityCenterUser"),
+        "no create record by an IAM Identity Center user: {creators:?}"
+    );
     let stats = pipeline.stats();
     assert_eq!(stats.records, sum.records);
     assert_eq!(stats.creations, sum.creations, "{stats:?}");
@@ -228,4 +249,155 @@ fn tree_has_the_org_layout_and_digests() {
         assert_eq!(stats.skipped.get(&SkipReason::Digest), Some(&1));
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The `userIdentity.type` of every record.
+fn identity_types(bytes: &[u8]) -> BTreeSet<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    v["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userIdentity"]["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_log_holds_every_identity_type() {
+    let mut opts = Options::new(5000, 21);
+    opts.create_share = 0.1;
+    let (bytes, _) = doc(&opts);
+    let got = identity_types(&bytes);
+    let want: BTreeSet<String> = [
+        "IAMUser",
+        "AssumedRole",
+        "AWSService",
+        "Root",
+        "FederatedUser",
+        "IdentityCenterUser",
+        "SAMLUser",
+        "WebIdentityUser",
+        "Unknown",
+        "AWSAccount",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(got, want);
+    let kinds: BTreeSet<&str> = identity::Kind::ALL.iter().map(|k| k.type_name()).collect();
+    assert_eq!(kinds.len(), want.len(), "a kind without a type name");
+    // And the records that carry them are where CloudTrail puts them.
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    for r in v["Records"].as_array().unwrap() {
+        let who = &r["userIdentity"];
+        let (source, name) = (
+            r["eventSource"].as_str().unwrap(),
+            r["eventName"].as_str().unwrap(),
+        );
+        match who["type"].as_str().unwrap() {
+            "SAMLUser" => {
+                assert_eq!(name, "AssumeRoleWithSAML", "{r}");
+                let pid = who["principalId"].as_str().unwrap();
+                let idp = who["identityProvider"].as_str().unwrap();
+                let user = who["userName"].as_str().unwrap();
+                assert_eq!(pid, format!("{idp}:{user}"), "{r}");
+                assert_eq!(r["readOnly"], false, "{r}");
+                assert_eq!(r["eventType"], "AwsApiCall", "{r}");
+                assert_eq!(r["responseElements"]["nameQualifier"], idp, "{r}");
+            }
+            "WebIdentityUser" => {
+                assert_eq!(name, "AssumeRoleWithWebIdentity", "{r}");
+                let idp = who["identityProvider"].as_str().unwrap();
+                assert!(
+                    idp == "accounts.google.com"
+                        || idp.ends_with(":oidc-provider/token.actions.githubusercontent.com"),
+                    "{r}"
+                );
+                assert!(who["principalId"].as_str().unwrap().starts_with(idp), "{r}");
+                assert_eq!(r["responseElements"]["provider"], idp, "{r}");
+                assert_eq!(
+                    r["responseElements"]["subjectFromWebIdentityToken"], who["userName"],
+                    "{r}"
+                );
+                assert_eq!(r["readOnly"], false, "{r}");
+                assert_eq!(r["eventType"], "AwsApiCall", "{r}");
+            }
+            "Unknown" => {
+                assert!(
+                    source == "sso.amazonaws.com" || source == "signin.amazonaws.com",
+                    "{r}"
+                );
+                let acct = who["accountId"].as_str().unwrap();
+                let user = who["userName"].as_str().unwrap();
+                assert_eq!(who["principalId"], format!("{acct}:{user}"), "{r}");
+            }
+            "AWSAccount" => {
+                assert_ne!(who["accountId"], r["recipientAccountId"], "{r}");
+                assert!(r["sharedEventID"].is_string(), "{r}");
+                assert!(
+                    r["readOnly"] == true || r["managementEvent"] == false,
+                    "cross-account calls are reads: {r}"
+                );
+            }
+            "IdentityCenterUser" => {
+                let store = who["onBehalfOf"]["identityStoreArn"].as_str().unwrap();
+                let (_, id) = store.split_once(":identitystore/d-").unwrap();
+                assert!(
+                    id.len() == 10 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{r}"
+                );
+                assert!(who["onBehalfOf"]["userId"].is_string(), "{r}");
+                assert!(who["credentialId"].is_string(), "{r}");
+                assert!(who.get("arn").is_none(), "{r}");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// FIFO queues keep `.fifo` at the end of their fresh names, in the
+/// request, the queue URL and the ARN the core derives from it.
+#[test]
+fn fifo_queue_names_stay_fifo() {
+    let sqs: Vec<Template> = templates()
+        .into_iter()
+        .filter(|t| t.event_source == "sqs.amazonaws.com" && t.event_name == "CreateQueue")
+        .collect();
+    assert_eq!(sqs.len(), 1);
+    let mut opts = Options::new(50, 4);
+    opts.create_share = 1.0;
+    let mut g = Generator::new(&opts, sqs).unwrap();
+    let (na, nr) = (g.accounts.len(), g.regions.len());
+    let bytes = write_records(&mut g, Vec::new(), 50, opts.start_ms, 20.0, |r| {
+        (r.index(na), r.index(nr))
+    })
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let mut names = vec![];
+    for r in v["Records"].as_array().unwrap() {
+        let name = r["requestParameters"]["queueName"].as_str().unwrap();
+        assert!(
+            name.starts_with("orders-events-") && name.ends_with(".fifo"),
+            "{name}"
+        );
+        assert_eq!(name.matches(".fifo").count(), 1, "{name}");
+        assert!(name.len() <= 80, "{name}");
+        let url = r["responseElements"]["queueUrl"].as_str().unwrap();
+        let acct = r["recipientAccountId"].as_str().unwrap();
+        assert!(url.ends_with(&format!("/{acct}/{name}")), "{url}");
+        names.push(name.to_string());
+    }
+    let (found, stats) = tagwarden_core::pipeline::read_all("sqs.json", &bytes);
+    assert_eq!(stats.creations, 50);
+    let arns: Vec<String> = found
+        .iter()
+        .filter_map(|f| match f {
+            Found::Creation(c) => Some(c.resources[0].arn.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(arns.len(), 50);
+    for (arn, name) in arns.iter().zip(&names) {
+        assert!(arn.ends_with(&format!(":{name}")), "{arn}");
+    }
 }
