@@ -78,10 +78,14 @@ pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static Entry> {
         .map(|i| &table::ENTRIES[i])
 }
 
-fn index_of(entry: &'static Entry) -> usize {
-    // Entries are only ever handed out from the table itself.
-    (entry as *const Entry as usize - table::ENTRIES.as_ptr() as usize)
-        / std::mem::size_of::<Entry>()
+/// The row's place in the table, or `None` for an `Entry` built elsewhere.
+fn index_of(entry: &Entry) -> Option<usize> {
+    let offset = (entry as *const Entry as usize).checked_sub(table::ENTRIES.as_ptr() as usize)?;
+    let i = offset / std::mem::size_of::<Entry>();
+    table::ENTRIES
+        .get(i)
+        .filter(|e| std::ptr::eq(*e, entry))
+        .map(|_| i)
 }
 
 /// Why a catalogued record yielded no resource.
@@ -137,8 +141,10 @@ pub struct Scope<'s> {
 }
 
 impl Entry {
-    fn compiled(&'static self) -> &'static Compiled {
-        &compiled()[index_of(self)]
+    fn compiled(&'static self) -> Result<&'static Compiled, CatalogError> {
+        index_of(self)
+            .and_then(|i| compiled().get(i))
+            .ok_or_else(|| self.bad_row("not a row of the catalog table"))
     }
 
     fn bad_row(&self, why: impl ToString) -> CatalogError {
@@ -155,7 +161,7 @@ impl Entry {
         record: &Record<'_>,
         scope: &Scope<'_>,
     ) -> Result<Vec<Resource>, CatalogError> {
-        let path = self.compiled().ids.as_ref().map_err(|e| self.bad_row(e))?;
+        let path = self.compiled()?.ids.as_ref().map_err(|e| self.bad_row(e))?;
         let root = record.section(path.root());
         let found = root.map(|r| path.find_in_section(r)).unwrap_or_default();
         if found.is_empty() {
@@ -214,7 +220,10 @@ impl Entry {
     /// Tags the creator set in the create call, in the order found.
     pub fn preset_tags(&'static self, record: &Record<'_>) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        for path in self.compiled().tags.iter().flatten() {
+        let Ok(compiled) = self.compiled() else {
+            return out;
+        };
+        for path in compiled.tags.iter().flatten() {
             let Some(root) = record.section(path.root()) else {
                 continue;
             };
@@ -326,6 +335,33 @@ mod tests {
             out,
             BTreeMap::from([("team".to_string(), "web".to_string())])
         );
+    }
+
+    #[test]
+    fn an_entry_outside_the_table_is_an_error_not_a_panic() {
+        static STRAY: Entry = Entry {
+            source: "x.amazonaws.com",
+            name: "CreateX",
+            resource_type: "x:thing",
+            ids: "requestParameters.id",
+            arn: "{id}",
+            api: TaggingApi::ResourceGroups,
+            tags: &["requestParameters.tags"],
+        };
+        let rec = Record::parse(
+            br#"{"requestParameters":{"id":"arn:aws:x:r:1:thing/z","tags":{"a":"b"}}}"#,
+        )
+        .unwrap();
+        let scope = Scope {
+            partition: "aws",
+            region: "r",
+            account: "1",
+        };
+        assert!(matches!(
+            STRAY.resources(&rec, &scope),
+            Err(CatalogError::BadRow { .. })
+        ));
+        assert!(STRAY.preset_tags(&rec).is_empty());
     }
 
     #[test]
