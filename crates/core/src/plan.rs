@@ -9,6 +9,7 @@ use crate::tags::{is_reserved, TagKey, TagValue, MAX_TAGS};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Who created the resource, as the plan shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,8 +27,9 @@ pub struct PlanItem {
     pub resource_type: &'static str,
     pub account: String,
     pub region: String,
-    pub event: EventInfo,
-    pub creator: CreatorSummary,
+    /// Shared by every resource of one event.
+    pub event: Arc<EventInfo>,
+    pub creator: Arc<CreatorSummary>,
     /// Exactly the tags tagwarden would write.
     pub tags: BTreeMap<TagKey, TagValue>,
     #[serde(skip)]
@@ -56,10 +58,10 @@ struct Context<'c> {
     resource: &'c Resource,
 }
 
-impl Vars for Context<'_> {
+impl<'c> Vars for Context<'c> {
     fn get(&self, var: &Var) -> Option<Cow<'_, str>> {
         let c = self.creation;
-        let s = |s: &'_ str| Some(Cow::Owned(s.to_string()));
+        let s = |s: &'c str| Some(Cow::Borrowed(s));
         match var {
             Var::CreatorArn => s(&c.creator.id),
             Var::CreatorType => s(c.creator.kind.as_str()),
@@ -102,36 +104,49 @@ impl<'p> Planner<'p> {
     }
 
     pub fn add(&mut self, creation: &Creation) {
+        let event = Arc::new(creation.event.clone());
+        let creator = Arc::new(CreatorSummary {
+            arn: creation.creator.id.clone(),
+            kind: creation.creator.kind.clone(),
+            invoked_by: creation.creator.invoked_by.clone(),
+        });
         for resource in &creation.resources {
-            let item = self.item(creation, resource);
-            let newer = (&item.event.time, &item.event.id);
             // A resource re-created under the same ARN belongs to its latest
             // creator; ties break on eventID so the plan is deterministic.
             let current = self
                 .by_arn
-                .get(&item.arn)
-                .map(|i| (i.event.time.clone(), i.event.id.clone()))
-                .or_else(|| self.already.get(&item.arn).cloned());
-            if let Some((t, id)) = current {
+                .get(&resource.arn)
+                .map(|i| (i.event.time.as_str(), i.event.id.as_str()))
+                .or_else(|| {
+                    self.already
+                        .get(&resource.arn)
+                        .map(|(t, id)| (t.as_str(), id.as_str()))
+                });
+            if let Some(current) = current {
                 self.superseded += 1;
-                if (&t, &id) >= (newer.0, newer.1) {
+                if current >= (event.time.as_str(), event.id.as_str()) {
                     continue;
                 }
             }
-            self.by_arn.remove(&item.arn);
-            self.already.remove(&item.arn);
+            self.by_arn.remove(&resource.arn);
+            self.already.remove(&resource.arn);
+            let item = self.item(creation, resource, &event, &creator);
             if item.tags.is_empty() {
-                self.already.insert(
-                    item.arn.clone(),
-                    (item.event.time.clone(), item.event.id.clone()),
-                );
+                self.already
+                    .insert(item.arn.clone(), (event.time.clone(), event.id.clone()));
             } else {
                 self.by_arn.insert(item.arn.clone(), item);
             }
         }
     }
 
-    fn item(&self, creation: &Creation, resource: &Resource) -> PlanItem {
+    fn item(
+        &self,
+        creation: &Creation,
+        resource: &Resource,
+        event: &Arc<EventInfo>,
+        creator: &Arc<CreatorSummary>,
+    ) -> PlanItem {
         let attribution = &self.policy.attribution;
         let ctx = Context { creation, resource };
         let mut kept = BTreeSet::new();
@@ -165,12 +180,8 @@ impl<'p> Planner<'p> {
             resource_type: creation.resource_type,
             account: resource.account.clone(),
             region: resource.region.clone(),
-            event: creation.event.clone(),
-            creator: CreatorSummary {
-                arn: creation.creator.id.clone(),
-                kind: creation.creator.kind.clone(),
-                invoked_by: creation.creator.invoked_by.clone(),
-            },
+            event: Arc::clone(event),
+            creator: Arc::clone(creator),
             tags,
             api: creation.api,
             kept,
