@@ -50,10 +50,24 @@ pub struct Entry {
     pub api: TaggingApi,
     /// Paths to tags the creator set in the create call itself.
     pub tags: &'static [&'static str],
+    /// Another (ids, ARN template) pair, tried when `ids` finds nothing: for
+    /// two APIs that log the same event (classic ELB and ELBv2).
+    pub fallback: Option<(&'static str, &'static str)>,
+}
+
+impl Entry {
+    /// The row with a fallback (ids, ARN template) pair.
+    pub const fn or_ids(self, ids: &'static str, arn: &'static str) -> Self {
+        Self {
+            fallback: Some((ids, arn)),
+            ..self
+        }
+    }
 }
 
 struct Compiled {
     ids: Result<Path, PathError>,
+    fallback: Option<Result<Path, PathError>>,
     tags: Vec<Result<Path, PathError>>,
 }
 
@@ -64,6 +78,7 @@ fn compiled() -> &'static [Compiled] {
             .iter()
             .map(|e| Compiled {
                 ids: Path::parse(e.ids),
+                fallback: e.fallback.map(|(ids, _)| Path::parse(ids)),
                 tags: e.tags.iter().map(|t| Path::parse(t)).collect(),
             })
             .collect()
@@ -161,62 +176,85 @@ impl Entry {
         record: &Record<'_>,
         scope: &Scope<'_>,
     ) -> Result<Vec<Resource>, CatalogError> {
-        let path = self.compiled()?.ids.as_ref().map_err(|e| self.bad_row(e))?;
-        let root = record.section(path.root());
-        let found = root.map(|r| path.find_in_section(r)).unwrap_or_default();
+        let compiled = self.compiled()?;
+        let path = compiled.ids.as_ref().map_err(|e| self.bad_row(e))?;
+        let mut rule = (path, self.arn);
+        let mut found = find(record, path);
+        if let (true, Some(fb), Some((_, arn))) =
+            (found.is_empty(), &compiled.fallback, self.fallback)
+        {
+            let fb = fb.as_ref().map_err(|e| self.bad_row(e))?;
+            found = find(record, fb);
+            rule = (fb, arn);
+        }
         if found.is_empty() {
             return Err(CatalogError::NoId {
                 path: path.to_string(),
             });
         }
+        let (path, arn) = rule;
         let mut out = Vec::with_capacity(found.len());
         for v in found {
             let id = v.as_str().ok_or_else(|| CatalogError::NotAString {
                 path: path.to_string(),
                 id: v.to_string(),
             })?;
-            out.push(self.resource(id, scope, path)?);
+            out.push(resource(arn, id, scope, path)?);
         }
         Ok(out)
     }
+}
 
-    fn resource(&self, id: &str, scope: &Scope<'_>, path: &Path) -> Result<Resource, CatalogError> {
-        if self.arn == "{id}" {
-            let fields: Vec<&str> = id.splitn(6, ':').collect();
-            if fields.len() < 6 || fields[0] != "arn" || fields[1].is_empty() {
-                return Err(CatalogError::NotAnArn {
-                    path: path.to_string(),
-                    id: id.to_string(),
-                });
-            }
-            let or = |s: &str, d: &str| {
-                if s.is_empty() {
-                    d.to_string()
-                } else {
-                    s.to_string()
-                }
-            };
-            return Ok(Resource {
-                arn: id.to_string(),
-                account: or(fields[4], scope.account),
-                region: or(fields[3], scope.region),
+fn find<'r>(record: &'r Record<'_>, path: &Path) -> Vec<&'r Value> {
+    record
+        .section(path.root())
+        .map(|r| path.find_in_section(r))
+        .unwrap_or_default()
+}
+
+/// One resource from one id, by an ARN template.
+fn resource(
+    template: &str,
+    id: &str,
+    scope: &Scope<'_>,
+    path: &Path,
+) -> Result<Resource, CatalogError> {
+    if template == "{id}" {
+        let fields: Vec<&str> = id.splitn(6, ':').collect();
+        if fields.len() < 6 || fields[0] != "arn" || fields[1].is_empty() {
+            return Err(CatalogError::NotAnArn {
+                path: path.to_string(),
+                id: id.to_string(),
             });
         }
-        let tail = id.rsplit('/').next().unwrap_or(id);
-        let arn = self
-            .arn
-            .replace("{partition}", scope.partition)
-            .replace("{region}", scope.region)
-            .replace("{account}", scope.account)
-            .replace("{id_tail}", tail)
-            .replace("{id}", id);
-        Ok(Resource {
-            arn,
-            account: scope.account.to_string(),
-            region: scope.region.to_string(),
-        })
+        let or = |s: &str, d: &str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        return Ok(Resource {
+            arn: id.to_string(),
+            account: or(fields[4], scope.account),
+            region: or(fields[3], scope.region),
+        });
     }
+    let tail = id.rsplit('/').next().unwrap_or(id);
+    let arn = template
+        .replace("{partition}", scope.partition)
+        .replace("{region}", scope.region)
+        .replace("{account}", scope.account)
+        .replace("{id_tail}", tail)
+        .replace("{id}", id);
+    Ok(Resource {
+        arn,
+        account: scope.account.to_string(),
+        region: scope.region.to_string(),
+    })
+}
 
+impl Entry {
     /// Tags the creator set in the create call, in the order found.
     pub fn preset_tags(&'static self, record: &Record<'_>) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
@@ -309,6 +347,13 @@ mod tests {
             let id = format!("{}/{}", e.source, e.name);
             assert!(c.ids.is_ok(), "{id}: {:?}", c.ids);
             assert!(c.tags.iter().all(Result::is_ok), "{id}: tag paths");
+            if let (Some(fb), Some((_, arn))) = (&c.fallback, e.fallback) {
+                assert!(fb.is_ok(), "{id}: fallback path");
+                assert!(
+                    arn.starts_with("arn:{partition}:"),
+                    "{id}: fallback ARN template"
+                );
+            }
             let root = c.ids.as_ref().unwrap().root();
             assert!(
                 root == "requestParameters" || root == "responseElements",
@@ -347,6 +392,7 @@ mod tests {
             arn: "{id}",
             api: TaggingApi::ResourceGroups,
             tags: &["requestParameters.tags"],
+            fallback: None,
         };
         let rec = Record::parse(
             br#"{"requestParameters":{"id":"arn:aws:x:r:1:thing/z","tags":{"a":"b"}}}"#,
@@ -362,6 +408,28 @@ mod tests {
             Err(CatalogError::BadRow { .. })
         ));
         assert!(STRAY.preset_tags(&rec).is_empty());
+    }
+
+    #[test]
+    fn classic_elb_falls_back_to_the_requested_name() {
+        let rec = br#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws-cn:iam::111122223333:user/ops","accountId":"111122223333"},
+            "eventTime":"2026-01-15T10:30:00Z","eventSource":"elasticloadbalancing.amazonaws.com","eventName":"CreateLoadBalancer",
+            "awsRegion":"cn-north-1","apiVersion":"2012-06-01","requestParameters":{"loadBalancerName":"legacy-web",
+            "listeners":[{"protocol":"HTTP","loadBalancerPort":80,"instanceProtocol":"HTTP","instancePort":80}],
+            "availabilityZones":["cn-north-1a"],"tags":[{"key":"team","value":"web"}]},
+            "responseElements":{"dNSName":"legacy-web-1234567890.cn-north-1.elb.amazonaws.com.cn"},
+            "eventID":"c1a55ic0-0000-4000-8000-000000000001","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,
+            "recipientAccountId":"111122223333","eventCategory":"Management"}"#;
+        let (found, stats) = crate::pipeline::read_all("classic.json", rec);
+        assert_eq!(stats.errors, 0, "{found:?}");
+        let crate::pipeline::Found::Creation(c) = &found[0] else {
+            panic!("{found:?}")
+        };
+        assert_eq!(
+            c.resources[0].arn,
+            "arn:aws-cn:elasticloadbalancing:cn-north-1:111122223333:loadbalancer/legacy-web"
+        );
+        assert_eq!(c.preset_tags.get("team").map(String::as_str), Some("web"));
     }
 
     #[test]

@@ -22,6 +22,7 @@ const fn row(
         arn,
         api,
         tags,
+        fallback: None,
     }
 }
 
@@ -158,10 +159,13 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.aRN", "{id}", ResourceGroups, RP_TAGS),
     row("elasticfilesystem.amazonaws.com", "CreateFileSystem", "elasticfilesystem:file-system",
         "responseElements.fileSystemArn", "{id}", ResourceGroups, RP_TAGS),
-    // ELBv2 (apiVersion 2015-12-01). Classic ELB logs the same eventName with
-    // only `dNSName` in the response: no id here, so it surfaces as an error.
+    // ELBv2 (apiVersion 2015-12-01) answers with the ARN. Classic ELB
+    // (2012-06-01) logs the same eventName with only `dNSName` in the
+    // response, so its name comes from the request instead.
     row("elasticloadbalancing.amazonaws.com", "CreateLoadBalancer", "elasticloadbalancing:loadbalancer",
-        "responseElements.loadBalancers[].loadBalancerArn", "{id}", ResourceGroups, RP_TAGS),
+        "responseElements.loadBalancers[].loadBalancerArn", "{id}", ResourceGroups, RP_TAGS)
+        .or_ids("requestParameters.loadBalancerName",
+                "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/{id}"),
     row("elasticloadbalancing.amazonaws.com", "CreateTargetGroup", "elasticloadbalancing:targetgroup",
         "responseElements.targetGroups[].targetGroupArn", "{id}", ResourceGroups, RP_TAGS),
     // OpenSearch (2021 API) and its Elasticsearch predecessor: same domain ARN.
