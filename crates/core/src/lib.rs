@@ -3,9 +3,11 @@
 //! in seconds and both shells (CLI and Lambda) run exactly the same logic.
 //!
 //! source → [`ingest`] → [`record`] → [`catalog`] → [`attribution`] →
-//! [`plan`] (with [`policy`] and [`tags`]); [`pipeline`] wires them.
+//! [`plan`] (with [`policy`] and [`tags`]) → [`batch`]; [`pipeline`] wires
+//! the first stages.
 
 pub mod attribution;
+pub mod batch;
 pub mod catalog;
 pub mod ingest;
 pub mod pipeline;
