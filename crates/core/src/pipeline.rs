@@ -196,6 +196,8 @@ struct Envelope<'a> {
 
 #[derive(Deserialize)]
 struct S3Notice {
+    #[serde(rename = "eventName", default)]
+    event_name: String,
     s3: S3Entity,
 }
 #[derive(Deserialize)]
@@ -352,6 +354,14 @@ impl Pipeline {
         out: &mut dyn FnMut(Found),
     ) -> Result<Option<Creation>, FieldError> {
         if rec.has(HeadKey::DetailType) {
+            // An envelope inside an envelope is never real, and unbounded
+            // nesting would exhaust the stack.
+            if place.detail {
+                return Err(FieldError::new(
+                    "detail-type",
+                    "an EventBridge event inside an EventBridge event",
+                ));
+            }
             self.stats.records -= 1;
             return self.envelope(origin, place, rec, out).map(|()| None);
         }
@@ -362,6 +372,12 @@ impl Pipeline {
         match rec.raw(HeadKey::EventSource) {
             Some(b"aws:s3") => return self.s3_notice(rec, out).map(|()| None),
             Some(b"aws:sqs") => {
+                if !place.prefix.is_empty() || place.detail {
+                    return Err(FieldError::new(
+                        "eventSource",
+                        "an SQS message inside another event",
+                    ));
+                }
                 self.stats.records -= 1;
                 return self.sqs_message(origin, place, rec, out).map(|()| None);
             }
@@ -417,12 +433,16 @@ impl Pipeline {
         }
         let mut h = DefaultHasher::new();
         id.hash(&mut h);
-        if !self.seen.insert(h.finish()) {
+        let id_hash = h.finish();
+        if self.seen.contains(&id_hash) {
             self.skip(SkipReason::Duplicate);
             return Ok(None);
         }
         let record = Record::parse(rec.bytes)?;
         let creation = creation(entry, &record, defaults)?;
+        // Only a copy that produced a creation counts as seen: a damaged
+        // first copy must not hide a good second one.
+        self.seen.insert(id_hash);
         if !self.window.contains(&creation.event.time) {
             self.skip(SkipReason::OutsideWindow);
             return Ok(None);
@@ -467,10 +487,15 @@ impl Pipeline {
         let n: S3Notice =
             serde_json::from_slice(rec.bytes).map_err(|e| FieldError::new("s3", e))?;
         self.skip(SkipReason::S3Notification);
+        // Only new objects are logs to read; removals and the like are not.
+        if !n.event_name.starts_with("ObjectCreated:") {
+            return Ok(());
+        }
         // Notification keys are form-encoded: `+` is a space.
         let plus = n.s3.object.key.replace('+', " ");
         let key = percent_encoding::percent_decode_str(&plus)
-            .decode_utf8_lossy()
+            .decode_utf8()
+            .map_err(|e| FieldError::new("s3.object.key", format!("not UTF-8 once decoded: {e}")))?
             .into_owned();
         out(Found::Fetch(ObjectRef {
             bucket: n.s3.bucket.name,
@@ -501,6 +526,11 @@ impl Pipeline {
     }
 }
 
+/// A field's value, unless it is absent or empty.
+fn given(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.is_empty())
+}
+
 /// Builds the creation from a fully parsed, catalogued record.
 fn creation(
     entry: &'static Entry,
@@ -508,19 +538,13 @@ fn creation(
     defaults: &Defaults,
 ) -> Result<Creation, FieldError> {
     let time = Record::required(&record.event_time, "eventTime")?;
-    let region = record
-        .aws_region
-        .as_deref()
-        .or(defaults.region.as_deref())
-        .filter(|r| !r.is_empty())
+    let region = given(record.aws_region.as_deref())
+        .or(given(defaults.region.as_deref()))
         .ok_or_else(|| FieldError::missing("awsRegion"))?;
     let identity = record.user_identity.as_ref();
-    let account = record
-        .recipient_account_id
-        .as_deref()
-        .or(defaults.account.as_deref())
-        .or(identity.and_then(|i| i.account_id.as_deref()))
-        .filter(|a| !a.is_empty())
+    let account = given(record.recipient_account_id.as_deref())
+        .or(given(defaults.account.as_deref()))
+        .or(given(identity.and_then(|i| i.account_id.as_deref())))
         .ok_or_else(|| FieldError::missing("recipientAccountId"))?;
     let partition = identity
         .and_then(|i| i.arn.as_deref())
@@ -657,6 +681,62 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(stats.skipped[&SkipReason::S3Notification], 1);
+    }
+
+    #[test]
+    fn nested_envelopes_are_refused_not_recursed() {
+        let mut doc = record("");
+        for _ in 0..2000 {
+            doc = format!(r#"{{"detail-type":"AWS API Call via CloudTrail","detail":{doc}}}"#);
+        }
+        let (found, stats) = read_all("deep.json", doc.as_bytes());
+        assert_eq!(stats.errors, 1, "{found:?}");
+        assert_eq!(creations(&found).len(), 0);
+    }
+
+    #[test]
+    fn a_damaged_copy_does_not_hide_the_good_one() {
+        let bad = record("").replace(r#""eventTime":"2026-01-15T10:30:00Z","#, "");
+        let doc = format!("[{bad},{}]", record(""));
+        let (found, stats) = read_all("t.json", doc.as_bytes());
+        assert_eq!(creations(&found).len(), 1, "{found:?}");
+        assert_eq!(stats.errors, 1);
+        assert!(!stats.skipped.contains_key(&SkipReason::Duplicate));
+    }
+
+    #[test]
+    fn empty_region_and_account_fall_back_to_the_envelope() {
+        let inner = record("")
+            .replace(r#""awsRegion":"us-east-1""#, r#""awsRegion":"""#)
+            .replace(
+                r#""recipientAccountId":"111122223333""#,
+                r#""recipientAccountId":"""#,
+            );
+        let doc = format!(
+            r#"{{"detail-type":"AWS API Call via CloudTrail","account":"444455556666","region":"eu-west-1","detail":{inner}}}"#
+        );
+        let (found, _) = read_all("eb.json", doc.as_bytes());
+        let c = creations(&found);
+        assert_eq!(c.len(), 1, "{found:?}");
+        assert_eq!(
+            (c[0].event.region.as_str(), c[0].event.account.as_str()),
+            ("eu-west-1", "444455556666")
+        );
+    }
+
+    #[test]
+    fn only_created_objects_are_fetched() {
+        let doc = r#"{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"t"},"object":{"key":"a.json.gz"}}},
+            {"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"t"},"object":{"key":"bad%E2%82.json.gz"}}}]}"#;
+        let (found, stats) = read_all("n.json", doc.as_bytes());
+        assert!(
+            found.iter().all(|f| !matches!(f, Found::Fetch(_))),
+            "{found:?}"
+        );
+        assert_eq!(
+            stats.errors, 1,
+            "an undecodable key is an error, not a guess"
+        );
     }
 
     #[test]

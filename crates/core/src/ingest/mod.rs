@@ -32,6 +32,8 @@ pub enum Shape {
     Array,
     /// One object: a record, an EventBridge event, a digest file.
     Object,
+    /// Objects one after another (JSON Lines, `jq -c` output).
+    Stream,
 }
 
 /// Where in a document a record sits.
@@ -47,6 +49,7 @@ impl fmt::Display for Position {
             Shape::Records => write!(f, "Records[{}]", self.index),
             Shape::Array => write!(f, "[{}]", self.index),
             Shape::Object => f.write_str("$"),
+            Shape::Stream => write!(f, "#{}", self.index),
         }
     }
 }
@@ -170,9 +173,13 @@ pub enum Item<'b> {
 #[derive(Debug)]
 enum State {
     Start,
-    BeforeElement { first: bool },
+    BeforeElement {
+        first: bool,
+    },
     AfterElement,
     Skipping(SlowSkip),
+    /// After damage between records: step to the next `{` and read on.
+    Resync,
     Done,
 }
 
@@ -292,6 +299,17 @@ impl<'r> RecordReader<'r> {
         }
     }
 
+    /// Reads until `want` bytes are buffered from `pos` (or the record cap,
+    /// or end of input); `Ok(false)` if nothing more could be read.
+    fn fill_to(&mut self, want: usize) -> io::Result<bool> {
+        let want = want.min(MAX_RECORD_BYTES);
+        let mut any = false;
+        while self.end - self.pos < want && self.fill()? {
+            any = true;
+        }
+        Ok(any)
+    }
+
     /// Skips whitespace, reading more as needed; `Ok(None)` at end of input.
     fn next_byte(&mut self) -> Result<Option<u8>, io::Error> {
         loop {
@@ -362,32 +380,51 @@ impl<'r> RecordReader<'r> {
                         }));
                     }
                 }
-                State::AfterElement => {
-                    if self.shape == Shape::Object {
-                        return None;
+                State::AfterElement => match self.next_byte() {
+                    // One object, or objects one after another.
+                    Ok(None) if matches!(self.shape, Shape::Object | Shape::Stream) => return None,
+                    Ok(Some(b'{')) if matches!(self.shape, Shape::Object | Shape::Stream) => {
+                        self.shape = Shape::Stream;
+                        self.state = State::BeforeElement { first: false };
                     }
-                    match self.next_byte() {
-                        Ok(Some(b',')) => {
-                            self.pos += 1;
-                            self.state = State::BeforeElement { first: false };
-                        }
-                        Ok(Some(b']')) => return None,
-                        Ok(Some(b)) => {
-                            let found = describe(b);
-                            return Some(Item::Error(self.fail(
-                                None,
-                                ReadErrorKind::Invalid {
-                                    expected: "',' or ']'",
-                                    found,
-                                },
-                            )));
-                        }
-                        Ok(None) => {
-                            return Some(Item::Error(self.fail(None, ReadErrorKind::Truncated)))
-                        }
-                        Err(e) => return Some(Item::Error(self.fail(None, e.into()))),
+                    Ok(Some(b',')) if !matches!(self.shape, Shape::Object | Shape::Stream) => {
+                        self.pos += 1;
+                        self.state = State::BeforeElement { first: false };
                     }
-                }
+                    Ok(Some(b']')) if !matches!(self.shape, Shape::Object | Shape::Stream) => {
+                        return None
+                    }
+                    Ok(Some(b)) => {
+                        let found = describe(b);
+                        self.pos += 1;
+                        self.state = State::Resync;
+                        return Some(Item::Error(self.fail(
+                            None,
+                            ReadErrorKind::Invalid {
+                                expected: "',' or ']'",
+                                found,
+                            },
+                        )));
+                    }
+                    Ok(None) => {
+                        return Some(Item::Error(self.fail(None, ReadErrorKind::Truncated)))
+                    }
+                    Err(e) => return Some(Item::Error(self.fail(None, e.into()))),
+                },
+                State::Resync => match memchr::memchr(b'{', &self.buf[self.pos..self.end]) {
+                    Some(i) => {
+                        self.pos += i;
+                        self.state = State::BeforeElement { first: false };
+                    }
+                    None => {
+                        self.pos = self.end;
+                        match self.fill() {
+                            Ok(true) => self.state = State::Resync,
+                            Ok(false) => return None,
+                            Err(e) => return Some(Item::Error(self.fail(None, e.into()))),
+                        }
+                    }
+                },
                 State::Skipping(mut skip) => match skip.feed(&self.buf[self.pos..self.end]) {
                     Some(n) => {
                         self.pos += n;
@@ -410,13 +447,17 @@ impl<'r> RecordReader<'r> {
                         Ok(Some(b']')) if first && self.shape != Shape::Object => return None,
                         Ok(Some(b)) => {
                             let found = describe(b);
-                            return Some(Item::Error(self.fail(
+                            let err = self.fail(
                                 None,
                                 ReadErrorKind::Invalid {
                                     expected: "a record object",
                                     found,
                                 },
-                            )));
+                            );
+                            self.index += 1;
+                            self.pos += 1;
+                            self.state = State::Resync;
+                            return Some(Item::Error(err));
                         }
                         Ok(None) => {
                             return Some(Item::Error(self.fail(None, ReadErrorKind::Truncated)))
@@ -438,7 +479,10 @@ impl<'r> RecordReader<'r> {
                                 self.index += 1;
                                 return Some(Item::Error(err));
                             }
-                            match self.fill() {
+                            // Rescan only once the unscanned bytes have doubled:
+                            // small reads (pipes) would otherwise rescan a
+                            // large record quadratically often.
+                            match self.fill_to((self.end - self.pos) * 2) {
                                 Ok(true) => self.state = State::BeforeElement { first },
                                 Ok(false) => {
                                     return Some(Item::Error(
@@ -574,6 +618,54 @@ mod tests {
         let err = got[0].as_ref().unwrap_err();
         assert!(err.starts_with("Records[0].userIdentity:"), "{err}");
         assert_eq!(got[1], Ok(("Records[1]".into(), "B".into())));
+    }
+
+    #[test]
+    fn objects_one_after_another_are_all_read() {
+        let doc = b"{\"eventName\":\"A\"}\n{\"eventName\":\"B\"}\n";
+        assert_eq!(
+            collect(doc),
+            vec![Ok(("$".into(), "A".into())), Ok(("#1".into(), "B".into()))]
+        );
+    }
+
+    #[test]
+    fn damage_between_records_loses_only_the_damage() {
+        // A stray `}` after a record, a number element, and a `]` inside one.
+        let doc = br#"{"Records":[{"eventName":"A"}},{"eventName":"B"},7,{"eventName":"C","x":1]},{"eventName":"D"}]}"#;
+        let got = collect(doc);
+        let names: Vec<_> = got
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|(_, n)| n.as_str())
+            .collect();
+        assert_eq!(names, ["A", "B", "D"], "{got:?}");
+        // The `]` inside C reports twice: once inside C, once for what follows it.
+        assert_eq!(got.iter().filter(|r| r.is_err()).count(), 4, "{got:?}");
+    }
+
+    #[test]
+    fn small_reads_do_not_rescan_large_records_quadratically() {
+        /// Hands out a few bytes per read, like a pipe.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(4096);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let big = "z".repeat(4 << 20);
+        let doc = format!(r#"{{"Records":[{{"eventName":"A","p":"{big}"}},{{"eventName":"B"}}]}}"#);
+        let mut r = RecordReader::new(Trickle(doc.as_bytes())).unwrap();
+        let mut names = vec![];
+        while let Some(item) = r.next_item() {
+            if let Item::Record(rec) = item {
+                names.push(rec.str(HeadKey::EventName).unwrap().into_owned());
+            }
+        }
+        assert_eq!(names, ["A", "B"]);
     }
 
     #[test]
