@@ -52,23 +52,33 @@ pub struct PlanArgs {
     pub until: Option<String>,
 }
 
-/// Normalises a time to CloudTrail's `YYYY-MM-DDTHH:MM:SSZ`, which sorts as text.
+/// Normalises a time to CloudTrail's `YYYY-MM-DDTHH:MM:SSZ`, which sorts as
+/// text. A time needs an offset (`Z`, `+02:00`): without one it would be
+/// ambiguous. `--since` rounds a fraction of a second up, `--until` down,
+/// so neither lets in an event outside the bound.
 fn normalise(t: &str, end_of_day: bool) -> Result<String, String> {
+    const FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
     if let Ok(ts) = t.parse::<jiff::Timestamp>() {
-        return Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+        let whole = if !end_of_day && ts.subsec_nanosecond() != 0 {
+            ts.checked_add(jiff::SignedDuration::from_secs(1))
+                .map_err(|e| e.to_string())?
+        } else {
+            ts
+        };
+        return Ok(whole.strftime(FORMAT).to_string());
     }
-    let date: jiff::civil::Date = t
-        .parse()
-        .map_err(|_| format!("`{t}` is neither an RFC 3339 time nor a YYYY-MM-DD date"))?;
+    let is_date = t.len() == 10 && t.as_bytes()[4] == b'-' && t.as_bytes()[7] == b'-';
+    let date: jiff::civil::Date = t.parse().ok().filter(|_| is_date).ok_or_else(|| {
+        format!(
+            "`{t}` is neither a date (2026-01-15) nor a time with an offset (2026-01-15T10:30:00Z)"
+        )
+    })?;
     let time = if end_of_day {
         jiff::civil::time(23, 59, 59, 0)
     } else {
         jiff::civil::time(0, 0, 0, 0)
     };
-    Ok(date
-        .to_datetime(time)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string())
+    Ok(date.to_datetime(time).strftime(FORMAT).to_string())
 }
 
 fn parse_time(t: &str) -> Result<String, String> {
@@ -92,6 +102,16 @@ mod tests {
             "2026-01-15T10:00:00Z"
         );
         assert!(parse_time("yesterday").is_err());
+        // No offset: refused rather than silently cut to the date.
+        assert!(parse_time("2026-01-15T10:31:00").is_err());
+        assert_eq!(
+            parse_time("2026-01-15T10:30:00.9Z").unwrap(),
+            "2026-01-15T10:30:01Z"
+        );
+        assert_eq!(
+            parse_until("2026-01-15T10:30:00.9Z").unwrap(),
+            "2026-01-15T10:30:00Z"
+        );
     }
 
     #[test]

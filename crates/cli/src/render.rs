@@ -89,8 +89,16 @@ pub fn summary(plan: &Plan, stats: &Stats) -> String {
         .iter()
         .map(|(why, n)| format!("{} {}", why.as_str(), thousands(*n)))
         .collect();
+    let limit = if plan.over_limit > 0 {
+        format!(
+            ", {} at AWS's 50-tag limit (some policy tags not planned)",
+            thousands(plan.over_limit)
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "plan: {} resources to tag, {} already tagged by their creator\n\
+        "plan: {} resources to tag, {} already tagged by their creator{limit}\n\
          read: {} documents, {:.1} MB, {} records, {} creations; skipped: {}; {} errors",
         thousands(plan.items.len() as u64),
         thousands(plan.already_tagged),

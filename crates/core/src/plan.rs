@@ -51,6 +51,8 @@ pub struct Plan {
     pub already_tagged: u64,
     /// Creation events superseded by a later creation of the same ARN.
     pub superseded: u64,
+    /// Resources where AWS's 50-tag limit left policy tags unplanned.
+    pub over_limit: u64,
 }
 
 struct Context<'c> {
@@ -90,6 +92,8 @@ pub struct Planner<'p> {
     policy: &'p Policy,
     by_arn: BTreeMap<String, PlanItem>,
     already: BTreeMap<String, (String, String)>,
+    /// ARNs whose latest item dropped tags at the 50-tag limit.
+    limited: BTreeSet<String>,
     superseded: u64,
 }
 
@@ -99,6 +103,7 @@ impl<'p> Planner<'p> {
             policy,
             by_arn: BTreeMap::new(),
             already: BTreeMap::new(),
+            limited: BTreeSet::new(),
             superseded: 0,
         }
     }
@@ -131,6 +136,11 @@ impl<'p> Planner<'p> {
             self.by_arn.remove(&resource.arn);
             self.already.remove(&resource.arn);
             let item = self.item(creation, resource, &event, &creator);
+            if item.dropped.is_empty() {
+                self.limited.remove(&item.arn);
+            } else {
+                self.limited.insert(item.arn.clone());
+            }
             if item.tags.is_empty() {
                 self.already
                     .insert(item.arn.clone(), (event.time.clone(), event.id.clone()));
@@ -190,8 +200,16 @@ impl<'p> Planner<'p> {
     }
 
     pub fn finish(self) -> Plan {
+        let full = self
+            .already
+            .keys()
+            .filter(|a| self.limited.contains(*a))
+            .count();
         Plan {
-            already_tagged: self.already.len() as u64,
+            // A resource whose every policy tag fell to the limit was not
+            // tagged by its creator: it is counted as over the limit.
+            already_tagged: (self.already.len() - full) as u64,
+            over_limit: self.limited.len() as u64,
             superseded: self.superseded,
             items: self.by_arn.into_values().collect(),
         }
@@ -294,9 +312,21 @@ mod tests {
         let p = Policy::default_policy();
         let mut planner = Planner::new(&p);
         planner.add(&creation(&preset_ref, "2026-01-01T00:00:00Z", "a", "x"));
-        let item = &planner.finish().items[0];
+        let plan = planner.finish();
+        let item = &plan.items[0];
         assert_eq!(item.tags.len(), 2, "48 user tags leave room for 2");
         assert_eq!(item.dropped.len(), 1);
+        assert_eq!(plan.over_limit, 1);
+
+        // 50 preset tags: nothing fits, and that is not "already tagged".
+        let full: Vec<(String, String)> =
+            (0..50).map(|i| (format!("k{i:02}"), "v".into())).collect();
+        let full: Vec<(&str, &str)> = full.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut planner = Planner::new(&p);
+        planner.add(&creation(&full, "2026-01-01T00:00:00Z", "a", "x"));
+        let plan = planner.finish();
+        assert!(plan.items.is_empty());
+        assert_eq!((plan.already_tagged, plan.over_limit), (0, 1));
     }
 
     proptest! {

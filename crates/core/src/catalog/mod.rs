@@ -298,9 +298,30 @@ fn collect_tags(v: &Value, out: &mut BTreeMap<String, String>) {
             }
         }
         Value::Object(map) => {
-            if let Some(tags) = map.get("tags").or_else(|| map.get("Tags")) {
+            // A wrapper such as an EC2 tag specification: the tags are inside.
+            let inner = map.get("tags").or_else(|| map.get("Tags"));
+            if let Some(tags) = inner.filter(|t| t.is_array() || t.is_object()) {
                 return collect_tags(tags, out);
             }
+            // Fields a single `{Key, Value}` object may carry (EC2's XML
+            // form adds `tag`, Auto Scaling its own three).
+            const PAIR_FIELDS: [&str; 15] = [
+                "key",
+                "Key",
+                "tagKey",
+                "TagKey",
+                "value",
+                "Value",
+                "tagValue",
+                "TagValue",
+                "tag",
+                "propagateAtLaunch",
+                "PropagateAtLaunch",
+                "resourceId",
+                "ResourceId",
+                "resourceType",
+                "ResourceType",
+            ];
             let key = KEYS
                 .iter()
                 .find_map(|k| map.get(*k))
@@ -309,10 +330,15 @@ fn collect_tags(v: &Value, out: &mut BTreeMap<String, String>) {
                 .iter()
                 .find_map(|k| map.get(*k))
                 .and_then(Value::as_str);
-            if let (Some(k), Some(value)) = (key, value) {
-                out.insert(k.to_string(), value.to_string());
-                return;
+            if let Some((k, v)) = key.zip(value) {
+                out.insert(k.to_string(), v.to_string());
+                if map.keys().all(|k| PAIR_FIELDS.contains(&k.as_str())) {
+                    return;
+                }
             }
+            // Otherwise a `{key: value}` map. When both readings are
+            // possible both are kept: an extra preset key only means one
+            // tag left unwritten, a missing one would mean an overwrite.
             for (k, v) in map {
                 if let Some(s) = v.as_str() {
                     out.insert(k.clone(), s.to_string());
@@ -380,6 +406,37 @@ mod tests {
             out,
             BTreeMap::from([("team".to_string(), "web".to_string())])
         );
+    }
+
+    #[test]
+    fn tag_maps_that_look_like_pairs_still_keep_every_key() {
+        let cases = [
+            (
+                serde_json::json!({"tags": "x", "CreatedBy": "me"}),
+                vec!["CreatedBy", "tags"],
+            ),
+            (
+                serde_json::json!({"Key": "team", "Value": "web", "CreatedBy": "me"}),
+                vec!["CreatedBy", "Key", "Value", "team"],
+            ),
+            (
+                serde_json::json!({"Key": "team", "Value": "web", "tag": 1}),
+                vec!["team"],
+            ),
+            (
+                serde_json::json!({"resourceType": "instance", "tags": [{"key": "a", "value": "1"}]}),
+                vec!["a"],
+            ),
+        ];
+        for (v, want) in cases {
+            let mut out = BTreeMap::new();
+            collect_tags(&v, &mut out);
+            assert_eq!(
+                out.keys().map(String::as_str).collect::<Vec<_>>(),
+                want,
+                "{v}"
+            );
+        }
     }
 
     #[test]
