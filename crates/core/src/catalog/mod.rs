@@ -112,6 +112,8 @@ pub enum CatalogError {
     NotAnArn { path: String, id: String },
     #[error("the resource id is not a string: {id}")]
     NotAString { path: String, id: String },
+    #[error("unknown ARN template field `{{{0}}}`")]
+    BadTemplate(String),
     #[error("catalog row for {event_source}/{name} is broken: {why}")]
     BadRow {
         event_source: &'static str,
@@ -127,7 +129,7 @@ impl CatalogError {
             Self::NoId { path } | Self::NotAnArn { path, .. } | Self::NotAString { path, .. } => {
                 path
             }
-            Self::BadRow { .. } => "record",
+            Self::BadRow { .. } | Self::BadTemplate(_) => "record",
         }
     }
 }
@@ -241,12 +243,25 @@ fn resource(
         });
     }
     let tail = id.rsplit('/').next().unwrap_or(id);
-    let arn = template
-        .replace("{partition}", scope.partition)
-        .replace("{region}", scope.region)
-        .replace("{account}", scope.account)
-        .replace("{id_tail}", tail)
-        .replace("{id}", id);
+    // One pass, so that a value holding `{id}` is never substituted again.
+    let mut arn = String::with_capacity(template.len() + id.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        arn.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            return Err(CatalogError::BadTemplate(rest[open..].to_string()));
+        };
+        match &rest[open + 1..close] {
+            "partition" => arn.push_str(scope.partition),
+            "region" => arn.push_str(scope.region),
+            "account" => arn.push_str(scope.account),
+            "id_tail" => arn.push_str(tail),
+            "id" => arn.push_str(id),
+            other => return Err(CatalogError::BadTemplate(other.to_string())),
+        }
+        rest = &rest[close + 1..];
+    }
+    arn.push_str(rest);
     Ok(Resource {
         arn,
         account: scope.account.to_string(),
@@ -373,6 +388,18 @@ mod tests {
             let id = format!("{}/{}", e.source, e.name);
             assert!(c.ids.is_ok(), "{id}: {:?}", c.ids);
             assert!(c.tags.iter().all(Result::is_ok), "{id}: tag paths");
+            let scope = Scope {
+                partition: "aws",
+                region: "r",
+                account: "1",
+            };
+            let path = c.ids.as_ref().unwrap();
+            if e.arn != "{id}" {
+                assert!(
+                    resource(e.arn, "x/y", &scope, path).is_ok(),
+                    "{id}: ARN template"
+                );
+            }
             if let (Some(fb), Some((_, arn))) = (&c.fallback, e.fallback) {
                 assert!(fb.is_ok(), "{id}: fallback path");
                 assert!(

@@ -524,11 +524,12 @@ impl<'r> RecordReader<'r> {
     fn key_text(&self, base: usize, r: std::ops::Range<usize>) -> String {
         const MAX: usize = 64;
         let key = &self.buf[base + r.start..base + r.end];
-        let mut text = String::from_utf8_lossy(&key[..key.len().min(MAX)]).into_owned();
-        if key.len() > MAX {
-            text.push('…');
+        let text = String::from_utf8_lossy(&key[..key.len().min(4 * MAX)]);
+        let mut short: String = text.chars().take(MAX).collect();
+        if short.len() < key.len() {
+            short.push('…');
         }
-        text
+        short
     }
 }
 
