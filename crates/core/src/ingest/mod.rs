@@ -246,10 +246,6 @@ impl<'r> RecordReader<'r> {
         self.inflated
     }
 
-    pub fn shape(&self) -> Shape {
-        self.shape
-    }
-
     /// Makes room and reads once more; `Ok(false)` at end of input.
     fn fill(&mut self) -> io::Result<bool> {
         if self.eof {

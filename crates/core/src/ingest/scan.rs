@@ -23,10 +23,9 @@ pub enum HeadKey {
     ManagementEvent,
     DetailType,
     DigestStartTime,
-    Records,
 }
 
-const HEAD_KEYS: usize = 11;
+const HEAD_KEYS: usize = 10;
 
 impl HeadKey {
     fn from_key(key: &[u8]) -> Option<Self> {
@@ -41,7 +40,6 @@ impl HeadKey {
             b"managementEvent" => Self::ManagementEvent,
             b"detail-type" => Self::DetailType,
             b"digestStartTime" => Self::DigestStartTime,
-            b"Records" => Self::Records,
             _ => return None,
         })
     }
