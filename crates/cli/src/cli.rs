@@ -16,14 +16,39 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How to reach AWS. Without flags, the SDK's standard chain decides
+/// (environment, profiles, SSO, instance or task role).
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Named profile from the shared config files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region for calls that name none (S3 listing, STS).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every call to this endpoint (an emulator, a VPC endpoint);
+    /// AWS_ENDPOINT_URL does the same.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Reach each account the events name, other than the caller's own,
+    /// through arn:<partition>:iam::<account>:role/NAME.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub assume_role: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show which tags would be written, from CloudTrail sources. Changes nothing.
     Plan(PlanArgs),
+    /// Tag the resources CloudTrail sources name: plan, read current tags,
+    /// write only what is missing.
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,6 +59,43 @@ pub enum PlanFormat {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Read current tags and show what would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking, when run on a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// `json` prints one object with every resource's outcome and the API
+    /// calls made.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+    /// Retries, with backoff, for resources not visible yet and for calls
+    /// the SDK gave up on.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+    /// First backoff step in milliseconds (doubles per retry, 8 s at most).
+    #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
+    pub retry_base_ms: u64,
+    /// SDK attempts per call (adaptive retry on throttling).
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub max_attempts: u32,
+    /// (account, region, API) groups worked on at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
     /// CloudTrail log files (.json or .json.gz), JSON arrays of records, single
     /// records, EventBridge events, S3 notifications, directories (read
     /// recursively), or `-` for stdin.
@@ -42,8 +104,6 @@ pub struct PlanArgs {
     /// Tag policy (YAML); the built-in default when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
-    pub format: PlanFormat,
     /// Only events at or after this time (RFC 3339, or a date: 2026-01-15).
     #[arg(long, value_name = "T", value_parser = parse_time)]
     pub since: Option<String>,

@@ -1,28 +1,31 @@
 //! The `tagwarden` binary: a thin shell that turns arguments into the core
 //! pipeline's sources and its output into tables or JSON.
 
+mod apply;
 mod cli;
 mod render;
 mod sources;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cli::{Cli, Command, PlanArgs, PlanFormat};
+use cli::{Cli, Command, InputArgs, PlanArgs, PlanFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use tagwarden_core::pipeline::Stats;
 use tagwarden_core::pipeline::{Found, Pipeline, Window};
-use tagwarden_core::plan::Planner;
+use tagwarden_core::plan::{Plan, Planner};
 use tagwarden_core::policy::Policy;
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
 /// configuration or input.
-const EXIT_BAD_INPUT: u8 = 2;
+pub const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Plan(args) => plan(&cli, args),
+        Command::Apply(args) => apply::run(&cli, args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -40,7 +43,7 @@ fn main() -> ExitCode {
 }
 
 /// Error lines stay one line, and short, whatever the input held.
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     const MAX: usize = 400;
     let flat: String = s
         .chars()
@@ -76,7 +79,24 @@ fn progress(cli: &Cli, total: u64) -> ProgressBar {
     bar
 }
 
-fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
+/// What reading the sources gave: the plan, the reader's counts, and how
+/// many inputs could not be opened at all.
+pub struct Planned {
+    pub policy: Policy,
+    pub plan: Plan,
+    pub stats: Stats,
+    pub open_errors: u64,
+}
+
+impl Planned {
+    /// Some input was bad: the exit code says so even when the rest went well.
+    pub fn had_errors(&self) -> bool {
+        self.stats.errors + self.open_errors > 0
+    }
+}
+
+/// sources → records → catalog → attribution → plan.
+fn read_plan(cli: &Cli, args: &InputArgs) -> Result<Planned> {
     let policy = load_policy(args.policy.as_deref())?;
     let inputs = sources::expand(&args.sources)?;
     let bar = progress(cli, inputs.iter().map(|i| i.size()).sum());
@@ -126,17 +146,26 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     }
     bar.finish_and_clear();
     let plan = planner.finish();
-    let stats = pipeline.stats();
+    Ok(Planned {
+        plan,
+        stats: pipeline.stats().clone(),
+        open_errors,
+        policy,
+    })
+}
+
+fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
+    let planned = read_plan(cli, &args.input)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
-        PlanFormat::Table => render::plan_table(&plan, &mut out)?,
-        PlanFormat::Json => render::plan_json(&plan, &mut out)?,
+        PlanFormat::Table => render::plan_table(&planned.plan, &mut out)?,
+        PlanFormat::Json => render::plan_json(&planned.plan, &mut out)?,
     }
     out.flush()?;
     if !cli.quiet {
-        eprintln!("{}", render::summary(&plan, stats));
+        eprintln!("{}", render::summary(&planned.plan, &planned.stats));
     }
-    Ok(if stats.errors + open_errors > 0 {
+    Ok(if planned.had_errors() {
         EXIT_BAD_INPUT
     } else {
         0

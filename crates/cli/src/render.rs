@@ -1,10 +1,12 @@
-//! plan → what a person or a program reads.
+//! plan and apply outcomes → what a person or a program reads.
 
 use comfy_table::{
     presets::UTF8_FULL_CONDENSED, ColumnConstraint, ContentArrangement, Table, Width,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use tagwarden_aws::apply::{Outcome, Status};
+use tagwarden_aws::calls::{is_write, CallCounts};
 use tagwarden_core::pipeline::Stats;
 use tagwarden_core::plan::{Plan, PlanItem};
 
@@ -74,7 +76,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -135,4 +137,149 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
     }
+}
+
+/// Outcome counts for one (service, region).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub tagged: u64,
+    pub would_tag: u64,
+    pub already_tagged: u64,
+    pub full: u64,
+    pub failed: u64,
+}
+
+impl Counts {
+    fn add(&mut self, status: &Status) {
+        match status {
+            Status::Tagged => self.tagged += 1,
+            Status::WouldTag => self.would_tag += 1,
+            Status::AlreadyTagged => self.already_tagged += 1,
+            Status::Full => self.full += 1,
+            Status::Failed { .. } => self.failed += 1,
+        }
+    }
+}
+
+fn service(resource_type: &str) -> &str {
+    resource_type.split(':').next().unwrap_or(resource_type)
+}
+
+fn by_service_region(outcomes: &[Outcome]) -> BTreeMap<(&str, &str), Counts> {
+    let mut m: BTreeMap<(&str, &str), Counts> = BTreeMap::new();
+    for o in outcomes {
+        m.entry((service(o.resource_type), o.region.as_str()))
+            .or_default()
+            .add(&o.status);
+    }
+    m
+}
+
+fn totals(outcomes: &[Outcome]) -> Counts {
+    let mut c = Counts::default();
+    for o in outcomes {
+        c.add(&o.status);
+    }
+    c
+}
+
+/// `apply`'s table: outcomes per service and region, then the calls made.
+pub fn apply_table(
+    outcomes: &[Outcome],
+    calls: &CallCounts,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if outcomes.is_empty() {
+        return writeln!(out, "Nothing to apply.");
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(80)
+        .set_header([
+            "SERVICE",
+            "REGION",
+            "TAGGED",
+            "WOULD TAG",
+            "ALREADY",
+            "FULL",
+            "FAILED",
+        ]);
+    for ((svc, region), c) in by_service_region(outcomes) {
+        t.add_row([
+            svc.to_string(),
+            region.to_string(),
+            c.tagged.to_string(),
+            c.would_tag.to_string(),
+            c.already_tagged.to_string(),
+            c.full.to_string(),
+            c.failed.to_string(),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if !calls.is_empty() {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_header(["SERVICE", "API CALL", "CALLS"]);
+        for ((svc, op), n) in calls {
+            t.add_row([svc.clone(), op.clone(), n.to_string()]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct CallRow<'a> {
+    service: &'a str,
+    operation: &'a str,
+    calls: u64,
+    write: bool,
+}
+
+/// `apply --format json`: every resource's outcome, the totals and the
+/// API calls made (attempts, retries included).
+pub fn apply_json(outcomes: &[Outcome], calls: &CallCounts, out: &mut dyn Write) -> io::Result<()> {
+    let calls: Vec<CallRow<'_>> = calls
+        .iter()
+        .map(|((service, operation), &n)| CallRow {
+            service,
+            operation,
+            calls: n,
+            write: is_write(operation),
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "resources": outcomes,
+        "summary": totals(outcomes),
+        "api_calls": calls,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// One line for stderr.
+pub fn apply_summary(outcomes: &[Outcome], calls: &CallCounts, dry_run: bool) -> String {
+    let c = totals(outcomes);
+    let (mut writes, mut reads) = (0, 0);
+    for ((_, op), n) in calls {
+        if is_write(op) {
+            writes += n;
+        } else {
+            reads += n;
+        }
+    }
+    let done = if dry_run {
+        format!("{} would be tagged", thousands(c.would_tag))
+    } else {
+        format!("{} tagged", thousands(c.tagged))
+    };
+    format!(
+        "{done}, {} already tagged, {} at the tag limit, {} failed; API calls: {} writes, {} reads",
+        thousands(c.already_tagged),
+        thousands(c.full),
+        thousands(c.failed),
+        thousands(writes),
+        thousands(reads)
+    )
 }

@@ -26,6 +26,20 @@ impl TaggingApi {
             TaggingApi::AutoScaling => 1,
         }
     }
+
+    /// Resources one read of current tags may name.
+    pub const fn max_read(self) -> usize {
+        match self {
+            // DescribeTags: a filter holds at most 200 values.
+            TaggingApi::Ec2 => 200,
+            // GetResources: ResourceARNList holds 1 to 100 ARNs.
+            TaggingApi::ResourceGroups => 100,
+            // GetBucketTagging and IAM's List*Tags name one resource.
+            TaggingApi::S3Bucket | TaggingApi::Iam => 1,
+            // DescribeTags: filter values, kept well under the API's limits.
+            TaggingApi::AutoScaling => 50,
+        }
+    }
 }
 
 /// One tagging call's worth of work.

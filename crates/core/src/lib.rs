@@ -3,7 +3,7 @@
 //! in seconds and both shells (CLI and Lambda) run exactly the same logic.
 //!
 //! source → [`ingest`] → [`record`] → [`catalog`] → [`attribution`] →
-//! [`plan`] (with [`policy`] and [`tags`]) → [`batch`]; [`pipeline`] wires
+//! [`plan`] (with [`policy`] and [`tags`]) → [`reconcile`] → [`batch`]; [`pipeline`] wires
 //! the first stages.
 
 pub mod attribution;
@@ -13,5 +13,6 @@ pub mod ingest;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;
+pub mod reconcile;
 pub mod record;
 pub mod tags;

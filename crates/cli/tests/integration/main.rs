@@ -1,7 +1,9 @@
 //! One test binary for everything that runs the real `tagwarden` binary
 //! (one link of all dependencies, per the workspace's build budget).
 
+mod apply;
 mod bad_input;
+mod moto;
 mod plan;
 mod public_samples;
 mod support;

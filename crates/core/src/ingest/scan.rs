@@ -121,7 +121,7 @@ pub fn string_end(buf: &[u8], mut i: usize) -> Option<usize> {
         while k > i && buf[k - 1] == b'\\' {
             k -= 1;
         }
-        if (q - k) % 2 == 0 {
+        if (q - k).is_multiple_of(2) {
             return Some(q);
         }
         i = q + 1;

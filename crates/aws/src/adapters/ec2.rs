@@ -1,0 +1,63 @@
+//! EC2 `DescribeTags` / `CreateTags`: one call tags up to 1000 resources of
+//! any EC2 type in one region.
+
+use super::{id_after_type, untagged, ReadResult, Tags, WriteResult};
+use crate::error::CallError;
+use aws_sdk_ec2::types::{Filter, Tag};
+use aws_sdk_ec2::Client;
+use std::collections::HashMap;
+
+pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, CallError> {
+    let by_id: HashMap<&str, &str> = arns.iter().map(|a| (id_after_type(a), *a)).collect();
+    let mut tags = untagged(arns);
+    let mut pages = client
+        .describe_tags()
+        .filters(
+            Filter::builder()
+                .name("resource-id")
+                .set_values(Some(by_id.keys().map(|s| s.to_string()).collect()))
+                .build(),
+        )
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(CallError::from_sdk)?;
+        for t in page.tags() {
+            // Only ids that were asked for.
+            let Some(arn) = t.resource_id().and_then(|id| by_id.get(id)) else {
+                continue;
+            };
+            if let (Some(k), Some(v)) = (t.key(), t.value()) {
+                if let Some(current) = tags.get_mut(*arn) {
+                    current.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+    }
+    Ok(ReadResult {
+        tags,
+        failed: HashMap::new(),
+    })
+}
+
+pub(super) async fn write(
+    client: &Client,
+    arns: &[&str],
+    tags: &Tags,
+) -> Result<WriteResult, CallError> {
+    client
+        .create_tags()
+        .set_resources(Some(
+            arns.iter().map(|a| id_after_type(a).to_string()).collect(),
+        ))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k.as_str()).value(v.as_str()).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(CallError::from_sdk)?;
+    Ok(WriteResult::default())
+}

@@ -1,0 +1,591 @@
+//! plan → tags on resources: read what is there, write only what is
+//! missing, in the fewest calls, and account for every resource.
+//!
+//! Per (account, region, API): read current tags in batches, decide with
+//! [`reconcile::decide`], cut the writes with [`batch::batches`], write.
+//! Faults: throttling is the SDK's (adaptive retry); here, a bounded backoff
+//! with jitter for resources not visible yet and for what the SDK gave up
+//! on, per-resource failures retried alone, and a batch that fails as a
+//! whole on a bad id is split until the bad id stands alone.
+
+use crate::adapters::{Tagger, Tags, Target};
+use crate::clients::Scope;
+use crate::error::{CallError, ErrorKind};
+use futures::stream::{self, StreamExt};
+use rand::Rng;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+use tagwarden_core::batch::batches;
+use tagwarden_core::catalog::TaggingApi;
+use tagwarden_core::plan::PlanItem;
+use tagwarden_core::reconcile::{self, Current, Decision};
+
+/// Bounded exponential backoff with jitter.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    /// About 20 s in all: long enough for a new resource to become visible
+    /// to the tagging APIs.
+    fn default() -> Self {
+        Self {
+            retries: 5,
+            base: Duration::from_millis(1000),
+            cap: Duration::from_secs(8),
+        }
+    }
+}
+
+impl Backoff {
+    /// Half the exponential step, plus up to half again at random, so that
+    /// many callers do not retry in step.
+    fn delay(&self, attempt: u32) -> Duration {
+        let step = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
+        let half = step / 2;
+        half + half.mul_f64(rand::rng().random::<f64>())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Replace values someone else set (the policy's `overwrite`).
+    pub overwrite: bool,
+    /// Read and decide, write nothing.
+    pub dry_run: bool,
+    pub backoff: Backoff,
+    /// (account, region, API) groups worked on at once.
+    pub concurrency: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            overwrite: false,
+            dry_run: false,
+            backoff: Backoff::default(),
+            concurrency: 8,
+        }
+    }
+}
+
+/// How one planned resource ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Tagged,
+    /// `--dry-run`: these tags would be written.
+    WouldTag,
+    /// Every planned tag was already there.
+    AlreadyTagged,
+    /// At the 50-tag limit: no room for any planned tag.
+    Full,
+    Failed {
+        error: CallError,
+    },
+}
+
+/// One planned resource's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Index into the plan's items.
+    #[serde(skip)]
+    pub item: usize,
+    pub arn: String,
+    pub resource_type: &'static str,
+    pub account: String,
+    pub region: String,
+    #[serde(flatten)]
+    pub status: Status,
+    /// Tags written (or, in a dry run, that would be).
+    pub written: Tags,
+}
+
+type GroupKey<'p> = (&'p str, &'p str, &'p str, TaggingApi);
+
+/// Applies `items` and returns one outcome per item, in plan order.
+/// `progress` is told how many resources just finished.
+pub async fn apply<T: Tagger>(
+    tagger: &T,
+    items: &[PlanItem],
+    opts: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Outcome> {
+    let mut groups: BTreeMap<GroupKey<'_>, Vec<usize>> = BTreeMap::new();
+    for (n, item) in items.iter().enumerate() {
+        groups
+            .entry((&item.event.partition, &item.account, &item.region, item.api))
+            .or_default()
+            .push(n);
+    }
+    let mut outcomes: Vec<Outcome> = stream::iter(groups)
+        .map(|((partition, account, region, api), members)| {
+            let target = Target {
+                scope: Scope {
+                    partition,
+                    account,
+                    region,
+                },
+                api,
+            };
+            apply_group(tagger, target, items, members, opts, progress)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .flat_map(stream::iter)
+        .collect()
+        .await;
+    outcomes.sort_by_key(|o| o.item);
+    outcomes
+}
+
+fn outcome(n: usize, item: &PlanItem, status: Status, written: Tags) -> Outcome {
+    Outcome {
+        item: n,
+        arn: item.arn.clone(),
+        resource_type: item.resource_type,
+        account: item.account.clone(),
+        region: item.region.clone(),
+        status,
+        written,
+    }
+}
+
+async fn apply_group<T: Tagger>(
+    tagger: &T,
+    target: Target<'_>,
+    items: &[PlanItem],
+    members: Vec<usize>,
+    opts: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Outcome> {
+    let arns: Vec<&str> = members.iter().map(|&n| items[n].arn.as_str()).collect();
+    let (current, mut read_failed) = read_all(tagger, target, &arns, opts.backoff).await;
+    let mut out = Vec::with_capacity(members.len());
+    let mut to_write: Vec<PlanItem> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for &n in &members {
+        let item = &items[n];
+        let Some(now) = current.get(&item.arn) else {
+            let error = read_failed.remove(&item.arn).unwrap_or_else(|| {
+                CallError::of_kind(ErrorKind::Other, "NotRead", "the read did not return it")
+            });
+            out.push(outcome(n, item, Status::Failed { error }, Tags::new()));
+            continue;
+        };
+        match reconcile::decide(item, now, opts.overwrite) {
+            Decision::AlreadyTagged => {
+                out.push(outcome(n, item, Status::AlreadyTagged, Tags::new()))
+            }
+            Decision::Full => out.push(outcome(n, item, Status::Full, Tags::new())),
+            Decision::Write(tags) if opts.dry_run => {
+                out.push(outcome(n, item, Status::WouldTag, tags))
+            }
+            Decision::Write(tags) => {
+                index.insert(&item.arn, n);
+                to_write.push(PlanItem {
+                    tags,
+                    ..item.clone()
+                });
+            }
+        }
+    }
+    progress(out.len() as u64);
+    for batch in batches(&to_write) {
+        let arns: Vec<&str> = batch.items.iter().map(|i| i.arn.as_str()).collect();
+        let results = write_batch(tagger, target, arns, batch.tags, opts.backoff).await;
+        progress(results.len() as u64);
+        for (arn, result) in results {
+            let n = index[arn];
+            let status = match result {
+                Ok(()) => Status::Tagged,
+                Err(error) => Status::Failed { error },
+            };
+            let written = if status == Status::Tagged {
+                batch.tags.clone()
+            } else {
+                Tags::new()
+            };
+            out.push(outcome(n, &items[n], status, written));
+        }
+    }
+    out
+}
+
+/// Current tags of `arns`, reads retried for what may pass (throttling,
+/// 5xx, not visible yet); what still fails is returned with its error.
+async fn read_all<T: Tagger>(
+    tagger: &T,
+    target: Target<'_>,
+    arns: &[&str],
+    backoff: Backoff,
+) -> (HashMap<String, Current>, HashMap<String, CallError>) {
+    let mut tags = HashMap::new();
+    let mut failed = HashMap::new();
+    let mut pending: Vec<&str> = arns.to_vec();
+    let mut attempt = 0;
+    while !pending.is_empty() {
+        let may_retry = attempt < backoff.retries;
+        let mut retry = Vec::new();
+        for chunk in pending.chunks(target.api.max_read()) {
+            match tagger.read(target, chunk).await {
+                Ok(r) => {
+                    tags.extend(r.tags);
+                    for arn in chunk {
+                        match r.failed.get(*arn) {
+                            Some(e) if e.kind.retryable() && may_retry => retry.push(*arn),
+                            Some(e) => {
+                                failed.insert(arn.to_string(), e.clone());
+                            }
+                            None => {}
+                        }
+                    }
+                }
+                Err(e) if e.kind.retryable() && may_retry => retry.extend_from_slice(chunk),
+                Err(e) => failed.extend(chunk.iter().map(|a| (a.to_string(), e.clone()))),
+            }
+        }
+        if !retry.is_empty() {
+            tokio::time::sleep(backoff.delay(attempt)).await;
+        }
+        pending = retry;
+        attempt += 1;
+    }
+    (tags, failed)
+}
+
+/// Writes `tags` to `arns` in as few calls as the faults allow.
+async fn write_batch<'a, T: Tagger>(
+    tagger: &T,
+    target: Target<'_>,
+    arns: Vec<&'a str>,
+    tags: &Tags,
+    backoff: Backoff,
+) -> Vec<(&'a str, Result<(), CallError>)> {
+    let mut done = Vec::with_capacity(arns.len());
+    let mut work = vec![(arns, 0u32)];
+    while let Some((arns, attempt)) = work.pop() {
+        let may_retry = attempt < backoff.retries;
+        match tagger.write(target, &arns, tags).await {
+            Ok(w) => {
+                let mut retry = Vec::new();
+                for arn in arns {
+                    match w.failed.get(arn) {
+                        None => done.push((arn, Ok(()))),
+                        Some(e) if e.kind.retryable() && may_retry => retry.push(arn),
+                        Some(e) => done.push((arn, Err(e.clone()))),
+                    }
+                }
+                // Only the failed part goes again.
+                if !retry.is_empty() {
+                    tokio::time::sleep(backoff.delay(attempt)).await;
+                    work.push((retry, attempt + 1));
+                }
+            }
+            Err(e) if e.kind.retryable() && may_retry => {
+                tokio::time::sleep(backoff.delay(attempt)).await;
+                work.push((arns, attempt + 1));
+            }
+            // One bad id fails the whole call (EC2): halve until it stands
+            // alone, without waiting again.
+            Err(e)
+                if arns.len() > 1
+                    && matches!(e.kind, ErrorKind::NotFound | ErrorKind::Validation) =>
+            {
+                let mut left = arns;
+                let right = left.split_off(left.len() / 2);
+                work.push((right, backoff.retries));
+                work.push((left, backoff.retries));
+            }
+            Err(e) => done.extend(arns.into_iter().map(|a| (a, Err(e.clone())))),
+        }
+    }
+    done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::{ReadResult, WriteResult};
+    use std::collections::{BTreeSet, HashSet};
+    use std::sync::{Arc, Mutex};
+    use tagwarden_core::attribution::IdentityType;
+    use tagwarden_core::pipeline::EventInfo;
+    use tagwarden_core::plan::CreatorSummary;
+    use tagwarden_core::tags::{TagKey, TagValue};
+
+    /// A tagging API in memory. `whole_call` makes it fail a whole write on
+    /// one unknown id, as EC2 does; otherwise it reports per resource, as
+    /// the tagging API does.
+    #[derive(Default)]
+    struct Fake {
+        whole_call: bool,
+        tags: Mutex<HashMap<String, Current>>,
+        unknown: HashSet<String>,
+        /// Writes that fail with a throttle for these ARNs, once each.
+        flaky: Mutex<HashSet<String>>,
+        denied: bool,
+        writes: Mutex<Vec<Vec<String>>>,
+        reads: Mutex<u64>,
+    }
+
+    impl Tagger for Fake {
+        async fn read(&self, _: Target<'_>, arns: &[&str]) -> Result<ReadResult, CallError> {
+            *self.reads.lock().unwrap() += 1;
+            let all = self.tags.lock().unwrap();
+            Ok(ReadResult {
+                tags: arns
+                    .iter()
+                    .map(|a| (a.to_string(), all.get(*a).cloned().unwrap_or_default()))
+                    .collect(),
+                failed: HashMap::new(),
+            })
+        }
+
+        async fn write(
+            &self,
+            _: Target<'_>,
+            arns: &[&str],
+            tags: &Tags,
+        ) -> Result<WriteResult, CallError> {
+            self.writes
+                .lock()
+                .unwrap()
+                .push(arns.iter().map(|a| a.to_string()).collect());
+            if self.denied {
+                return Err(CallError::new("UnauthorizedOperation", "no"));
+            }
+            let mut failed = HashMap::new();
+            for arn in arns {
+                if self.unknown.contains(*arn) {
+                    let e = CallError::new("InvalidInstanceID.NotFound", "does not exist");
+                    if self.whole_call {
+                        return Err(e);
+                    }
+                    failed.insert(arn.to_string(), e);
+                } else if self.flaky.lock().unwrap().remove(*arn) {
+                    failed.insert(arn.to_string(), CallError::new("ThrottlingException", ""));
+                }
+            }
+            let mut all = self.tags.lock().unwrap();
+            for arn in arns.iter().filter(|a| !failed.contains_key(**a)) {
+                let entry = all.entry(arn.to_string()).or_default();
+                for (k, v) in tags {
+                    entry.insert(k.as_str().into(), v.as_str().into());
+                }
+            }
+            Ok(WriteResult { failed })
+        }
+    }
+
+    fn item(n: usize, region: &str, api: TaggingApi) -> PlanItem {
+        PlanItem {
+            arn: format!("arn:aws:ec2:{region}:1:instance/i-{n:05}"),
+            resource_type: "ec2:instance",
+            account: "1".into(),
+            region: region.into(),
+            event: Arc::new(EventInfo {
+                id: format!("e{n}"),
+                source: "ec2.amazonaws.com".into(),
+                name: "RunInstances".into(),
+                time: "2026-01-15T10:30:00Z".into(),
+                region: region.into(),
+                account: "1".into(),
+                partition: "aws".into(),
+                source_ip: None,
+                user_agent: None,
+            }),
+            creator: Arc::new(CreatorSummary {
+                arn: "arn:aws:iam::1:user/alice".into(),
+                kind: IdentityType::IAMUser,
+                invoked_by: None,
+            }),
+            tags: [("CreatedBy", "alice"), ("ManagedBy", "tagwarden")]
+                .iter()
+                .map(|(k, v)| (TagKey::new(k).unwrap(), TagValue::clean(v)))
+                .collect(),
+            api,
+            kept: BTreeSet::new(),
+            dropped: vec![],
+        }
+    }
+
+    fn opts() -> Options {
+        Options {
+            backoff: Backoff {
+                retries: 3,
+                base: Duration::from_millis(1),
+                cap: Duration::from_millis(2),
+            },
+            ..Options::default()
+        }
+    }
+
+    fn run(fake: &Fake, items: &[PlanItem], opts: &Options) -> Vec<Outcome> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(apply(fake, items, opts, &|_| {}))
+    }
+
+    fn statuses(out: &[Outcome]) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for o in out {
+            let s = match &o.status {
+                Status::Failed { error } => format!("failed:{}", error.code),
+                s => format!("{s:?}"),
+            };
+            *m.entry(s).or_default() += 1;
+        }
+        m
+    }
+
+    #[test]
+    fn new_resources_take_the_fewest_writes_and_a_rerun_takes_none() {
+        let items: Vec<_> = (0..2500)
+            .map(|n| item(n, ["us-east-1", "eu-west-1"][n % 2], TaggingApi::Ec2))
+            .collect();
+        let fake = Fake::default();
+        let out = run(&fake, &items, &opts());
+        assert_eq!(statuses(&out), BTreeMap::from([("Tagged".into(), 2500)]));
+        // 1250 per region: ceil(1250/1000) = 2 calls each.
+        assert_eq!(fake.writes.lock().unwrap().len(), 4);
+        assert_eq!(out[7].written, items[7].tags);
+        let again = run(&fake, &items, &opts());
+        assert_eq!(
+            statuses(&again),
+            BTreeMap::from([("AlreadyTagged".into(), 2500)])
+        );
+        assert_eq!(fake.writes.lock().unwrap().len(), 4, "second run wrote");
+    }
+
+    #[test]
+    fn a_tag_someone_set_survives_and_only_missing_keys_are_written() {
+        let items = vec![item(1, "us-east-1", TaggingApi::Ec2)];
+        let fake = Fake::default();
+        fake.tags.lock().unwrap().insert(
+            items[0].arn.clone(),
+            Current::from([("CreatedBy".into(), "bob".into())]),
+        );
+        let out = run(&fake, &items, &opts());
+        assert_eq!(
+            out[0]
+                .written
+                .keys()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>(),
+            ["ManagedBy"]
+        );
+        assert_eq!(fake.tags.lock().unwrap()[&items[0].arn]["CreatedBy"], "bob");
+    }
+
+    #[test]
+    fn an_unknown_id_that_fails_a_whole_call_is_isolated_and_the_rest_tagged() {
+        let items: Vec<_> = (0..16)
+            .map(|n| item(n, "us-east-1", TaggingApi::Ec2))
+            .collect();
+        let fake = Fake {
+            whole_call: true,
+            unknown: HashSet::from([items[5].arn.clone()]),
+            ..Fake::default()
+        };
+        let out = run(&fake, &items, &opts());
+        assert_eq!(
+            statuses(&out),
+            BTreeMap::from([
+                ("Tagged".into(), 15),
+                ("failed:InvalidInstanceID.NotFound".into(), 1)
+            ])
+        );
+        assert!(matches!(out[5].status, Status::Failed { .. }));
+        // 1 + 3 retries of the whole batch, then halving: 16 → 8 → 4 → 2 → 1
+        // costs 2 calls per level.
+        assert_eq!(fake.writes.lock().unwrap().len(), 4 + 8);
+    }
+
+    #[test]
+    fn per_resource_failures_are_retried_alone() {
+        let items: Vec<_> = (0..20)
+            .map(|n| item(n, "us-east-1", TaggingApi::ResourceGroups))
+            .collect();
+        let fake = Fake {
+            flaky: Mutex::new(HashSet::from([items[3].arn.clone(), items[9].arn.clone()])),
+            unknown: HashSet::from([items[12].arn.clone()]),
+            ..Fake::default()
+        };
+        let out = run(&fake, &items, &opts());
+        assert_eq!(
+            statuses(&out),
+            BTreeMap::from([
+                ("Tagged".into(), 19),
+                ("failed:InvalidInstanceID.NotFound".into(), 1)
+            ])
+        );
+        let writes = fake.writes.lock().unwrap();
+        assert_eq!(writes[0].len(), 20);
+        // The retry names only the failed ones, never the whole batch.
+        assert_eq!(
+            writes[1],
+            [&items[3].arn, &items[9].arn, &items[12].arn].map(|s| s.to_string())
+        );
+        assert!(writes[2..].iter().all(|w| w == &[items[12].arn.clone()]));
+    }
+
+    #[test]
+    fn a_denial_is_recorded_not_retried() {
+        let items: Vec<_> = (0..3)
+            .map(|n| item(n, "us-east-1", TaggingApi::Ec2))
+            .collect();
+        let fake = Fake {
+            denied: true,
+            ..Fake::default()
+        };
+        let out = run(&fake, &items, &opts());
+        assert_eq!(
+            statuses(&out),
+            BTreeMap::from([("failed:UnauthorizedOperation".into(), 3)])
+        );
+        assert_eq!(fake.writes.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_dry_run_reads_but_never_writes() {
+        let items: Vec<_> = (0..3)
+            .map(|n| item(n, "us-east-1", TaggingApi::Ec2))
+            .collect();
+        let fake = Fake::default();
+        let out = run(
+            &fake,
+            &items,
+            &Options {
+                dry_run: true,
+                ..opts()
+            },
+        );
+        assert_eq!(statuses(&out), BTreeMap::from([("WouldTag".into(), 3)]));
+        assert!(fake.writes.lock().unwrap().is_empty());
+        assert_eq!(*fake.reads.lock().unwrap(), 1);
+    }
+
+    #[test]
+    fn backoff_stays_within_its_bounds() {
+        let b = Backoff {
+            retries: 5,
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(800),
+        };
+        for attempt in 0..10 {
+            let step = (100u64 << attempt.min(16)).min(800);
+            let d = b.delay(attempt).as_millis() as u64;
+            assert!(d >= step / 2 && d <= step, "attempt {attempt}: {d}ms");
+        }
+    }
+}

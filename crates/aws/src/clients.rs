@@ -1,0 +1,211 @@
+//! One SDK client per (account, region, service), built on first use and
+//! reused for the whole run (and, in Lambda, across invocations).
+//!
+//! Credentials come from the standard chain. With `assume_role`, every
+//! account other than the caller's own is reached through
+//! `arn:<partition>:iam::<account>:role/<name>`; the provider caches the
+//! session and refreshes it before it expires.
+
+use crate::calls::CallCounter;
+use crate::error::{CallError, ErrorKind};
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::Region;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// What the command line (or the Lambda's environment) says about access.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// Overrides every service's endpoint (`AWS_ENDPOINT_URL` is read by
+    /// the SDK itself).
+    pub endpoint_url: Option<String>,
+    /// Role name to assume in member accounts.
+    pub assume_role: Option<String>,
+    /// SDK attempts per call, adaptive mode (client-side rate limiting on
+    /// throttles). 0 means the default.
+    pub max_attempts: u32,
+}
+
+/// Where a call goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Scope<'a> {
+    pub partition: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+}
+
+type Cache<C> = Mutex<HashMap<(String, String), C>>;
+
+pub struct Clients {
+    base: SdkConfig,
+    assume_role: Option<String>,
+    counter: CallCounter,
+    own_account: OnceCell<Result<String, CallError>>,
+    accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+    ec2: Cache<aws_sdk_ec2::Client>,
+    s3: Cache<aws_sdk_s3::Client>,
+    iam: Cache<aws_sdk_iam::Client>,
+    autoscaling: Cache<aws_sdk_autoscaling::Client>,
+    tagging: Cache<aws_sdk_resourcegroupstagging::Client>,
+}
+
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+
+impl Clients {
+    pub async fn load(settings: Settings) -> Self {
+        let attempts = match settings.max_attempts {
+            0 => DEFAULT_MAX_ATTEMPTS,
+            n => n,
+        };
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(attempts))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(300))
+                    .build(),
+            );
+        if let Some(p) = &settings.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &settings.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(e) = &settings.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        Self::from_config(loader.load().await, settings.assume_role)
+    }
+
+    pub fn from_config(base: SdkConfig, assume_role: Option<String>) -> Self {
+        Self {
+            base,
+            assume_role,
+            counter: CallCounter::default(),
+            own_account: OnceCell::new(),
+            accounts: Mutex::default(),
+            ec2: Mutex::default(),
+            s3: Mutex::default(),
+            iam: Mutex::default(),
+            autoscaling: Mutex::default(),
+            tagging: Mutex::default(),
+        }
+    }
+
+    pub fn counter(&self) -> &CallCounter {
+        &self.counter
+    }
+
+    /// The region calls go to when nothing else names one.
+    pub fn default_region(&self) -> Option<&str> {
+        self.base.region().map(|r| r.as_ref())
+    }
+
+    fn sts(&self) -> aws_sdk_sts::Client {
+        let region = self
+            .base
+            .region()
+            .cloned()
+            .unwrap_or_else(|| Region::new("us-east-1"));
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.base)
+                .region(region)
+                .interceptor(self.counter.clone())
+                .build(),
+        )
+    }
+
+    /// The account the base credentials belong to (asked once).
+    pub async fn own_account(&self) -> Result<String, CallError> {
+        self.own_account
+            .get_or_init(|| async {
+                let out = self
+                    .sts()
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(CallError::from_sdk)?;
+                out.account().map(str::to_string).ok_or_else(|| {
+                    CallError::of_kind(ErrorKind::Other, "GetCallerIdentity", "no account")
+                })
+            })
+            .await
+            .clone()
+    }
+
+    async fn account_config(&self, scope: Scope<'_>) -> Result<SdkConfig, CallError> {
+        let Some(role) = &self.assume_role else {
+            return Ok(self.base.clone());
+        };
+        if self.own_account().await? == scope.account {
+            return Ok(self.base.clone());
+        }
+        let cell = {
+            let mut map = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(map.entry(scope.account.to_string()).or_default())
+        };
+        let role_arn = format!("arn:{}:iam::{}:role/{role}", scope.partition, scope.account);
+        let config = cell
+            .get_or_init(|| async {
+                let provider = AssumeRoleProvider::builder(role_arn)
+                    .session_name("tagwarden")
+                    .configure(&self.base)
+                    .build()
+                    .await;
+                self.base
+                    .to_builder()
+                    .credentials_provider(SharedCredentialsProvider::new(provider))
+                    .build()
+            })
+            .await;
+        Ok(config.clone())
+    }
+}
+
+/// `Clients::<service>(scope)`: the cached client for that account and
+/// region, built with the call counter and, where an endpoint is
+/// overridden, the settings emulators need.
+macro_rules! client {
+    ($name:ident, $field:ident, $krate:ident $(, $custom:ident)?) => {
+        impl Clients {
+            pub async fn $name(&self, scope: Scope<'_>) -> Result<$krate::Client, CallError> {
+                let key = (scope.account.to_string(), scope.region.to_string());
+                if let Some(c) = self.$field.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+                    return Ok(c.clone());
+                }
+                let config = self.account_config(scope).await?;
+                #[allow(unused_mut)]
+                let mut builder = $krate::config::Builder::from(&config)
+                    .region(Region::new(scope.region.to_string()))
+                    .interceptor(self.counter.clone());
+                $( builder = $custom(builder, &config); )?
+                let client = $krate::Client::from_conf(builder.build());
+                self.$field
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, client.clone());
+                Ok(client)
+            }
+        }
+    };
+}
+
+/// Path-style addressing where an endpoint is overridden: `bucket.127.0.0.1`
+/// does not resolve.
+fn s3_custom(b: aws_sdk_s3::config::Builder, config: &SdkConfig) -> aws_sdk_s3::config::Builder {
+    b.force_path_style(config.endpoint_url().is_some())
+}
+
+client!(ec2, ec2, aws_sdk_ec2);
+client!(s3, s3, aws_sdk_s3, s3_custom);
+client!(iam, iam, aws_sdk_iam);
+client!(autoscaling, autoscaling, aws_sdk_autoscaling);
+client!(tagging, tagging, aws_sdk_resourcegroupstagging);

@@ -1,0 +1,12 @@
+//! tagwarden's AWS side: the apply stage of the pipeline and the sources
+//! and sinks that need the SDK.
+//!
+//! plan → [`apply`] (reads current tags, [`tagwarden_core::reconcile`],
+//! [`tagwarden_core::batch`]) → [`adapters`] (one per tagging API) → AWS;
+//! [`clients`] holds one client per account, region and service.
+
+pub mod adapters;
+pub mod apply;
+pub mod calls;
+pub mod clients;
+pub mod error;

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Builds a small multi-account, multi-region estate in a moto server and
+writes the CloudTrail log that AWS would have written for it, from the ids
+moto returned. Prints a manifest (JSON) of what exists, which tags each
+resource carried before tagwarden ran, and which records name resources
+that do not exist.
+
+`world.py tags MANIFEST` prints every resource's tags as its own service
+reports them.
+
+Reaches moto through AWS_ENDPOINT_URL; other accounts through
+sts:AssumeRole (moto puts each account's state apart).
+"""
+import argparse, gzip, io, json, os, uuid, zipfile
+import boto3
+
+TIME = "2026-11-20T10:00:00Z"
+ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
+OWN_ACCOUNT = "123456789012"
+
+
+def session(account):
+    if account == OWN_ACCOUNT:
+        return boto3.Session(region_name="us-east-1")
+    creds = boto3.client("sts", endpoint_url=ENDPOINT, region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/TagwardenRole", RoleSessionName="world"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    )
+
+
+def record(account, region, source, name, request, response):
+    return {
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLE:alice",
+            "arn": f"arn:aws:sts::{account}:assumed-role/Deployer/alice",
+            "accountId": account,
+            "accessKeyId": "ASIAEXAMPLE",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLE",
+                    "arn": f"arn:aws:iam::{account}:role/Deployer",
+                    "accountId": account,
+                    "userName": "Deployer",
+                },
+                "attributes": {"creationDate": TIME, "mfaAuthenticated": "false"},
+            },
+        },
+        "eventTime": TIME,
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": "203.0.113.10",
+        "userAgent": "aws-cli/2.15.0",
+        "requestParameters": request,
+        "responseElements": response,
+        "requestID": str(uuid.uuid4()),
+        "eventID": str(uuid.uuid4()),
+        "readOnly": False,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    }
+
+
+def ec2_tag_spec(kind, tags):
+    return {"items": [{"resourceType": kind, "tags": [{"key": k, "value": v} for k, v in tags.items()]}]}
+
+
+class World:
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.resources = []
+        self.unknown = []
+        self.records = {}
+
+    def add(self, account, region, rtype, arn, native, preset=None, added=None):
+        self.resources.append(
+            {"arn": arn, "type": rtype, "account": account, "region": region, "id": native,
+             "preset": preset or {}, "added": added or {}}
+        )
+
+    def log(self, account, region, rec):
+        self.records.setdefault((account, region), []).append(rec)
+
+    def build(self, account, region, global_too):
+        s = session(account)
+        p = self.prefix
+        ec2 = s.client("ec2", region_name=region, endpoint_url=ENDPOINT)
+        team = {"Team": "alpha"}
+
+        run = ec2.run_instances(
+            ImageId="ami-12345678", MinCount=2, MaxCount=2, InstanceType="t3.micro",
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Team", "Value": "alpha"}]}],
+        )
+        ids = [i["InstanceId"] for i in run["Instances"]]
+        self.log(account, region, record(account, region, "ec2.amazonaws.com", "RunInstances",
+            {"instancesSet": {"items": [{"imageId": "ami-12345678", "minCount": 2, "maxCount": 2}]},
+             "instanceType": "t3.micro", "tagSpecificationSet": ec2_tag_spec("instance", team)},
+            {"instancesSet": {"items": [{"instanceId": i} for i in ids]}}))
+        # A tag someone added after creation, under a key tagwarden writes.
+        ec2.create_tags(Resources=[ids[1]], Tags=[{"Key": "CreatedBy", "Value": "someone-else"}])
+        for n, i in enumerate(ids):
+            self.add(account, region, "ec2:instance", f"arn:aws:ec2:{region}:{account}:instance/{i}", i,
+                     preset=team, added={"CreatedBy": "someone-else"} if n == 1 else None)
+
+        vol = ec2.create_volume(AvailabilityZone=f"{region}a", Size=8)["VolumeId"]
+        self.log(account, region, record(account, region, "ec2.amazonaws.com", "CreateVolume",
+            {"size": 8, "zone": f"{region}a"}, {"volumeId": vol, "size": "8"}))
+        self.add(account, region, "ec2:volume", f"arn:aws:ec2:{region}:{account}:volume/{vol}", vol)
+
+        snap = ec2.create_snapshot(VolumeId=vol)["SnapshotId"]
+        self.log(account, region, record(account, region, "ec2.amazonaws.com", "CreateSnapshot",
+            {"volumeId": vol}, {"snapshotId": snap, "volumeId": vol}))
+        self.add(account, region, "ec2:snapshot", f"arn:aws:ec2:{region}::snapshot/{snap}", snap)
+
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        self.log(account, region, record(account, region, "ec2.amazonaws.com", "CreateVpc",
+            {"cidrBlock": "10.20.0.0/16"}, {"vpc": {"vpcId": vpc, "cidrBlock": "10.20.0.0/16"}}))
+        self.add(account, region, "ec2:vpc", f"arn:aws:ec2:{region}:{account}:vpc/{vpc}", vpc)
+
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+        self.log(account, region, record(account, region, "ec2.amazonaws.com", "CreateSubnet",
+            {"vpcId": vpc, "cidrBlock": "10.20.1.0/24"}, {"subnet": {"subnetId": subnet, "vpcId": vpc}}))
+        self.add(account, region, "ec2:subnet", f"arn:aws:ec2:{region}:{account}:subnet/{subnet}", subnet)
+
+        sg = ec2.create_security_group(GroupName=f"{p}-web", Description="web", VpcId=vpc)["GroupId"]
+        self.log(account, region, record(account, region, "ec2.amazonaws.com", "CreateSecurityGroup",
+            {"groupName": f"{p}-web", "groupDescription": "web", "vpcId": vpc},
+            {"_return": True, "groupId": sg}))
+        self.add(account, region, "ec2:security-group", f"arn:aws:ec2:{region}:{account}:security-group/{sg}", sg)
+
+        s3 = s.client("s3", region_name=region, endpoint_url=ENDPOINT)
+        bucket = f"{p}-{account}-{region}"
+        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=bucket, **kwargs)
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "Owner", "Value": "data-team"}]})
+        self.log(account, region, record(account, region, "s3.amazonaws.com", "CreateBucket",
+            {"bucketName": bucket, "Host": f"{bucket}.s3.{region}.amazonaws.com"}, None))
+        self.add(account, region, "s3:bucket", f"arn:aws:s3:::{bucket}", bucket, added={"Owner": "data-team"})
+
+        rds = s.client("rds", region_name=region, endpoint_url=ENDPOINT)
+        db = rds.create_db_instance(
+            DBInstanceIdentifier=f"{p}-db", Engine="postgres", DBInstanceClass="db.t3.micro",
+            AllocatedStorage=20, MasterUsername="admin1", MasterUserPassword="password-123",
+            Tags=[{"Key": "Team", "Value": "alpha"}],
+        )["DBInstance"]["DBInstanceArn"]
+        self.log(account, region, record(account, region, "rds.amazonaws.com", "CreateDBInstance",
+            {"dBInstanceIdentifier": f"{p}-db", "engine": "postgres", "tags": [{"key": "Team", "value": "alpha"}]},
+            {"dBInstanceArn": db, "dBInstanceIdentifier": f"{p}-db"}))
+        self.add(account, region, "rds:db", db, f"{p}-db", preset=team)
+
+        ddb = s.client("dynamodb", region_name=region, endpoint_url=ENDPOINT)
+        table = ddb.create_table(
+            TableName=f"{p}-orders", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )["TableDescription"]["TableArn"]
+        self.log(account, region, record(account, region, "dynamodb.amazonaws.com", "CreateTable",
+            {"tableName": f"{p}-orders"}, {"tableDescription": {"tableArn": table, "tableName": f"{p}-orders"}}))
+        self.add(account, region, "dynamodb:table", table, f"{p}-orders")
+
+        logs = s.client("logs", region_name=region, endpoint_url=ENDPOINT)
+        group = f"/{p}/app"
+        logs.create_log_group(logGroupName=group)
+        self.log(account, region, record(account, region, "logs.amazonaws.com", "CreateLogGroup",
+            {"logGroupName": group}, None))
+        self.add(account, region, "logs:log-group", f"arn:aws:logs:{region}:{account}:log-group:{group}", group)
+
+        ec2.create_launch_template(LaunchTemplateName=f"{p}-lt", LaunchTemplateData={"ImageId": "ami-12345678"})
+        asg = s.client("autoscaling", region_name=region, endpoint_url=ENDPOINT)
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=f"{p}-asg", LaunchTemplate={"LaunchTemplateName": f"{p}-lt"},
+            MinSize=0, MaxSize=1, DesiredCapacity=0, AvailabilityZones=[f"{region}a"],
+        )
+        self.log(account, region, record(account, region, "autoscaling.amazonaws.com", "CreateAutoScalingGroup",
+            {"autoScalingGroupName": f"{p}-asg", "minSize": 0, "maxSize": 1}, None))
+        self.add(account, region, "autoscaling:autoScalingGroup",
+                 f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{p}-asg", f"{p}-asg")
+
+        if global_too:
+            iam = s.client("iam", endpoint_url=ENDPOINT)
+            user = iam.create_user(UserName=f"{p}-ci")["User"]["Arn"]
+            iam.tag_user(UserName=f"{p}-ci", Tags=[{"Key": "Owner", "Value": "platform"}])
+            self.log(account, region, record(account, region, "iam.amazonaws.com", "CreateUser",
+                {"userName": f"{p}-ci"}, {"user": {"arn": user, "userName": f"{p}-ci"}}))
+            self.add(account, region, "iam:user", user, f"{p}-ci", added={"Owner": "platform"})
+            trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            role = iam.create_role(RoleName=f"{p}-fn", Path="/app/", AssumeRolePolicyDocument=trust,
+                                   Tags=[{"Key": "Team", "Value": "alpha"}])["Role"]["Arn"]
+            self.log(account, region, record(account, region, "iam.amazonaws.com", "CreateRole",
+                {"roleName": f"{p}-fn", "path": "/app/", "tags": [{"key": "Team", "value": "alpha"}]},
+                {"role": {"arn": role, "roleName": f"{p}-fn"}}))
+            self.add(account, region, "iam:role", role, f"{p}-fn", preset=team)
+            doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+            policy = iam.create_policy(PolicyName=f"{p}-read", PolicyDocument=doc)["Policy"]["Arn"]
+            self.log(account, region, record(account, region, "iam.amazonaws.com", "CreatePolicy",
+                {"policyName": f"{p}-read"}, {"policy": {"arn": policy, "policyName": f"{p}-read"}}))
+            self.add(account, region, "iam:policy", policy, policy)
+            # No instance profile: moto 5.2 does not implement
+            # ListInstanceProfileTags (HTTP 500), which tagwarden reads first.
+
+            lam = s.client("lambda", region_name=region, endpoint_url=ENDPOINT)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as z:
+                z.writestr("h.py", "def h(e, c):\n    return e\n")
+            fn = lam.create_function(FunctionName=f"{p}-worker", Runtime="python3.12", Role=role,
+                                     Handler="h.h", Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+            self.log(account, region, record(account, region, "lambda.amazonaws.com", "CreateFunction20150331",
+                {"functionName": f"{p}-worker"}, {"functionArn": fn, "functionName": f"{p}-worker"}))
+            self.add(account, region, "lambda:function", fn, f"{p}-worker")
+
+    def add_unknown(self, account, region):
+        """Records naming resources that were never created."""
+        p = self.prefix
+        bucket = f"{p}-missing-{account}"
+        self.log(account, region, record(account, region, "s3.amazonaws.com", "CreateBucket",
+            {"bucketName": bucket}, None))
+        self.unknown.append(f"arn:aws:s3:::{bucket}")
+        # Only S3 says so: moto accepts unknown EC2 ids in CreateTags and
+        # unknown ARNs in TagResources without an error, where AWS fails.
+
+    def write(self, out):
+        for (account, region), recs in self.records.items():
+            d = os.path.join(out, "AWSLogs", account, "CloudTrail", region, "2026", "11", "20")
+            os.makedirs(d, exist_ok=True)
+            name = f"{account}_CloudTrail_{region}_20261120T1000Z_{uuid.uuid4().hex[:16]}.json.gz"
+            with gzip.open(os.path.join(d, name), "wt") as f:
+                json.dump({"Records": recs}, f)
+
+
+def tags_of(r):
+    """A resource's tags through its service's own API (not the tagging
+    API that tagwarden may have used to write them)."""
+    s = session(r["account"])
+    region, native, kind = r["region"], r["id"], r["type"]
+    c = lambda name: s.client(name, region_name=region, endpoint_url=ENDPOINT)
+    if kind.startswith("ec2:"):
+        out = c("ec2").describe_tags(Filters=[{"Name": "resource-id", "Values": [native]}])["Tags"]
+    elif kind == "s3:bucket":
+        try:
+            out = c("s3").get_bucket_tagging(Bucket=native)["TagSet"]
+        except c("s3").exceptions.ClientError:
+            out = []
+    elif kind == "iam:user":
+        out = c("iam").list_user_tags(UserName=native)["Tags"]
+    elif kind == "iam:role":
+        out = c("iam").list_role_tags(RoleName=native)["Tags"]
+    elif kind == "iam:policy":
+        out = c("iam").list_policy_tags(PolicyArn=native)["Tags"]
+    elif kind == "rds:db":
+        out = c("rds").list_tags_for_resource(ResourceName=r["arn"])["TagList"]
+    elif kind == "dynamodb:table":
+        out = c("dynamodb").list_tags_of_resource(ResourceArn=r["arn"])["Tags"]
+    elif kind == "logs:log-group":
+        return c("logs").list_tags_log_group(logGroupName=native)["tags"]
+    elif kind == "lambda:function":
+        return c("lambda").list_tags(Resource=r["arn"])["Tags"]
+    elif kind == "autoscaling:autoScalingGroup":
+        out = c("autoscaling").describe_tags(
+            Filters=[{"Name": "auto-scaling-group", "Values": [native]}])["Tags"]
+    else:
+        raise SystemExit(f"no reader for {kind}")
+    return {t["Key"]: t["Value"] for t in out}
+
+
+def main():
+    import sys
+    if sys.argv[1:2] == ["tags"]:
+        manifest = json.load(open(sys.argv[2]))
+        json.dump({r["arn"]: tags_of(r) for r in manifest["resources"]}, sys.stdout, indent=1)
+        return
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accounts", required=True)
+    ap.add_argument("--regions", required=True)
+    ap.add_argument("--prefix", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--unknown", action="store_true")
+    a = ap.parse_args()
+    w = World(a.prefix)
+    regions = a.regions.split(",")
+    for account in a.accounts.split(","):
+        for n, region in enumerate(regions):
+            w.build(account, region, global_too=(n == 0))
+        if a.unknown:
+            w.add_unknown(account, regions[0])
+    w.write(a.out)
+    json.dump({"resources": w.resources, "unknown": w.unknown}, fp=sys.stdout, indent=1)
+
+
+if __name__ == "__main__":
+    main()
