@@ -109,6 +109,18 @@ impl Clients {
         self.base.region().map(|r| r.as_ref())
     }
 
+    /// An S3 client with the caller's own credentials (the trail bucket is
+    /// read as the caller, whatever the events' accounts).
+    pub fn own_s3(&self, region: Option<&str>) -> aws_sdk_s3::Client {
+        let mut b = aws_sdk_s3::config::Builder::from(&self.base).interceptor(self.counter.clone());
+        if let Some(r) = region {
+            b = b.region(Region::new(r.to_string()));
+        } else if self.base.region().is_none() {
+            b = b.region(Region::new("us-east-1"));
+        }
+        aws_sdk_s3::Client::from_conf(s3_custom(b, &self.base).build())
+    }
+
     fn sts(&self) -> aws_sdk_sts::Client {
         let region = self
             .base

@@ -10,3 +10,4 @@ pub mod apply;
 pub mod calls;
 pub mod clients;
 pub mod error;
+pub mod s3_source;

@@ -1,22 +1,23 @@
 //! `tagwarden apply`: plan, show the plan, read current tags, write what is
 //! missing, report every resource's outcome and the API calls made.
 
+use crate::access::LazyAws;
 use crate::cli::{ApplyArgs, Cli, PlanFormat};
 use crate::{read_plan, render, EXIT_BAD_INPUT};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::{apply, Backoff, Options, Status};
-use tagwarden_aws::clients::{Clients, Settings};
 
 /// `apply` left resources failed.
 const EXIT_FAILED: u8 = 1;
 
 pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
-    let planned = read_plan(cli, &args.input)?;
+    let mut aws = LazyAws::new(cli);
+    let planned = read_plan(cli, &args.input, &mut aws)?;
     let plan = &planned.plan;
     // Changes are shown before they are made.
     if args.format == PlanFormat::Table && !cli.quiet {
@@ -28,18 +29,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         eprintln!("Nothing changed.");
         return Ok(0);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let settings = Settings {
-        profile: cli.aws.profile.clone(),
-        region: cli.aws.region.clone(),
-        endpoint_url: cli.aws.endpoint_url.clone(),
-        assume_role: cli.aws.assume_role.clone(),
-        max_attempts: args.max_attempts,
-    };
+    let aws = aws.get()?;
     let opts = Options {
         overwrite: planned.policy.attribution.overwrite,
         dry_run: args.dry_run,
@@ -51,12 +41,11 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         concurrency: args.concurrency,
     };
     let bar = progress(cli, plan.items.len() as u64);
-    let (outcomes, calls) = runtime.block_on(async {
-        let clients = Arc::new(Clients::load(settings).await);
-        let tagger = AwsTagger::new(Arc::clone(&clients));
-        let outcomes = apply(&tagger, &plan.items, &opts, &|n| bar.inc(n)).await;
-        (outcomes, clients.counter().snapshot())
-    });
+    let tagger = AwsTagger::new(Arc::clone(&aws.clients));
+    let outcomes = aws
+        .runtime
+        .block_on(apply(&tagger, &plan.items, &opts, &|n| bar.inc(n)));
+    let calls = aws.clients.counter().snapshot();
     bar.finish_and_clear();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {

@@ -40,6 +40,13 @@ pub struct AwsArgs {
     /// through arn:<partition>:iam::<account>:role/NAME.
     #[arg(long, global = true, value_name = "NAME")]
     pub assume_role: Option<String>,
+    /// SDK attempts per call (adaptive retry: backs off and slows down on
+    /// throttling).
+    #[arg(long, global = true, value_name = "N", default_value_t = 6)]
+    pub max_attempts: u32,
+    /// S3 objects downloaded at once, ahead of the reader.
+    #[arg(long, global = true, value_name = "N", default_value_t = 8)]
+    pub fetch_ahead: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,9 +93,6 @@ pub struct ApplyArgs {
     /// First backoff step in milliseconds (doubles per retry, 8 s at most).
     #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
     pub retry_base_ms: u64,
-    /// SDK attempts per call (adaptive retry on throttling).
-    #[arg(long, value_name = "N", default_value_t = 6)]
-    pub max_attempts: u32,
     /// (account, region, API) groups worked on at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,

@@ -1,19 +1,24 @@
 //! The `tagwarden` binary: a thin shell that turns arguments into the core
 //! pipeline's sources and its output into tables or JSON.
 
+mod access;
 mod apply;
 mod cli;
 mod render;
 mod sources;
 
+use access::{Aws, LazyAws};
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command, InputArgs, PlanArgs, PlanFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sources::Input;
+use std::io::Read;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use tagwarden_aws::s3_source::{self, DateRange, Prefetch};
 use tagwarden_core::pipeline::Stats;
-use tagwarden_core::pipeline::{Found, Pipeline, Window};
+use tagwarden_core::pipeline::{Found, ObjectRef, Pipeline, Window};
 use tagwarden_core::plan::{Plan, Planner};
 use tagwarden_core::policy::Policy;
 
@@ -95,45 +100,55 @@ impl Planned {
     }
 }
 
-/// sources → records → catalog → attribution → plan.
-fn read_plan(cli: &Cli, args: &InputArgs) -> Result<Planned> {
-    let policy = load_policy(args.policy.as_deref())?;
-    let inputs = sources::expand(&args.sources)?;
-    let bar = progress(cli, inputs.iter().map(|i| i.size()).sum());
-    let mut pipeline = Pipeline::new(Window {
-        since: args.since.clone(),
-        until: args.until.clone(),
-    });
-    let mut planner = Planner::new(&policy);
-    let mut open_errors = 0u64;
-    for input in &inputs {
-        let name = input.name();
-        bar.set_message(name.clone());
-        let reader = match input.open() {
+/// The reading half of a command: every document goes through one
+/// pipeline into one planner.
+struct Reading<'a> {
+    cli: &'a Cli,
+    bar: ProgressBar,
+    pipeline: Pipeline,
+    planner: Planner<'a>,
+    open_errors: u64,
+    /// CloudTrail objects named by S3 notifications, read after the rest.
+    fetches: Vec<ObjectRef>,
+}
+
+impl Reading<'_> {
+    fn read(&mut self, name: &str, reader: io::Result<Box<dyn Read + '_>>) {
+        self.bar.set_message(name.to_string());
+        let reader = match reader {
             Ok(r) => r,
             Err(e) => {
-                open_errors += 1;
-                bar.suspend(|| {
+                self.open_errors += 1;
+                self.bar.suspend(|| {
                     eprintln!("error: {}", one_line(&format!("{name}: cannot open: {e}")))
                 });
-                continue;
+                return;
             }
         };
-        let before = (cli.verbose > 0).then(|| pipeline.stats().clone());
-        pipeline.read(&name, bar.wrap_read(reader), &mut |found| match found {
+        let before = (self.cli.verbose > 0).then(|| self.pipeline.stats().clone());
+        let (bar, planner, fetches, quiet) = (
+            &self.bar,
+            &mut self.planner,
+            &mut self.fetches,
+            self.cli.quiet,
+        );
+        self.pipeline.read(name, bar.wrap_read(reader), &mut |found| match found {
             Found::Creation(c) => planner.add(&c),
+            Found::Fetch(object) if s3_source::wanted(&object.key, &DateRange::default()) => {
+                fetches.push(object)
+            }
             Found::Fetch(object) => {
-                if !cli.quiet {
+                if !quiet {
                     bar.suspend(|| {
-                        eprintln!("note: {name}: an S3 notification naming {object}; pass that object as a source to read it")
+                        eprintln!("note: {name}: an S3 notification naming {object}, which is not a CloudTrail log: skipped")
                     })
                 }
             }
             Found::Error(e) => bar.suspend(|| eprintln!("error: {}", one_line(&e.to_string()))),
         });
         if let Some(before) = before {
-            let now = pipeline.stats();
-            bar.suspend(|| {
+            let now = self.pipeline.stats();
+            self.bar.suspend(|| {
                 eprintln!(
                     "read {name}: {} bytes, {} records, {} creations, {} errors",
                     now.bytes - before.bytes,
@@ -144,18 +159,89 @@ fn read_plan(cli: &Cli, args: &InputArgs) -> Result<Planned> {
             });
         }
     }
-    bar.finish_and_clear();
-    let plan = planner.finish();
+
+    /// Streams S3 objects, a few downloading ahead of the reader.
+    fn read_objects(&mut self, aws: &Aws, objects: Vec<(aws_sdk_s3::Client, s3_source::Object)>) {
+        let ahead = self.cli.aws.fetch_ahead;
+        for (object, reader) in Prefetch::new(aws.runtime.handle().clone(), objects, ahead) {
+            self.read(&object.url(), Ok(Box::new(reader)));
+        }
+    }
+}
+
+/// sources → records → catalog → attribution → plan.
+fn read_plan<'c>(cli: &'c Cli, args: &InputArgs, aws: &mut LazyAws<'c>) -> Result<Planned> {
+    let policy = load_policy(args.policy.as_deref())?;
+    let inputs = sources::expand(&args.sources)?;
+    // S3 prefixes are listed first, pruned by the dates in their keys.
+    let dates = DateRange::around(args.since.as_deref(), args.until.as_deref());
+    let mut objects = Vec::new();
+    for input in &inputs {
+        if let Input::S3 { bucket, prefix } = input {
+            let aws = aws.get()?;
+            let client = aws.bucket_client(bucket);
+            let listed = aws
+                .runtime
+                .block_on(s3_source::list(&client, bucket, prefix, &dates))
+                .with_context(|| format!("listing {}", input.name()))?;
+            objects.extend(listed.into_iter().map(|o| (client.clone(), o)));
+        }
+    }
+    let total = inputs.iter().map(|i| i.size()).sum::<u64>()
+        + objects.iter().map(|(_, o)| o.size).sum::<u64>();
+    let mut r = Reading {
+        cli,
+        bar: progress(cli, total),
+        pipeline: Pipeline::new(Window {
+            since: args.since.clone(),
+            until: args.until.clone(),
+        }),
+        planner: Planner::new(&policy),
+        open_errors: 0,
+        fetches: Vec::new(),
+    };
+    for input in inputs.iter().filter(|i| !matches!(i, Input::S3 { .. })) {
+        r.read(&input.name(), input.open());
+    }
+    if !objects.is_empty() {
+        r.read_objects(aws.get()?, objects);
+    }
+    // Objects named by notifications: read once; what they name in turn is
+    // only reported.
+    let named = std::mem::take(&mut r.fetches);
+    if !named.is_empty() {
+        let aws = aws.get()?;
+        let objects = named
+            .into_iter()
+            .map(|o| {
+                let client = aws.bucket_client(&o.bucket);
+                let object = s3_source::Object {
+                    bucket: o.bucket,
+                    key: o.key,
+                    size: 0,
+                };
+                (client, object)
+            })
+            .collect();
+        r.read_objects(aws, objects);
+        for o in std::mem::take(&mut r.fetches) {
+            eprintln!("note: {o} was named by a notification inside an S3 object: not followed");
+        }
+    }
+    r.bar.finish_and_clear();
+    let stats = r.pipeline.stats().clone();
+    let open_errors = r.open_errors;
+    let plan = r.planner.finish();
     Ok(Planned {
         plan,
-        stats: pipeline.stats().clone(),
+        stats,
         open_errors,
         policy,
     })
 }
 
 fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
-    let planned = read_plan(cli, &args.input)?;
+    let planned = read_plan(cli, &args.input, &mut LazyAws::new(cli))?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         PlanFormat::Table => render::plan_table(&planned.plan, &mut out)?,

@@ -4,11 +4,12 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// One input document.
+/// One input document, or an S3 prefix still to be listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     File(PathBuf),
     Stdin,
+    S3 { bucket: String, prefix: String },
 }
 
 impl Input {
@@ -16,6 +17,7 @@ impl Input {
         match self {
             Input::File(p) => p.display().to_string(),
             Input::Stdin => "-".to_string(),
+            Input::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
         }
     }
 
@@ -23,6 +25,7 @@ impl Input {
         Ok(match self {
             Input::File(p) => Box::new(File::open(p)?),
             Input::Stdin => Box::new(io::stdin().lock()),
+            Input::S3 { .. } => return Err(io::Error::other("S3 prefixes are listed, not opened")),
         })
     }
 
@@ -30,7 +33,7 @@ impl Input {
     pub fn size(&self) -> u64 {
         match self {
             Input::File(p) => p.metadata().map(|m| m.len()).unwrap_or(0),
-            Input::Stdin => 0,
+            Input::Stdin | Input::S3 { .. } => 0,
         }
     }
 }
@@ -39,8 +42,8 @@ impl Input {
 pub enum SourceError {
     #[error("{0}: no such file or directory")]
     NotFound(String),
-    #[error("{0}: S3 sources need AWS access, which comes with `tagwarden apply`; download the objects and pass the files")]
-    Unsupported(String),
+    #[error("{0}: not an S3 URL (s3://bucket/prefix)")]
+    BadUrl(String),
     #[error("{0}")]
     Walk(String),
 }
@@ -68,7 +71,13 @@ pub fn expand(sources: &[String]) -> Result<Vec<Input>, SourceError> {
             continue;
         }
         if s.starts_with("s3://") {
-            return Err(SourceError::Unsupported(s.clone()));
+            let (bucket, prefix) = tagwarden_aws::s3_source::parse_url(s)
+                .ok_or_else(|| SourceError::BadUrl(s.clone()))?;
+            out.push(Input::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+            });
+            continue;
         }
         let path = Path::new(s);
         if path.is_dir() {
@@ -133,14 +142,21 @@ mod tests {
     }
 
     #[test]
-    fn missing_paths_and_s3_urls_are_usage_errors() {
+    fn missing_paths_and_bad_s3_urls_are_usage_errors() {
         assert!(matches!(
             expand(&["/nope/x.json".into()]),
             Err(SourceError::NotFound(_))
         ));
         assert!(matches!(
-            expand(&["s3://b/p".into()]),
-            Err(SourceError::Unsupported(_))
+            expand(&["s3:///p".into()]),
+            Err(SourceError::BadUrl(_))
         ));
+        assert_eq!(
+            expand(&["s3://b/AWSLogs/".into()]).unwrap(),
+            [Input::S3 {
+                bucket: "b".into(),
+                prefix: "AWSLogs/".into()
+            }]
+        );
     }
 }

@@ -6,4 +6,5 @@ mod bad_input;
 mod moto;
 mod plan;
 mod public_samples;
+mod s3_source;
 mod support;

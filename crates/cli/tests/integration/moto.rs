@@ -25,7 +25,7 @@ pub fn endpoint() -> String {
         .expect("AWS_ENDPOINT_URL is not set: run ./scripts/test.sh, which starts the moto server")
 }
 
-fn world_py(args: &[&str]) -> String {
+pub fn world_py(args: &[&str]) -> String {
     endpoint();
     let out = Command::new(python())
         .arg(repo().join("crates/cli/tests/moto/world.py"))

@@ -273,8 +273,36 @@ def tags_of(r):
     return {t["Key"]: t["Value"] for t in out}
 
 
+def upload(bucket, region, src, prefix):
+    """Puts logs into a trail bucket under `prefix`, plus objects that must
+    never be read: a digest, an insight file and a log dated outside any
+    recent window (each names a bucket `never-read-*`), and one key with a
+    space for an S3 notification to name (it names `from-notification-*`)."""
+    s3 = boto3.client("s3", region_name=region, endpoint_url=ENDPOINT)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    def gz(name):
+        rec = record(OWN_ACCOUNT, region, "s3.amazonaws.com", "CreateBucket", {"bucketName": name}, None)
+        return gzip.compress(json.dumps({"Records": [rec]}).encode())
+    for root, _, files in os.walk(src):
+        for f in files:
+            path = os.path.join(root, f)
+            s3.upload_file(path, bucket, prefix + os.path.relpath(path, src))
+    base = f"{prefix}AWSLogs/{OWN_ACCOUNT}"
+    extra = {
+        f"{base}/CloudTrail-Digest/{region}/2026/11/20/x_CloudTrail-Digest_{region}_20261120T1000Z.json.gz": "never-read-digest",
+        f"{base}/CloudTrail-Insight/{region}/2026/11/20/x_CloudTrail-Insight_{region}_20261120T1000Z.json.gz": "never-read-insight",
+        f"{base}/CloudTrail/{region}/2026/10/01/x_CloudTrail_{region}_20261001T1000Z_old.json.gz": "never-read-old",
+        "manual/extra log.json.gz": "from-notification-1",
+    }
+    for key, name in extra.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=gz(name))
+
+
 def main():
     import sys
+    if sys.argv[1:2] == ["upload"]:
+        upload(*sys.argv[2:6])
+        return
     if sys.argv[1:2] == ["tags"]:
         manifest = json.load(open(sys.argv[2]))
         json.dump({r["arn"]: tags_of(r) for r in manifest["resources"]}, sys.stdout, indent=1)

@@ -1,0 +1,72 @@
+//! AWS access for one command: one async runtime and one client cache,
+//! made only when a command first needs AWS (plain `plan` never does).
+
+use crate::cli::Cli;
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tagwarden_aws::clients::{Clients, Settings};
+use tagwarden_aws::s3_source;
+
+pub struct Aws {
+    pub runtime: tokio::runtime::Runtime,
+    pub clients: Arc<Clients>,
+    /// S3 clients by bucket, each in its bucket's region.
+    buckets: HashMap<String, aws_sdk_s3::Client>,
+}
+
+impl Aws {
+    fn connect(cli: &Cli) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let settings = Settings {
+            profile: cli.aws.profile.clone(),
+            region: cli.aws.region.clone(),
+            endpoint_url: cli.aws.endpoint_url.clone(),
+            assume_role: cli.aws.assume_role.clone(),
+            max_attempts: cli.aws.max_attempts,
+        };
+        let clients = Arc::new(runtime.block_on(Clients::load(settings)));
+        Ok(Self {
+            runtime,
+            clients,
+            buckets: HashMap::new(),
+        })
+    }
+
+    /// The client for reading `bucket`, in the bucket's own region.
+    pub fn bucket_client(&mut self, bucket: &str) -> aws_sdk_s3::Client {
+        if let Some(c) = self.buckets.get(bucket) {
+            return c.clone();
+        }
+        let probe = self.clients.own_s3(None);
+        let region = self
+            .runtime
+            .block_on(s3_source::bucket_region(&probe, bucket));
+        let client = self.clients.own_s3(region.as_deref());
+        self.buckets.insert(bucket.to_string(), client.clone());
+        client
+    }
+}
+
+/// Connects on first use.
+pub struct LazyAws<'c> {
+    cli: &'c Cli,
+    aws: Option<Aws>,
+}
+
+impl<'c> LazyAws<'c> {
+    pub fn new(cli: &'c Cli) -> Self {
+        Self { cli, aws: None }
+    }
+
+    pub fn get(&mut self) -> Result<&mut Aws> {
+        if self.aws.is_none() {
+            self.aws = Some(Aws::connect(self.cli)?);
+        }
+        Ok(self.aws.as_mut().expect("connected above"))
+    }
+}
