@@ -3,6 +3,7 @@
 
 mod apply;
 mod bad_input;
+mod faults;
 mod moto;
 mod plan;
 mod public_samples;

@@ -1,0 +1,110 @@
+//! Faults moto never makes, injected by a proxy (mitmproxy in reverse mode
+//! with `tests/moto/faults.py`) between tagwarden and moto: throttling in
+//! each protocol's own shape, and connections cut before any answer.
+
+use crate::moto::{endpoint, tag_map, World, OWN_ACCOUNT, ROLE};
+use crate::support::{tagwarden, temp_dir};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Proxy {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mitmdump() -> PathBuf {
+    let python =
+        std::env::var("TAGWARDEN_PYTHON").expect("TAGWARDEN_PYTHON: run ./scripts/test.sh");
+    PathBuf::from(python).with_file_name("mitmdump")
+}
+
+/// Rates per thousand requests.
+fn start_proxy(throttle: u32, reset: u32) -> Proxy {
+    let upstream = endpoint();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = temp_dir(&format!("proxy-{port}")).join("mitmdump.log");
+    let addon = crate::support::repo().join("crates/cli/tests/moto/faults.py");
+    let child = Command::new(mitmdump())
+        .args(["--mode", &format!("reverse:{upstream}")])
+        .args([
+            "--listen-host",
+            "127.0.0.1",
+            "--listen-port",
+            &port.to_string(),
+        ])
+        .args(["-q", "-s", &addon.display().to_string()])
+        .args(["--set", &format!("throttle_permille={throttle}")])
+        .args(["--set", &format!("reset_permille={reset}")])
+        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mitmdump");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "mitmdump did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Proxy { child, port, log }
+}
+
+#[test]
+fn at_20_percent_throttles_and_5_percent_resets_every_resource_ends_tagged() {
+    let world = World::build(
+        "twf",
+        &[OWN_ACCOUNT, "210000000004"],
+        &["us-east-1", "eu-west-1"],
+        false,
+    );
+    let proxy = start_proxy(200, 50);
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    let run = tagwarden(&[
+        "apply",
+        "--endpoint-url",
+        &url,
+        "--assume-role",
+        ROLE,
+        "--retry-base-ms",
+        "50",
+        "--retries",
+        "8",
+        "--format",
+        "json",
+        &world.logs.display().to_string(),
+    ]);
+    let log = std::fs::read_to_string(&proxy.log).unwrap();
+    let throttles = log.matches("FAULT throttle").count();
+    let resets = log.matches("FAULT reset").count();
+    assert!(throttles > 0 && resets > 0, "no faults injected:\n{log}");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let outcomes = doc["resources"].as_array().unwrap();
+    assert_eq!(outcomes.len(), world.resources().len());
+    assert!(
+        outcomes.iter().all(|o| o["status"] == "tagged"),
+        "{outcomes:#?}"
+    );
+    // Read back past the proxy: the tags are really there.
+    let now = world.tags_now();
+    for r in world.resources() {
+        let arn = r["arn"].as_str().unwrap();
+        assert_eq!(now[arn]["ManagedBy"], "tagwarden", "{arn}");
+        for (k, v) in tag_map(&r["added"]) {
+            assert_eq!(now[arn][&k], v, "{arn}: {k} was overwritten");
+        }
+    }
+    eprintln!("faults injected: {throttles} throttles, {resets} resets");
+}
