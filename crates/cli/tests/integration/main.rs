@@ -1,6 +1,7 @@
 //! One test binary for everything that runs the real `tagwarden` binary
 //! (one link of all dependencies, per the workspace's build budget).
 
+mod api_calls;
 mod apply;
 mod bad_input;
 mod faults;

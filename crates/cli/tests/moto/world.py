@@ -298,8 +298,83 @@ def upload(bucket, region, src, prefix):
         s3.put_object(Bucket=bucket, Key=key, Body=gz(name))
 
 
+def bulk(account, region, instances, groups, prefix, out):
+    """Many new resources of one account and region, created by one
+    principal at one time (so they share one tag set): EC2 instances, in
+    RunInstances calls of up to 1000, and log groups (the tagging API).
+    Prints {"ec2": [ids], "log_groups": [arns]}."""
+    s = session(account)
+    ec2 = s.client("ec2", region_name=region, endpoint_url=ENDPOINT)
+    logs = s.client("logs", region_name=region, endpoint_url=ENDPOINT)
+    w = World(prefix)
+    ids, arns = [], []
+    left = instances
+    while left > 0:
+        n = min(left, 1000)
+        run = ec2.run_instances(ImageId="ami-12345678", MinCount=n, MaxCount=n, InstanceType="t3.micro")
+        batch = [i["InstanceId"] for i in run["Instances"]]
+        ids += batch
+        left -= n
+        w.log(account, region, record(account, region, "ec2.amazonaws.com", "RunInstances",
+            {"instancesSet": {"items": [{"imageId": "ami-12345678", "minCount": n, "maxCount": n}]}},
+            {"instancesSet": {"items": [{"instanceId": i} for i in batch]}}))
+    for n in range(groups):
+        name = f"/{prefix}/bulk/{n:05d}"
+        logs.create_log_group(logGroupName=name)
+        w.log(account, region, record(account, region, "logs.amazonaws.com", "CreateLogGroup",
+            {"logGroupName": name}, None))
+        arns.append(f"arn:aws:logs:{region}:{account}:log-group:{name}")
+    w.write(out)
+    return {"ec2": ids, "log_groups": arns}
+
+
+def recorder(action, manifest=None):
+    """moto's request recorder: `start` clears and starts it; `writes
+    MANIFEST` stops it and counts the tagging writes that name a resource of
+    the manifest, with the most resources one call named (other tests' requests are recorded too, and ignored)."""
+    import base64, urllib.parse, urllib.request
+    def call(path, method="POST"):
+        req = urllib.request.Request(f"{ENDPOINT}/moto-api/recorder/{path}", method=method)
+        return urllib.request.urlopen(req).read().decode()
+    if action == "start":
+        call("reset-recording")
+        call("start-recording")
+        return {}
+    call("stop-recording")
+    ours = set(json.load(open(manifest))["ec2"]) | set(json.load(open(manifest))["log_groups"])
+    counts = {}
+    for line in call("download-recording", "GET").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        body = r.get("body") or ""
+        if r.get("body_encoded"):
+            body = base64.b64decode(body).decode("utf-8", "replace")
+        target = (r.get("headers") or {}).get("X-Amz-Target", "")
+        if target.endswith(".TagResources"):
+            names = set(json.loads(body).get("ResourceARNList", []))
+            op = "TagResources"
+        elif "Action=CreateTags" in body:
+            q = urllib.parse.parse_qs(body)
+            names = {v[0] for k, v in q.items() if k.startswith("ResourceId.")}
+            op = "CreateTags"
+        else:
+            continue
+        if names & ours:
+            counts[op] = counts.get(op, 0) + 1
+            counts[f"{op}.max_names"] = max(counts.get(f"{op}.max_names", 0), len(names))
+    return counts
+
+
 def main():
     import sys
+    if sys.argv[1:2] == ["recorder"]:
+        json.dump(recorder(*sys.argv[2:4]), sys.stdout)
+        return
+    if sys.argv[1:2] == ["bulk"]:
+        account, region, instances, groups, prefix, out = sys.argv[2:8]
+        json.dump(bulk(account, region, int(instances), int(groups), prefix, out), sys.stdout)
+        return
     if sys.argv[1:2] == ["upload"]:
         upload(*sys.argv[2:6])
         return

@@ -1,0 +1,74 @@
+//! API-call efficiency: N new resources sharing one tag set cost exactly
+//! Σ ceil(n / batch max) writes per (account, region, API), counted twice:
+//! by tagwarden's own SDK interceptor and by moto's request recorder.
+//!
+//! moto accepts more than 1000 ids in one CreateTags, where AWS refuses:
+//! the 1000 limit is proven on the recorded requests, not by moto.
+
+use crate::moto::{world_py, ROLE};
+use crate::support::{tagwarden, temp_dir};
+use serde_json::Value;
+
+fn writes(run: &crate::support::Run) -> Vec<(String, u64)> {
+    run.json()["api_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["write"] == true)
+        .map(|c| {
+            (
+                c["operation"].as_str().unwrap().to_string(),
+                c["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn writes_for_new_resources_meet_the_lower_bound() {
+    let dir = temp_dir("twb");
+    let logs = dir.join("logs");
+    // 1001 instances: one past EC2's maximum; 41 log groups: one past two
+    // tagging-API batches.
+    let created: Value = serde_json::from_str(&world_py(&[
+        "bulk",
+        "210000000005",
+        "us-west-2",
+        "1001",
+        "41",
+        "twb",
+        &logs.display().to_string(),
+    ]))
+    .unwrap();
+    let manifest = dir.join("bulk.json");
+    std::fs::write(&manifest, created.to_string()).unwrap();
+    world_py(&["recorder", "start"]);
+    let run = tagwarden(&[
+        "apply",
+        "--assume-role",
+        ROLE,
+        "--format",
+        "json",
+        &logs.display().to_string(),
+    ]);
+    let recorded: Value = serde_json::from_str(&world_py(&[
+        "recorder",
+        "writes",
+        &manifest.display().to_string(),
+    ]))
+    .unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["tagged"], 1042);
+    // ceil(1001 / 1000) = 2 and ceil(41 / 20) = 3.
+    assert_eq!(
+        writes(&run),
+        [
+            ("CreateTags".to_string(), 2),
+            ("TagResources".to_string(), 3)
+        ]
+    );
+    assert_eq!(recorded["CreateTags"], 2, "{recorded}");
+    assert_eq!(recorded["TagResources"], 3, "{recorded}");
+    assert_eq!(recorded["CreateTags.max_names"], 1000, "{recorded}");
+    assert_eq!(recorded["TagResources.max_names"], 20, "{recorded}");
+}

@@ -1,0 +1,39 @@
+# Sourced by scripts/test.sh and benches/api_calls.sh: the Python tools in a
+# virtualenv, and a moto server on a free 127.0.0.1 port, stopped when the
+# calling script exits, whatever happens.
+
+# ensure_venv ROOT: sets $venv, (re)installing when the pins change.
+ensure_venv() {
+  venv="${TAGWARDEN_VENV:-$1/.venv}"
+  if ! cmp -s "$1/scripts/requirements-test.txt" "$venv/.requirements" 2>/dev/null; then
+    echo "== python venv: $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$1/scripts/requirements-test.txt"
+    cp "$1/scripts/requirements-test.txt" "$venv/.requirements"
+  fi
+}
+
+# start_moto: starts the server and exports what the SDKs and tests need.
+start_moto() {
+  local port log
+  port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  log="${TMPDIR:-/tmp}/tagwarden-moto-$port.log"
+  MOTO_EC2_LOAD_DEFAULT_AMIS=false "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  moto_pid=$!
+  trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/data.json', timeout=1)" 2>/dev/null; then
+      break
+    fi
+    kill -0 "$moto_pid" 2>/dev/null || { echo "moto did not start:" >&2; cat "$log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "== moto server on 127.0.0.1:$port (log: $log)"
+  # Only the emulator, with its fixed test credentials: nothing from the
+  # developer's own AWS configuration leaks in.
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+  unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE
+  export TAGWARDEN_PYTHON="$venv/bin/python"
+}
