@@ -189,6 +189,11 @@ const PERMISSION: &[&str] = &[
 /// reports "not found" or "not supported" under a generic code.
 pub fn classify(code: &str, message: &str) -> ErrorKind {
     let lower = message.to_ascii_lowercase();
+    // Said in the message, under whatever code (moto's tagging API answers
+    // `InternalServiceException: Service not yet supported`).
+    if lower.contains("not supported") || lower.contains("not yet supported") {
+        return ErrorKind::Unsupported;
+    }
     if THROTTLED.contains(&code) {
         ErrorKind::Throttled
     } else if TRANSIENT.contains(&code) {
@@ -205,8 +210,6 @@ pub fn classify(code: &str, message: &str) -> ErrorKind {
         || lower.contains("does not exist")
     {
         ErrorKind::NotFound
-    } else if lower.contains("not supported") || lower.contains("not yet supported") {
-        ErrorKind::Unsupported
     } else if code.ends_with(".Malformed")
         || code.starts_with("Invalid")
         || code.starts_with("Validation")
@@ -255,6 +258,11 @@ mod tests {
             (
                 "InvalidParameterException",
                 "ec2:instance is not yet supported",
+                ErrorKind::Unsupported,
+            ),
+            (
+                "InternalServiceException",
+                "Service not yet supported",
                 ErrorKind::Unsupported,
             ),
             ("SomethingNew", "", ErrorKind::Other),

@@ -25,7 +25,7 @@ fn writes(run: &crate::support::Run) -> Vec<(String, u64)> {
 }
 
 #[test]
-fn writes_for_new_resources_meet_the_lower_bound() {
+fn writes_for_new_resources_meet_the_lower_bound_and_a_rerun_writes_none() {
     let dir = temp_dir("twb");
     let logs = dir.join("logs");
     // 1001 instances: one past EC2's maximum; 41 log groups: one past two
@@ -71,4 +71,17 @@ fn writes_for_new_resources_meet_the_lower_bound() {
     assert_eq!(recorded["TagResources"], 3, "{recorded}");
     assert_eq!(recorded["CreateTags.max_names"], 1000, "{recorded}");
     assert_eq!(recorded["TagResources.max_names"], 20, "{recorded}");
+
+    // The same logs again: every resource is read, none is written.
+    let again = tagwarden(&[
+        "apply",
+        "--assume-role",
+        ROLE,
+        "--format",
+        "json",
+        &logs.display().to_string(),
+    ]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.json()["summary"]["already_tagged"], 1042);
+    assert_eq!(writes(&again), []);
 }

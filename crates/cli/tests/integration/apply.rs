@@ -76,7 +76,7 @@ fn before(resource: &Value) -> TagMap {
 fn apply_tags_every_type_across_accounts_and_regions_and_a_rerun_writes_nothing() {
     let world = World::build("twa", &[OWN_ACCOUNT, "210000000001"], REGIONS, true);
     let run = apply(&world, &[]);
-    // The unknown buckets fail; nothing else does.
+    // The unknown buckets and (in moto) the queues fail; nothing else does.
     assert_eq!(run.code, 1, "{}", run.stderr);
     let outcomes = by_arn(&run);
     let now = world.tags_now();
@@ -85,7 +85,8 @@ fn apply_tags_every_type_across_accounts_and_regions_and_a_rerun_writes_nothing(
         .iter()
         .map(|r| r["type"].as_str().unwrap())
         .collect();
-    assert!(types.len() >= 12, "{types:?}");
+    // Every type in the catalog that moto can create and tag.
+    assert_eq!(types.len(), 33, "{types:?}");
     for r in world.resources() {
         let arn = r["arn"].as_str().unwrap();
         let o = &outcomes[arn];
@@ -103,17 +104,25 @@ fn apply_tags_every_type_across_accounts_and_regions_and_a_rerun_writes_nothing(
         assert_eq!(outcomes[arn]["error"]["kind"], "not_found", "{arn}");
         assert!(run.stderr.contains(arn), "{arn} not reported on stderr");
     }
+    // moto-only gap: its tagging API refuses SQS. Reported, not retried
+    // (it says "not yet supported"), never dropped.
+    for arn in world.unsupported() {
+        assert_eq!(outcomes[arn]["status"], "failed", "{arn}");
+        assert_eq!(outcomes[arn]["error"]["kind"], "unsupported", "{arn}");
+    }
     assert_eq!(
         outcomes.len(),
-        world.resources().len() + world.unknown().len(),
+        world.resources().len() + world.unknown().len() + world.unsupported().len(),
         "every planned resource has an outcome"
     );
 
+    // The second run writes to nothing that succeeded; only what failed is
+    // tried again (the queues, one TagResources per account).
     let again = apply(&world, &[]);
     assert_eq!(again.code, 1);
     assert_eq!(
         write_calls(&again),
-        0,
+        world.unsupported().len() as u64,
         "the second run wrote: {}",
         again.stdout
     );

@@ -84,8 +84,18 @@ impl World {
         self.manifest["resources"].as_array().unwrap()
     }
 
+    /// ARNs of records naming resources that were never created.
     pub fn unknown(&self) -> Vec<&str> {
-        self.manifest["unknown"]
+        self.arns("unknown")
+    }
+
+    /// ARNs of resources moto's tagging API refuses to tag (AWS does not).
+    pub fn unsupported(&self) -> Vec<&str> {
+        self.arns("unsupported")
+    }
+
+    fn arns(&self, list: &str) -> Vec<&str> {
+        self.manifest[list]
             .as_array()
             .unwrap()
             .iter()

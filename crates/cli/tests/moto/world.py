@@ -80,6 +80,7 @@ class World:
         self.prefix = prefix
         self.resources = []
         self.unknown = []
+        self.unsupported = []
         self.records = {}
 
     def add(self, account, region, rtype, arn, native, preset=None, added=None):
@@ -138,6 +139,8 @@ class World:
             {"_return": True, "groupId": sg}))
         self.add(account, region, "ec2:security-group", f"arn:aws:ec2:{region}:{account}:security-group/{sg}", sg)
 
+        self.more_ec2(account, region, ec2, vpc, subnet, ids[0])
+
         s3 = s.client("s3", region_name=region, endpoint_url=ENDPOINT)
         bucket = f"{p}-{account}-{region}"
         kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -158,6 +161,21 @@ class World:
             {"dBInstanceArn": db, "dBInstanceIdentifier": f"{p}-db"}))
         self.add(account, region, "rds:db", db, f"{p}-db", preset=team)
 
+        snap_arn = rds.create_db_snapshot(DBInstanceIdentifier=f"{p}-db", DBSnapshotIdentifier=f"{p}-db-snap")["DBSnapshot"]["DBSnapshotArn"]
+        self.log(account, region, record(account, region, "rds.amazonaws.com", "CreateDBSnapshot",
+            {"dBInstanceIdentifier": f"{p}-db", "dBSnapshotIdentifier": f"{p}-db-snap"}, {"dBSnapshotArn": snap_arn}))
+        self.add(account, region, "rds:snapshot", snap_arn, f"{p}-db-snap")
+        cluster = rds.create_db_cluster(DBClusterIdentifier=f"{p}-aurora", Engine="aurora-postgresql",
+                                        MasterUsername="admin1", MasterUserPassword="password-123")["DBCluster"]["DBClusterArn"]
+        self.log(account, region, record(account, region, "rds.amazonaws.com", "CreateDBCluster",
+            {"dBClusterIdentifier": f"{p}-aurora", "engine": "aurora-postgresql"}, {"dBClusterArn": cluster}))
+        self.add(account, region, "rds:cluster", cluster, f"{p}-aurora")
+        csnap = rds.create_db_cluster_snapshot(DBClusterIdentifier=f"{p}-aurora",
+                                               DBClusterSnapshotIdentifier=f"{p}-aurora-snap")["DBClusterSnapshot"]["DBClusterSnapshotArn"]
+        self.log(account, region, record(account, region, "rds.amazonaws.com", "CreateDBClusterSnapshot",
+            {"dBClusterIdentifier": f"{p}-aurora"}, {"dBClusterSnapshotArn": csnap}))
+        self.add(account, region, "rds:cluster-snapshot", csnap, f"{p}-aurora-snap")
+
         ddb = s.client("dynamodb", region_name=region, endpoint_url=ENDPOINT)
         table = ddb.create_table(
             TableName=f"{p}-orders", BillingMode="PAY_PER_REQUEST",
@@ -168,6 +186,12 @@ class World:
             {"tableName": f"{p}-orders"}, {"tableDescription": {"tableArn": table, "tableName": f"{p}-orders"}}))
         self.add(account, region, "dynamodb:table", table, f"{p}-orders")
 
+        sns = s.client("sns", region_name=region, endpoint_url=ENDPOINT)
+        topic = sns.create_topic(Name=f"{p}-alerts")["TopicArn"]
+        self.log(account, region, record(account, region, "sns.amazonaws.com", "CreateTopic",
+            {"name": f"{p}-alerts"}, {"topicArn": topic}))
+        self.add(account, region, "sns:topic", topic, topic)
+
         logs = s.client("logs", region_name=region, endpoint_url=ENDPOINT)
         group = f"/{p}/app"
         logs.create_log_group(logGroupName=group)
@@ -175,7 +199,6 @@ class World:
             {"logGroupName": group}, None))
         self.add(account, region, "logs:log-group", f"arn:aws:logs:{region}:{account}:log-group:{group}", group)
 
-        ec2.create_launch_template(LaunchTemplateName=f"{p}-lt", LaunchTemplateData={"ImageId": "ami-12345678"})
         asg = s.client("autoscaling", region_name=region, endpoint_url=ENDPOINT)
         asg.create_auto_scaling_group(
             AutoScalingGroupName=f"{p}-asg", LaunchTemplate={"LaunchTemplateName": f"{p}-lt"},
@@ -219,6 +242,53 @@ class World:
                 {"functionName": f"{p}-worker"}, {"functionArn": fn, "functionName": f"{p}-worker"}))
             self.add(account, region, "lambda:function", fn, f"{p}-worker")
 
+    def more_ec2(self, account, region, ec2, vpc, subnet, instance):
+        """The rest of the EC2 types in the catalog that moto can create."""
+        p = self.prefix
+        def ec2_record(name, request, response, kind, native, arn=None):
+            self.log(account, region, record(account, region, "ec2.amazonaws.com", name, request, response))
+            self.add(account, region, f"ec2:{kind}", arn or f"arn:aws:ec2:{region}:{account}:{kind}/{native}", native)
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2_record("CreateInternetGateway", {}, {"internetGateway": {"internetGatewayId": igw}}, "internet-gateway", igw)
+        rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2_record("CreateRouteTable", {"vpcId": vpc}, {"routeTable": {"routeTableId": rtb}}, "route-table", rtb)
+        acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        ec2_record("CreateNetworkAcl", {"vpcId": vpc}, {"networkAcl": {"networkAclId": acl}}, "network-acl", acl)
+        eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+        ec2_record("CreateNetworkInterface", {"subnetId": subnet},
+                   {"networkInterface": {"networkInterfaceId": eni}}, "network-interface", eni)
+        key = ec2.create_key_pair(KeyName=f"{p}-key")["KeyPairId"]
+        ec2_record("CreateKeyPair", {"keyName": f"{p}-key"}, {"keyName": f"{p}-key", "keyPairId": key}, "key-pair", key)
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ec2_record("AllocateAddress", {"domain": "vpc"}, {"allocationId": eip, "domain": "vpc"}, "elastic-ip", eip)
+        lt = ec2.create_launch_template(LaunchTemplateName=f"{p}-lt",
+                                        LaunchTemplateData={"ImageId": "ami-12345678"})["LaunchTemplate"]["LaunchTemplateId"]
+        ec2_record("CreateLaunchTemplate", {"CreateLaunchTemplateRequest": {"LaunchTemplateName": f"{p}-lt"}},
+                   {"CreateLaunchTemplateResponse": {"launchTemplate": {"launchTemplateId": lt}}}, "launch-template", lt)
+        ami = ec2.create_image(InstanceId=instance, Name=f"{p}-image")["ImageId"]
+        ec2_record("CreateImage", {"instanceId": instance, "name": f"{p}-image"}, {"imageId": ami}, "image", ami,
+                   arn=f"arn:aws:ec2:{region}::image/{ami}")
+        peer_vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+        pcx = ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=peer_vpc)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        ec2_record("CreateVpcPeeringConnection", {"vpcId": vpc, "peerVpcId": peer_vpc},
+                   {"vpcPeeringConnection": {"vpcPeeringConnectionId": pcx}}, "vpc-peering-connection", pcx)
+        cgw = ec2.create_customer_gateway(BgpAsn=65000, IpAddress="198.51.100.7", Type="ipsec.1")["CustomerGateway"]["CustomerGatewayId"]
+        ec2_record("CreateCustomerGateway", {"type": "ipsec.1"}, {"customerGateway": {"customerGatewayId": cgw}},
+                   "customer-gateway", cgw)
+        vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+        ec2_record("CreateVpnGateway", {"type": "ipsec.1"}, {"vpnGateway": {"vpnGatewayId": vgw}}, "vpn-gateway", vgw)
+        tgw = ec2.create_transit_gateway(Description=p)["TransitGateway"]
+        ec2_record("CreateTransitGateway", {"CreateTransitGatewayRequest": {"Description": p}},
+                   {"CreateTransitGatewayResponse": {"transitGateway": {"transitGatewayArn": tgw["TransitGatewayArn"]}}},
+                   "transit-gateway", tgw["TransitGatewayId"], arn=tgw["TransitGatewayArn"])
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"])
+        nat = nat["NatGateway"]["NatGatewayId"]
+        ec2_record("CreateNatGateway", {"CreateNatGatewayRequest": {"SubnetId": subnet}},
+                   {"CreateNatGatewayResponse": {"natGateway": {"natGatewayId": nat}}}, "natgateway", nat)
+        vpce = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{region}.s3")["VpcEndpoint"]["VpcEndpointId"]
+        ec2_record("CreateVpcEndpoint", {"CreateVpcEndpointRequest": {"VpcId": vpc}},
+                   {"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": vpce}}}, "vpc-endpoint", vpce)
+
     def add_unknown(self, account, region):
         """Records naming resources that were never created."""
         p = self.prefix
@@ -226,6 +296,13 @@ class World:
         self.log(account, region, record(account, region, "s3.amazonaws.com", "CreateBucket",
             {"bucketName": bucket}, None))
         self.unknown.append(f"arn:aws:s3:::{bucket}")
+        # moto's tagging API refuses SQS ("Service not yet supported"), where
+        # AWS tags queues: it must come back failed, never dropped.
+        sqs = session(account).client("sqs", region_name=region, endpoint_url=ENDPOINT)
+        url = sqs.create_queue(QueueName=f"{p}-jobs")["QueueUrl"]
+        self.log(account, region, record(account, region, "sqs.amazonaws.com", "CreateQueue",
+            {"queueName": f"{p}-jobs"}, {"queueUrl": url}))
+        self.unsupported.append(f"arn:aws:sqs:{region}:{account}:{p}-jobs")
         # Only S3 says so: moto accepts unknown EC2 ids in CreateTags and
         # unknown ARNs in TagResources without an error, where AWS fails.
 
@@ -257,10 +334,12 @@ def tags_of(r):
         out = c("iam").list_role_tags(RoleName=native)["Tags"]
     elif kind == "iam:policy":
         out = c("iam").list_policy_tags(PolicyArn=native)["Tags"]
-    elif kind == "rds:db":
+    elif kind.startswith("rds:"):
         out = c("rds").list_tags_for_resource(ResourceName=r["arn"])["TagList"]
     elif kind == "dynamodb:table":
         out = c("dynamodb").list_tags_of_resource(ResourceArn=r["arn"])["Tags"]
+    elif kind == "sns:topic":
+        out = c("sns").list_tags_for_resource(ResourceArn=native)["Tags"]
     elif kind == "logs:log-group":
         return c("logs").list_tags_log_group(logGroupName=native)["tags"]
     elif kind == "lambda:function":
@@ -397,7 +476,8 @@ def main():
         if a.unknown:
             w.add_unknown(account, regions[0])
     w.write(a.out)
-    json.dump({"resources": w.resources, "unknown": w.unknown}, fp=sys.stdout, indent=1)
+    json.dump({"resources": w.resources, "unknown": w.unknown, "unsupported": w.unsupported},
+              fp=sys.stdout, indent=1)
 
 
 if __name__ == "__main__":
