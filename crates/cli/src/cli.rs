@@ -25,6 +25,7 @@ pub struct Cli {
 /// How to reach AWS. Without flags, the SDK's standard chain decides
 /// (environment, profiles, SSO, instance or task role).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "AWS access")]
 pub struct AwsArgs {
     /// Named profile from the shared config files.
     #[arg(long, global = true, value_name = "NAME")]
@@ -102,7 +103,7 @@ pub struct ApplyArgs {
 pub struct InputArgs {
     /// CloudTrail log files (.json or .json.gz), JSON arrays of records, single
     /// records, EventBridge events, S3 notifications, directories (read
-    /// recursively), or `-` for stdin.
+    /// recursively), s3://bucket/prefix, or `-` for stdin.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Tag policy (YAML); the built-in default when absent.
