@@ -48,7 +48,8 @@ pub struct Clients {
     base: SdkConfig,
     assume_role: Option<String>,
     counter: CallCounter,
-    own_account: OnceCell<Result<String, CallError>>,
+    /// Only a success is kept: a failed lookup is asked again next time.
+    own_account: OnceCell<String>,
     accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
     ec2: Cache<aws_sdk_ec2::Client>,
     s3: Cache<aws_sdk_s3::Client>,
@@ -138,7 +139,7 @@ impl Clients {
     /// The account the base credentials belong to (asked once).
     pub async fn own_account(&self) -> Result<String, CallError> {
         self.own_account
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let out = self
                     .sts()
                     .get_caller_identity()
@@ -150,7 +151,7 @@ impl Clients {
                 })
             })
             .await
-            .clone()
+            .cloned()
     }
 
     async fn account_config(&self, scope: Scope<'_>) -> Result<SdkConfig, CallError> {
