@@ -18,7 +18,9 @@ start_moto() {
   local port log
   port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   log="${TMPDIR:-/tmp}/tagwarden-moto-$port.log"
-  MOTO_EC2_LOAD_DEFAULT_AMIS=false "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  # The request recorder writes its file outside the clone.
+  MOTO_EC2_LOAD_DEFAULT_AMIS=false MOTO_RECORDER_FILEPATH="${TMPDIR:-/tmp}/tagwarden-moto-$port.recording" \
+    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   moto_pid=$!
   trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

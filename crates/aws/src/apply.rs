@@ -107,6 +107,9 @@ pub struct Outcome {
     pub status: Status,
     /// Tags written (or, in a dry run, that would be).
     pub written: Tags,
+    /// The tags read before writing; `None` when the read failed.
+    #[serde(skip)]
+    pub before: Option<Current>,
 }
 
 type GroupKey<'p> = (&'p str, &'p str, &'p str, TaggingApi);
@@ -146,8 +149,15 @@ pub async fn apply<T: Tagger>(
     outcomes
 }
 
-fn outcome(n: usize, item: &PlanItem, status: Status, written: Tags) -> Outcome {
+fn outcome(
+    n: usize,
+    item: &PlanItem,
+    status: Status,
+    written: Tags,
+    before: Option<&Current>,
+) -> Outcome {
     Outcome {
+        before: before.cloned(),
         item: n,
         arn: item.arn.clone(),
         resource_type: item.resource_type,
@@ -177,16 +187,26 @@ async fn apply_group<T: Tagger>(
             let error = read_failed.remove(&item.arn).unwrap_or_else(|| {
                 CallError::of_kind(ErrorKind::Other, "NotRead", "the read did not return it")
             });
-            out.push(outcome(n, item, Status::Failed { error }, Tags::new()));
+            out.push(outcome(
+                n,
+                item,
+                Status::Failed { error },
+                Tags::new(),
+                None,
+            ));
             continue;
         };
         match reconcile::decide(item, now, opts.overwrite) {
-            Decision::AlreadyTagged => {
-                out.push(outcome(n, item, Status::AlreadyTagged, Tags::new()))
-            }
-            Decision::Full => out.push(outcome(n, item, Status::Full, Tags::new())),
+            Decision::AlreadyTagged => out.push(outcome(
+                n,
+                item,
+                Status::AlreadyTagged,
+                Tags::new(),
+                Some(now),
+            )),
+            Decision::Full => out.push(outcome(n, item, Status::Full, Tags::new(), Some(now))),
             Decision::Write(tags) if opts.dry_run => {
-                out.push(outcome(n, item, Status::WouldTag, tags))
+                out.push(outcome(n, item, Status::WouldTag, tags, Some(now)))
             }
             Decision::Write(tags) => {
                 index.insert(&item.arn, n);
@@ -213,7 +233,7 @@ async fn apply_group<T: Tagger>(
             } else {
                 Tags::new()
             };
-            out.push(outcome(n, &items[n], status, written));
+            out.push(outcome(n, &items[n], status, written, current.get(arn)));
         }
     }
     out

@@ -110,6 +110,17 @@ impl Clients {
         self.base.region().map(|r| r.as_ref())
     }
 
+    /// The audit store's DynamoDB client: the caller's own account and
+    /// default region, wherever the resources are.
+    pub fn own_dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let mut b =
+            aws_sdk_dynamodb::config::Builder::from(&self.base).interceptor(self.counter.clone());
+        if self.base.region().is_none() {
+            b = b.region(Region::new("us-east-1"));
+        }
+        aws_sdk_dynamodb::Client::from_conf(b.build())
+    }
+
     /// An S3 client with the caller's own credentials (the trail bucket is
     /// read as the caller, whatever the events' accounts).
     pub fn own_s3(&self, region: Option<&str>) -> aws_sdk_s3::Client {

@@ -2,51 +2,72 @@
 //! missing, report every resource's outcome and the API calls made.
 
 use crate::access::LazyAws;
+use crate::audit::{self, Audit};
 use crate::cli::{ApplyArgs, Cli, PlanFormat};
-use crate::{read_plan, render, EXIT_BAD_INPUT};
+use crate::{load_policy, read_plan, render, Planned, EXIT_BAD_INPUT};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_aws::adapters::AwsTagger;
-use tagwarden_aws::apply::{apply, Backoff, Options, Status};
+use tagwarden_aws::apply::{apply, Backoff, Options, Outcome, Status};
+use tagwarden_aws::calls::CallCounts;
+use tagwarden_core::plan::Plan;
+use tagwarden_store::model::Recorded;
+use tagwarden_store::record::{batch, Handled};
+use tagwarden_store::sqlite::Open;
+use tagwarden_store::{AuditStore, StoreError};
 
 /// `apply` left resources failed.
 const EXIT_FAILED: u8 = 1;
 
 pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     let mut aws = LazyAws::new(cli);
-    let planned = read_plan(cli, &args.input, &mut aws)?;
+    // The store is opened first: a locked or broken store stops the run
+    // before anything changes.
+    let audit = Audit::open(cli, &mut aws, Open::Create)?;
+    let planned = if args.retry_failed {
+        retry_plan(cli, args, &audit)?
+    } else {
+        read_plan(cli, &args.sources, &args.input, &mut aws)?
+    };
     let plan = &planned.plan;
+    let dry_run = args.dry_run || args.offline;
     // Changes are shown before they are made.
     if args.format == PlanFormat::Table && !cli.quiet {
         let mut out = io::stdout().lock();
         render::plan_table(plan, &mut out)?;
         writeln!(out, "{}", render::summary(plan, &planned.stats))?;
     }
-    if !args.dry_run && !args.yes && !plan.items.is_empty() && !confirm(plan.items.len())? {
+    if !dry_run && !args.yes && !plan.items.is_empty() && !confirm(plan.items.len())? {
         eprintln!("Nothing changed.");
         return Ok(0);
     }
-    let aws = aws.get()?;
-    let opts = Options {
-        overwrite: planned.policy.attribution.overwrite,
-        dry_run: args.dry_run,
-        backoff: Backoff {
-            retries: args.retries,
-            base: Duration::from_millis(args.retry_base_ms),
-            ..Backoff::default()
-        },
-        concurrency: args.concurrency,
+    let (outcomes, calls) = if args.offline {
+        (offline(plan), CallCounts::default())
+    } else {
+        let aws = aws.get()?;
+        let opts = Options {
+            overwrite: planned.policy.attribution.overwrite,
+            dry_run,
+            backoff: Backoff {
+                retries: args.retries,
+                base: Duration::from_millis(args.retry_base_ms),
+                ..Backoff::default()
+            },
+            concurrency: args.concurrency,
+        };
+        let bar = progress(cli, plan.items.len() as u64);
+        let tagger = AwsTagger::new(Arc::clone(&aws.clients));
+        let outcomes = aws
+            .runtime
+            .block_on(apply(&tagger, &plan.items, &opts, &|n| bar.inc(n)));
+        bar.finish_and_clear();
+        (outcomes, aws.clients.counter().snapshot())
     };
-    let bar = progress(cli, plan.items.len() as u64);
-    let tagger = AwsTagger::new(Arc::clone(&aws.clients));
-    let outcomes = aws
-        .runtime
-        .block_on(apply(&tagger, &plan.items, &opts, &|n| bar.inc(n)));
-    let calls = aws.clients.counter().snapshot();
-    bar.finish_and_clear();
+    // apply → record → report.
+    let recorded = record(&audit, plan, &outcomes);
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         PlanFormat::Table => render::apply_table(&outcomes, &calls, &mut out)?,
@@ -69,14 +90,85 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         );
     }
     if !cli.quiet {
-        eprintln!("{}", render::apply_summary(&outcomes, &calls, args.dry_run));
+        eprintln!("{}", render::apply_summary(&outcomes, &calls, dry_run));
+        if args.offline {
+            eprintln!("Offline: no AWS call was made; the plan is recorded as planned only.");
+        }
+    }
+    match &recorded {
+        Ok(r) if !cli.quiet => eprintln!(
+            "Recorded in {}: {} history entries, {} user actions, {} resources updated.",
+            audit.describe(),
+            r.history,
+            r.actions,
+            r.metadata
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!(
+            "error: audit store: {}; these outcomes are not recorded (run again to record them)",
+            crate::one_line(&e.to_string())
+        ),
     }
     Ok(if planned.had_errors() {
         EXIT_BAD_INPUT
-    } else if !failed.is_empty() {
+    } else if !failed.is_empty() || recorded.is_err() {
         EXIT_FAILED
     } else {
         0
+    })
+}
+
+/// Every creation seen and every outcome, as one batch.
+fn record(audit: &Audit, plan: &Plan, outcomes: &[Outcome]) -> Result<Recorded, StoreError> {
+    let mut handled: Vec<_> = outcomes
+        .iter()
+        .map(|o| audit::handled(&plan.items[o.item], o))
+        .collect();
+    handled.extend(plan.untouched.iter().map(Handled::untouched));
+    let rows = batch(&handled, &audit::now());
+    audit.run(audit.store.record(&rows))
+}
+
+/// Offline, every planned tag is reported as would-be-written.
+fn offline(plan: &Plan) -> Vec<Outcome> {
+    plan.items
+        .iter()
+        .enumerate()
+        .map(|(n, item)| Outcome {
+            item: n,
+            arn: item.arn.clone(),
+            resource_type: item.resource_type,
+            account: item.account.clone(),
+            region: item.region.clone(),
+            status: Status::WouldTag,
+            written: item.tags.clone(),
+            before: None,
+        })
+        .collect()
+}
+
+/// The plan `--retry-failed` runs: what the store holds as failed.
+fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
+    let failed = audit.run(audit.store.failed())?;
+    let (items, errors) = audit::retry_items(failed);
+    for e in &errors {
+        eprintln!("error: {}", crate::one_line(e));
+    }
+    if !cli.quiet {
+        eprintln!(
+            "Retrying {} failed resources from {}.",
+            items.len(),
+            audit.describe()
+        );
+    }
+    Ok(Planned {
+        policy: load_policy(args.input.policy.as_deref())?,
+        plan: Plan {
+            items,
+            ..Plan::default()
+        },
+        stats: Default::default(),
+        open_errors: errors.len() as u64,
     })
 }
 

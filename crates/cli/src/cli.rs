@@ -18,6 +18,8 @@ pub struct Cli {
     pub quiet: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -50,6 +52,22 @@ pub struct AwsArgs {
     pub fetch_ahead: usize,
 }
 
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Audit store")]
+pub struct StoreArgs {
+    /// Where the audit trail is kept: sqlite:PATH, or dynamodb:[SUFFIX] for
+    /// the tables TagsMetadata-SUFFIX, TagHistory-SUFFIX and
+    /// UserActions-SUFFIX (or those the TAGWARDEN_*_TABLE variables name).
+    #[arg(
+        long = "store",
+        global = true,
+        value_name = "URL",
+        env = "TAGWARDEN_STORE",
+        default_value = tagwarden_store::url::DEFAULT
+    )]
+    pub url: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show which tags would be written, from CloudTrail sources. Changes nothing.
@@ -57,6 +75,13 @@ pub enum Command {
     /// Tag the resources CloudTrail sources name: plan, read current tags,
     /// write only what is missing.
     Apply(ApplyArgs),
+    /// Show a resource's creator and its whole tag history, from the audit store.
+    History(HistoryArgs),
+    /// Write the audit store's tag history for auditors: one row per entry.
+    Export(ExportArgs),
+    /// Manage the audit store.
+    #[command(subcommand)]
+    Store(StoreCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,6 +92,11 @@ pub enum PlanFormat {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// CloudTrail log files (.json or .json.gz), JSON arrays of records, single
+    /// records, EventBridge events, S3 notifications, directories (read
+    /// recursively), s3://bucket/prefix, or `-` for stdin.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
     #[command(flatten)]
     pub input: InputArgs,
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
@@ -75,6 +105,19 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// CloudTrail log files (.json or .json.gz), JSON arrays of records, single
+    /// records, EventBridge events, S3 notifications, directories (read
+    /// recursively), s3://bucket/prefix, or `-` for stdin.
+    #[arg(required_unless_present = "retry_failed", value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Retry the resources the audit store holds as failed, instead of
+    /// reading sources.
+    #[arg(long, conflicts_with = "sources")]
+    pub retry_failed: bool,
+    /// Call no AWS API: record the plan in the audit store as planned-only
+    /// entries, not checked against live tags (implies --dry-run).
+    #[arg(long)]
+    pub offline: bool,
     #[command(flatten)]
     pub input: InputArgs,
     /// Read current tags and show what would be written; write nothing.
@@ -100,12 +143,40 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The resource's ARN.
+    pub arn: String,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only entries whose event is at or after this time (RFC 3339, or a date).
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Create the store: the SQLite file, or the DynamoDB tables (on-demand
+    /// billing, point-in-time recovery, encryption at rest).
+    Init,
+}
+
+#[derive(Debug, Args)]
 pub struct InputArgs {
-    /// CloudTrail log files (.json or .json.gz), JSON arrays of records, single
-    /// records, EventBridge events, S3 notifications, directories (read
-    /// recursively), s3://bucket/prefix, or `-` for stdin.
-    #[arg(required = true, value_name = "SOURCE")]
-    pub sources: Vec<String>,
     /// Tag policy (YAML); the built-in default when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -3,6 +3,7 @@
 
 mod access;
 mod apply;
+mod audit;
 mod cli;
 mod render;
 mod sources;
@@ -31,6 +32,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Plan(args) => plan(&cli, args),
         Command::Apply(args) => apply::run(&cli, args),
+        Command::History(args) => audit::history(&cli, args),
+        Command::Export(args) => audit::export(&cli, args),
+        Command::Store(cli::StoreCommand::Init) => audit::init(&cli),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -170,9 +174,14 @@ impl Reading<'_> {
 }
 
 /// sources → records → catalog → attribution → plan.
-fn read_plan<'c>(cli: &'c Cli, args: &InputArgs, aws: &mut LazyAws<'c>) -> Result<Planned> {
+fn read_plan<'c>(
+    cli: &'c Cli,
+    sources: &[String],
+    args: &InputArgs,
+    aws: &mut LazyAws<'c>,
+) -> Result<Planned> {
     let policy = load_policy(args.policy.as_deref())?;
-    let inputs = sources::expand(&args.sources)?;
+    let inputs = sources::expand(sources)?;
     // S3 prefixes are listed first, pruned by the dates in their keys.
     let dates = DateRange::around(args.since.as_deref(), args.until.as_deref());
     let mut objects = Vec::new();
@@ -241,7 +250,7 @@ fn read_plan<'c>(cli: &'c Cli, args: &InputArgs, aws: &mut LazyAws<'c>) -> Resul
 }
 
 fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
-    let planned = read_plan(cli, &args.input, &mut LazyAws::new(cli))?;
+    let planned = read_plan(cli, &args.sources, &args.input, &mut LazyAws::new(cli))?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         PlanFormat::Table => render::plan_table(&planned.plan, &mut out)?,

@@ -283,3 +283,77 @@ pub fn apply_summary(outcomes: &[Outcome], calls: &CallCounts, dry_run: bool) ->
         thousands(reads)
     )
 }
+
+/// `tagwarden history ARN`: who created it, what tagwarden knows of its
+/// tags, then every entry in time order.
+pub fn history_table(
+    arn: &str,
+    h: &tagwarden_store::model::ResourceHistory,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    use tagwarden_store::model::Change;
+    writeln!(out, "{arn}")?;
+    if let Some(m) = &h.metadata {
+        writeln!(
+            out,
+            "  type      {} in {} / {}",
+            m.resource_type, m.account, m.region
+        )?;
+        if let (Some(c), Some(e)) = (&m.creator, &m.created) {
+            writeln!(out, "  created   {} by {} ({})", e.time, c.arn, c.kind)?;
+            writeln!(out, "            {} {} ({})", e.source, e.name, e.id)?;
+        }
+        writeln!(out, "  state     {}", m.state.as_str())?;
+        match &m.tags {
+            Some(tags) => writeln!(
+                out,
+                "  tags      {}",
+                tags.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?,
+            None => writeln!(out, "  tags      (not read yet)")?,
+        }
+        if let Some(e) = &m.error {
+            writeln!(out, "  error     {}: {}", e.kind, e.message)?;
+        }
+    }
+    if h.history.is_empty() {
+        return writeln!(out, "No history.");
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(["EVENT TIME", "CHANGE", "BY", "EVENT", "TAGS"]);
+    for i in [0, 1] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    for e in &h.history {
+        let mut tags: Vec<String> = e.added.iter().map(|(k, v)| format!("+{k}={v}")).collect();
+        tags.extend(
+            e.changed
+                .iter()
+                .map(|(k, c)| format!("~{k}={} (was {})", c.after, c.before)),
+        );
+        tags.extend(e.removed.iter().map(|k| format!("-{k}")));
+        if let Some(f) = &e.error {
+            tags.push(format!("error: {}: {}", f.kind, f.message));
+        }
+        let change = match e.change {
+            Change::Planned => "planned\n(dry run:\nnot written)".to_string(),
+            c => c.as_str().to_string(),
+        };
+        t.add_row([
+            e.event.time.clone(),
+            change,
+            short_id(&e.actor).to_string(),
+            format!("{}\n{}", e.event.name, e.event.id),
+            tags.join("\n"),
+        ]);
+    }
+    writeln!(out, "{t}")
+}

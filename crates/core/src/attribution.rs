@@ -21,7 +21,8 @@ pub enum IdentityType {
 }
 
 impl IdentityType {
-    fn parse(s: &str) -> Self {
+    /// `userIdentity.type` as CloudTrail writes it.
+    pub fn parse(s: &str) -> Self {
         match s {
             "Root" => Self::Root,
             "IAMUser" => Self::IAMUser,

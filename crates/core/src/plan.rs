@@ -49,6 +49,9 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
     /// Resources whose creator already set every tag the policy writes.
     pub already_tagged: u64,
+    /// Created resources with nothing to write (their `tags` are empty):
+    /// seen, and recorded in the audit store.
+    pub untouched: Vec<PlanItem>,
     /// Creation events superseded by a later creation of the same ARN.
     pub superseded: u64,
     /// Resources where AWS's 50-tag limit left policy tags unplanned.
@@ -91,7 +94,7 @@ impl<'c> Vars for Context<'c> {
 pub struct Planner<'p> {
     policy: &'p Policy,
     by_arn: BTreeMap<String, PlanItem>,
-    already: BTreeMap<String, (String, String)>,
+    already: BTreeMap<String, PlanItem>,
     /// ARNs whose latest item dropped tags at the 50-tag limit.
     limited: BTreeSet<String>,
     superseded: u64,
@@ -121,12 +124,8 @@ impl<'p> Planner<'p> {
             let current = self
                 .by_arn
                 .get(&resource.arn)
-                .map(|i| (i.event.time.as_str(), i.event.id.as_str()))
-                .or_else(|| {
-                    self.already
-                        .get(&resource.arn)
-                        .map(|(t, id)| (t.as_str(), id.as_str()))
-                });
+                .or_else(|| self.already.get(&resource.arn))
+                .map(|i| (i.event.time.as_str(), i.event.id.as_str()));
             if let Some(current) = current {
                 self.superseded += 1;
                 if current >= (event.time.as_str(), event.id.as_str()) {
@@ -142,8 +141,7 @@ impl<'p> Planner<'p> {
                 self.limited.insert(item.arn.clone());
             }
             if item.tags.is_empty() {
-                self.already
-                    .insert(item.arn.clone(), (event.time.clone(), event.id.clone()));
+                self.already.insert(item.arn.clone(), item);
             } else {
                 self.by_arn.insert(item.arn.clone(), item);
             }
@@ -212,6 +210,7 @@ impl<'p> Planner<'p> {
             over_limit: self.limited.len() as u64,
             superseded: self.superseded,
             items: self.by_arn.into_values().collect(),
+            untouched: self.already.into_values().collect(),
         }
     }
 }

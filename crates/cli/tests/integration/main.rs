@@ -3,6 +3,7 @@
 
 mod api_calls;
 mod apply;
+mod audit;
 mod bad_input;
 mod faults;
 mod moto;

@@ -60,6 +60,9 @@ pub fn tagwarden_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tagwarden"))
         .args(args)
         .current_dir(repo())
+        // Never the working directory's store; tests that read the store
+        // back pass their own `--store`.
+        .env("TAGWARDEN_STORE", shared_store())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -82,6 +85,13 @@ pub fn fixture_record(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(catalog_fixture(name)).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["record"].clone()
+}
+
+/// The store of tests that do not read theirs back: one per test process.
+fn shared_store() -> String {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| temp_dir("store"));
+    format!("sqlite:{}", dir.join("shared.db").display())
 }
 
 pub fn temp_dir(tag: &str) -> PathBuf {

@@ -93,6 +93,15 @@ pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static Entry> {
         .map(|i| &table::ENTRIES[i])
 }
 
+/// The catalog's own name for a resource type and the API that tags it:
+/// what a stored `service:type` string becomes again.
+pub fn resource_type(name: &str) -> Option<(&'static str, TaggingApi)> {
+    table::ENTRIES
+        .iter()
+        .find(|e| e.resource_type == name)
+        .map(|e| (e.resource_type, e.api))
+}
+
 /// The row's place in the table, or `None` for an `Entry` built elsewhere.
 fn index_of(entry: &Entry) -> Option<usize> {
     let offset = (entry as *const Entry as usize).checked_sub(table::ENTRIES.as_ptr() as usize)?;

@@ -1,0 +1,313 @@
+//! The audit store from the command line: opening it from `--store`,
+//! recording what `apply` did, and `history`, `export`, `store init`.
+
+use crate::access::LazyAws;
+use crate::cli::{Cli, ExportArgs, ExportFormat, HistoryArgs, PlanFormat};
+use crate::render;
+use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
+use tagwarden_aws::apply::{Outcome, Status};
+use tagwarden_core::attribution::IdentityType;
+use tagwarden_core::catalog;
+use tagwarden_core::pipeline::EventInfo;
+use tagwarden_core::plan::{CreatorSummary, PlanItem};
+use tagwarden_core::tags::{TagKey, TagValue};
+use tagwarden_store::model::{Failure, HistoryEntry, Metadata, State, Tags};
+use tagwarden_store::record::Handled;
+use tagwarden_store::sqlite::Open;
+use tagwarden_store::{AuditStore, DynamoStore, SqliteStore, Store, StoreError, StoreUrl};
+
+/// How long a writer waits for another process's lock on the SQLite file.
+const BUSY: Duration = Duration::from_secs(5);
+
+/// An open store and the runtime its calls run on.
+pub struct Audit {
+    pub store: Store,
+    exec: Exec,
+}
+
+enum Exec {
+    /// SQLite needs no AWS: a small runtime of its own.
+    Own(tokio::runtime::Runtime),
+    /// DynamoDB runs where the AWS clients live.
+    Aws(tokio::runtime::Handle),
+}
+
+impl Audit {
+    /// Opens the store `--store` names; readers need it to exist.
+    pub fn open(cli: &Cli, aws: &mut LazyAws<'_>, open: Open) -> Result<Self> {
+        let url = StoreUrl::parse(&cli.store.url, |k| std::env::var(k).ok())?;
+        Ok(match url {
+            StoreUrl::Sqlite(path) => Self {
+                store: Store::Sqlite(SqliteStore::open(&path, open, BUSY)?),
+                exec: Exec::Own(
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .context("starting the async runtime")?,
+                ),
+            },
+            StoreUrl::Dynamo(tables) => {
+                let aws = aws.get()?;
+                Self {
+                    store: Store::Dynamo(DynamoStore::new(aws.clients.own_dynamodb(), tables)),
+                    exec: Exec::Aws(aws.runtime.handle().clone()),
+                }
+            }
+        })
+    }
+
+    pub fn run<F: Future>(&self, f: F) -> F::Output {
+        match &self.exec {
+            Exec::Own(rt) => rt.block_on(f),
+            Exec::Aws(h) => h.block_on(f),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+}
+
+/// What apply did to one item, in the store's terms.
+pub fn handled<'p>(item: &'p PlanItem, o: &Outcome) -> Handled<'p> {
+    let written = || -> Tags {
+        o.written
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
+            .collect()
+    };
+    let (state, tags, error) = match &o.status {
+        Status::Tagged => (State::Tagged, written(), None),
+        Status::WouldTag => (State::Planned, written(), None),
+        Status::AlreadyTagged => (State::AlreadyTagged, Tags::new(), None),
+        Status::Full => (State::Full, Tags::new(), None),
+        Status::Failed { error } => (
+            State::Failed,
+            planned(item),
+            Some(Failure {
+                kind: error.kind.as_str().to_string(),
+                message: crate::one_line(&error.to_string()),
+            }),
+        ),
+    };
+    Handled {
+        item,
+        before: o.before.clone(),
+        state,
+        tags,
+        error,
+    }
+}
+
+fn planned(item: &PlanItem) -> Tags {
+    item.tags
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
+        .collect()
+}
+
+/// The failed resources the store holds, as plan items to write again;
+/// items the store cannot turn back into a plan are returned as errors.
+pub fn retry_items(failed: Vec<Metadata>) -> (Vec<PlanItem>, Vec<String>) {
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for m in failed {
+        let Some((resource_type, api)) = catalog::resource_type(&m.resource_type) else {
+            errors.push(format!(
+                "{}: resource type `{}` is not in this tagwarden's catalog",
+                m.arn, m.resource_type
+            ));
+            continue;
+        };
+        let mut tags = BTreeMap::new();
+        for (k, v) in &m.pending {
+            match TagKey::new(k) {
+                Ok(key) => {
+                    tags.insert(key, TagValue::clean(v));
+                }
+                Err(e) => errors.push(format!("{}: stored tag key `{k}`: {e}", m.arn)),
+            }
+        }
+        let partition = catalog::arn_partition(&m.arn).unwrap_or("aws").to_string();
+        let creator = m.creator.clone();
+        items.push(PlanItem {
+            event: Arc::new(EventInfo {
+                id: m.last_event.id.clone(),
+                source: m.last_event.source.clone(),
+                name: m.last_event.name.clone(),
+                time: m.last_event.time.clone(),
+                region: m.region.clone(),
+                account: m.account.clone(),
+                partition,
+                source_ip: None,
+                user_agent: None,
+            }),
+            creator: Arc::new(CreatorSummary {
+                arn: creator.as_ref().map(|c| c.arn.clone()).unwrap_or_default(),
+                kind: creator
+                    .as_ref()
+                    .map(|c| IdentityType::parse(&c.kind))
+                    .unwrap_or(IdentityType::Unknown),
+                invoked_by: creator.and_then(|c| c.invoked_by),
+            }),
+            arn: m.arn,
+            resource_type,
+            account: m.account,
+            region: m.region,
+            tags,
+            api,
+            kept: Default::default(),
+            dropped: Vec::new(),
+        });
+    }
+    (items, errors)
+}
+
+/// Now, as the store writes times.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+pub fn init(cli: &Cli) -> Result<u8> {
+    let mut aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &mut aws, Open::Create)?;
+    audit.run(audit.store.init())?;
+    if !cli.quiet {
+        eprintln!("Audit store ready: {}", audit.describe());
+    }
+    Ok(0)
+}
+
+pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
+    let mut aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &mut aws, Open::Existing)?;
+    let h = audit.run(audit.store.history(&args.arn))?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.format {
+        PlanFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &h)?;
+            writeln!(out)?;
+        }
+        PlanFormat::Table => render::history_table(&args.arn, &h, &mut out)?,
+    }
+    out.flush()?;
+    if h.metadata.is_none() && h.history.is_empty() {
+        eprintln!("{}: not in the audit store {}", args.arn, audit.describe());
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// Stable columns of `export --format csv` (documented in the README).
+pub const EXPORT_COLUMNS: [&str; 15] = [
+    "event_time",
+    "arn",
+    "resource_type",
+    "account",
+    "region",
+    "change",
+    "actor",
+    "event_name",
+    "event_source",
+    "event_id",
+    "added",
+    "changed",
+    "removed",
+    "error",
+    "recorded_at",
+];
+
+fn export_row(e: &HistoryEntry) -> [String; 15] {
+    [
+        e.event.time.clone(),
+        e.arn.clone(),
+        e.resource_type.clone(),
+        e.account.clone(),
+        e.region.clone(),
+        e.change.as_str().to_string(),
+        e.actor.clone(),
+        e.event.name.clone(),
+        e.event.source.clone(),
+        e.event.id.clone(),
+        cell(&e.added, e.added.is_empty()),
+        cell(&e.changed, e.changed.is_empty()),
+        cell(&e.removed, e.removed.is_empty()),
+        e.error
+            .as_ref()
+            .map(|f| format!("{}: {}", f.kind, f.message))
+            .unwrap_or_default(),
+        e.recorded_at.clone(),
+    ]
+}
+
+/// Maps and lists go into one cell as JSON; empty ones as nothing.
+fn cell<T: serde::Serialize>(v: &T, empty: bool) -> String {
+    if empty {
+        String::new()
+    } else {
+        serde_json::to_string(v).unwrap_or_default()
+    }
+}
+
+pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8> {
+    let mut aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &mut aws, Open::Existing)?;
+    let sink: Box<dyn Write + Send> = match &args.output {
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        None => Box::new(io::stdout()),
+    };
+    let mut out = io::BufWriter::new(sink);
+    let since = args.since.as_deref();
+    // An output error stops the export and is returned as itself, so a
+    // closed pipe stays a closed pipe.
+    let mut failed: Option<io::Error> = None;
+    let mut stop = |e: io::Error| {
+        let err = StoreError::new("export output", e.to_string());
+        failed = Some(e);
+        err
+    };
+    let result = match args.format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(EXPORT_COLUMNS)?;
+            let n = audit.run(audit.store.export(since, &mut |e| {
+                w.write_record(export_row(&e)).map_err(|e| stop(e.into()))
+            }));
+            w.flush()?;
+            n
+        }
+        ExportFormat::Json => {
+            out.write_all(b"[")?;
+            let mut first = true;
+            let n = audit.run(audit.store.export(since, &mut |e| {
+                let sep: &[u8] = if first { b"\n" } else { b",\n" };
+                first = false;
+                out.write_all(sep)
+                    .and_then(|_| serde_json::to_writer(&mut out, &e).map_err(io::Error::from))
+                    .map_err(&mut stop)
+            }));
+            if n.is_ok() {
+                out.write_all(b"\n]\n")?;
+            }
+            n
+        }
+    };
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let n = result?;
+    out.flush()?;
+    if !cli.quiet {
+        eprintln!("Exported {n} history entries from {}.", audit.describe());
+    }
+    Ok(0)
+}

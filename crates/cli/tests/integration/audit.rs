@@ -1,0 +1,278 @@
+//! The audit store: the shared behaviour suite on DynamoDB (moto), and
+//! `apply` → `history` → `export` → `apply --retry-failed` through the
+//! binary, on DynamoDB and on the embedded SQLite default.
+
+use crate::moto::{endpoint, tag_map, World, ROLE};
+use crate::support::{repo, tagwarden, temp_dir, Run};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use tagwarden_store::url::Tables;
+use tagwarden_store::{suite, DynamoStore};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+#[test]
+fn dynamodb_store_passes_the_shared_suite() {
+    runtime().block_on(async {
+        let client = dynamodb().await;
+        let tables = Tables::with_suffix(&format!("suite-{}", std::process::id()));
+        let store = DynamoStore::new(client.clone(), tables.clone());
+        suite::run_all(&store, "dynamodb").await;
+        // `store init` made the tables as production needs them.
+        for name in [&tables.metadata, &tables.history, &tables.actions] {
+            let t = client
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .unwrap()
+                .table
+                .unwrap();
+            let billing = t.billing_mode_summary.and_then(|b| b.billing_mode);
+            assert_eq!(
+                billing.map(|b| b.as_str().to_string()),
+                Some("PAY_PER_REQUEST".into())
+            );
+            let sse = t.sse_description.and_then(|s| s.status);
+            assert_eq!(
+                sse.map(|s| s.as_str().to_string()),
+                Some("ENABLED".into()),
+                "{name}"
+            );
+            let pitr = client
+                .describe_continuous_backups()
+                .table_name(name)
+                .send()
+                .await
+                .unwrap()
+                .continuous_backups_description
+                .and_then(|c| c.point_in_time_recovery_description)
+                .and_then(|p| p.point_in_time_recovery_status);
+            assert_eq!(
+                pitr.map(|p| p.as_str().to_string()),
+                Some("ENABLED".into()),
+                "{name}"
+            );
+        }
+    });
+}
+
+fn json_of(run: &Run) -> Value {
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    run.json()
+}
+
+fn recorded_line(run: &Run) -> &str {
+    run.stderr
+        .lines()
+        .find(|l| l.starts_with("Recorded in "))
+        .unwrap_or_else(|| panic!("nothing recorded:\n{}", run.stderr))
+}
+
+fn csv_rows(run: &Run) -> Vec<Vec<String>> {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(run.stdout.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn apply_records_in_dynamodb_and_history_export_and_retry_read_it_back() {
+    let world = World::build("twh", &["210000000006"], &["us-east-1"], true);
+    let store = format!("dynamodb:twh-{}", std::process::id());
+    let tw = |args: &[&str]| {
+        let mut all = vec!["--store", store.as_str()];
+        all.extend_from_slice(args);
+        tagwarden(&all)
+    };
+    let init = tw(&["store", "init"]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let logs = world.logs.display().to_string();
+    let apply = [
+        "apply",
+        "--yes",
+        "--format",
+        "json",
+        "--retry-base-ms",
+        "10",
+        "--assume-role",
+        ROLE,
+    ];
+    let first = tw(&[&apply[..], &[logs.as_str()]].concat());
+    assert_eq!(first.code, 1, "the unknown buckets fail: {}", first.stderr);
+    let outcomes = json_of(&first)["resources"].as_array().unwrap().clone();
+    let failed: BTreeSet<String> = outcomes
+        .iter()
+        .filter(|o| o["status"] == "failed")
+        .map(|o| o["arn"].as_str().unwrap().to_string())
+        .collect();
+    let expected_failed: BTreeSet<String> = world
+        .unknown()
+        .into_iter()
+        .chain(world.unsupported())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(failed, expected_failed);
+
+    // A tagged resource: its creator, and exactly what tagwarden wrote.
+    let r = &world.resources()[0];
+    let arn = r["arn"].as_str().unwrap();
+    let h = tw(&["history", arn, "--format", "json"]);
+    assert_eq!(h.code, 0, "{}", h.stderr);
+    let h = h.json();
+    assert_eq!(h["metadata"]["state"], "tagged");
+    assert_eq!(
+        h["metadata"]["creator"]["arn"],
+        "arn:aws:sts::210000000006:assumed-role/Deployer/alice"
+    );
+    let changes: Vec<&str> = h["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["created", "tagged"]);
+    let written = outcomes.iter().find(|o| o["arn"] == arn).unwrap();
+    assert_eq!(
+        tag_map(&h["history"][1]["added"]),
+        tag_map(&written["written"])
+    );
+    assert_eq!(h["history"][1]["actor"], "tagwarden");
+    // A failed one keeps its error.
+    let bucket = world.unknown()[0];
+    let h = tw(&["history", bucket, "--format", "json"]).json();
+    assert_eq!(h["metadata"]["state"], "failed");
+    assert_eq!(h["metadata"]["error"]["kind"], "not_found");
+
+    // The export has one row per entry: created for every resource, then
+    // tagged or failed for each.
+    let export = csv_rows(&tw(&["export"]));
+    assert_eq!(export[0][0], "event_time");
+    let rows = export.len() - 1;
+    assert_eq!(rows, 2 * outcomes.len(), "{}", export.len());
+
+    // The same events again: the store does not change.
+    let again = tw(&[&apply[..], &[logs.as_str()]].concat());
+    assert!(
+        recorded_line(&again).contains(": 0 history entries, 0 user actions, 0 resources updated"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(csv_rows(&tw(&["export"])).len() - 1, rows);
+
+    // --retry-failed plans exactly what failed, and nothing else.
+    let retry = tw(&[
+        "apply",
+        "--retry-failed",
+        "--yes",
+        "--format",
+        "json",
+        "--retry-base-ms",
+        "10",
+        "--assume-role",
+        ROLE,
+    ]);
+    let retried: BTreeSet<String> = json_of(&retry)["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["arn"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(retried, expected_failed, "{}", retry.stderr);
+}
+
+#[test]
+fn offline_apply_records_planned_entries_in_the_embedded_store() {
+    let dir = temp_dir("sqlite-e2e");
+    let store = format!("sqlite:{}", dir.join("tw.db").display());
+    let samples = repo().join("examples/cloudtrail").display().to_string();
+    let run = tagwarden(&[
+        "--store",
+        &store,
+        "apply",
+        &samples,
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let planned = run.json()["resources"].as_array().unwrap().len();
+    assert!(planned > 50, "{planned}");
+    assert!(run.stdout.contains("would_tag"));
+    let export = tagwarden(&["--store", &store, "export", "--format", "json"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let entries = export.json();
+    let entries = entries.as_array().unwrap();
+    // Every planned resource: its creation and a planned-only entry.
+    assert_eq!(entries.len(), 2 * planned);
+    let planned_only = entries.iter().filter(|e| e["change"] == "planned").count();
+    assert_eq!(planned_only, planned);
+    let arn = entries[0]["arn"].as_str().unwrap();
+    let h = tagwarden(&["--store", &store, "history", arn]);
+    assert_eq!(h.code, 0, "{}", h.stderr);
+    assert!(h.stdout.contains("dry run"), "{}", h.stdout);
+    assert!(h.stdout.contains("created"), "{}", h.stdout);
+    // Replayed: nothing new.
+    let again = tagwarden(&["--store", &store, "apply", &samples, "--offline", "-q"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let export2 = tagwarden(&["--store", &store, "export", "--format", "json"]).json();
+    assert_eq!(export2.as_array().unwrap().len(), entries.len());
+    // --since keeps only later events: the export is in time order.
+    let middle = entries[entries.len() / 2]["event"]["time"]
+        .as_str()
+        .unwrap();
+    let later = entries
+        .iter()
+        .filter(|e| e["event"]["time"].as_str().unwrap() >= middle)
+        .count();
+    assert!(later < entries.len());
+    let since = tagwarden(&["--store", &store, "export", "--since", middle]);
+    let rows = csv_rows(&since);
+    assert_eq!(rows.len() - 1, later);
+    assert!(rows[1..].iter().all(|r| r[0].as_str() >= middle));
+}
+
+#[test]
+fn a_broken_store_stops_apply_before_anything_changes() {
+    let dir = temp_dir("broken-store");
+    let path = dir.join("tw.db");
+    std::fs::write(&path, "not a database ".repeat(400)).unwrap();
+    let store = format!("sqlite:{}", path.display());
+    let samples = repo().join("examples/cloudtrail").display().to_string();
+    let run = tagwarden(&["--store", &store, "apply", &samples, "--offline"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let errors = run.errors();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(
+        errors[0].contains(&path.display().to_string()),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].contains("not an SQLite database"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "planned despite the store: {}",
+        run.stdout
+    );
+}

@@ -1,0 +1,670 @@
+//! The store in AWS: three DynamoDB tables. History and action rows are
+//! append-only: keys already present are skipped (read in batches of 100),
+//! the rest go in `BatchWriteItem`s of 25 with unprocessed-item retry.
+//! Metadata items are merged and written with a condition on their
+//! revision, so two writers never lose each other's update.
+
+use crate::model::{Batch, HistoryEntry, Metadata, Recorded, ResourceHistory, State, UserAction};
+use crate::url::Tables;
+use crate::{AuditStore, StoreError, Visit};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, KeysAndAttributes, PointInTimeRecoverySpecification, Projection, ProjectionType,
+    PutRequest, ScalarAttributeType, SseSpecification, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use rand::Rng;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// DynamoDB's limits: `BatchGetItem` reads 100 keys, `BatchWriteItem`
+/// writes 25 items.
+const MAX_GET: usize = 100;
+const MAX_WRITE: usize = 25;
+/// Attempts for unprocessed keys/items and for revision conflicts.
+const ATTEMPTS: u32 = 8;
+/// Metadata items written at once.
+const CONCURRENCY: usize = 16;
+/// The sparse index over failed resources: only failed items carry its key.
+const FAILED_INDEX: &str = "failed";
+const FAILED_KEY: &str = "failed_pk";
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// Keys of `keys` that exist in `table`, read 100 at a time.
+    async fn existing(&self, table: &str, keys: Vec<Item>) -> Result<HashSet<Key>, StoreError> {
+        let mut found = HashSet::new();
+        let names = key_names(table, &self.tables);
+        for chunk in keys.chunks(MAX_GET) {
+            let mut ask = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .projection_expression(
+                    names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, _)| format!("#k{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+            for (i, n) in names.iter().enumerate() {
+                ask = ask.expression_attribute_names(format!("#k{i}"), *n);
+            }
+            let mut ask = Some(
+                ask.build()
+                    .map_err(|e| StoreError::new(table, e.to_string()))?,
+            );
+            let mut attempt = 0;
+            while let Some(request) = ask.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk(table, e))?;
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(table)
+                    .unwrap_or_default()
+                {
+                    found.insert(Key::of(&item, names));
+                }
+                ask = out
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(table)
+                    .filter(|k| !k.keys.is_empty());
+                if ask.is_some() {
+                    attempt = pause(table, attempt, "unprocessed keys").await?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Writes `items` to `table` 25 at a time, retrying what comes back
+    /// unprocessed.
+    async fn put_all(&self, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in items.chunks(MAX_WRITE) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|p| WriteRequest::builder().put_request(p).build())
+                        .map_err(|e| StoreError::new(table, e.to_string()))
+                })
+                .collect::<Result<_, _>>()?;
+            let mut attempt = 0;
+            while !requests.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| sdk(table, e))?;
+                requests = out
+                    .unprocessed_items
+                    .unwrap_or_default()
+                    .remove(table)
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    attempt = pause(table, attempt, "unprocessed items").await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds rows whose keys are not there yet; returns how many.
+    async fn append(&self, table: &str, rows: Vec<Item>) -> Result<usize, StoreError> {
+        let names = key_names(table, &self.tables);
+        let mut seen = HashSet::new();
+        let rows: Vec<Item> = rows
+            .into_iter()
+            .filter(|r| seen.insert(Key::of(r, names)))
+            .collect();
+        let keys = rows
+            .iter()
+            .map(|r| {
+                names
+                    .iter()
+                    .filter_map(|n| Some((n.to_string(), r.get(*n)?.clone())))
+                    .collect()
+            })
+            .collect();
+        let existing = self.existing(table, keys).await?;
+        let new: Vec<Item> = rows
+            .into_iter()
+            .filter(|r| !existing.contains(&Key::of(r, names)))
+            .collect();
+        let n = new.len();
+        self.put_all(table, new).await?;
+        Ok(n)
+    }
+
+    /// Current metadata items by ARN, with their revisions.
+    async fn metadata_of(
+        &self,
+        arns: &[&str],
+    ) -> Result<HashMap<String, (Metadata, u64)>, StoreError> {
+        let table = &self.tables.metadata;
+        let mut out = HashMap::new();
+        let mut unique: Vec<&str> = arns.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        for chunk in unique.chunks(MAX_GET) {
+            let keys = chunk
+                .iter()
+                .map(|a| Item::from([("arn".to_string(), s(a))]))
+                .collect();
+            let mut ask = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::new(table, e.to_string()))?,
+            );
+            let mut attempt = 0;
+            while let Some(request) = ask.take() {
+                let res = self
+                    .client
+                    .batch_get_item()
+                    .request_items(table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk(table, e))?;
+                for item in res
+                    .responses
+                    .unwrap_or_default()
+                    .remove(table)
+                    .unwrap_or_default()
+                {
+                    let m: Metadata = doc(table, &item)?;
+                    let rev = rev(&item);
+                    out.insert(m.arn.clone(), (m, rev));
+                }
+                ask = res
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(table)
+                    .filter(|k| !k.keys.is_empty());
+                if ask.is_some() {
+                    attempt = pause(table, attempt, "unprocessed keys").await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Merges one incoming item, retrying on a concurrent writer's change.
+    async fn merge_one(
+        &self,
+        incoming: &Metadata,
+        mut current: Option<(Metadata, u64)>,
+    ) -> Result<bool, StoreError> {
+        let table = &self.tables.metadata;
+        for _ in 0..ATTEMPTS {
+            let (next, expected) = match &current {
+                None => (incoming.clone(), None),
+                Some((old, rev)) => match old.merge(incoming) {
+                    Some(next) => (next, Some(*rev)),
+                    None => return Ok(false),
+                },
+            };
+            let mut item = metadata_item(&next);
+            let new_rev = expected.map_or(1, |r| r + 1);
+            item.insert("rev".into(), AttributeValue::N(new_rev.to_string()));
+            let put = self
+                .client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item));
+            let put = match expected {
+                None => put.condition_expression("attribute_not_exists(arn)"),
+                Some(r) => put
+                    .condition_expression("#rev = :rev")
+                    .expression_attribute_names("#rev", "rev")
+                    .expression_attribute_values(":rev", AttributeValue::N(r.to_string())),
+            };
+            match put.send().await {
+                Ok(_) => return Ok(true),
+                Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                    let got = self
+                        .client
+                        .get_item()
+                        .table_name(table)
+                        .key("arn", s(&incoming.arn))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| sdk(table, e))?;
+                    current = match got.item {
+                        Some(item) => Some((doc(table, &item)?, rev(&item))),
+                        None => None,
+                    };
+                }
+                Err(e) => return Err(sdk(table, e)),
+            }
+        }
+        Err(StoreError::new(
+            table.as_str(),
+            format!(
+                "{}: changed by another writer {ATTEMPTS} times in a row",
+                incoming.arn
+            ),
+        ))
+    }
+
+    async fn query_docs<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        index: Option<&str>,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(table)
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", key)
+            .expression_attribute_values(":v", s(value))
+            .into_paginator()
+            .items()
+            .send();
+        let items: Vec<Item> = pages.try_collect().await.map_err(|e| sdk(table, e))?;
+        items.iter().map(|i| doc(table, i)).collect()
+    }
+
+    async fn create_table(
+        &self,
+        name: &str,
+        keys: &[(&str, KeyType)],
+        failed_index: bool,
+    ) -> Result<(), StoreError> {
+        let mut create = self
+            .client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .sse_specification(SseSpecification::builder().enabled(true).build());
+        for (attr, kind) in keys {
+            create = create
+                .attribute_definitions(attr_def(attr)?)
+                .key_schema(key_schema(attr, kind.clone())?);
+        }
+        if failed_index {
+            create = create
+                .attribute_definitions(attr_def(FAILED_KEY)?)
+                .global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(FAILED_INDEX)
+                        .key_schema(key_schema(FAILED_KEY, KeyType::Hash)?)
+                        .key_schema(key_schema("arn", KeyType::Range)?)
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .map_err(|e| StoreError::new(name, e.to_string()))?,
+                );
+        }
+        match create.send().await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceInUseException") => {}
+            Err(e) => return Err(sdk(name, e)),
+        }
+        // PITR can be set only once the table is active.
+        for attempt in 0.. {
+            let d = self
+                .client
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .map_err(|e| sdk(name, e))?;
+            let status = d.table.and_then(|t| t.table_status);
+            if status.as_ref().is_some_and(|s| s.as_str() == "ACTIVE") {
+                break;
+            }
+            if attempt >= 60 {
+                return Err(StoreError::new(
+                    name,
+                    "the table did not become active in 2 minutes",
+                ));
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        self.client
+            .update_continuous_backups()
+            .table_name(name)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(true)
+                    .build()
+                    .map_err(|e| StoreError::new(name, e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk(name, e))?;
+        Ok(())
+    }
+}
+
+/// A row's key values, for sets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key(Vec<String>);
+
+impl Key {
+    fn of(item: &Item, names: &[&str]) -> Self {
+        Key(names
+            .iter()
+            .map(|n| match item.get(*n) {
+                Some(AttributeValue::S(v)) => v.clone(),
+                _ => String::new(),
+            })
+            .collect())
+    }
+}
+
+fn key_names(table: &str, tables: &Tables) -> &'static [&'static str] {
+    if table == tables.actions {
+        &["principal", "sk"]
+    } else if table == tables.history {
+        &["arn", "sk"]
+    } else {
+        &["arn"]
+    }
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> AttributeValue {
+    AttributeValue::S(serde_json::to_string(v).unwrap_or_default())
+}
+
+fn doc<T: serde::de::DeserializeOwned>(table: &str, item: &Item) -> Result<T, StoreError> {
+    let text = match item.get("doc") {
+        Some(AttributeValue::S(t)) => t,
+        _ => {
+            return Err(StoreError::new(
+                table,
+                "an item without its `doc` attribute",
+            ))
+        }
+    };
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::new(
+            table,
+            format!("an item is not what this tagwarden wrote: {e}"),
+        )
+    })
+}
+
+fn rev(item: &Item) -> u64 {
+    match item.get("rev") {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn history_item(h: &HistoryEntry) -> Item {
+    Item::from([
+        ("arn".into(), s(&h.arn)),
+        ("sk".into(), s(&h.sort_key())),
+        ("time".into(), s(&h.event.time)),
+        ("event_id".into(), s(&h.event.id)),
+        ("event_name".into(), s(&h.event.name)),
+        ("change".into(), s(h.change.as_str())),
+        ("actor".into(), s(&h.actor)),
+        ("resource_type".into(), s(&h.resource_type)),
+        ("account".into(), s(&h.account)),
+        ("region".into(), s(&h.region)),
+        ("recorded_at".into(), s(&h.recorded_at)),
+        ("doc".into(), json(h)),
+    ])
+}
+
+fn action_item(a: &UserAction) -> Item {
+    Item::from([
+        ("principal".into(), s(&a.principal)),
+        ("sk".into(), s(&a.sort_key())),
+        ("time".into(), s(&a.event.time)),
+        ("event_id".into(), s(&a.event.id)),
+        ("action".into(), s(&a.event.name)),
+        ("outcome".into(), s(&a.outcome)),
+        ("recorded_at".into(), s(&a.recorded_at)),
+        ("doc".into(), json(a)),
+    ])
+}
+
+fn metadata_item(m: &Metadata) -> Item {
+    let mut item = Item::from([
+        ("arn".into(), s(&m.arn)),
+        ("resource_type".into(), s(&m.resource_type)),
+        ("account".into(), s(&m.account)),
+        ("region".into(), s(&m.region)),
+        ("state".into(), s(m.state.as_str())),
+        ("last_event_id".into(), s(&m.last_event.id)),
+        ("updated_at".into(), s(&m.updated_at)),
+        ("doc".into(), json(m)),
+    ]);
+    if let Some(c) = &m.creator {
+        item.insert("created_by".into(), s(&c.arn));
+    }
+    if m.state == State::Failed {
+        item.insert(FAILED_KEY.into(), s("failed"));
+    }
+    item
+}
+
+fn attr_def(name: &str) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| StoreError::new(name, e.to_string()))
+}
+
+fn key_schema(name: &str, kind: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(|e| StoreError::new(name, e.to_string()))
+}
+
+/// Waits with equal jitter before the next attempt, or gives up.
+async fn pause(table: &str, attempt: u32, what: &str) -> Result<u32, StoreError> {
+    if attempt + 1 >= ATTEMPTS {
+        return Err(StoreError::new(
+            table,
+            format!("{what} still left after {ATTEMPTS} attempts (throttled?)"),
+        ));
+    }
+    let cap = Duration::from_millis(50 << attempt.min(6));
+    let half = cap / 2;
+    let jitter = rand::rng().random_range(Duration::ZERO..=half);
+    tokio::time::sleep(half + jitter).await;
+    Ok(attempt + 1)
+}
+
+fn sdk<E, R>(table: &str, e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let message = match (e.code(), e.message()) {
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        (Some(code), None) => code.to_string(),
+        _ => DisplayErrorContext(&e).to_string(),
+    };
+    StoreError::new(format!("dynamodb:{table}"), message)
+}
+
+impl AuditStore for DynamoStore {
+    fn describe(&self) -> String {
+        format!(
+            "dynamodb:{},{},{}",
+            self.tables.metadata, self.tables.history, self.tables.actions
+        )
+    }
+
+    async fn init(&self) -> Result<(), StoreError> {
+        let t = &self.tables;
+        self.create_table(&t.metadata, &[("arn", KeyType::Hash)], true)
+            .await?;
+        self.create_table(
+            &t.history,
+            &[("arn", KeyType::Hash), ("sk", KeyType::Range)],
+            false,
+        )
+        .await?;
+        self.create_table(
+            &t.actions,
+            &[("principal", KeyType::Hash), ("sk", KeyType::Range)],
+            false,
+        )
+        .await
+    }
+
+    async fn record(&self, batch: &Batch) -> Result<Recorded, StoreError> {
+        let history = self
+            .append(
+                &self.tables.history,
+                batch.history.iter().map(history_item).collect(),
+            )
+            .await?;
+        let actions = self
+            .append(
+                &self.tables.actions,
+                batch.actions.iter().map(action_item).collect(),
+            )
+            .await?;
+        let arns: Vec<&str> = batch.metadata.iter().map(|m| m.arn.as_str()).collect();
+        let current = self.metadata_of(&arns).await?;
+        // The batch may name one ARN twice: merge within it first.
+        let mut merged: Vec<Metadata> = Vec::new();
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        for m in &batch.metadata {
+            match at.get(m.arn.as_str()) {
+                Some(&i) => {
+                    if let Some(next) = merged[i].merge(m) {
+                        merged[i] = next;
+                    }
+                }
+                None => {
+                    at.insert(&m.arn, merged.len());
+                    merged.push(m.clone());
+                }
+            }
+        }
+        let writes: Vec<_> = merged
+            .iter()
+            .map(|m| self.merge_one(m, current.get(&m.arn).cloned()))
+            .collect();
+        let metadata = stream::iter(writes)
+            .buffer_unordered(CONCURRENCY)
+            .try_fold(0, |n, changed| async move { Ok(n + usize::from(changed)) })
+            .await?;
+        Ok(Recorded {
+            metadata,
+            history,
+            actions,
+        })
+    }
+
+    async fn history(&self, arn: &str) -> Result<ResourceHistory, StoreError> {
+        let table = &self.tables.metadata;
+        let got = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key("arn", s(arn))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk(table, e))?;
+        let metadata = got.item.map(|i| doc(table, &i)).transpose()?;
+        let history = self
+            .query_docs(&self.tables.history, None, "arn", arn)
+            .await?;
+        Ok(ResourceHistory { metadata, history })
+    }
+
+    async fn failed(&self) -> Result<Vec<Metadata>, StoreError> {
+        let mut out: Vec<Metadata> = self
+            .query_docs(
+                &self.tables.metadata,
+                Some(FAILED_INDEX),
+                FAILED_KEY,
+                "failed",
+            )
+            .await?;
+        // The index is eventually consistent: keep only what still is failed.
+        out.retain(|m| m.state == State::Failed);
+        out.sort_by(|a, b| a.arn.cmp(&b.arn));
+        Ok(out)
+    }
+
+    async fn actions(&self, principal: &str) -> Result<Vec<UserAction>, StoreError> {
+        self.query_docs(&self.tables.actions, None, "principal", principal)
+            .await
+    }
+
+    /// A scan: DynamoDB keeps no global order, so entries are sorted here
+    /// before they are visited.
+    async fn export(&self, since: Option<&str>, visit: &mut Visit<'_>) -> Result<u64, StoreError> {
+        let table = &self.tables.history;
+        let mut scan = self.client.scan().table_name(table.as_str());
+        if let Some(since) = since {
+            scan = scan
+                .filter_expression("#t >= :since")
+                .expression_attribute_names("#t", "time")
+                .expression_attribute_values(":since", s(since));
+        }
+        let items: Vec<Item> = scan
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk(table, e))?;
+        let mut entries: Vec<HistoryEntry> = items
+            .iter()
+            .map(|i| doc(table, i))
+            .collect::<Result<_, _>>()?;
+        entries.sort_by(|a, b| {
+            (&a.event.time, &a.arn, a.sort_key()).cmp(&(&b.event.time, &b.arn, b.sort_key()))
+        });
+        let n = entries.len() as u64;
+        for e in entries {
+            visit(e)?;
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,125 @@
+//! The audit store: who created each resource, what tagwarden and others
+//! did to its tags, and every principal's actions. One trait, two back
+//! ends: SQLite for the CLI, DynamoDB in AWS.
+
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+pub mod model;
+pub mod record;
+pub mod sqlite;
+#[cfg(any(test, feature = "suite"))]
+pub mod suite;
+pub mod url;
+
+use model::{Batch, HistoryEntry, Metadata, Recorded, ResourceHistory, UserAction};
+use std::future::Future;
+
+#[cfg(feature = "dynamodb")]
+pub use dynamodb::DynamoStore;
+pub use sqlite::SqliteStore;
+pub use url::StoreUrl;
+
+/// Why the store could not do what was asked. `location` names the file or
+/// table, so the message alone says where to look.
+#[derive(Debug, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct StoreError {
+    pub location: String,
+    pub message: String,
+}
+
+impl StoreError {
+    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Visits exported history entries in order; an error stops the export.
+pub type Visit<'v> = dyn FnMut(HistoryEntry) -> Result<(), StoreError> + Send + 'v;
+
+/// The three tables, whatever holds them. Writes are idempotent on the
+/// CloudTrail event id: recording the same batch twice changes nothing.
+pub trait AuditStore: Send + Sync {
+    /// Where the store is, for messages (`sqlite:tagwarden.db`, …).
+    fn describe(&self) -> String;
+
+    /// Creates the tables (or the file) if they are missing.
+    fn init(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Adds new history and action rows and merges metadata items, in
+    /// batches; returns what changed.
+    fn record(&self, batch: &Batch) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// One resource's item and its history in order.
+    fn history(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<ResourceHistory, StoreError>> + Send;
+
+    /// Resources whose last write failed: what `apply --retry-failed` retries.
+    fn failed(&self) -> impl Future<Output = Result<Vec<Metadata>, StoreError>> + Send;
+
+    /// One principal's actions in order.
+    fn actions(
+        &self,
+        principal: &str,
+    ) -> impl Future<Output = Result<Vec<UserAction>, StoreError>> + Send;
+
+    /// Every history entry whose event time is at or after `since`, ordered
+    /// by time, ARN and key.
+    fn export(
+        &self,
+        since: Option<&str>,
+        visit: &mut Visit<'_>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// Either back end, chosen at run time from a `--store` URL.
+pub enum Store {
+    Sqlite(SqliteStore),
+    #[cfg(feature = "dynamodb")]
+    Dynamo(DynamoStore),
+}
+
+macro_rules! both {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            Store::Sqlite($s) => $e,
+            #[cfg(feature = "dynamodb")]
+            Store::Dynamo($s) => $e,
+        }
+    };
+}
+
+impl AuditStore for Store {
+    fn describe(&self) -> String {
+        both!(self, s => s.describe())
+    }
+
+    async fn init(&self) -> Result<(), StoreError> {
+        both!(self, s => s.init().await)
+    }
+
+    async fn record(&self, batch: &Batch) -> Result<Recorded, StoreError> {
+        both!(self, s => s.record(batch).await)
+    }
+
+    async fn history(&self, arn: &str) -> Result<ResourceHistory, StoreError> {
+        both!(self, s => s.history(arn).await)
+    }
+
+    async fn failed(&self) -> Result<Vec<Metadata>, StoreError> {
+        both!(self, s => s.failed().await)
+    }
+
+    async fn actions(&self, principal: &str) -> Result<Vec<UserAction>, StoreError> {
+        both!(self, s => s.actions(principal).await)
+    }
+
+    async fn export(&self, since: Option<&str>, visit: &mut Visit<'_>) -> Result<u64, StoreError> {
+        both!(self, s => s.export(since, visit).await)
+    }
+}

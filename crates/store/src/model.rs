@@ -1,0 +1,409 @@
+//! What the store holds: one item per resource, its tag history, and the
+//! principals' actions. Both back ends keep exactly these shapes.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The CloudTrail event an entry comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EventRef {
+    /// `eventTime` verbatim (ISO-8601 UTC, so it sorts as text).
+    pub time: String,
+    pub id: String,
+    pub source: String,
+    pub name: String,
+}
+
+impl EventRef {
+    /// Events order by time, then id: the order every merge agrees on.
+    fn order(&self) -> (&str, &str) {
+        (&self.time, &self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Creator {
+    pub arn: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub invoked_by: Option<String>,
+}
+
+/// How tagwarden last left a resource. Later states of the same event win:
+/// a replay that finds the tags in place does not undo "tagged".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// A dry run planned tags; nothing was written.
+    Planned,
+    /// The write failed; `pending` holds what is still to write.
+    Failed,
+    /// AWS's 50-tag limit left no room.
+    Full,
+    /// Every planned tag was already there.
+    AlreadyTagged,
+    /// tagwarden wrote the tags.
+    Tagged,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Failed => "failed",
+            Self::Full => "full",
+            Self::AlreadyTagged => "already_tagged",
+            Self::Tagged => "tagged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Planned,
+            Self::Failed,
+            Self::Full,
+            Self::AlreadyTagged,
+            Self::Tagged,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// Why a write failed, as the apply stage classified it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// `not_found`, `throttled`, `permission`, … (the apply stage's kinds).
+    pub kind: String,
+    pub message: String,
+}
+
+/// TagsMetadata: one item per resource ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub arn: String,
+    pub resource_type: String,
+    pub account: String,
+    pub region: String,
+    /// Current tags as far as tagwarden knows; `None` until it read them.
+    pub tags: Option<Tags>,
+    pub creator: Option<Creator>,
+    /// The creation event.
+    pub created: Option<EventRef>,
+    /// The latest event tagwarden handled for this resource.
+    pub last_event: EventRef,
+    pub state: State,
+    /// Tags planned but not yet written (planned or failed); what
+    /// `apply --retry-failed` writes.
+    #[serde(default)]
+    pub pending: Tags,
+    pub error: Option<Failure>,
+    /// When this item last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+impl Metadata {
+    /// The item after `incoming` is applied to `self`, or `None` when
+    /// nothing would change: a replayed or older event changes no item.
+    pub fn merge(&self, incoming: &Metadata) -> Option<Metadata> {
+        let ours = self.last_event.order();
+        let theirs = incoming.last_event.order();
+        let mut next = if theirs < ours {
+            return None;
+        } else if theirs == ours && incoming.state <= self.state {
+            // The same event again, with no progress: keep our state and
+            // learn only fresher tags.
+            Metadata {
+                tags: incoming.tags.clone().or_else(|| self.tags.clone()),
+                ..self.clone()
+            }
+        } else {
+            incoming.clone()
+        };
+        next.tags = next.tags.or_else(|| self.tags.clone());
+        next.creator = next.creator.or_else(|| self.creator.clone());
+        next.created = next.created.or_else(|| self.created.clone());
+        next.updated_at = self.updated_at.clone();
+        if next == *self {
+            return None;
+        }
+        next.updated_at = incoming.updated_at.clone();
+        Some(next)
+    }
+}
+
+/// What a TagHistory entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// The resource was created (the actor is its creator).
+    Created,
+    /// tagwarden wrote tags.
+    Tagged,
+    /// A dry run: tags tagwarden would write. Nothing was written.
+    Planned,
+    /// tagwarden tried to write tags and failed.
+    Failed,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Tagged => "tagged",
+            Self::Planned => "planned",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::Tagged, Self::Planned, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// A value before and after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueChange {
+    pub before: String,
+    pub after: String,
+}
+
+/// TagHistory: append-only, keyed by (ARN, event time, event id, change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub arn: String,
+    /// The source event; its time and id are part of the key.
+    pub event: EventRef,
+    pub change: Change,
+    /// Who: the creator's ARN for `created`, `tagwarden` for its writes.
+    pub actor: String,
+    pub resource_type: String,
+    pub account: String,
+    pub region: String,
+    #[serde(default)]
+    pub added: Tags,
+    #[serde(default)]
+    pub changed: BTreeMap<String, ValueChange>,
+    #[serde(default)]
+    pub removed: Vec<String>,
+    pub error: Option<Failure>,
+    /// When tagwarden recorded it (RFC 3339).
+    pub recorded_at: String,
+}
+
+impl HistoryEntry {
+    /// The sort key within one ARN: time, event id, change.
+    pub fn sort_key(&self) -> String {
+        sort_key(&self.event.time, &self.event.id, self.change.as_str())
+    }
+}
+
+/// `time#id#rest`: sorts by time, and is unique per event and change.
+pub(crate) fn sort_key(time: &str, id: &str, rest: &str) -> String {
+    format!("{time}#{id}#{rest}")
+}
+
+/// The name tagwarden's own writes are recorded under.
+pub const TAGWARDEN: &str = "tagwarden";
+
+/// UserActions: one principal's action, keyed by (principal, time, event id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAction {
+    pub principal: String,
+    pub event: EventRef,
+    pub account: String,
+    pub region: String,
+    /// The resources the action touched.
+    pub resources: Vec<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// `success`, or the event's error code.
+    pub outcome: String,
+    pub recorded_at: String,
+}
+
+impl UserAction {
+    pub fn sort_key(&self) -> String {
+        sort_key(&self.event.time, &self.event.id, "")
+    }
+}
+
+/// Everything one run (or one Lambda invocation) records.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub metadata: Vec<Metadata>,
+    pub history: Vec<HistoryEntry>,
+    pub actions: Vec<UserAction>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.metadata.is_empty() && self.history.is_empty() && self.actions.is_empty()
+    }
+}
+
+/// What a `record` changed: rows added and items changed. A replay gives
+/// all zeros.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    pub metadata: usize,
+    pub history: usize,
+    pub actions: usize,
+}
+
+/// A resource's creator and its whole history, for `tagwarden history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceHistory {
+    pub metadata: Option<Metadata>,
+    /// Ordered by event time, event id, change.
+    pub history: Vec<HistoryEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(time: &str, id: &str) -> EventRef {
+        EventRef {
+            time: time.into(),
+            id: id.into(),
+            source: "ec2.amazonaws.com".into(),
+            name: "RunInstances".into(),
+        }
+    }
+
+    fn item(time: &str, id: &str, state: State, tags: Option<&[(&str, &str)]>) -> Metadata {
+        Metadata {
+            arn: "arn:aws:ec2:us-east-1:111122223333:instance/i-1".into(),
+            resource_type: "ec2:instance".into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            tags: tags.map(|t| {
+                t.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
+            creator: None,
+            created: Some(event(time, id)),
+            last_event: event(time, id),
+            state,
+            pending: Tags::new(),
+            error: None,
+            updated_at: format!("{time}-recorded"),
+        }
+    }
+
+    #[test]
+    fn a_replay_that_finds_the_tags_changes_nothing() {
+        let done = item(
+            "2026-01-01T00:00:00Z",
+            "e1",
+            State::Tagged,
+            Some(&[("A", "1")]),
+        );
+        let mut again = item(
+            "2026-01-01T00:00:00Z",
+            "e1",
+            State::AlreadyTagged,
+            Some(&[("A", "1")]),
+        );
+        again.updated_at = "later".into();
+        assert_eq!(done.merge(&again), None);
+    }
+
+    #[test]
+    fn a_dry_run_does_not_undo_a_real_run() {
+        let done = item(
+            "2026-01-01T00:00:00Z",
+            "e1",
+            State::Tagged,
+            Some(&[("A", "1")]),
+        );
+        let planned = item("2026-01-01T00:00:00Z", "e1", State::Planned, None);
+        assert_eq!(done.merge(&planned), None);
+    }
+
+    #[test]
+    fn a_retry_that_succeeds_replaces_the_failure() {
+        let mut failed = item("2026-01-01T00:00:00Z", "e1", State::Failed, Some(&[]));
+        failed.error = Some(Failure {
+            kind: "throttled".into(),
+            message: "slow down".into(),
+        });
+        failed.pending = Tags::from([("A".into(), "1".into())]);
+        let done = item(
+            "2026-01-01T00:00:00Z",
+            "e1",
+            State::Tagged,
+            Some(&[("A", "1")]),
+        );
+        let merged = failed.merge(&done).expect("changes");
+        assert_eq!(merged.state, State::Tagged);
+        assert!(merged.pending.is_empty() && merged.error.is_none());
+        assert_eq!(merged.updated_at, done.updated_at);
+    }
+
+    #[test]
+    fn an_older_event_changes_nothing_and_a_newer_one_wins() {
+        let now = item(
+            "2026-02-01T00:00:00Z",
+            "e2",
+            State::Tagged,
+            Some(&[("A", "2")]),
+        );
+        let old = item(
+            "2026-01-01T00:00:00Z",
+            "e1",
+            State::Tagged,
+            Some(&[("A", "1")]),
+        );
+        assert_eq!(now.merge(&old), None);
+        assert_eq!(old.merge(&now).map(|m| m.last_event.id), Some("e2".into()));
+    }
+
+    #[test]
+    fn fresher_tags_of_the_same_event_are_learned() {
+        let done = item(
+            "2026-01-01T00:00:00Z",
+            "e1",
+            State::Tagged,
+            Some(&[("A", "1")]),
+        );
+        let seen = item(
+            "2026-01-01T00:00:00Z",
+            "e1",
+            State::AlreadyTagged,
+            Some(&[("A", "1"), ("Owner", "x")]),
+        );
+        let merged = done.merge(&seen).expect("learns the new tag");
+        assert_eq!(merged.state, State::Tagged);
+        assert_eq!(merged.tags.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn states_and_changes_round_trip_through_their_names() {
+        for s in [
+            State::Planned,
+            State::Failed,
+            State::Full,
+            State::AlreadyTagged,
+            State::Tagged,
+        ] {
+            assert_eq!(State::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for c in [
+            Change::Created,
+            Change::Tagged,
+            Change::Planned,
+            Change::Failed,
+        ] {
+            assert_eq!(Change::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+    }
+}

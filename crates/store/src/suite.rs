@@ -1,0 +1,290 @@
+//! One behaviour suite for every back end: SQLite runs it in this crate's
+//! tests, DynamoDB in the integration tests against moto. Each case uses
+//! its own ARNs under `prefix`, so stores may be shared.
+
+use crate::model::{Batch, Change, Failure, State, Tags};
+use crate::record::{batch, Handled};
+use crate::AuditStore;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tagwarden_core::attribution::IdentityType;
+use tagwarden_core::catalog::TaggingApi;
+use tagwarden_core::pipeline::EventInfo;
+use tagwarden_core::plan::{CreatorSummary, PlanItem};
+use tagwarden_core::tags::{TagKey, TagValue};
+
+pub const CREATOR: &str = "arn:aws:iam::111122223333:user/alice";
+const NOW: &str = "2026-11-24T00:00:00Z";
+const LATER: &str = "2026-11-24T01:00:00Z";
+
+/// A planned resource: `n`th instance of event `event` at `time`.
+pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
+    PlanItem {
+        arn: format!("arn:aws:ec2:us-east-1:111122223333:instance/{prefix}-{n:05}"),
+        resource_type: "ec2:instance",
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        event: Arc::new(EventInfo {
+            id: event.into(),
+            source: "ec2.amazonaws.com".into(),
+            name: "RunInstances".into(),
+            time: time.into(),
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+            partition: "aws".into(),
+            source_ip: Some("203.0.113.7".into()),
+            user_agent: Some("aws-cli/2".into()),
+        }),
+        creator: Arc::new(CreatorSummary {
+            arn: CREATOR.into(),
+            kind: IdentityType::IAMUser,
+            invoked_by: None,
+        }),
+        tags: BTreeMap::from([
+            (TagKey::new("CreatedBy").unwrap(), TagValue::clean(CREATOR)),
+            (
+                TagKey::new("ManagedBy").unwrap(),
+                TagValue::clean("tagwarden"),
+            ),
+        ]),
+        api: TaggingApi::Ec2,
+        kept: Default::default(),
+        dropped: Vec::new(),
+    }
+}
+
+fn planned_tags(item: &PlanItem) -> Tags {
+    item.tags
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
+        .collect()
+}
+
+/// What apply would report for `item` ending in `state`.
+pub fn handled(item: &PlanItem, state: State) -> Handled<'_> {
+    let mut before = Tags::from([("Name".to_string(), "web".to_string())]);
+    if state == State::AlreadyTagged {
+        before.extend(planned_tags(item));
+    }
+    Handled {
+        item,
+        before: (state != State::Planned).then_some(before),
+        state,
+        tags: match state {
+            State::AlreadyTagged | State::Full => Tags::new(),
+            _ => planned_tags(item),
+        },
+        error: (state == State::Failed).then(|| Failure {
+            kind: "permission".into(),
+            message: "AccessDenied: not authorized to perform ec2:CreateTags".into(),
+        }),
+    }
+}
+
+fn run(items: &[PlanItem], state: State, now: &str) -> Batch {
+    let handled: Vec<_> = items.iter().map(|i| handled(i, state)).collect();
+    batch(&handled, now)
+}
+
+async fn record<S: AuditStore>(store: &S, b: &Batch) -> crate::model::Recorded {
+    match store.record(b).await {
+        Ok(r) => r,
+        Err(e) => panic!("record on {}: {e}", store.describe()),
+    }
+}
+
+/// Creator, tags and history come back as recorded; the action is kept.
+pub async fn records_and_reads_back<S: AuditStore>(store: &S, prefix: &str) {
+    let items = [item(
+        prefix,
+        1,
+        &format!("{prefix}-e1"),
+        "2026-01-15T10:30:00Z",
+    )];
+    let r = record(store, &run(&items, State::Tagged, NOW)).await;
+    assert_eq!((r.metadata, r.history, r.actions), (1, 2, 1));
+    let h = store.history(&items[0].arn).await.expect("history");
+    let m = h.metadata.expect("the resource's item");
+    assert_eq!(m.state, State::Tagged);
+    assert_eq!(m.creator.map(|c| c.arn), Some(CREATOR.to_string()));
+    assert_eq!(
+        m.created.map(|e| e.time),
+        Some("2026-01-15T10:30:00Z".into())
+    );
+    let tags = m.tags.expect("tags known after a write");
+    assert_eq!(tags.get("Name").map(String::as_str), Some("web"));
+    assert_eq!(tags.get("CreatedBy").map(String::as_str), Some(CREATOR));
+    let changes: Vec<_> = h
+        .history
+        .iter()
+        .map(|e| (e.change, e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        [(Change::Created, CREATOR), (Change::Tagged, "tagwarden")]
+    );
+    assert_eq!(h.history[1].added.len(), 2);
+    let actions = store.actions(CREATOR).await.expect("actions");
+    let mine: Vec<_> = actions
+        .iter()
+        .filter(|a| a.event.id == format!("{prefix}-e1"))
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].resources, [items[0].arn.clone()]);
+    assert_eq!(mine[0].source_ip.as_deref(), Some("203.0.113.7"));
+    assert!(store
+        .history(&format!("{}-unknown", items[0].arn))
+        .await
+        .unwrap()
+        .history
+        .is_empty());
+}
+
+/// The same events again add no row and change no item, whatever the batch
+/// size (more than one DynamoDB batch of each kind).
+pub async fn replay_changes_nothing<S: AuditStore>(store: &S, prefix: &str) {
+    let items: Vec<_> = (0..130)
+        .map(|n| {
+            item(
+                prefix,
+                n,
+                &format!("{prefix}-e{}", n / 10),
+                "2026-02-01T00:00:00Z",
+            )
+        })
+        .collect();
+    let first = record(store, &run(&items, State::Tagged, NOW)).await;
+    assert_eq!(
+        (first.metadata, first.history, first.actions),
+        (130, 260, 13)
+    );
+    let again = record(store, &run(&items, State::Tagged, LATER)).await;
+    assert_eq!(again, Default::default(), "a replay recorded something");
+    // A later apply finds the tags in place: still nothing changes.
+    let found = record(store, &run(&items, State::AlreadyTagged, LATER)).await;
+    assert_eq!(found, Default::default());
+    let h = store.history(&items[7].arn).await.unwrap();
+    assert_eq!(h.history.len(), 2);
+    assert_eq!(h.metadata.unwrap().updated_at, NOW);
+}
+
+/// A dry run is kept apart from a real run and never undoes one.
+pub async fn dry_run_is_planned_only<S: AuditStore>(store: &S, prefix: &str) {
+    let items = [item(
+        prefix,
+        1,
+        &format!("{prefix}-e1"),
+        "2026-03-01T00:00:00Z",
+    )];
+    record(store, &run(&items, State::Planned, NOW)).await;
+    let h = store.history(&items[0].arn).await.unwrap();
+    let m = h.metadata.clone().unwrap();
+    assert_eq!(m.state, State::Planned);
+    assert_eq!(m.tags, None, "a dry run without reads knows no tags");
+    assert_eq!(m.pending.len(), 2);
+    assert_eq!(h.history.last().map(|e| e.change), Some(Change::Planned));
+    record(store, &run(&items, State::Tagged, LATER)).await;
+    let after = record(store, &run(&items, State::Planned, LATER)).await;
+    assert_eq!(after, Default::default(), "a dry run after the real one");
+    let h = store.history(&items[0].arn).await.unwrap();
+    let changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
+    assert_eq!(changes, [Change::Created, Change::Planned, Change::Tagged]);
+    assert_eq!(h.metadata.unwrap().state, State::Tagged);
+}
+
+/// Failures are kept with their error until a retry succeeds.
+pub async fn failures_wait_for_a_retry<S: AuditStore>(store: &S, prefix: &str) {
+    let items: Vec<_> = (0..3)
+        .map(|n| item(prefix, n, &format!("{prefix}-e1"), "2026-04-01T00:00:00Z"))
+        .collect();
+    record(store, &run(&items, State::Failed, NOW)).await;
+    let mine = |all: Vec<crate::model::Metadata>| -> Vec<_> {
+        all.into_iter().filter(|m| m.arn.contains(prefix)).collect()
+    };
+    let failed = mine(store.failed().await.unwrap());
+    assert_eq!(failed.len(), 3);
+    assert_eq!(failed[0].pending.len(), 2);
+    assert_eq!(
+        failed[0].error.as_ref().map(|e| e.kind.as_str()),
+        Some("permission")
+    );
+    // The retry succeeds for one resource.
+    let r = record(store, &run(&items[..1], State::Tagged, LATER)).await;
+    assert_eq!((r.metadata, r.history), (1, 1));
+    let failed = mine(store.failed().await.unwrap());
+    assert_eq!(
+        failed.iter().map(|m| &m.arn).collect::<Vec<_>>(),
+        [&items[1].arn, &items[2].arn]
+    );
+    let h = store.history(&items[0].arn).await.unwrap();
+    let m = h.metadata.unwrap();
+    assert!(m.pending.is_empty() && m.error.is_none());
+    let changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
+    assert_eq!(changes, [Change::Created, Change::Failed, Change::Tagged]);
+}
+
+/// A resource re-created under the same ARN belongs to its latest creator;
+/// an older event arriving late changes nothing.
+pub async fn latest_event_wins<S: AuditStore>(store: &S, prefix: &str) {
+    let old = item(prefix, 1, &format!("{prefix}-old"), "2026-05-01T00:00:00Z");
+    let new = item(prefix, 1, &format!("{prefix}-new"), "2026-05-02T00:00:00Z");
+    record(store, &run(std::slice::from_ref(&new), State::Tagged, NOW)).await;
+    let r = record(
+        store,
+        &run(std::slice::from_ref(&old), State::Tagged, LATER),
+    )
+    .await;
+    assert_eq!(r.metadata, 0, "an older event changed the item");
+    let h = store.history(&new.arn).await.unwrap();
+    assert_eq!(h.metadata.unwrap().last_event.id, format!("{prefix}-new"));
+    // Both events stay in the history, in time order.
+    let ids: Vec<_> = h.history.iter().map(|e| e.event.id.clone()).collect();
+    assert_eq!(ids.first(), Some(&format!("{prefix}-old")));
+    assert_eq!(ids.last(), Some(&format!("{prefix}-new")));
+}
+
+/// Export is ordered by event time and honours `since`.
+pub async fn export_orders_and_filters<S: AuditStore>(store: &S, prefix: &str) {
+    let items = [
+        item(prefix, 2, &format!("{prefix}-b"), "2026-06-02T00:00:00Z"),
+        item(prefix, 1, &format!("{prefix}-a"), "2026-06-01T00:00:00Z"),
+        item(prefix, 3, &format!("{prefix}-c"), "2026-06-03T00:00:00Z"),
+    ];
+    record(store, &run(&items, State::Tagged, NOW)).await;
+    let export = |since: Option<&'static str>| async move {
+        let mut seen = Vec::new();
+        let n = store
+            .export(since, &mut |e| {
+                seen.push(e);
+                Ok(())
+            })
+            .await
+            .expect("export");
+        assert_eq!(n as usize, seen.len());
+        seen.retain(|e| e.arn.contains(prefix));
+        seen
+    };
+    let all = export(None).await;
+    let times: Vec<_> = all.iter().map(|e| e.event.time.as_str()).collect();
+    assert_eq!(times.len(), 6);
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "not in time order: {times:?}"
+    );
+    let since = export(Some("2026-06-02T00:00:00Z")).await;
+    assert_eq!(since.len(), 4);
+    assert!(since.iter().all(|e| e.event.time.as_str() >= "2026-06-02"));
+}
+
+/// Every case, one after another.
+pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
+    store.init().await.expect("init");
+    // `init` twice is harmless.
+    store.init().await.expect("init again");
+    records_and_reads_back(store, &format!("{prefix}-read")).await;
+    replay_changes_nothing(store, &format!("{prefix}-replay")).await;
+    dry_run_is_planned_only(store, &format!("{prefix}-dry")).await;
+    failures_wait_for_a_retry(store, &format!("{prefix}-fail")).await;
+    latest_event_wins(store, &format!("{prefix}-latest")).await;
+    export_orders_and_filters(store, &format!("{prefix}-export")).await;
+}
