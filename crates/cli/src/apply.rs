@@ -15,7 +15,7 @@ use tagwarden_aws::apply::{apply, Backoff, Options, Outcome, Status};
 use tagwarden_aws::calls::CallCounts;
 use tagwarden_core::plan::Plan;
 use tagwarden_store::model::Recorded;
-use tagwarden_store::record::{batch, Handled};
+use tagwarden_store::record::{batch, tag_changes, Handled};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::{AuditStore, StoreError};
 
@@ -67,7 +67,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         (outcomes, aws.clients.counter().snapshot())
     };
     // apply → record → report.
-    let recorded = record(&audit, plan, &outcomes);
+    let recorded = record(&audit, &planned, &outcomes);
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         PlanFormat::Table => render::apply_table(&outcomes, &calls, &mut out)?,
@@ -118,14 +118,17 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     })
 }
 
-/// Every creation seen and every outcome, as one batch.
-fn record(audit: &Audit, plan: &Plan, outcomes: &[Outcome]) -> Result<Recorded, StoreError> {
+/// Every creation and tag call seen and every outcome, as one batch.
+fn record(audit: &Audit, planned: &Planned, outcomes: &[Outcome]) -> Result<Recorded, StoreError> {
+    let plan = &planned.plan;
     let mut handled: Vec<_> = outcomes
         .iter()
         .map(|o| audit::handled(&plan.items[o.item], o))
         .collect();
     handled.extend(plan.untouched.iter().map(Handled::untouched));
-    let rows = batch(&handled, &audit::now());
+    let now = audit::now();
+    let mut rows = batch(&handled, &now);
+    tag_changes(&planned.tag_changes, &now, &mut rows);
     audit.run(audit.store.record(&rows))
 }
 
@@ -168,6 +171,7 @@ fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
             ..Plan::default()
         },
         stats: Default::default(),
+        tag_changes: Vec::new(),
         open_errors: errors.len() as u64,
     })
 }

@@ -19,7 +19,7 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use tagwarden_aws::s3_source::{self, DateRange, Prefetch};
 use tagwarden_core::pipeline::Stats;
-use tagwarden_core::pipeline::{Found, ObjectRef, Pipeline, Window};
+use tagwarden_core::pipeline::{Found, ObjectRef, Pipeline, TagChange, Window};
 use tagwarden_core::plan::{Plan, Planner};
 use tagwarden_core::policy::Policy;
 
@@ -93,6 +93,7 @@ fn progress(cli: &Cli, total: u64) -> ProgressBar {
 pub struct Planned {
     pub policy: Policy,
     pub plan: Plan,
+    pub tag_changes: Vec<TagChange>,
     pub stats: Stats,
     pub open_errors: u64,
 }
@@ -111,6 +112,8 @@ struct Reading<'a> {
     bar: ProgressBar,
     pipeline: Pipeline,
     planner: Planner<'a>,
+    /// Tag calls on existing resources: recorded by `apply`, never planned.
+    tag_changes: Vec<TagChange>,
     open_errors: u64,
     /// CloudTrail objects named by S3 notifications, read after the rest.
     fetches: Vec<ObjectRef>,
@@ -130,14 +133,16 @@ impl Reading<'_> {
             }
         };
         let before = (self.cli.verbose > 0).then(|| self.pipeline.stats().clone());
-        let (bar, planner, fetches, quiet) = (
+        let (bar, planner, fetches, changes, quiet) = (
             &self.bar,
             &mut self.planner,
             &mut self.fetches,
+            &mut self.tag_changes,
             self.cli.quiet,
         );
         self.pipeline.read(name, bar.wrap_read(reader), &mut |found| match found {
             Found::Creation(c) => planner.add(&c),
+            Found::TagChange(c) => changes.push(*c),
             Found::Fetch(object) if s3_source::wanted(&object.key, &DateRange::default()) => {
                 fetches.push(object)
             }
@@ -206,6 +211,7 @@ fn read_plan<'c>(
             until: args.until.clone(),
         }),
         planner: Planner::new(&policy),
+        tag_changes: Vec::new(),
         open_errors: 0,
         fetches: Vec::new(),
     };
@@ -240,9 +246,11 @@ fn read_plan<'c>(
     r.bar.finish_and_clear();
     let stats = r.pipeline.stats().clone();
     let open_errors = r.open_errors;
+    let tag_changes = std::mem::take(&mut r.tag_changes);
     let plan = r.planner.finish();
     Ok(Planned {
         plan,
+        tag_changes,
         stats,
         open_errors,
         policy,

@@ -101,13 +101,14 @@ pub fn summary(plan: &Plan, stats: &Stats) -> String {
     };
     format!(
         "plan: {} resources to tag, {} already tagged by their creator{limit}\n\
-         read: {} documents, {:.1} MB, {} records, {} creations; skipped: {}; {} errors",
+         read: {} documents, {:.1} MB, {} records, {} creations, {} tag calls; skipped: {}; {} errors",
         thousands(plan.items.len() as u64),
         thousands(plan.already_tagged),
         thousands(stats.documents),
         stats.bytes as f64 / 1e6,
         thousands(stats.records),
         thousands(stats.creations),
+        thousands(stats.tag_changes),
         if skipped.is_empty() {
             "none".to_string()
         } else {

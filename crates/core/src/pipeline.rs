@@ -5,6 +5,7 @@
 //! the scanner); only records the catalog knows are parsed in full.
 
 use crate::attribution::Creator;
+use crate::catalog::tag_events::{self, TagEvent, TagOp, Tagged};
 use crate::catalog::{self, Entry, Resource, Scope, TaggingApi};
 use crate::ingest::scan::HeadKey;
 use crate::ingest::{Item, RawRecord, RecordReader};
@@ -104,6 +105,19 @@ pub struct Creation {
     pub preset_tags: BTreeMap<String, String>,
 }
 
+/// One record that set or removed tags on existing resources.
+#[derive(Debug, Clone)]
+pub struct TagChange {
+    pub event: EventInfo,
+    /// Who made the call.
+    pub actor: Creator,
+    pub op: TagOp,
+    pub resources: Vec<Tagged>,
+    /// The tags set (`Set`, `Replace`), or the keys removed with empty
+    /// values (`Remove`).
+    pub tags: BTreeMap<String, String>,
+}
+
 /// A CloudTrail object an S3 notification points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
@@ -122,6 +136,8 @@ impl fmt::Display for ObjectRef {
 #[derive(Debug)]
 pub enum Found {
     Creation(Box<Creation>),
+    /// Tags set or removed on resources that already exist.
+    TagChange(Box<TagChange>),
     Fetch(ObjectRef),
     Error(InputError),
 }
@@ -135,6 +151,8 @@ pub struct Stats {
     pub records: u64,
     pub creations: u64,
     pub resources: u64,
+    /// Calls that set or removed tags on existing resources.
+    pub tag_changes: u64,
     pub errors: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
 }
@@ -327,10 +345,16 @@ impl Pipeline {
         self.stats.records += 1;
         match self.classify(origin, place, rec, defaults, out) {
             Ok(None) => {}
-            Ok(Some(creation)) => {
+            Ok(Some(Found::Creation(creation))) => {
                 self.stats.creations += 1;
                 self.stats.resources += creation.resources.len() as u64;
-                out(Found::Creation(Box::new(creation)));
+                out(Found::Creation(creation));
+            }
+            Ok(Some(found)) => {
+                if matches!(found, Found::TagChange(_)) {
+                    self.stats.tag_changes += 1;
+                }
+                out(found);
             }
             Err(e) => {
                 // Places are formatted only here: every record has one,
@@ -344,7 +368,8 @@ impl Pipeline {
         }
     }
 
-    /// Decides what one record is; `Ok(None)` means skipped (and counted).
+    /// Decides what one record is (a creation or a tag change); `Ok(None)`
+    /// means skipped (and counted).
     fn classify(
         &mut self,
         origin: &str,
@@ -352,7 +377,7 @@ impl Pipeline {
         rec: &RawRecord<'_>,
         defaults: &Defaults,
         out: &mut dyn FnMut(Found),
-    ) -> Result<Option<Creation>, FieldError> {
+    ) -> Result<Option<Found>, FieldError> {
         if rec.has(HeadKey::DetailType) {
             // An envelope inside an envelope is never real, and unbounded
             // nesting would exhaust the stack.
@@ -423,10 +448,15 @@ impl Pipeline {
         let bytes = |k, field| rec.bytes_of(k).ok_or_else(|| FieldError::missing(field));
         let source = bytes(HeadKey::EventSource, "eventSource")?;
         let name = bytes(HeadKey::EventName, "eventName")?;
-        let Some(entry) = catalog::lookup(&source, &name) else {
+        let entry = catalog::lookup(&source, &name);
+        let tag_event = match entry {
+            Some(_) => None,
+            None => tag_events::lookup(&source, &name),
+        };
+        if entry.is_none() && tag_event.is_none() {
             self.skip(SkipReason::NotInCatalog);
             return Ok(None);
-        };
+        }
         let id = bytes(HeadKey::EventId, "eventID")?;
         if id.is_empty() {
             return Err(FieldError::missing("eventID"));
@@ -439,15 +469,27 @@ impl Pipeline {
             return Ok(None);
         }
         let record = Record::parse(rec.bytes)?;
-        let creation = creation(entry, &record, defaults)?;
-        // Only a copy that produced a creation counts as seen: a damaged
+        let (found, time) = match (entry, tag_event) {
+            (Some(entry), _) => {
+                let c = creation(entry, &record, defaults)?;
+                let time = c.event.time.clone();
+                (Found::Creation(Box::new(c)), time)
+            }
+            (None, Some(t)) => {
+                let c = tag_change(t, &record, defaults)?;
+                let time = c.event.time.clone();
+                (Found::TagChange(Box::new(c)), time)
+            }
+            (None, None) => return Ok(None),
+        };
+        // Only a copy that produced something counts as seen: a damaged
         // first copy must not hide a good second one.
         self.seen.insert(id_hash);
-        if !self.window.contains(&creation.event.time) {
+        if !self.window.contains(&time) {
             self.skip(SkipReason::OutsideWindow);
             return Ok(None);
         }
-        Ok(Some(creation))
+        Ok(Some(found))
     }
 
     fn envelope(
@@ -531,12 +573,13 @@ fn given(s: Option<&str>) -> Option<&str> {
     s.filter(|s| !s.is_empty())
 }
 
-/// Builds the creation from a fully parsed, catalogued record.
-fn creation(
-    entry: &'static Entry,
-    record: &Record<'_>,
-    defaults: &Defaults,
-) -> Result<Creation, FieldError> {
+/// Where and by whom a fully parsed record's call was made.
+fn context<'r>(
+    record: &'r Record<'_>,
+    defaults: &'r Defaults,
+    source: &str,
+    name: &str,
+) -> Result<(EventInfo, Creator), FieldError> {
     let time = Record::required(&record.event_time, "eventTime")?;
     let region = given(record.aws_region.as_deref())
         .or(given(defaults.region.as_deref()))
@@ -550,32 +593,65 @@ fn creation(
         .and_then(|i| i.arn.as_deref())
         .and_then(catalog::arn_partition)
         .unwrap_or_else(|| partition_of_region(region));
-    let scope = Scope {
-        partition,
-        region,
-        account,
-    };
-    let resources = entry
-        .resources(record, &scope)
-        .map_err(|e| FieldError::new(e.field(), &e))?;
     let creator = Creator::from_identity(identity, partition, account);
+    let event = EventInfo {
+        id: record.event_id.as_deref().unwrap_or_default().to_string(),
+        source: source.to_string(),
+        name: name.to_string(),
+        time: time.to_string(),
+        region: region.to_string(),
+        account: account.to_string(),
+        partition: partition.to_string(),
+        source_ip: record.source_ip_address.as_deref().map(str::to_string),
+        user_agent: record.user_agent.as_deref().map(str::to_string),
+    };
+    Ok((event, creator))
+}
+
+fn scope(event: &EventInfo) -> Scope<'_> {
+    Scope {
+        partition: &event.partition,
+        region: &event.region,
+        account: &event.account,
+    }
+}
+
+/// Builds the creation from a fully parsed, catalogued record.
+fn creation(
+    entry: &'static Entry,
+    record: &Record<'_>,
+    defaults: &Defaults,
+) -> Result<Creation, FieldError> {
+    let (event, creator) = context(record, defaults, entry.source, entry.name)?;
+    let resources = entry
+        .resources(record, &scope(&event))
+        .map_err(|e| FieldError::new(e.field(), &e))?;
     Ok(Creation {
-        event: EventInfo {
-            id: record.event_id.as_deref().unwrap_or_default().to_string(),
-            source: entry.source.to_string(),
-            name: entry.name.to_string(),
-            time: time.to_string(),
-            region: region.to_string(),
-            account: account.to_string(),
-            partition: partition.to_string(),
-            source_ip: record.source_ip_address.as_deref().map(str::to_string),
-            user_agent: record.user_agent.as_deref().map(str::to_string),
-        },
+        event,
         creator,
         resource_type: entry.resource_type,
         api: entry.api,
         resources,
         preset_tags: entry.preset_tags(record),
+    })
+}
+
+/// Builds the tag change from a fully parsed record of a tag call.
+fn tag_change(
+    row: &'static TagEvent,
+    record: &Record<'_>,
+    defaults: &Defaults,
+) -> Result<TagChange, FieldError> {
+    let (event, actor) = context(record, defaults, row.source, row.name)?;
+    let resources = row
+        .resources(record, &scope(&event))
+        .map_err(|e| FieldError::new(e.field(), &e))?;
+    Ok(TagChange {
+        event,
+        actor,
+        op: row.op,
+        resources,
+        tags: row.tags(record),
     })
 }
 
@@ -615,6 +691,37 @@ mod tests {
         assert_eq!(c[0].resources[0].arn, "arn:aws:s3:::logs-1");
         assert_eq!(c[0].creator.id, "arn:aws:iam::111122223333:user/alice");
         assert_eq!(stats.resources, 1);
+    }
+
+    #[test]
+    fn a_tag_call_becomes_a_tag_change_by_its_caller() {
+        let put = record("")
+            .replace("CreateBucket", "PutBucketTagging")
+            .replace(
+                r#""requestParameters":{"bucketName":"logs-1"}"#,
+                r#""requestParameters":{"bucketName":"logs-1","Tagging":{"TagSet":{"Tag":[{"Key":"Owner","Value":"bob"}]}}}"#,
+            );
+        let doc = format!("[{put},{put}]");
+        let (found, stats) = read_all("t.json", doc.as_bytes());
+        let changes: Vec<&TagChange> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::TagChange(c) => Some(&**c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            changes.len(),
+            1,
+            "the replayed copy is a duplicate: {found:?}"
+        );
+        assert_eq!(stats.tag_changes, 1);
+        assert_eq!(stats.creations, 0);
+        let c = changes[0];
+        assert_eq!(c.op, TagOp::Replace);
+        assert_eq!(c.actor.id, "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(c.resources[0].resource.arn, "arn:aws:s3:::logs-1");
+        assert_eq!(c.tags.get("Owner").map(String::as_str), Some("bob"));
     }
 
     #[test]

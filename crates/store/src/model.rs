@@ -146,6 +146,13 @@ pub enum Change {
     Planned,
     /// tagwarden tried to write tags and failed.
     Failed,
+    /// A principal set tags (`added`: the values set; CloudTrail does not
+    /// log the values before).
+    TagsSet,
+    /// A principal removed tags (`removed`: the keys).
+    TagsRemoved,
+    /// A principal replaced the whole set (`added`: the new set).
+    TagsReplaced,
 }
 
 impl Change {
@@ -155,13 +162,24 @@ impl Change {
             Self::Tagged => "tagged",
             Self::Planned => "planned",
             Self::Failed => "failed",
+            Self::TagsSet => "tags_set",
+            Self::TagsRemoved => "tags_removed",
+            Self::TagsReplaced => "tags_replaced",
         }
     }
 
+    pub const ALL: [Change; 7] = [
+        Self::Created,
+        Self::Tagged,
+        Self::Planned,
+        Self::Failed,
+        Self::TagsSet,
+        Self::TagsRemoved,
+        Self::TagsReplaced,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::Tagged, Self::Planned, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 }
 

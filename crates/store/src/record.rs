@@ -6,6 +6,8 @@ use crate::model::{
     ValueChange, TAGWARDEN,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use tagwarden_core::catalog::tag_events::TagOp;
+use tagwarden_core::pipeline::{EventInfo, TagChange};
 use tagwarden_core::plan::PlanItem;
 
 /// What apply did to one planned resource.
@@ -35,11 +37,60 @@ impl<'p> Handled<'p> {
 }
 
 pub fn event_ref(item: &PlanItem) -> EventRef {
+    event_of(&item.event)
+}
+
+fn event_of(e: &EventInfo) -> EventRef {
     EventRef {
-        time: item.event.time.clone(),
-        id: item.event.id.clone(),
-        source: item.event.source.clone(),
-        name: item.event.name.clone(),
+        time: e.time.clone(),
+        id: e.id.clone(),
+        source: e.source.clone(),
+        name: e.name.clone(),
+    }
+}
+
+/// Principals' tag calls: a history entry per resource and one action per
+/// call. They change no TagsMetadata item: its tags are what tagwarden
+/// last read.
+pub fn tag_changes(changes: &[TagChange], now: &str, out: &mut Batch) {
+    for c in changes {
+        let event = event_of(&c.event);
+        let (change, added, removed) = match c.op {
+            TagOp::Set => (Change::TagsSet, c.tags.clone(), Vec::new()),
+            TagOp::Replace => (Change::TagsReplaced, c.tags.clone(), Vec::new()),
+            TagOp::Remove => (
+                Change::TagsRemoved,
+                Tags::new(),
+                c.tags.keys().cloned().collect(),
+            ),
+        };
+        for t in &c.resources {
+            out.history.push(HistoryEntry {
+                arn: t.resource.arn.clone(),
+                event: event.clone(),
+                change,
+                actor: c.actor.id.clone(),
+                resource_type: t.resource_type.clone(),
+                account: t.resource.account.clone(),
+                region: t.resource.region.clone(),
+                added: added.clone(),
+                changed: BTreeMap::new(),
+                removed: removed.clone(),
+                error: None,
+                recorded_at: now.to_string(),
+            });
+        }
+        out.actions.push(UserAction {
+            principal: c.actor.id.clone(),
+            event: event.clone(),
+            account: c.event.account.clone(),
+            region: c.event.region.clone(),
+            resources: c.resources.iter().map(|t| t.resource.arn.clone()).collect(),
+            source_ip: c.event.source_ip.clone(),
+            user_agent: c.event.user_agent.clone(),
+            outcome: "success".to_string(),
+            recorded_at: now.to_string(),
+        });
     }
 }
 

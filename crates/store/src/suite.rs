@@ -276,6 +276,113 @@ pub async fn export_orders_and_filters<S: AuditStore>(store: &S, prefix: &str) {
     assert!(since.iter().all(|e| e.event.time.as_str() >= "2026-06-02"));
 }
 
+/// A principal's tag calls join the resource's history under their name,
+/// once however often they are replayed.
+pub async fn principals_tag_changes_are_history<S: AuditStore>(store: &S, prefix: &str) {
+    use tagwarden_core::attribution::Creator;
+    use tagwarden_core::catalog::tag_events::{TagOp, Tagged};
+    use tagwarden_core::catalog::Resource;
+    use tagwarden_core::pipeline::TagChange;
+    let created = item(
+        prefix,
+        1,
+        &format!("{prefix}-create"),
+        "2026-07-01T00:00:00Z",
+    );
+    record(
+        store,
+        &run(std::slice::from_ref(&created), State::Tagged, NOW),
+    )
+    .await;
+    let bob = "arn:aws:sts::111122223333:assumed-role/Ops/bob";
+    let change = |id: &str, time: &str, op: TagOp, tags: &[(&str, &str)]| TagChange {
+        event: EventInfo {
+            id: format!("{prefix}-{id}"),
+            source: "ec2.amazonaws.com".into(),
+            name: if op == TagOp::Remove {
+                "DeleteTags"
+            } else {
+                "CreateTags"
+            }
+            .into(),
+            time: time.into(),
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+            partition: "aws".into(),
+            source_ip: Some("198.51.100.4".into()),
+            user_agent: None,
+        },
+        actor: Creator {
+            id: bob.into(),
+            kind: IdentityType::AssumedRole,
+            invoked_by: None,
+            role: Some("Ops".into()),
+            session: Some("bob".into()),
+            account: Some("111122223333".into()),
+        },
+        op,
+        resources: vec![Tagged {
+            resource: Resource {
+                arn: created.arn.clone(),
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+            },
+            resource_type: "ec2:instance".into(),
+        }],
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let changes = [
+        change(
+            "set",
+            "2026-07-02T00:00:00Z",
+            TagOp::Set,
+            &[("Owner", "bob")],
+        ),
+        change(
+            "rm",
+            "2026-07-03T00:00:00Z",
+            TagOp::Remove,
+            &[("Owner", "")],
+        ),
+    ];
+    let mut rows = Batch::default();
+    crate::record::tag_changes(&changes, NOW, &mut rows);
+    let first = record(store, &rows).await;
+    assert_eq!((first.history, first.actions, first.metadata), (2, 2, 0));
+    assert_eq!(record(store, &rows).await, Default::default(), "replayed");
+    let h = store.history(&created.arn).await.unwrap();
+    let seen: Vec<_> = h
+        .history
+        .iter()
+        .map(|e| (e.change, e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Change::Created, CREATOR),
+            (Change::Tagged, "tagwarden"),
+            (Change::TagsSet, bob),
+            (Change::TagsRemoved, bob)
+        ]
+    );
+    assert_eq!(
+        h.history[2].added.get("Owner").map(String::as_str),
+        Some("bob")
+    );
+    assert_eq!(h.history[3].removed, ["Owner"]);
+    let actions = store.actions(bob).await.unwrap();
+    let mine: Vec<_> = actions
+        .iter()
+        .filter(|a| a.event.id.starts_with(prefix))
+        .collect();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[0].event.name, "CreateTags");
+    assert_eq!(mine[0].resources, std::slice::from_ref(&created.arn));
+}
+
 /// Every case, one after another.
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     store.init().await.expect("init");
@@ -287,4 +394,5 @@ pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     failures_wait_for_a_retry(store, &format!("{prefix}-fail")).await;
     latest_event_wins(store, &format!("{prefix}-latest")).await;
     export_orders_and_filters(store, &format!("{prefix}-export")).await;
+    principals_tag_changes_are_history(store, &format!("{prefix}-principal")).await;
 }

@@ -220,11 +220,15 @@ fn offline_apply_records_planned_entries_in_the_embedded_store() {
     assert_eq!(export.code, 0, "{}", export.stderr);
     let entries = export.json();
     let entries = entries.as_array().unwrap();
-    // Every planned resource: its creation and a planned-only entry.
-    assert_eq!(entries.len(), 2 * planned);
-    let planned_only = entries.iter().filter(|e| e["change"] == "planned").count();
-    assert_eq!(planned_only, planned);
-    let arn = entries[0]["arn"].as_str().unwrap();
+    // Every planned resource: its creation and a planned-only entry; the
+    // rest are the sample logs' own tag calls.
+    let count = |change: &str| entries.iter().filter(|e| e["change"] == change).count();
+    assert_eq!(count("created"), planned);
+    assert_eq!(count("planned"), planned);
+    let calls = count("tags_set") + count("tags_removed") + count("tags_replaced");
+    assert_eq!(entries.len(), 2 * planned + calls);
+    let first_planned = entries.iter().find(|e| e["change"] == "planned").unwrap();
+    let arn = first_planned["arn"].as_str().unwrap();
     let h = tagwarden(&["--store", &store, "history", arn]);
     assert_eq!(h.code, 0, "{}", h.stderr);
     assert!(h.stdout.contains("dry run"), "{}", h.stdout);
@@ -247,6 +251,72 @@ fn offline_apply_records_planned_entries_in_the_embedded_store() {
     let rows = csv_rows(&since);
     assert_eq!(rows.len() - 1, later);
     assert!(rows[1..].iter().all(|r| r[0].as_str() >= middle));
+}
+
+#[test]
+fn a_principals_tag_calls_join_the_history_of_what_they_touched() {
+    let dir = temp_dir("tag-calls");
+    let store = format!("sqlite:{}", dir.join("tw.db").display());
+    let samples = repo().join("examples/cloudtrail").display().to_string();
+    // A gateway the sample logs create, then tagged and untagged by hand.
+    let vgw = "arn:aws:ec2:eu-west-1:444455556666:vpn-gateway/vgw-1f0a3892c5181d5dc";
+    let call = |id: &str, name: &str, time: &str, tags: &str| {
+        format!(
+            r#"{{"eventVersion":"1.08","userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::444455556666:assumed-role/Ops/bob","accountId":"444455556666"}},"eventTime":"{time}","eventSource":"ec2.amazonaws.com","eventName":"{name}","awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.4","requestParameters":{{"resourcesSet":{{"items":[{{"resourceId":"vgw-1f0a3892c5181d5dc"}}]}},"tagSet":{{"items":[{tags}]}}}},"responseElements":{{"_return":true}},"eventID":"{id}","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"444455556666"}}"#
+        )
+    };
+    let calls = dir.join("calls.json");
+    std::fs::write(
+        &calls,
+        format!(
+            "[{},{}]",
+            call(
+                "tc-1",
+                "CreateTags",
+                "2026-02-01T09:00:00Z",
+                r#"{"key":"Owner","value":"bob"}"#
+            ),
+            call(
+                "tc-2",
+                "DeleteTags",
+                "2026-02-02T09:00:00Z",
+                r#"{"key":"Owner"}"#
+            )
+        ),
+    )
+    .unwrap();
+    let calls = calls.display().to_string();
+    let run = tagwarden(&[
+        "--store",
+        &store,
+        "apply",
+        &samples,
+        &calls,
+        "--offline",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let h = tagwarden(&["--store", &store, "history", vgw, "--format", "json"]);
+    assert_eq!(h.code, 0, "{}", h.stderr);
+    let h = h.json();
+    let entries: Vec<(&str, &str)> = h["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["change"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    let bob = "arn:aws:sts::444455556666:assumed-role/Ops/bob";
+    assert_eq!(
+        entries,
+        [
+            ("created", "autoscaling.amazonaws.com"),
+            ("planned", "tagwarden"),
+            ("tags_set", bob),
+            ("tags_removed", bob)
+        ]
+    );
+    assert_eq!(h["history"][2]["added"]["Owner"], "bob");
+    assert_eq!(h["history"][3]["removed"][0], "Owner");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 pub mod path;
 pub mod table;
+pub mod tag_events;
 
 use crate::record::Record;
 use path::{Path, PathError};

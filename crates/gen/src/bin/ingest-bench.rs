@@ -86,6 +86,9 @@ fn one(mode: &str, file: &Path) -> Result<()> {
             let mut errors = 0u64;
             pipeline.read(&file.display().to_string(), f, &mut |found| match found {
                 Found::Creation(c) => planner.add(&c),
+                Found::TagChange(c) => {
+                    std::hint::black_box(c);
+                }
                 Found::Error(_) | Found::Fetch(_) => errors += 1,
             });
             let plan = planner.finish();

@@ -1,0 +1,428 @@
+//! records → tag changes: calls that set or remove tags on resources that
+//! already exist, so the audit trail can say who changed a tag, not only
+//! who created the resource. Data, like the creation table.
+
+use super::path::{Path, PathError};
+use super::{collect_tags, resource, table, CatalogError, Resource, Scope};
+use crate::record::Record;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// What a call does to the tags it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagOp {
+    /// Adds the tags, or overwrites their values.
+    Set,
+    /// Removes the keys.
+    Remove,
+    /// Replaces the whole set (S3 `PutBucketTagging`; empty when deleted).
+    Replace,
+}
+
+/// How a row turns ids into ARNs.
+#[derive(Debug, Clone, Copy)]
+pub enum Arns {
+    /// An ARN template, as in the creation table.
+    Template(&'static str),
+    /// EC2 ids of any type: the id's prefix names the type, and the
+    /// creation table that type's ARN template.
+    Ec2Id,
+}
+
+#[derive(Debug)]
+pub struct TagEvent {
+    pub source: &'static str,
+    pub name: &'static str,
+    pub op: TagOp,
+    /// Path to the resource ids.
+    pub ids: &'static str,
+    pub arns: Arns,
+    /// Path to the tags (`Set`, `Replace`) or the keys (`Remove`); `None`
+    /// for a call that clears every tag.
+    pub tags: Option<&'static str>,
+}
+
+const fn row(
+    source: &'static str,
+    name: &'static str,
+    op: TagOp,
+    ids: &'static str,
+    arns: Arns,
+    tags: Option<&'static str>,
+) -> TagEvent {
+    TagEvent {
+        source,
+        name,
+        op,
+        ids,
+        arns,
+        tags,
+    }
+}
+
+use Arns::{Ec2Id, Template};
+use TagOp::{Remove, Replace, Set};
+
+const ARN: Arns = Template("{id}");
+const RP_TAGS: Option<&str> = Some("requestParameters.tags");
+const RP_KEYS: Option<&str> = Some("requestParameters.tagKeys");
+
+/// Sorted by (source, name), as the creation table.
+#[rustfmt::skip]
+pub static TAG_EVENTS: &[TagEvent] = &[
+    row("dynamodb.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, RP_TAGS),
+    row("dynamodb.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, RP_KEYS),
+    row("ec2.amazonaws.com", "CreateTags", Set, "requestParameters.resourcesSet.items[].resourceId", Ec2Id,
+        Some("requestParameters.tagSet.items")),
+    row("ec2.amazonaws.com", "DeleteTags", Remove, "requestParameters.resourcesSet.items[].resourceId", Ec2Id,
+        Some("requestParameters.tagSet.items")),
+    row("lambda.amazonaws.com", "TagResource20170331v2", Set, "requestParameters.resource", ARN, RP_TAGS),
+    row("lambda.amazonaws.com", "UntagResource20170331v2", Remove, "requestParameters.resource", ARN, RP_KEYS),
+    row("logs.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, RP_TAGS),
+    row("logs.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, RP_KEYS),
+    row("rds.amazonaws.com", "AddTagsToResource", Set, "requestParameters.resourceName", ARN, RP_TAGS),
+    row("rds.amazonaws.com", "RemoveTagsFromResource", Remove, "requestParameters.resourceName", ARN, RP_KEYS),
+    row("s3.amazonaws.com", "DeleteBucketTagging", Replace, "requestParameters.bucketName",
+        Template("arn:{partition}:s3:::{id}"), None),
+    // One tag is logged as an object, several as a list.
+    row("s3.amazonaws.com", "PutBucketTagging", Replace, "requestParameters.bucketName",
+        Template("arn:{partition}:s3:::{id}"), Some("requestParameters.Tagging.TagSet.Tag")),
+    row("sns.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, RP_TAGS),
+    row("sns.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, RP_KEYS),
+    row("sqs.amazonaws.com", "TagQueue", Set, "requestParameters.queueUrl",
+        Template("arn:{partition}:sqs:{region}:{account}:{id_tail}"), RP_TAGS),
+    row("sqs.amazonaws.com", "UntagQueue", Remove, "requestParameters.queueUrl",
+        Template("arn:{partition}:sqs:{region}:{account}:{id_tail}"), RP_KEYS),
+    row("tagging.amazonaws.com", "TagResources", Set, "requestParameters.resourceARNList[]", ARN, RP_TAGS),
+    row("tagging.amazonaws.com", "UntagResources", Remove, "requestParameters.resourceARNList[]", ARN,
+        RP_KEYS),
+];
+
+/// EC2 id prefixes and the types they name; longer prefixes first, so
+/// `tgw-attach-` is not read as a transit gateway.
+#[rustfmt::skip]
+pub static EC2_ID_PREFIXES: &[(&str, &str)] = &[
+    ("eipalloc-", "ec2:elastic-ip"),
+    ("subnet-", "ec2:subnet"),
+    ("vpce-", "ec2:vpc-endpoint"),
+    ("snap-", "ec2:snapshot"),
+    ("acl-", "ec2:network-acl"),
+    ("ami-", "ec2:image"),
+    ("cgw-", "ec2:customer-gateway"),
+    ("eni-", "ec2:network-interface"),
+    ("igw-", "ec2:internet-gateway"),
+    ("key-", "ec2:key-pair"),
+    ("nat-", "ec2:natgateway"),
+    ("pcx-", "ec2:vpc-peering-connection"),
+    ("rtb-", "ec2:route-table"),
+    ("tgw-", "ec2:transit-gateway"),
+    ("vgw-", "ec2:vpn-gateway"),
+    ("vol-", "ec2:volume"),
+    ("vpc-", "ec2:vpc"),
+    ("lt-", "ec2:launch-template"),
+    ("sg-", "ec2:security-group"),
+    ("i-", "ec2:instance"),
+];
+
+/// Finds the row for an event.
+pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static TagEvent> {
+    TAG_EVENTS
+        .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
+        .ok()
+        .map(|i| &TAG_EVENTS[i])
+}
+
+struct Compiled {
+    ids: Result<Path, PathError>,
+    tags: Option<Result<Path, PathError>>,
+}
+
+fn compiled(event: &TagEvent) -> Option<&'static Compiled> {
+    static COMPILED: OnceLock<Vec<Compiled>> = OnceLock::new();
+    let all = COMPILED.get_or_init(|| {
+        TAG_EVENTS
+            .iter()
+            .map(|e| Compiled {
+                ids: Path::parse(e.ids),
+                tags: e.tags.map(Path::parse),
+            })
+            .collect()
+    });
+    let i = TAG_EVENTS.iter().position(|e| std::ptr::eq(e, event))?;
+    all.get(i)
+}
+
+/// One resource a tag call touched, with its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    pub resource: Resource,
+    /// `service:type`; for ARNs the catalog does not know, read off the ARN.
+    pub resource_type: String,
+}
+
+impl TagEvent {
+    fn bad_row(&self, why: impl ToString) -> CatalogError {
+        CatalogError::BadRow {
+            event_source: self.source,
+            name: self.name,
+            why: why.to_string(),
+        }
+    }
+
+    /// The resources the call named.
+    pub fn resources(
+        &'static self,
+        record: &Record<'_>,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<Tagged>, CatalogError> {
+        let c = compiled(self).ok_or_else(|| self.bad_row("not a row of the table"))?;
+        let path = c.ids.as_ref().map_err(|e| self.bad_row(e))?;
+        let found = record
+            .section(path.root())
+            .map(|s| path.find_in_section(s))
+            .unwrap_or_default();
+        if found.is_empty() {
+            return Err(CatalogError::NoId {
+                path: path.to_string(),
+            });
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for v in found {
+            let id = v.as_str().ok_or_else(|| CatalogError::NotAString {
+                path: path.to_string(),
+                id: v.to_string(),
+            })?;
+            out.push(self.tagged(id, scope, path)?);
+        }
+        Ok(out)
+    }
+
+    fn tagged(&self, id: &str, scope: &Scope<'_>, path: &Path) -> Result<Tagged, CatalogError> {
+        match self.arns {
+            Arns::Template(t) => {
+                let resource = resource(t, id, scope, path)?;
+                let resource_type = type_of_arn(&resource.arn);
+                Ok(Tagged {
+                    resource,
+                    resource_type,
+                })
+            }
+            Arns::Ec2Id => {
+                let (_, ty) = EC2_ID_PREFIXES
+                    .iter()
+                    .find(|(p, _)| id.starts_with(p))
+                    .ok_or_else(|| CatalogError::NotAnArn {
+                        path: path.to_string(),
+                        id: format!("{id} (an EC2 id of a type tagwarden does not know)"),
+                    })?;
+                let template = table::ENTRIES
+                    .iter()
+                    .find(|e| e.resource_type == *ty)
+                    .map(|e| e.arn)
+                    .ok_or_else(|| self.bad_row(format!("{ty} is not in the creation table")))?;
+                Ok(Tagged {
+                    resource: resource(template, id, scope, path)?,
+                    resource_type: ty.to_string(),
+                })
+            }
+        }
+    }
+
+    /// The tags set (`Set`, `Replace`) or, for `Remove`, the keys removed
+    /// (with empty values).
+    pub fn tags(&self, record: &Record<'_>) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(Some(Ok(path))) = compiled(self).map(|c| c.tags.as_ref()) else {
+            return out;
+        };
+        let Some(root) = record.section(path.root()) else {
+            return out;
+        };
+        for v in path.find_in_section(root) {
+            match (self.op, v) {
+                (TagOp::Remove, Value::Array(keys)) if keys.iter().all(Value::is_string) => {
+                    for k in keys.iter().filter_map(Value::as_str) {
+                        out.insert(k.to_string(), String::new());
+                    }
+                }
+                (TagOp::Remove, Value::String(k)) => {
+                    out.insert(k.clone(), String::new());
+                }
+                _ => collect_tags(v, &mut out),
+            }
+        }
+        if self.op == TagOp::Remove {
+            out.values_mut().for_each(String::clear);
+        }
+        out
+    }
+}
+
+/// `service:type` from an ARN (`arn:aws:rds:…:db:name` → `rds:db`); the
+/// services whose ARNs name no type are listed.
+pub fn type_of_arn(arn: &str) -> String {
+    let mut parts = arn.splitn(6, ':');
+    let service = parts.nth(2).unwrap_or_default();
+    let rest = parts.nth(2).unwrap_or_default();
+    if service == "s3" {
+        return "s3:bucket".to_string();
+    }
+    if service == "sqs" {
+        return "sqs:queue".to_string();
+    }
+    if service == "sns" {
+        return "sns:topic".to_string();
+    }
+    match rest.split_once(['/', ':']) {
+        Some((ty, _)) if !ty.is_empty() => format!("{service}:{ty}"),
+        _ => service.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Record<'_> {
+        Record::parse(json.as_bytes()).unwrap()
+    }
+
+    const SCOPE: Scope<'static> = Scope {
+        partition: "aws",
+        region: "eu-central-1",
+        account: "222233334444",
+    };
+
+    #[test]
+    fn table_is_sorted_and_every_row_compiles() {
+        for w in TAG_EVENTS.windows(2) {
+            assert!(
+                (w[0].source, w[0].name) < (w[1].source, w[1].name),
+                "{}",
+                w[1].name
+            );
+        }
+        for e in TAG_EVENTS {
+            let c = compiled(e).unwrap();
+            assert!(c.ids.is_ok(), "{}: {:?}", e.name, c.ids);
+            assert!(c.tags.as_ref().is_none_or(Result::is_ok), "{}", e.name);
+            assert!(
+                super::super::lookup(e.source.as_bytes(), e.name.as_bytes()).is_none(),
+                "{} is a creation too",
+                e.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_ec2_prefix_names_a_catalogued_type_and_longer_prefixes_come_first() {
+        for (i, (p, ty)) in EC2_ID_PREFIXES.iter().enumerate() {
+            assert!(
+                table::ENTRIES.iter().any(|e| e.resource_type == *ty),
+                "{ty}"
+            );
+            for (q, _) in &EC2_ID_PREFIXES[i + 1..] {
+                assert!(!q.starts_with(p), "{q} is hidden by {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn ec2_create_tags_names_each_resource_with_its_creation_arn() {
+        let r = parse(
+            r#"{"eventSource":"ec2.amazonaws.com","eventName":"CreateTags",
+            "requestParameters":{"resourcesSet":{"items":[{"resourceId":"sg-11bbcc22"},{"resourceId":"ami-0abc"}]},
+            "tagSet":{"items":[{"key":"Name","value":"NonCompliantName"}]}}}"#,
+        );
+        let e = lookup(b"ec2.amazonaws.com", b"CreateTags").unwrap();
+        let found = e.resources(&r, &SCOPE).unwrap();
+        let arns: Vec<_> = found.iter().map(|t| t.resource.arn.as_str()).collect();
+        assert_eq!(
+            arns,
+            [
+                "arn:aws:ec2:eu-central-1:222233334444:security-group/sg-11bbcc22",
+                "arn:aws:ec2:eu-central-1::image/ami-0abc"
+            ]
+        );
+        assert_eq!(found[1].resource_type, "ec2:image");
+        assert_eq!(
+            e.tags(&r),
+            BTreeMap::from([("Name".into(), "NonCompliantName".into())])
+        );
+    }
+
+    #[test]
+    fn removals_give_keys_whatever_their_shape() {
+        let ec2 = parse(
+            r#"{"requestParameters":{"resourcesSet":{"items":[{"resourceId":"i-1"}]},
+            "tagSet":{"items":[{"key":"Owner"},{"key":"Env","value":"x"}]}}}"#,
+        );
+        let e = lookup(b"ec2.amazonaws.com", b"DeleteTags").unwrap();
+        assert_eq!(
+            e.tags(&ec2).into_keys().collect::<Vec<_>>(),
+            ["Env", "Owner"]
+        );
+        assert!(e.tags(&ec2).values().all(String::is_empty));
+        let api = parse(
+            r#"{"requestParameters":{"resourceARNList":["arn:aws:sns:us-east-1:1:t","arn:aws:rds:us-east-1:1:db:d"],
+            "tagKeys":["Owner"]}}"#,
+        );
+        let e = lookup(b"tagging.amazonaws.com", b"UntagResources").unwrap();
+        let found = e.resources(&api, &SCOPE).unwrap();
+        let types: Vec<_> = found.iter().map(|t| t.resource_type.as_str()).collect();
+        assert_eq!(types, ["sns:topic", "rds:db"]);
+        assert_eq!(e.tags(&api).into_keys().collect::<Vec<_>>(), ["Owner"]);
+    }
+
+    #[test]
+    fn s3_bucket_tagging_replaces_the_set_and_one_tag_is_an_object() {
+        let one = parse(
+            r#"{"requestParameters":{"bucketName":"logs","Tagging":{"TagSet":{"Tag":{"Key":"Team","Value":"data"}}}}}"#,
+        );
+        let e = lookup(b"s3.amazonaws.com", b"PutBucketTagging").unwrap();
+        assert_eq!(e.op, TagOp::Replace);
+        assert_eq!(
+            e.resources(&one, &SCOPE).unwrap()[0].resource.arn,
+            "arn:aws:s3:::logs"
+        );
+        assert_eq!(
+            e.tags(&one),
+            BTreeMap::from([("Team".into(), "data".into())])
+        );
+        let e = lookup(b"s3.amazonaws.com", b"DeleteBucketTagging").unwrap();
+        assert!(e.tags(&one).is_empty());
+    }
+
+    #[test]
+    fn an_unknown_ec2_id_is_an_error_not_a_guess() {
+        let r =
+            parse(r#"{"requestParameters":{"resourcesSet":{"items":[{"resourceId":"zzz-1"}]}}}"#);
+        let e = lookup(b"ec2.amazonaws.com", b"CreateTags").unwrap();
+        assert!(matches!(
+            e.resources(&r, &SCOPE),
+            Err(CatalogError::NotAnArn { .. })
+        ));
+    }
+
+    #[test]
+    fn types_are_read_off_arns() {
+        assert_eq!(type_of_arn("arn:aws:rds:us-east-1:1:db:x"), "rds:db");
+        assert_eq!(
+            type_of_arn("arn:aws:lambda:us-east-1:1:function:f"),
+            "lambda:function"
+        );
+        assert_eq!(
+            type_of_arn("arn:aws:logs:us-east-1:1:log-group:g"),
+            "logs:log-group"
+        );
+        assert_eq!(
+            type_of_arn("arn:aws:dynamodb:us-east-1:1:table/t"),
+            "dynamodb:table"
+        );
+        assert_eq!(type_of_arn("arn:aws:s3:::b"), "s3:bucket");
+        assert_eq!(type_of_arn("arn:aws:sqs:us-east-1:1:q"), "sqs:queue");
+    }
+}
