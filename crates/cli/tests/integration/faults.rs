@@ -30,6 +30,10 @@ fn mitmdump() -> PathBuf {
 
 /// Rates per thousand requests.
 fn start_proxy(throttle: u32, reset: u32) -> Proxy {
+    start_proxy_with(throttle, reset, 0)
+}
+
+fn start_proxy_with(throttle: u32, reset: u32, unprocessed: u32) -> Proxy {
     let upstream = endpoint();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -49,6 +53,7 @@ fn start_proxy(throttle: u32, reset: u32) -> Proxy {
         .args(["-q", "-s", &addon.display().to_string()])
         .args(["--set", &format!("throttle_permille={throttle}")])
         .args(["--set", &format!("reset_permille={reset}")])
+        .args(["--set", &format!("unprocessed_permille={unprocessed}")])
         .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
         .stderr(Stdio::null())
         .spawn()
@@ -107,4 +112,42 @@ fn at_20_percent_throttles_and_5_percent_resets_every_resource_ends_tagged() {
         }
     }
     eprintln!("faults injected: {throttles} throttles, {resets} resets");
+}
+
+/// DynamoDB hands back half of many batches unprocessed and throttles a
+/// tenth of all calls: the store retries exactly what was left, and every
+/// case of the shared suite still holds.
+#[test]
+fn the_dynamodb_store_retries_unprocessed_items_and_keys() {
+    let proxy = start_proxy_with(100, 0, 500);
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(&url)
+                .region(aws_config::Region::new("us-east-1"))
+                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(10))
+                .load()
+                .await;
+            let store = tagwarden_store::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&config),
+                tagwarden_store::url::Tables::with_suffix(&format!(
+                    "faults-{}",
+                    std::process::id()
+                )),
+            );
+            tagwarden_store::suite::run_all(&store, "faults").await;
+        });
+    let log = std::fs::read_to_string(&proxy.log).unwrap();
+    assert!(
+        log.matches("FAULT unprocessed dynamodb").count() >= 3,
+        "too few unprocessed batches injected:\n{log}"
+    );
+    assert!(
+        log.contains("FAULT throttle dynamodb"),
+        "no throttling injected:\n{log}"
+    );
 }

@@ -2,10 +2,14 @@
 
 A share of requests (`throttle_permille`) gets the throttling answer its
 protocol uses in AWS; another share (`reset_permille`) has its connection cut
-before any answer. Every fault is printed as `FAULT <kind> <service>`.
+before any answer. A share of DynamoDB batch calls (`unprocessed_permille`)
+is cut in half: moto gets the first half, and the answer hands the rest back
+as `UnprocessedItems` / `UnprocessedKeys`, as DynamoDB does when throttled.
+Every fault is printed as `FAULT <kind> <service>`.
 Run: mitmdump --mode reverse:http://127.0.0.1:MOTO -s faults.py
      --set throttle_permille=200 --set reset_permille=50
 """
+import json
 import random
 from mitmproxy import ctx, http
 
@@ -49,9 +53,38 @@ def throttle(flow, service):
     )
 
 
+def split_batch(flow):
+    """Keeps the first half of a DynamoDB batch; returns the rest, or None."""
+    target = flow.request.headers.get("X-Amz-Target", "")
+    if not target.endswith((".BatchWriteItem", ".BatchGetItem")):
+        return None
+    body = json.loads(flow.request.get_text())
+    kept, rest = {}, {}
+    for table, ask in body["RequestItems"].items():
+        items = ask["Keys"] if isinstance(ask, dict) else ask
+        half = len(items) // 2
+        if half == 0:
+            kept[table] = ask
+            continue
+        if isinstance(ask, dict):
+            kept[table] = dict(ask, Keys=items[:half])
+            rest[table] = dict(ask, Keys=items[half:])
+        else:
+            kept[table] = items[:half]
+            rest[table] = items[half:]
+    if not rest:
+        return None
+    body["RequestItems"] = kept
+    flow.request.set_text(json.dumps(body))
+    return "UnprocessedKeys" if target.endswith(".BatchGetItem") else "UnprocessedItems", rest
+
+
 class Faults:
     def load(self, loader):
         loader.add_option("throttle_permille", int, 0, "requests throttled, per thousand")
+        loader.add_option(
+            "unprocessed_permille", int, 0, "DynamoDB batches half left unprocessed, per thousand"
+        )
         loader.add_option("reset_permille", int, 0, "connections cut, per thousand")
         loader.add_option("fault_seed", int, 7, "random seed")
         self.rng = random.Random(7)
@@ -71,6 +104,20 @@ class Faults:
         elif r < ctx.options.reset_permille + ctx.options.throttle_permille:
             print(f"FAULT throttle {service}", flush=True)
             flow.response = throttle(flow, service)
+        elif self.rng.random() * 1000 < ctx.options.unprocessed_permille:
+            cut = split_batch(flow)
+            if cut:
+                print(f"FAULT unprocessed {service}", flush=True)
+                flow.metadata["unprocessed"] = cut
+
+    def response(self, flow):
+        cut = flow.metadata.get("unprocessed")
+        if not cut or flow.response.status_code != 200:
+            return
+        field, rest = cut
+        body = json.loads(flow.response.get_text())
+        body[field] = rest
+        flow.response.set_text(json.dumps(body))
 
 
 addons = [Faults()]
