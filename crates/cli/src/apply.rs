@@ -8,6 +8,7 @@ use crate::{load_policy, read_plan, render, Planned, EXIT_BAD_INPUT};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_aws::adapters::AwsTagger;
@@ -104,10 +105,20 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
             r.metadata
         ),
         Ok(_) => {}
-        Err(e) => eprintln!(
-            "error: audit store: {}; these outcomes are not recorded (run again to record them)",
-            crate::one_line(&e.to_string())
-        ),
+        Err((e, spilled)) => {
+            eprintln!(
+                "error: audit store: {}; these outcomes are not recorded",
+                crate::one_line(&e.to_string())
+            );
+            match spilled {
+                Ok(path) => eprintln!(
+                    "They are kept in {}: `tagwarden store import {}` records them.",
+                    path.display(),
+                    path.display()
+                ),
+                Err(e) => eprintln!("error: keeping them failed too: {e:#}"),
+            }
+        }
     }
     Ok(if planned.had_errors() {
         EXIT_BAD_INPUT
@@ -118,8 +129,13 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     })
 }
 
-/// Every creation and tag call seen and every outcome, as one batch.
-fn record(audit: &Audit, planned: &Planned, outcomes: &[Outcome]) -> Result<Recorded, StoreError> {
+/// Every creation and tag call seen and every outcome, as one batch. A
+/// batch the store refuses is kept in a file, with where it went.
+fn record(
+    audit: &Audit,
+    planned: &Planned,
+    outcomes: &[Outcome],
+) -> Result<Recorded, (StoreError, Result<PathBuf>)> {
     let plan = &planned.plan;
     let mut handled: Vec<_> = outcomes
         .iter()
@@ -129,7 +145,9 @@ fn record(audit: &Audit, planned: &Planned, outcomes: &[Outcome]) -> Result<Reco
     let now = audit::now();
     let mut rows = batch(&handled, &now);
     tag_changes(&planned.tag_changes, &now, &mut rows);
-    audit.run(audit.store.record(&rows))
+    audit
+        .run(audit.store.record(&rows))
+        .map_err(|e| (e, audit::spill(&rows)))
 }
 
 /// Offline, every planned tag is reported as would-be-written.

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_aws::apply::{Outcome, Status};
@@ -16,7 +17,7 @@ use tagwarden_core::catalog;
 use tagwarden_core::pipeline::EventInfo;
 use tagwarden_core::plan::{CreatorSummary, PlanItem};
 use tagwarden_core::tags::{TagKey, TagValue};
-use tagwarden_store::model::{Failure, HistoryEntry, Metadata, State, Tags};
+use tagwarden_store::model::{Batch, Failure, HistoryEntry, Metadata, State, Tags};
 use tagwarden_store::record::Handled;
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::{AuditStore, DynamoStore, SqliteStore, Store, StoreError, StoreUrl};
@@ -181,6 +182,41 @@ pub fn init(cli: &Cli) -> Result<u8> {
     audit.run(audit.store.init())?;
     if !cli.quiet {
         eprintln!("Audit store ready: {}", audit.describe());
+    }
+    Ok(0)
+}
+
+/// Keeps a batch the store refused, so nothing is lost; returns the file.
+pub fn spill(batch: &Batch) -> Result<PathBuf> {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%S%.6fZ")
+        .to_string();
+    let path = PathBuf::from(format!("tagwarden-unrecorded-{stamp}.json"));
+    let file =
+        std::fs::File::create_new(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = io::BufWriter::new(file);
+    serde_json::to_writer(&mut out, batch)?;
+    out.flush()?;
+    Ok(path)
+}
+
+/// `store import FILE`: records a spilled batch (idempotent, like any).
+pub fn import(cli: &Cli, file: &std::path::Path) -> Result<u8> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let batch: Batch = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a batch tagwarden saved", file.display()))?;
+    let mut aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &mut aws, Open::Create)?;
+    let r = audit.run(audit.store.record(&batch))?;
+    if !cli.quiet {
+        eprintln!(
+            "Recorded in {}: {} history entries, {} user actions, {} resources updated.",
+            audit.describe(),
+            r.history,
+            r.actions,
+            r.metadata
+        );
     }
     Ok(0)
 }

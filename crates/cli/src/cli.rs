@@ -173,6 +173,11 @@ pub enum StoreCommand {
     /// Create the store: the SQLite file, or the DynamoDB tables (on-demand
     /// billing, point-in-time recovery, encryption at rest).
     Init,
+    /// Record a batch that `apply` saved when the store refused it.
+    Import {
+        /// The `tagwarden-unrecorded-*.json` file `apply` named.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::History(args) => audit::history(&cli, args),
         Command::Export(args) => audit::export(&cli, args),
         Command::Store(cli::StoreCommand::Init) => audit::init(&cli),
+        Command::Store(cli::StoreCommand::Import { file }) => audit::import(&cli, file),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -250,8 +250,9 @@ impl UserAction {
     }
 }
 
-/// Everything one run (or one Lambda invocation) records.
-#[derive(Debug, Clone, Default)]
+/// Everything one run (or one Lambda invocation) records. It serialises,
+/// so a batch the store refused can be kept and recorded later.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     pub metadata: Vec<Metadata>,
     pub history: Vec<HistoryEntry>,

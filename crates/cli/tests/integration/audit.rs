@@ -3,7 +3,7 @@
 //! binary, on DynamoDB and on the embedded SQLite default.
 
 use crate::moto::{endpoint, tag_map, World, ROLE};
-use crate::support::{repo, tagwarden, temp_dir, Run};
+use crate::support::{repo, tagwarden, tagwarden_at, temp_dir, Run};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use tagwarden_store::url::Tables;
@@ -317,6 +317,87 @@ fn a_principals_tag_calls_join_the_history_of_what_they_touched() {
     );
     assert_eq!(h["history"][2]["added"]["Owner"], "bob");
     assert_eq!(h["history"][3]["removed"][0], "Owner");
+}
+
+/// The tags are written, then the store refuses (its tables were never
+/// created): the outcomes are still printed, the batch is kept in a file
+/// and the exit code is 1. Once the store exists, `store import` records
+/// the batch, so the history says tagwarden wrote the tags; a rerun
+/// writes nothing and records nothing new.
+#[test]
+fn a_store_failure_after_writes_loses_nothing() {
+    let world = World::build("twn", &["210000000007"], &["us-east-1"], false);
+    let cwd = temp_dir("store-failure");
+    let store = format!("dynamodb:twn-{}", std::process::id());
+    let logs = world.logs.display().to_string();
+    let tw = |args: &[&str]| {
+        let mut all = vec!["--store", store.as_str()];
+        all.extend_from_slice(args);
+        tagwarden_at(&cwd, &all, None)
+    };
+    let apply = || {
+        tw(&[
+            "apply",
+            "--yes",
+            "--assume-role",
+            ROLE,
+            "--format",
+            "json",
+            logs.as_str(),
+        ])
+    };
+    let first = apply();
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        first.stderr
+    );
+    let outcomes = first.json()["resources"].as_array().unwrap().clone();
+    assert!(!outcomes.is_empty());
+    assert!(outcomes.iter().all(|o| o["status"] == "tagged"));
+    let kept = first
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("They are kept in "))
+        .and_then(|l| l.split(':').next())
+        .unwrap_or_else(|| panic!("no file named:\n{}", first.stderr))
+        .to_string();
+    assert!(cwd.join(&kept).is_file(), "{kept}");
+
+    assert_eq!(tw(&["store", "init"]).code, 0);
+    let import = tw(&["store", "import", &kept]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let again = tw(&["store", "import", &kept]);
+    assert!(
+        again
+            .stderr
+            .contains(": 0 history entries, 0 user actions, 0 resources updated"),
+        "an import twice recorded twice: {}",
+        again.stderr
+    );
+    let arn = world.resources()[0]["arn"].as_str().unwrap();
+    let h = tw(&["history", arn, "--format", "json"]).json();
+    let changes: Vec<&str> = h["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["created", "tagged"]);
+    assert_eq!(h["metadata"]["state"], "tagged");
+
+    let second = apply();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let statuses: BTreeSet<String> = second.json()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, BTreeSet::from(["already_tagged".to_string()]));
+    let h2 = tw(&["history", arn, "--format", "json"]).json();
+    assert_eq!(h2, h, "the rerun changed the record");
 }
 
 #[test]

@@ -57,9 +57,14 @@ pub fn tagwarden(args: &[&str]) -> Run {
 }
 
 pub fn tagwarden_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    tagwarden_at(&repo(), args, stdin)
+}
+
+/// Runs in `dir`, for what tagwarden writes to its working directory.
+pub fn tagwarden_at(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tagwarden"))
         .args(args)
-        .current_dir(repo())
+        .current_dir(dir)
         // Never the working directory's store; tests that read the store
         // back pass their own `--store`.
         .env("TAGWARDEN_STORE", shared_store())
