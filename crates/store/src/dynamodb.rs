@@ -47,23 +47,27 @@ impl DynamoStore {
         &self.tables
     }
 
-    /// Keys of `keys` that exist in `table`, read 100 at a time.
-    async fn existing(&self, table: &str, keys: Vec<Item>) -> Result<HashSet<Key>, StoreError> {
-        let mut found = HashSet::new();
+    /// The items of `keys` that exist in `table`, read 100 at a time with
+    /// unprocessed keys asked again; `only_keys` reads just the key
+    /// attributes.
+    async fn get_all(
+        &self,
+        table: &str,
+        keys: Vec<Item>,
+        only_keys: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
         let names = key_names(table, &self.tables);
         for chunk in keys.chunks(MAX_GET) {
             let mut ask = KeysAndAttributes::builder()
                 .set_keys(Some(chunk.to_vec()))
-                .projection_expression(
-                    names
-                        .iter()
-                        .enumerate()
-                        .map(|(i, _)| format!("#k{i}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                );
-            for (i, n) in names.iter().enumerate() {
-                ask = ask.expression_attribute_names(format!("#k{i}"), *n);
+                .consistent_read(true);
+            if only_keys {
+                let fields: Vec<String> = (0..names.len()).map(|i| format!("#k{i}")).collect();
+                ask = ask.projection_expression(fields.join(", "));
+                for (i, n) in names.iter().enumerate() {
+                    ask = ask.expression_attribute_names(format!("#k{i}"), *n);
+                }
             }
             let mut ask = Some(
                 ask.build()
@@ -78,14 +82,12 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(|e| sdk(table, e))?;
-                for item in out
-                    .responses
-                    .unwrap_or_default()
-                    .remove(table)
-                    .unwrap_or_default()
-                {
-                    found.insert(Key::of(&item, names));
-                }
+                found.extend(
+                    out.responses
+                        .unwrap_or_default()
+                        .remove(table)
+                        .unwrap_or_default(),
+                );
                 ask = out
                     .unprocessed_keys
                     .unwrap_or_default()
@@ -152,7 +154,12 @@ impl DynamoStore {
                     .collect()
             })
             .collect();
-        let existing = self.existing(table, keys).await?;
+        let existing: HashSet<Key> = self
+            .get_all(table, keys, true)
+            .await?
+            .iter()
+            .map(|item| Key::of(item, names))
+            .collect();
         let new: Vec<Item> = rows
             .into_iter()
             .filter(|r| !existing.contains(&Key::of(r, names)))
@@ -168,50 +175,17 @@ impl DynamoStore {
         arns: &[&str],
     ) -> Result<HashMap<String, (Metadata, u64)>, StoreError> {
         let table = &self.tables.metadata;
-        let mut out = HashMap::new();
         let mut unique: Vec<&str> = arns.to_vec();
         unique.sort_unstable();
         unique.dedup();
-        for chunk in unique.chunks(MAX_GET) {
-            let keys = chunk
-                .iter()
-                .map(|a| Item::from([("arn".to_string(), s(a))]))
-                .collect();
-            let mut ask = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::new(table, e.to_string()))?,
-            );
-            let mut attempt = 0;
-            while let Some(request) = ask.take() {
-                let res = self
-                    .client
-                    .batch_get_item()
-                    .request_items(table, request)
-                    .send()
-                    .await
-                    .map_err(|e| sdk(table, e))?;
-                for item in res
-                    .responses
-                    .unwrap_or_default()
-                    .remove(table)
-                    .unwrap_or_default()
-                {
-                    let m: Metadata = doc(table, &item)?;
-                    let rev = rev(&item);
-                    out.insert(m.arn.clone(), (m, rev));
-                }
-                ask = res
-                    .unprocessed_keys
-                    .unwrap_or_default()
-                    .remove(table)
-                    .filter(|k| !k.keys.is_empty());
-                if ask.is_some() {
-                    attempt = pause(table, attempt, "unprocessed keys").await?;
-                }
-            }
+        let keys = unique
+            .iter()
+            .map(|a| Item::from([("arn".to_string(), s(a))]))
+            .collect();
+        let mut out = HashMap::new();
+        for item in self.get_all(table, keys, false).await? {
+            let m: Metadata = doc(table, &item)?;
+            out.insert(m.arn.clone(), (m, rev(&item)));
         }
         Ok(out)
     }
@@ -287,6 +261,8 @@ impl DynamoStore {
             .query()
             .table_name(table)
             .set_index_name(index.map(str::to_string))
+            // Reads after our own writes see them; an index cannot promise it.
+            .consistent_read(index.is_none())
             .key_condition_expression("#k = :v")
             .expression_attribute_names("#k", key)
             .expression_attribute_values(":v", s(value))

@@ -205,16 +205,24 @@ impl Entry {
             });
         }
         let (path, arn) = rule;
-        let mut out = Vec::with_capacity(found.len());
-        for v in found {
-            let id = v.as_str().ok_or_else(|| CatalogError::NotAString {
+        strings(found, path)?
+            .into_iter()
+            .map(|id| resource(arn, id, scope, path))
+            .collect()
+    }
+}
+
+/// The ids a path found, which must be strings.
+fn strings<'v>(found: Vec<&'v Value>, path: &Path) -> Result<Vec<&'v str>, CatalogError> {
+    found
+        .into_iter()
+        .map(|v| {
+            v.as_str().ok_or_else(|| CatalogError::NotAString {
                 path: path.to_string(),
                 id: v.to_string(),
-            })?;
-            out.push(resource(arn, id, scope, path)?);
-        }
-        Ok(out)
-    }
+            })
+        })
+        .collect()
 }
 
 fn find<'r>(record: &'r Record<'_>, path: &Path) -> Vec<&'r Value> {

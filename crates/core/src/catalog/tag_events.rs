@@ -3,7 +3,7 @@
 //! who created the resource. Data, like the creation table.
 
 use super::path::{Path, PathError};
-use super::{collect_tags, resource, table, CatalogError, Resource, Scope};
+use super::{collect_tags, resource, strings, table, CatalogError, Resource, Scope};
 use crate::record::Record;
 use serde::Serialize;
 use serde_json::Value;
@@ -189,15 +189,10 @@ impl TagEvent {
                 path: path.to_string(),
             });
         }
-        let mut out = Vec::with_capacity(found.len());
-        for v in found {
-            let id = v.as_str().ok_or_else(|| CatalogError::NotAString {
-                path: path.to_string(),
-                id: v.to_string(),
-            })?;
-            out.push(self.tagged(id, scope, path)?);
-        }
-        Ok(out)
+        strings(found, path)?
+            .into_iter()
+            .map(|id| self.tagged(id, scope, path))
+            .collect()
     }
 
     fn tagged(&self, id: &str, scope: &Scope<'_>, path: &Path) -> Result<Tagged, CatalogError> {
