@@ -82,6 +82,9 @@ pub enum Command {
     /// Manage the audit store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Work with tag policy files.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -166,6 +169,15 @@ pub struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file: every error with its line and field.
+    Check {
+        /// The policy (YAML).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Export(args) => audit::export(&cli, args),
         Command::Store(cli::StoreCommand::Init) => audit::init(&cli),
         Command::Store(cli::StoreCommand::Import { file }) => audit::import(&cli, file),
+        Command::Policy(cli::PolicyCommand::Check { file }) => policy_check(&cli, file),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -62,6 +63,67 @@ pub fn one_line(s: &str) -> String {
     match flat.char_indices().nth(MAX) {
         Some((i, _)) => format!("{}…", &flat[..i]),
         None => flat,
+    }
+}
+
+/// `policy check FILE`: a summary when valid; else `FILE:LINE: field:
+/// message` and exit 2.
+fn policy_check(cli: &Cli, path: &std::path::Path) -> Result<u8> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    match Policy::from_yaml(&text) {
+        Ok(p) => {
+            if !cli.quiet {
+                let keys = |m: &dyn Fn() -> Vec<String>| match m() {
+                    v if v.is_empty() => "none".to_string(),
+                    v => v.join(", "),
+                };
+                let c = &p.compliance;
+                println!("{}: valid", path.display());
+                println!(
+                    "  attribution: {} (overwrite: {})",
+                    keys(&|| p
+                        .attribution
+                        .tags
+                        .keys()
+                        .map(|k| k.as_str().to_string())
+                        .collect()),
+                    p.attribution.overwrite
+                );
+                println!("  scope:       {}", c.resource_types.join(", "));
+                println!(
+                    "  required:    {}",
+                    keys(&|| c.required.keys().map(|k| k.as_str().to_string()).collect())
+                );
+                println!(
+                    "  optional:    {}",
+                    keys(&|| c.optional.keys().map(|k| k.as_str().to_string()).collect())
+                );
+                println!("  prohibited:  {}", keys(&|| c.prohibited.clone()));
+                println!(
+                    "  remediation: {}",
+                    keys(&|| c
+                        .remediation
+                        .keys()
+                        .map(|k| k.as_str().to_string())
+                        .collect())
+                );
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            // The YAML reader places its own errors ("at line N"); the
+            // compiler's are placed by their field.
+            let place = match e.line_in(&text) {
+                Some(line) if !e.message.contains(" line ") => format!(":{line}"),
+                _ => String::new(),
+            };
+            eprintln!(
+                "error: {}{place}: {}",
+                path.display(),
+                one_line(&e.to_string())
+            );
+            Ok(EXIT_BAD_INPUT)
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod attribution;
 pub mod batch;
 pub mod catalog;
+pub mod compliance;
 pub mod ingest;
 pub mod pipeline;
 pub mod plan;

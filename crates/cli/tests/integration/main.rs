@@ -8,6 +8,7 @@ mod bad_input;
 mod faults;
 mod moto;
 mod plan;
+mod policy;
 mod public_samples;
 mod s3_source;
 mod support;

@@ -43,6 +43,10 @@ struct RawCompliance {
     optional: BTreeMap<String, Option<RawRule>>,
     #[serde(default)]
     remediation: BTreeMap<String, String>,
+    #[serde(default)]
+    prohibited: Vec<String>,
+    #[serde(default)]
+    tag_count_warning: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,12 +68,55 @@ pub struct PolicyError {
 }
 
 impl PolicyError {
+    /// The 1-based line of `text` the error's field sits on, for errors the
+    /// YAML reader did not place itself (a bad pattern, a reserved key).
+    pub fn line_in(&self, text: &str) -> Option<usize> {
+        line_of(text, &self.field)
+    }
+
     fn at(field: impl Into<String>, message: impl ToString) -> Self {
         Self {
             field: field.into(),
             message: message.to_string(),
         }
     }
+}
+
+/// Finds a dotted field (`compliance.required.App.pattern`, `a.b[2]`) in
+/// block-style YAML by its keys and their indentation; what is written
+/// inline is placed on its enclosing key's line.
+fn line_of(text: &str, field: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    let mut indent: Option<usize> = None;
+    let mut found = None;
+    for seg in field.split('.') {
+        let key = seg.split('[').next().unwrap_or(seg);
+        let hit = lines.iter().enumerate().skip(from).find_map(|(n, l)| {
+            let body = l.trim_start();
+            let depth = l.len() - body.len();
+            if body.is_empty() || body.starts_with('#') {
+                return None;
+            }
+            if indent.is_some_and(|i| depth <= i) {
+                return Some(None);
+            }
+            let unquoted = body.trim_start_matches(['"', '\'']);
+            let matches = unquoted
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start_matches(['"', '\'']).starts_with(':'));
+            matches.then_some(Some((n, depth)))
+        });
+        // A key written inline (`{allowed: [a]}`) has no line of its own:
+        // the nearest enclosing key's line is where to look.
+        let Some((n, depth)) = hit.flatten() else {
+            return found;
+        };
+        found = Some(n + 1);
+        from = n + 1;
+        indent = Some(depth);
+    }
+    found
 }
 
 /// Tags attribution writes, and whether it may replace existing values.
@@ -95,7 +142,16 @@ pub struct Compliance {
     pub required: BTreeMap<TagKey, Rule>,
     pub optional: BTreeMap<TagKey, Rule>,
     pub remediation: BTreeMap<TagKey, Template>,
+    /// Keys no resource may carry; each may hold one `*` wildcard. Matched
+    /// case-insensitively, so a differently spelled copy is caught too.
+    pub prohibited: Vec<String>,
+    /// Warn (not a violation) when a resource carries this many user tags:
+    /// AWS stops at 50.
+    pub tag_count_warning: usize,
 }
+
+/// The default warning threshold for the tag count.
+pub const TAG_COUNT_WARNING: usize = 45;
 
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -172,7 +228,42 @@ impl Policy {
             required: BTreeMap::new(),
             optional: BTreeMap::new(),
             remediation: BTreeMap::new(),
+            prohibited: Vec::new(),
+            tag_count_warning: None,
         });
+        for (i, p) in compliance.prohibited.iter().enumerate() {
+            if p.is_empty() || p.matches('*').count() > 1 {
+                return Err(PolicyError::at(
+                    format!("compliance.prohibited[{i}]"),
+                    format!("`{p}`: a key, with at most one `*` wildcard"),
+                ));
+            }
+        }
+        let tag_count_warning = compliance.tag_count_warning.unwrap_or(TAG_COUNT_WARNING);
+        if !(1..=crate::tags::MAX_TAGS).contains(&tag_count_warning) {
+            return Err(PolicyError::at(
+                "compliance.tag_count_warning",
+                format!("{tag_count_warning}: between 1 and AWS's limit of 50"),
+            ));
+        }
+        let resource_types = compliance
+            .resource_types
+            .unwrap_or_else(|| vec!["*".into()]);
+        for (i, t) in resource_types.iter().enumerate() {
+            let ok = t == "*"
+                || t.split_once(':').is_some_and(|(svc, ty)| {
+                    !svc.is_empty()
+                        && !ty.is_empty()
+                        && !svc.contains('*')
+                        && (ty == "*" || !ty.contains('*'))
+                });
+            if !ok {
+                return Err(PolicyError::at(
+                    format!("compliance.resource_types[{i}]"),
+                    format!("`{t}`: use `*`, `service:*` or `service:type` (e.g. `ec2:instance`)"),
+                ));
+            }
+        }
         let remediation = compliance
             .remediation
             .iter()
@@ -189,12 +280,12 @@ impl Policy {
                 overwrite: attribution.overwrite,
             },
             compliance: Compliance {
-                resource_types: compliance
-                    .resource_types
-                    .unwrap_or_else(|| vec!["*".into()]),
+                resource_types,
                 required: rules("compliance.required", compliance.required)?,
                 optional: rules("compliance.optional", compliance.optional)?,
                 remediation,
+                prohibited: compliance.prohibited,
+                tag_count_warning,
             },
         })
     }
@@ -229,8 +320,21 @@ mod tests {
         let e = Policy::from_yaml("attribution:\n  overwrit: true\n").unwrap_err();
         assert!(e.message.contains("unknown field"), "{e}");
         assert!(e.message.contains("line 2"), "{e}");
-        let e =
-            Policy::from_yaml("compliance:\n  required:\n    App: {pattern: \"[\"}\n").unwrap_err();
+        let text = "compliance:\n  required:\n    App: {pattern: \"[\"}\n";
+        let e = Policy::from_yaml(text).unwrap_err();
         assert_eq!(e.field, "compliance.required.App.pattern");
+        assert_eq!(e.line_in(text), Some(3));
+    }
+
+    #[test]
+    fn fields_are_found_by_key_and_indentation() {
+        let text = "# c\nattribution:\n  tags:\n    Owner: x\ncompliance:\n  required:\n    \
+                    Owner: {}\n    \"Team\": {allowed: [a]}\n  prohibited:\n    - tmp\n";
+        assert_eq!(line_of(text, "attribution.tags.Owner"), Some(4));
+        assert_eq!(line_of(text, "compliance.required.Owner"), Some(7));
+        assert_eq!(line_of(text, "compliance.required.Team.allowed"), Some(8));
+        assert_eq!(line_of(text, "compliance.prohibited[0]"), Some(9));
+        assert_eq!(line_of(text, "compliance.optional.X"), Some(5));
+        assert_eq!(line_of(text, "nowhere"), None);
     }
 }
