@@ -56,6 +56,7 @@ pub struct Clients {
     iam: Cache<aws_sdk_iam::Client>,
     autoscaling: Cache<aws_sdk_autoscaling::Client>,
     tagging: Cache<aws_sdk_resourcegroupstagging::Client>,
+    dynamodb: Cache<aws_sdk_dynamodb::Client>,
 }
 
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
@@ -98,6 +99,7 @@ impl Clients {
             iam: Mutex::default(),
             autoscaling: Mutex::default(),
             tagging: Mutex::default(),
+            dynamodb: Mutex::default(),
         }
     }
 
@@ -233,3 +235,4 @@ client!(s3, s3, aws_sdk_s3, s3_custom);
 client!(iam, iam, aws_sdk_iam);
 client!(autoscaling, autoscaling, aws_sdk_autoscaling);
 client!(tagging, tagging, aws_sdk_resourcegroupstagging);
+client!(dynamodb, dynamodb, aws_sdk_dynamodb);

@@ -10,4 +10,5 @@ pub mod apply;
 pub mod calls;
 pub mod clients;
 pub mod error;
+pub mod inventory;
 pub mod s3_source;

@@ -75,6 +75,8 @@ pub enum Command {
     /// Tag the resources CloudTrail sources name: plan, read current tags,
     /// write only what is missing.
     Apply(ApplyArgs),
+    /// Check live resources against the tag policy. Exit 1 on violations.
+    Scan(ScanArgs),
     /// Show a resource's creator and its whole tag history, from the audit store.
     History(HistoryArgs),
     /// Write the audit store's tag history for auditors: one row per entry.
@@ -143,6 +145,23 @@ pub struct ApplyArgs {
     /// (account, region, API) groups worked on at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Regions, comma-separated, or `all` (every region enabled for the
+    /// account); the configured region when absent.
+    #[arg(long, value_name = "LIST|all", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Resource types (`ec2:instance,s3:bucket`); every listable type in
+    /// the policy's scope when absent.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Tag policy (YAML); the built-in default when absent.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod apply;
 mod audit;
 mod cli;
 mod render;
+mod scan;
 mod sources;
 
 use access::{Aws, LazyAws};
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Plan(args) => plan(&cli, args),
         Command::Apply(args) => apply::run(&cli, args),
+        Command::Scan(args) => scan::run(&cli, args),
         Command::History(args) => audit::history(&cli, args),
         Command::Export(args) => audit::export(&cli, args),
         Command::Store(cli::StoreCommand::Init) => audit::init(&cli),

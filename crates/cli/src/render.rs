@@ -358,3 +358,40 @@ pub fn history_table(
     }
     writeln!(out, "{t}")
 }
+
+/// `scan`: one row per resource that fails the policy, then a count.
+pub fn scan_table(
+    findings: &[tagwarden_core::compliance::Finding],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let bad: Vec<_> = findings.iter().filter(|f| !f.verdict.compliant).collect();
+    if bad.is_empty() {
+        return writeln!(out, "Every resource scanned is compliant.");
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(110)
+        .set_header(["RESOURCE / TYPE", "ACCOUNT / REGION", "VIOLATIONS"]);
+    for f in bad {
+        let v = &f.verdict;
+        let mut why: Vec<String> = v.missing.iter().map(|k| format!("missing {k}")).collect();
+        why.extend(
+            v.invalid
+                .iter()
+                .map(|(k, val)| format!("{k}={val} not allowed")),
+        );
+        why.extend(
+            v.wrong_case
+                .iter()
+                .map(|(found, want)| format!("{found} should be {want}")),
+        );
+        why.extend(v.prohibited.iter().map(|k| format!("{k} prohibited")));
+        t.add_row([
+            format!("{}\n{}", short_id(&f.arn), f.resource_type),
+            format!("{}\n{}", f.account, f.region),
+            why.join("\n"),
+        ]);
+    }
+    writeln!(out, "{t}")
+}

@@ -24,6 +24,18 @@ pub struct Verdict {
     pub near_limit: Option<usize>,
 }
 
+/// One scanned resource: the `scan --format json` contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub arn: String,
+    pub resource_type: String,
+    pub account: String,
+    pub region: String,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub tags: BTreeMap<String, String>,
+}
+
 /// `service:type` in the policy's scope: `*`, `service:*` or the type.
 pub fn in_scope(policy: &Compliance, resource_type: &str) -> bool {
     let service = resource_type.split(':').next().unwrap_or_default();

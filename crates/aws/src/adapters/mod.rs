@@ -5,7 +5,7 @@
 mod autoscaling;
 mod ec2;
 mod iam;
-mod s3;
+pub(crate) mod s3;
 mod tagging_api;
 
 use crate::clients::{Clients, Scope};

@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{Tag, Tagging};
 use aws_sdk_s3::Client;
 use tagwarden_core::reconcile::Current;
 
-async fn current(client: &Client, bucket: &str) -> Result<Current, CallError> {
+pub(crate) async fn current(client: &Client, bucket: &str) -> Result<Current, CallError> {
     match client.get_bucket_tagging().bucket(bucket).send().await {
         Ok(out) => Ok(out
             .tag_set()

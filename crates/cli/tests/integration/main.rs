@@ -11,4 +11,5 @@ mod plan;
 mod policy;
 mod public_samples;
 mod s3_source;
+mod scan;
 mod support;

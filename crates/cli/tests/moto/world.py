@@ -445,8 +445,57 @@ def recorder(action, manifest=None):
     return counts
 
 
+GOOD = {"Environment": "prod", "Owner": "alice", "Application": "billing-api"}
+
+
+def compliance(region, prefix):
+    """A known mix in the caller's own account, for `scan`: ARN -> the
+    violations the default policy must find ({} when compliant)."""
+    s = session(OWN_ACCOUNT)
+    ec2 = s.client("ec2", region_name=region, endpoint_url=ENDPOINT)
+    acct = OWN_ACCOUNT
+    tl = lambda tags: [{"Key": k, "Value": v} for k, v in tags.items()]
+    want = {}
+
+    def instance(tags):
+        spec = [{"ResourceType": "instance", "Tags": tl(tags)}] if tags else []
+        i = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, TagSpecifications=spec)
+        return f"arn:aws:ec2:{region}:{acct}:instance/" + i["Instances"][0]["InstanceId"]
+
+    want[instance(GOOD)] = {}
+    want[instance({})] = {"missing": ["Application", "Environment", "Owner"]}
+    vol = ec2.create_volume(AvailabilityZone=f"{region}a", Size=1, TagSpecifications=[
+        {"ResourceType": "volume", "Tags": tl(dict(GOOD, Environment="production"))}])["VolumeId"]
+    want[f"arn:aws:ec2:{region}:{acct}:volume/{vol}"] = {"invalid": {"Environment": "production"}}
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    sg = ec2.create_security_group(GroupName=f"{prefix}-sg", Description="d", VpcId=vpc)["GroupId"]
+    wrong = {k: v for k, v in GOOD.items() if k != "Environment"}
+    wrong["environment"] = "dev"
+    ec2.create_tags(Resources=[sg], Tags=tl(wrong))
+    want[f"arn:aws:ec2:{region}:{acct}:security-group/{sg}"] = {"wrong_case": {"environment": "Environment"}}
+    s3 = s.client("s3", region_name=region, endpoint_url=ENDPOINT)
+    for name, tags, verdict in [
+        (f"{prefix}-good", GOOD, {}),
+        (f"{prefix}-bare", {}, {"missing": ["Application", "Environment", "Owner"]}),
+    ]:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        if tags:
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tl(tags)})
+        want[f"arn:aws:s3:::{name}"] = verdict
+    ddb = s.client("dynamodb", region_name=region, endpoint_url=ENDPOINT)
+    t = ddb.create_table(TableName=f"{prefix}-table", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                         Tags=[{"Key": "Owner", "Value": "alice"}])
+    want[t["TableDescription"]["TableArn"]] = {"missing": ["Application", "Environment"]}
+    return want
+
+
 def main():
     import sys
+    if sys.argv[1:2] == ["compliance"]:
+        json.dump(compliance(*sys.argv[2:4]), sys.stdout)
+        return
     if sys.argv[1:2] == ["recorder"]:
         json.dump(recorder(*sys.argv[2:4]), sys.stdout)
         return

@@ -103,6 +103,16 @@ pub fn resource_type(name: &str) -> Option<(&'static str, TaggingApi)> {
         .map(|e| (e.resource_type, e.api))
 }
 
+/// The ARN of a resource of a catalogued type from its id, as creations
+/// name it: inventories and events then agree on the key.
+pub fn arn_for(resource_type: &str, id: &str, scope: &Scope<'_>) -> Option<String> {
+    let entry = table::ENTRIES
+        .iter()
+        .find(|e| e.resource_type == resource_type)?;
+    let path = Path::parse("id").ok()?;
+    resource(entry.arn, id, scope, &path).ok().map(|r| r.arn)
+}
+
 /// The row's place in the table, or `None` for an `Entry` built elsewhere.
 fn index_of(entry: &Entry) -> Option<usize> {
     let offset = (entry as *const Entry as usize).checked_sub(table::ENTRIES.as_ptr() as usize)?;

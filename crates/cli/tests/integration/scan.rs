@@ -1,0 +1,90 @@
+//! `tagwarden scan` against moto: a seeded mix of compliant, untagged,
+//! wrongly valued and wrongly cased resources, found exactly.
+
+use crate::moto::world_py;
+use crate::support::tagwarden;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A region no other test uses: the scan sees only this test's resources
+/// (and moto's default VPC, subnets and security group).
+const REGION: &str = "ap-southeast-2";
+
+#[test]
+fn scan_finds_exactly_the_seeded_violations_untagged_resources_included() {
+    let want: BTreeMap<String, Value> =
+        serde_json::from_str(&world_py(&["compliance", REGION, "tws-scan"])).unwrap();
+    let run = tagwarden(&["scan", "--regions", REGION, "--format", "json"]);
+    assert_eq!(run.code, 1, "violations exit 1: {}", run.stderr);
+    let findings = run.json();
+    let findings: BTreeMap<String, &Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["arn"].as_str().unwrap().to_string(), f))
+        .collect();
+    for (arn, verdict) in &want {
+        let f = findings
+            .get(arn)
+            .unwrap_or_else(|| panic!("{arn} not scanned: {:?}", findings.keys()));
+        assert_eq!(f["region"], REGION, "{arn}");
+        assert_eq!(f["account"], "123456789012", "{arn}");
+        let compliant = verdict.as_object().unwrap().is_empty();
+        assert_eq!(f["compliant"], compliant, "{arn}: {f}");
+        let field = |k: &str, empty: Value| verdict.get(k).cloned().unwrap_or(empty);
+        assert_eq!(
+            f["missing"],
+            field("missing", Value::Array(vec![])),
+            "{arn}"
+        );
+        assert_eq!(
+            f["invalid"],
+            field("invalid", Value::Object(Default::default())),
+            "{arn}"
+        );
+        assert_eq!(
+            f["wrong_case"],
+            field("wrong_case", Value::Object(Default::default())),
+            "{arn}"
+        );
+    }
+    // Resources nobody ever tagged are listed too (moto's default VPC).
+    let default_vpc = findings
+        .values()
+        .find(|f| f["resource_type"] == "ec2:vpc")
+        .expect("the default VPC is scanned");
+    assert_eq!(default_vpc["compliant"], false);
+    // Every finding is in the asked region; no bucket of another region.
+    assert!(findings.values().all(|f| f["region"] == REGION));
+
+    // A narrower scan: only what --types names.
+    let run = tagwarden(&[
+        "scan",
+        "--regions",
+        REGION,
+        "--types",
+        "s3:bucket",
+        "--format",
+        "json",
+    ]);
+    let types: Vec<String> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource_type"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !types.is_empty() && types.iter().all(|t| t == "s3:bucket"),
+        "{types:?}"
+    );
+    // The table names the violation in words.
+    let table = tagwarden(&["scan", "--regions", REGION, "--types", "ec2:security-group"]);
+    assert!(
+        table.stdout.contains("environment should be Environment"),
+        "{}",
+        table.stdout
+    );
+    let bad = tagwarden(&["scan", "--regions", REGION, "--types", "ec2:nope"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
