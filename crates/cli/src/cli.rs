@@ -197,6 +197,16 @@ pub enum PolicyCommand {
         /// The policy (YAML).
         file: PathBuf,
     },
+    /// Convert an AWS Organizations tag policy (JSON) to a tagwarden policy,
+    /// printed on standard output.
+    ImportOrg {
+        /// The Organizations tag policy.
+        file: PathBuf,
+        /// Keys every resource must carry (Organizations judges only keys
+        /// present, so imported keys are optional otherwise).
+        #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+        require: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

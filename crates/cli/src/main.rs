@@ -39,6 +39,9 @@ fn main() -> ExitCode {
         Command::Store(cli::StoreCommand::Init) => audit::init(&cli),
         Command::Store(cli::StoreCommand::Import { file }) => audit::import(&cli, file),
         Command::Policy(cli::PolicyCommand::Check { file }) => policy_check(&cli, file),
+        Command::Policy(cli::PolicyCommand::ImportOrg { file, require }) => {
+            policy_import(file, require)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -124,6 +127,21 @@ fn policy_check(cli: &Cli, path: &std::path::Path) -> Result<u8> {
                 path.display(),
                 one_line(&e.to_string())
             );
+            Ok(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// `policy import-org FILE`: the converted policy on stdout.
+fn policy_import(path: &std::path::Path, require: &[String]) -> Result<u8> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    match tagwarden_core::policy::org::import(&text, require) {
+        Ok(yaml) => {
+            io::stdout().lock().write_all(yaml.as_bytes())?;
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("error: {}: {}", path.display(), one_line(&e.to_string()));
             Ok(EXIT_BAD_INPUT)
         }
     }

@@ -51,3 +51,37 @@ fn an_invalid_policy_names_its_line_and_field() {
         assert!(errors[0].contains(&format!("p{i}.yaml")), "{}", errors[0]);
     }
 }
+
+#[test]
+fn an_imported_organizations_policy_checks_valid_and_keeps_required_keys() {
+    let dir = temp_dir("import-org");
+    let org = dir.join("org.json");
+    std::fs::write(
+        &org,
+        r#"{ "tags": { "costcenter": { "tag_key": { "@@assign": "CostCenter" },
+            "tag_value": { "@@assign": [ "100", "200", "300*" ] },
+            "enforced_for": { "@@assign": [ "secretsmanager:ALL_SUPPORTED" ] } },
+          "owner": { "tag_key": { "@@assign": "Owner" } } } }"#,
+    )
+    .unwrap();
+    let org = org.display().to_string();
+    let run = tagwarden(&["policy", "import-org", &org, "--require", "owner"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let converted = dir.join("converted.yaml");
+    std::fs::write(&converted, &run.stdout).unwrap();
+    let check = tagwarden(&["policy", "check", &converted.display().to_string()]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stderr, run.stdout);
+    assert!(
+        check.stdout.contains("required:    Owner"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("optional:    CostCenter"),
+        "{}",
+        check.stdout
+    );
+    let bad = tagwarden(&["policy", "import-org", &org, "--require", "Team"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.errors()[0].contains("--require"), "{}", bad.stderr);
+}

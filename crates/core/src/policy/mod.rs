@@ -3,6 +3,7 @@
 //! The YAML is read into plain serde structs, then compiled into types that
 //! cannot hold an invalid key, template or pattern.
 
+pub mod org;
 pub mod template;
 
 use crate::tags::{KeyError, TagKey};
