@@ -160,8 +160,18 @@ pub struct ScanArgs {
     /// Tag policy (YAML); the built-in default when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
-    pub format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    /// One row per resource scanned.
+    Csv,
+    /// SARIF 2.1.0: one result per violation, for code-scanning dashboards.
+    Sarif,
 }
 
 #[derive(Debug, Args)]

@@ -395,3 +395,118 @@ pub fn scan_table(
     }
     writeln!(out, "{t}")
 }
+
+/// Stable columns of `scan --format csv`.
+pub const SCAN_COLUMNS: [&str; 10] = [
+    "arn",
+    "resource_type",
+    "account",
+    "region",
+    "compliant",
+    "missing",
+    "invalid",
+    "wrong_case",
+    "prohibited",
+    "tags",
+];
+
+/// `scan --format csv`: one row per resource; lists and maps as JSON cells.
+pub fn scan_csv(
+    findings: &[tagwarden_core::compliance::Finding],
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    fn json<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap_or_default()
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(SCAN_COLUMNS)?;
+    for f in findings {
+        let v = &f.verdict;
+        w.write_record([
+            f.arn.clone(),
+            f.resource_type.clone(),
+            f.account.clone(),
+            f.region.clone(),
+            v.compliant.to_string(),
+            json(&v.missing),
+            json(&v.invalid),
+            json(&v.wrong_case),
+            json(&v.prohibited),
+            json(&f.tags),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The SARIF rules: one per kind of violation.
+const SARIF_RULES: [(&str, &str); 4] = [
+    ("missing-tag", "A required tag is missing."),
+    (
+        "invalid-value",
+        "A tag's value is not allowed by the policy.",
+    ),
+    (
+        "wrong-key-case",
+        "A tag key differs from the policy's key only in case.",
+    ),
+    ("prohibited-tag", "The policy prohibits this tag key."),
+];
+
+/// `scan --format sarif`: SARIF 2.1.0, one result per violation, located
+/// by the resource's ARN.
+pub fn scan_sarif(findings: &[tagwarden_core::compliance::Finding]) -> serde_json::Value {
+    use serde_json::json;
+    let mut results = Vec::new();
+    for f in findings {
+        let v = &f.verdict;
+        let mut add = |rule: &str, text: String| {
+            results.push(json!({
+                "ruleId": rule,
+                "level": "error",
+                "message": {"text": text},
+                "locations": [{"logicalLocations": [{
+                    "fullyQualifiedName": f.arn,
+                    "kind": "resource",
+                    "decoratedName": f.resource_type,
+                }]}],
+                "properties": {"account": f.account, "region": f.region},
+            }))
+        };
+        for k in &v.missing {
+            add(
+                "missing-tag",
+                format!("{}: required tag `{k}` is missing", f.arn),
+            );
+        }
+        for (k, val) in &v.invalid {
+            add(
+                "invalid-value",
+                format!("{}: `{k}={val}` is not allowed", f.arn),
+            );
+        }
+        for (found, want) in &v.wrong_case {
+            add(
+                "wrong-key-case",
+                format!("{}: `{found}` should be `{want}`", f.arn),
+            );
+        }
+        for k in &v.prohibited {
+            add("prohibited-tag", format!("{}: `{k}` is prohibited", f.arn));
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "tagwarden",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": SARIF_RULES.iter().map(|(id, text)| json!({
+                    "id": id, "shortDescription": {"text": text}
+                })).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }],
+    })
+}

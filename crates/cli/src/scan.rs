@@ -1,7 +1,7 @@
 //! `tagwarden scan`: inventory → compliance → report.
 
 use crate::access::LazyAws;
-use crate::cli::{Cli, PlanFormat, ScanArgs};
+use crate::cli::{Cli, ScanArgs, ScanFormat};
 use crate::{load_policy, render, EXIT_BAD_INPUT};
 use anyhow::{Context, Result};
 use std::io::{self, Write};
@@ -68,11 +68,16 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         .collect();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
-        PlanFormat::Json => {
+        ScanFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &findings)?;
             writeln!(out)?;
         }
-        PlanFormat::Table => render::scan_table(&findings, &mut out)?,
+        ScanFormat::Table => render::scan_table(&findings, &mut out)?,
+        ScanFormat::Csv => render::scan_csv(&findings, &mut out)?,
+        ScanFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut out, &render::scan_sarif(&findings))?;
+            writeln!(out)?;
+        }
     }
     out.flush()?;
     let bad = findings.iter().filter(|f| !f.verdict.compliant).count();

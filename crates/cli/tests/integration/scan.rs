@@ -85,6 +85,47 @@ fn scan_finds_exactly_the_seeded_violations_untagged_resources_included() {
         "{}",
         table.stdout
     );
+    // CSV: one row per resource, the same verdicts.
+    let csv = tagwarden(&["scan", "--regions", REGION, "--format", "csv"]);
+    assert_eq!(csv.code, 1, "{}", csv.stderr);
+    let mut rows = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let header: Vec<String> = rows.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(
+        &header[..5],
+        ["arn", "resource_type", "account", "region", "compliant"]
+    );
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), findings.len());
+    for r in &rows {
+        assert_eq!(
+            r[4] == *"true",
+            findings[&r[0]]["compliant"] == true,
+            "{:?}",
+            r
+        );
+    }
+    // SARIF: one result per violation, located by ARN.
+    let sarif = tagwarden(&["scan", "--regions", REGION, "--format", "sarif"]).json();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let violations: usize = findings
+        .values()
+        .map(|f| {
+            f["missing"].as_array().unwrap().len()
+                + f["invalid"].as_object().unwrap().len()
+                + f["wrong_case"].as_object().unwrap().len()
+                + f["prohibited"].as_array().unwrap().len()
+        })
+        .sum();
+    assert_eq!(results.len(), violations);
+    let sg = want
+        .iter()
+        .find(|(_, v)| v.get("wrong_case").is_some())
+        .map(|(arn, _)| arn.as_str())
+        .unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "wrong-key-case"
+        && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == sg));
+
     let bad = tagwarden(&["scan", "--regions", REGION, "--types", "ec2:nope"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
