@@ -103,6 +103,11 @@ impl Clients {
         }
     }
 
+    /// The caller's own configuration, for one-off clients.
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
     pub fn counter(&self) -> &CallCounter {
         &self.counter
     }

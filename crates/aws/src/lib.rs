@@ -12,3 +12,4 @@ pub mod clients;
 pub mod error;
 pub mod inventory;
 pub mod s3_source;
+pub mod sinks;

@@ -162,6 +162,20 @@ pub struct ScanArgs {
     pub policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
+    /// Write CloudWatch metrics as Embedded Metric Format lines to this file
+    /// (`-` for standard error).
+    #[arg(long, value_name = "FILE")]
+    pub emf: Option<PathBuf>,
+    /// The EMF namespace.
+    #[arg(long, value_name = "NAME", default_value = "TagCompliance")]
+    pub namespace: String,
+    /// Put the run's scan log (JSON Lines) under this S3 prefix, at
+    /// `scans/dt=YYYY-MM-DD/<scan id>.jsonl`.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub scan_log: Option<String>,
+    /// Publish one alert listing the violations to this SNS topic.
+    #[arg(long, value_name = "TOPIC_ARN")]
+    pub alert_topic: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -16,4 +16,5 @@ pub mod plan;
 pub mod policy;
 pub mod reconcile;
 pub mod record;
+pub mod report;
 pub mod tags;

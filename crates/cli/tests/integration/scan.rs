@@ -129,3 +129,75 @@ fn scan_finds_exactly_the_seeded_violations_untagged_resources_included() {
     let bad = tagwarden(&["scan", "--regions", REGION, "--types", "ec2:nope"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+/// The sinks: EMF lines with the seed's metrics, one scan-log object per
+/// run in a day partition, and one SNS alert per run (read through an SQS
+/// subscription), never one per resource.
+#[test]
+fn scan_sinks_write_metrics_one_scan_log_and_one_alert() {
+    const REGION: &str = "ca-central-1";
+    world_py(&["compliance", REGION, "tws-sink"]);
+    let sink: Value = serde_json::from_str(&world_py(&["sink-setup", REGION, "tws-sink"])).unwrap();
+    let dir = crate::support::temp_dir("scan-sinks");
+    let emf = dir.join("emf.jsonl");
+    let log = format!("s3://{}/audit", sink["bucket"].as_str().unwrap());
+    let run = tagwarden(&[
+        "scan",
+        "--regions",
+        REGION,
+        "--format",
+        "json",
+        "--emf",
+        &emf.display().to_string(),
+        "--scan-log",
+        &log,
+        "--alert-topic",
+        sink["topic"].as_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = run.json();
+    let findings = findings.as_array().unwrap();
+    let bad = findings.iter().filter(|f| f["compliant"] == false).count();
+
+    let lines: Vec<Value> = std::fs::read_to_string(&emf)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["NonCompliantResources"], bad as u64);
+    assert_eq!(
+        lines[0]["NonCompliantInstances"], 1,
+        "the untagged instance"
+    );
+    assert_eq!(lines[0]["CompliantInstances"], 1);
+    assert_eq!(
+        lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "TagCompliance"
+    );
+    assert!(lines[1..].iter().all(|l| l["ResourceType"].is_string()));
+
+    let got: Value = serde_json::from_str(&world_py(&[
+        "sink-read",
+        REGION,
+        sink["bucket"].as_str().unwrap(),
+        sink["queue"].as_str().unwrap(),
+    ]))
+    .unwrap();
+    let objects = got["objects"].as_object().unwrap();
+    assert_eq!(objects.len(), 1, "one object per run: {objects:?}");
+    let (key, body) = objects.iter().next().unwrap();
+    assert!(key.starts_with("audit/scans/dt=20"), "{key}");
+    assert!(key.ends_with(".jsonl"), "{key}");
+    assert_eq!(body.as_str().unwrap().lines().count(), findings.len());
+    let messages = got["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "one alert per run");
+    let text = messages[0].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!("{bad} of {} resources scanned", findings.len())),
+        "{text}"
+    );
+    assert!(
+        text.contains("Wrong key case: environment (should be Environment)"),
+        "{text}"
+    );
+}

@@ -491,8 +491,45 @@ def compliance(region, prefix):
     return want
 
 
+def sink_setup(region, prefix):
+    """A scan-log bucket and an alert topic delivering to a queue."""
+    s = session(OWN_ACCOUNT)
+    c = lambda name: s.client(name, region_name=region, endpoint_url=ENDPOINT)
+    bucket = f"{prefix}-scanlogs"
+    c("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    topic = c("sns").create_topic(Name=f"{prefix}-alerts")["TopicArn"]
+    q = c("sqs").create_queue(QueueName=f"{prefix}-alerts")["QueueUrl"]
+    qarn = c("sqs").get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    c("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
+    return {"bucket": bucket, "topic": topic, "queue": q}
+
+
+def sink_read(region, bucket, queue):
+    s = session(OWN_ACCOUNT)
+    c = lambda name: s.client(name, region_name=region, endpoint_url=ENDPOINT)
+    s3 = c("s3")
+    objects = {}
+    for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        objects[o["Key"]] = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode()
+    messages = []
+    while True:
+        got = c("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not got:
+            break
+        messages += [m["Body"] for m in got]
+        for m in got:
+            c("sqs").delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+    return {"objects": objects, "messages": messages}
+
+
 def main():
     import sys
+    if sys.argv[1:2] == ["sink-setup"]:
+        json.dump(sink_setup(*sys.argv[2:4]), sys.stdout)
+        return
+    if sys.argv[1:2] == ["sink-read"]:
+        json.dump(sink_read(*sys.argv[2:5]), sys.stdout)
+        return
     if sys.argv[1:2] == ["compliance"]:
         json.dump(compliance(*sys.argv[2:4]), sys.stdout)
         return
