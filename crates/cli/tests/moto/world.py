@@ -422,10 +422,18 @@ def recorder(action, manifest=None):
     call("stop-recording")
     ours = set(json.load(open(manifest))["ec2"]) | set(json.load(open(manifest))["log_groups"])
     counts = {}
-    for line in call("download-recording", "GET").splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    # Requests recorded at the same moment can land on one line, back to
+    # back: decode object after object rather than line by line.
+    text, pos, records = call("download-recording", "GET"), 0, []
+    decoder = json.JSONDecoder()
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            break
+        r, pos = decoder.raw_decode(text, pos)
+        records.append(r)
+    for r in records:
         body = r.get("body") or ""
         if r.get("body_encoded"):
             body = base64.b64decode(body).decode("utf-8", "replace")
