@@ -18,7 +18,7 @@ use tagwarden_core::pipeline::EventInfo;
 use tagwarden_core::plan::{CreatorSummary, PlanItem};
 use tagwarden_core::tags::{TagKey, TagValue};
 use tagwarden_store::model::{Batch, Failure, HistoryEntry, Metadata, State, Tags};
-use tagwarden_store::record::Handled;
+use tagwarden_store::record::{plain, Handled};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::{AuditStore, DynamoStore, SqliteStore, Store, StoreError, StoreUrl};
 
@@ -76,20 +76,14 @@ impl Audit {
 
 /// What apply did to one item, in the store's terms.
 pub fn handled<'p>(item: &'p PlanItem, o: &Outcome) -> Handled<'p> {
-    let written = || -> Tags {
-        o.written
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
-            .collect()
-    };
     let (state, tags, error) = match &o.status {
-        Status::Tagged => (State::Tagged, written(), None),
-        Status::WouldTag => (State::Planned, written(), None),
+        Status::Tagged => (State::Tagged, plain(&o.written), None),
+        Status::WouldTag => (State::Planned, plain(&o.written), None),
         Status::AlreadyTagged => (State::AlreadyTagged, Tags::new(), None),
         Status::Full => (State::Full, Tags::new(), None),
         Status::Failed { error } => (
             State::Failed,
-            planned(item),
+            plain(&item.tags),
             Some(Failure {
                 kind: error.kind.as_str().to_string(),
                 message: crate::one_line(&error.to_string()),
@@ -103,13 +97,6 @@ pub fn handled<'p>(item: &'p PlanItem, o: &Outcome) -> Handled<'p> {
         tags,
         error,
     }
-}
-
-fn planned(item: &PlanItem) -> Tags {
-    item.tags
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
-        .collect()
 }
 
 /// The failed resources the store holds, as plan items to write again;

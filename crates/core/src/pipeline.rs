@@ -105,6 +105,12 @@ pub struct Creation {
     pub preset_tags: BTreeMap<String, String>,
 }
 
+/// Which table knows a record's call.
+enum Row {
+    Creates(&'static Entry),
+    Tags(&'static TagEvent),
+}
+
 /// One record that set or removed tags on existing resources.
 #[derive(Debug, Clone)]
 pub struct TagChange {
@@ -448,15 +454,16 @@ impl Pipeline {
         let bytes = |k, field| rec.bytes_of(k).ok_or_else(|| FieldError::missing(field));
         let source = bytes(HeadKey::EventSource, "eventSource")?;
         let name = bytes(HeadKey::EventName, "eventName")?;
-        let entry = catalog::lookup(&source, &name);
-        let tag_event = match entry {
-            Some(_) => None,
-            None => tag_events::lookup(&source, &name),
+        let row = match catalog::lookup(&source, &name) {
+            Some(entry) => Row::Creates(entry),
+            None => match tag_events::lookup(&source, &name) {
+                Some(t) => Row::Tags(t),
+                None => {
+                    self.skip(SkipReason::NotInCatalog);
+                    return Ok(None);
+                }
+            },
         };
-        if entry.is_none() && tag_event.is_none() {
-            self.skip(SkipReason::NotInCatalog);
-            return Ok(None);
-        }
         let id = bytes(HeadKey::EventId, "eventID")?;
         if id.is_empty() {
             return Err(FieldError::missing("eventID"));
@@ -469,18 +476,17 @@ impl Pipeline {
             return Ok(None);
         }
         let record = Record::parse(rec.bytes)?;
-        let (found, time) = match (entry, tag_event) {
-            (Some(entry), _) => {
+        let (found, time) = match row {
+            Row::Creates(entry) => {
                 let c = creation(entry, &record, defaults)?;
                 let time = c.event.time.clone();
                 (Found::Creation(Box::new(c)), time)
             }
-            (None, Some(t)) => {
+            Row::Tags(t) => {
                 let c = tag_change(t, &record, defaults)?;
                 let time = c.event.time.clone();
                 (Found::TagChange(Box::new(c)), time)
             }
-            (None, None) => return Ok(None),
         };
         // Only a copy that produced something counts as seen: a damaged
         // first copy must not hide a good second one.

@@ -43,10 +43,6 @@ impl DynamoStore {
         Self { client, tables }
     }
 
-    pub fn tables(&self) -> &Tables {
-        &self.tables
-    }
-
     /// The items of `keys` that exist in `table`, read 100 at a time with
     /// unprocessed keys asked again; `only_keys` reads just the key
     /// attributes.

@@ -9,6 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use tagwarden_core::catalog::tag_events::TagOp;
 use tagwarden_core::pipeline::{EventInfo, TagChange};
 use tagwarden_core::plan::PlanItem;
+use tagwarden_core::tags::{TagKey, TagValue};
+
+/// Checked tags as plain strings, as the store keeps them.
+pub fn plain(tags: &BTreeMap<TagKey, TagValue>) -> Tags {
+    tags.iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
+        .collect()
+}
 
 /// What apply did to one planned resource.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 //! its own ARNs under `prefix`, so stores may be shared.
 
 use crate::model::{Batch, Change, Failure, State, Tags};
-use crate::record::{batch, Handled};
+use crate::record::{batch, plain, Handled};
 use crate::AuditStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -53,18 +53,11 @@ pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
     }
 }
 
-fn planned_tags(item: &PlanItem) -> Tags {
-    item.tags
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
-        .collect()
-}
-
 /// What apply would report for `item` ending in `state`.
 pub fn handled(item: &PlanItem, state: State) -> Handled<'_> {
     let mut before = Tags::from([("Name".to_string(), "web".to_string())]);
     if state == State::AlreadyTagged {
-        before.extend(planned_tags(item));
+        before.extend(plain(&item.tags));
     }
     Handled {
         item,
@@ -72,7 +65,7 @@ pub fn handled(item: &PlanItem, state: State) -> Handled<'_> {
         state,
         tags: match state {
             State::AlreadyTagged | State::Full => Tags::new(),
-            _ => planned_tags(item),
+            _ => plain(&item.tags),
         },
         error: (state == State::Failed).then(|| Failure {
             kind: "permission".into(),

@@ -94,21 +94,23 @@ pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static Entry> {
         .map(|i| &table::ENTRIES[i])
 }
 
+/// The first row that creates resources of `resource_type`.
+fn entry_of_type(resource_type: &str) -> Option<&'static Entry> {
+    table::ENTRIES
+        .iter()
+        .find(|e| e.resource_type == resource_type)
+}
+
 /// The catalog's own name for a resource type and the API that tags it:
 /// what a stored `service:type` string becomes again.
 pub fn resource_type(name: &str) -> Option<(&'static str, TaggingApi)> {
-    table::ENTRIES
-        .iter()
-        .find(|e| e.resource_type == name)
-        .map(|e| (e.resource_type, e.api))
+    entry_of_type(name).map(|e| (e.resource_type, e.api))
 }
 
 /// The ARN of a resource of a catalogued type from its id, as creations
 /// name it: inventories and events then agree on the key.
 pub fn arn_for(resource_type: &str, id: &str, scope: &Scope<'_>) -> Option<String> {
-    let entry = table::ENTRIES
-        .iter()
-        .find(|e| e.resource_type == resource_type)?;
+    let entry = entry_of_type(resource_type)?;
     let path = Path::parse("id").ok()?;
     resource(entry.arn, id, scope, &path).ok().map(|r| r.arn)
 }

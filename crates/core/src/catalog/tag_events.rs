@@ -3,7 +3,7 @@
 //! who created the resource. Data, like the creation table.
 
 use super::path::{Path, PathError};
-use super::{collect_tags, resource, strings, table, CatalogError, Resource, Scope};
+use super::{collect_tags, entry_of_type, resource, strings, CatalogError, Resource, Scope};
 use crate::record::Record;
 use serde::Serialize;
 use serde_json::Value;
@@ -213,9 +213,7 @@ impl TagEvent {
                         path: path.to_string(),
                         id: format!("{id} (an EC2 id of a type tagwarden does not know)"),
                     })?;
-                let template = table::ENTRIES
-                    .iter()
-                    .find(|e| e.resource_type == *ty)
+                let template = entry_of_type(ty)
                     .map(|e| e.arn)
                     .ok_or_else(|| self.bad_row(format!("{ty} is not in the creation table")))?;
                 Ok(Tagged {
@@ -315,10 +313,7 @@ mod tests {
     #[test]
     fn every_ec2_prefix_names_a_catalogued_type_and_longer_prefixes_come_first() {
         for (i, (p, ty)) in EC2_ID_PREFIXES.iter().enumerate() {
-            assert!(
-                table::ENTRIES.iter().any(|e| e.resource_type == *ty),
-                "{ty}"
-            );
+            assert!(entry_of_type(ty).is_some(), "{ty}");
             for (q, _) in &EC2_ID_PREFIXES[i + 1..] {
                 assert!(!q.starts_with(p), "{q} is hidden by {p}");
             }
