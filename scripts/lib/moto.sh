@@ -20,7 +20,7 @@ start_moto() {
   log="${TMPDIR:-/tmp}/tagwarden-moto-$port.log"
   # The request recorder writes its file outside the clone.
   MOTO_EC2_LOAD_DEFAULT_AMIS=false MOTO_RECORDER_FILEPATH="${TMPDIR:-/tmp}/tagwarden-moto-$port.recording" \
-    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    "$venv/bin/python" "$(dirname "${BASH_SOURCE[0]}")/moto_server.py" 127.0.0.1 "$port" >"$log" 2>&1 &
   moto_pid=$!
   trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

@@ -48,8 +48,9 @@ pub struct Clients {
     base: SdkConfig,
     assume_role: Option<String>,
     counter: CallCounter,
-    /// Only a success is kept: a failed lookup is asked again next time.
-    own_account: OnceCell<String>,
+    /// (account, ARN) of the caller. Only a success is kept: a failed
+    /// lookup is asked again next time.
+    own_identity: OnceCell<(String, String)>,
     accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
     ec2: Cache<aws_sdk_ec2::Client>,
     s3: Cache<aws_sdk_s3::Client>,
@@ -57,6 +58,10 @@ pub struct Clients {
     autoscaling: Cache<aws_sdk_autoscaling::Client>,
     tagging: Cache<aws_sdk_resourcegroupstagging::Client>,
     dynamodb: Cache<aws_sdk_dynamodb::Client>,
+    rds: Cache<aws_sdk_rds::Client>,
+    lambda: Cache<aws_sdk_lambda::Client>,
+    sns: Cache<aws_sdk_sns::Client>,
+    sqs: Cache<aws_sdk_sqs::Client>,
 }
 
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
@@ -92,7 +97,7 @@ impl Clients {
             base,
             assume_role,
             counter: CallCounter::default(),
-            own_account: OnceCell::new(),
+            own_identity: OnceCell::new(),
             accounts: Mutex::default(),
             ec2: Mutex::default(),
             s3: Mutex::default(),
@@ -100,6 +105,10 @@ impl Clients {
             autoscaling: Mutex::default(),
             tagging: Mutex::default(),
             dynamodb: Mutex::default(),
+            rds: Mutex::default(),
+            lambda: Mutex::default(),
+            sns: Mutex::default(),
+            sqs: Mutex::default(),
         }
     }
 
@@ -154,9 +163,9 @@ impl Clients {
         )
     }
 
-    /// The account the base credentials belong to (asked once).
-    pub async fn own_account(&self) -> Result<String, CallError> {
-        self.own_account
+    /// The account and ARN the base credentials belong to (asked once).
+    async fn own_identity(&self) -> Result<&(String, String), CallError> {
+        self.own_identity
             .get_or_try_init(|| async {
                 let out = self
                     .sts()
@@ -164,12 +173,27 @@ impl Clients {
                     .send()
                     .await
                     .map_err(CallError::from_sdk)?;
-                out.account().map(str::to_string).ok_or_else(|| {
-                    CallError::of_kind(ErrorKind::Other, "GetCallerIdentity", "no account")
-                })
+                match (out.account(), out.arn()) {
+                    (Some(account), Some(arn)) => Ok((account.to_string(), arn.to_string())),
+                    _ => Err(CallError::of_kind(
+                        ErrorKind::Other,
+                        "GetCallerIdentity",
+                        "no account or ARN",
+                    )),
+                }
             })
             .await
-            .cloned()
+    }
+
+    /// The account the base credentials belong to.
+    pub async fn own_account(&self) -> Result<String, CallError> {
+        Ok(self.own_identity().await?.0.clone())
+    }
+
+    /// Who the base credentials are: the actor of what tagwarden does on
+    /// its own initiative (remediation).
+    pub async fn own_arn(&self) -> Result<String, CallError> {
+        Ok(self.own_identity().await?.1.clone())
     }
 
     async fn account_config(&self, scope: Scope<'_>) -> Result<SdkConfig, CallError> {
@@ -241,3 +265,7 @@ client!(iam, iam, aws_sdk_iam);
 client!(autoscaling, autoscaling, aws_sdk_autoscaling);
 client!(tagging, tagging, aws_sdk_resourcegroupstagging);
 client!(dynamodb, dynamodb, aws_sdk_dynamodb);
+client!(rds, rds, aws_sdk_rds);
+client!(lambda, lambda, aws_sdk_lambda);
+client!(sns, sns, aws_sdk_sns);
+client!(sqs, sqs, aws_sdk_sqs);

@@ -1,13 +1,16 @@
 //! AWS → inventory: every resource of the types in scope, with its tags,
 //! untagged ones included. The Resource Groups Tagging API never returns a
 //! resource that has no tag (exactly the non-compliant ones), so each type
-//! is listed through its own service, at the largest page size.
+//! is listed through its own service, at the largest page size. Where the
+//! listing carries no tags (Lambda, SNS, SQS), one paged GetResources for
+//! all those types together supplies them: it is complete for the tagged
+//! ones, and what it leaves out has no tag.
 
 use crate::clients::{Clients, Scope};
 use crate::error::CallError;
 use aws_sdk_ec2::types::Filter;
 use futures::stream::{self, StreamExt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::catalog::{self, Scope as ArnScope};
 
 /// One resource as it is now.
@@ -20,21 +23,52 @@ pub struct Found {
     pub tags: BTreeMap<String, String>,
 }
 
-/// The types `scan` can list, in the catalog's names.
-pub const TYPES: &[&str] = &[
-    "ec2:instance",
-    "ec2:volume",
-    "ec2:snapshot",
-    "ec2:security-group",
-    "ec2:vpc",
-    "ec2:subnet",
-    "s3:bucket",
-    "dynamodb:table",
+/// How a type is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lister {
+    /// EC2 Describe*, tags inline.
+    Ec2,
+    /// RDS Describe*, `TagList` inline.
+    Rds,
+    /// DynamoDB ListTables, then ListTagsOfResource per table (the tagging
+    /// API serves tables too, but a table's listing is by name).
+    Dynamodb,
+    /// A listing without tags, joined with GetResources.
+    Untagged,
+    /// S3 ListBuckets: global, once per account.
+    S3,
+}
+
+/// The types `scan` can list, in the catalog's names, and how.
+const LISTERS: &[(&str, Lister)] = &[
+    ("ec2:instance", Lister::Ec2),
+    ("ec2:volume", Lister::Ec2),
+    ("ec2:snapshot", Lister::Ec2),
+    ("ec2:security-group", Lister::Ec2),
+    ("ec2:vpc", Lister::Ec2),
+    ("ec2:subnet", Lister::Ec2),
+    ("s3:bucket", Lister::S3),
+    ("rds:db", Lister::Rds),
+    ("rds:cluster", Lister::Rds),
+    ("lambda:function", Lister::Untagged),
+    ("dynamodb:table", Lister::Dynamodb),
+    ("sns:topic", Lister::Untagged),
+    ("sqs:queue", Lister::Untagged),
 ];
+
+/// The types `scan` can list.
+pub fn types() -> impl Iterator<Item = &'static str> {
+    LISTERS.iter().map(|(t, _)| *t)
+}
+
+fn lister(ty: &str) -> Option<Lister> {
+    LISTERS.iter().find(|(t, _)| *t == ty).map(|(_, l)| *l)
+}
 
 /// Regions listed at once.
 const REGIONS_AT_ONCE: usize = 4;
 
+/// (ARN, tags).
 type Tagged = (String, BTreeMap<String, String>);
 
 fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
@@ -51,7 +85,7 @@ fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
 /// Drains a paginator into (id, tags) pairs.
 macro_rules! ec2_list {
     ($call:expr, $items:ident, $id:ident) => {{
-        let mut out: Vec<Tagged> = Vec::new();
+        let mut out = Vec::new();
         let mut pages = $call.into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(CallError::from_sdk)?;
@@ -67,7 +101,7 @@ macro_rules! ec2_list {
 
 async fn ec2(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged>, CallError> {
     let c = clients.ec2(scope).await?;
-    Ok(match ty {
+    let ids: Vec<(String, BTreeMap<String, String>)> = match ty {
         "ec2:instance" => {
             // Terminated instances linger in listings for an hour: skip them.
             let live = Filter::builder()
@@ -108,7 +142,60 @@ async fn ec2(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged
         "ec2:vpc" => ec2_list!(c.describe_vpcs().max_results(1000), vpcs, vpc_id),
         "ec2:subnet" => ec2_list!(c.describe_subnets().max_results(1000), subnets, subnet_id),
         _ => Vec::new(),
-    })
+    };
+    let arn_scope = ArnScope {
+        partition: scope.partition,
+        account: scope.account,
+        region: scope.region,
+    };
+    Ok(ids
+        .into_iter()
+        .map(|(id, tags)| (catalog::arn_for(ty, &id, &arn_scope).unwrap_or(id), tags))
+        .collect())
+}
+
+fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+async fn rds(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged>, CallError> {
+    let c = clients.rds(scope).await?;
+    let mut out = Vec::new();
+    if ty == "rds:db" {
+        let mut pages = c
+            .describe_db_instances()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for db in page.map_err(CallError::from_sdk)?.db_instances() {
+                if let Some(arn) = db.db_instance_arn() {
+                    out.push((arn.to_string(), rds_tags(db.tag_list())));
+                }
+            }
+        }
+    } else {
+        let mut pages = c
+            .describe_db_clusters()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for cl in page.map_err(CallError::from_sdk)?.db_clusters() {
+                if let Some(arn) = cl.db_cluster_arn() {
+                    out.push((arn.to_string(), rds_tags(cl.tag_list())));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn dynamodb(clients: &Clients, scope: Scope<'_>) -> Result<Vec<Tagged>, CallError> {
@@ -152,6 +239,136 @@ async fn dynamodb(clients: &Clients, scope: Scope<'_>) -> Result<Vec<Tagged>, Ca
     Ok(out)
 }
 
+/// The ARNs of a type whose listing carries no tags.
+async fn arns(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<String>, CallError> {
+    let mut out = Vec::new();
+    match ty {
+        "lambda:function" => {
+            let c = clients.lambda(scope).await?;
+            let mut pages = c.list_functions().max_items(50).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(CallError::from_sdk)?;
+                out.extend(
+                    page.functions()
+                        .iter()
+                        .filter_map(|f| f.function_arn().map(str::to_string)),
+                );
+            }
+        }
+        "sns:topic" => {
+            let c = clients.sns(scope).await?;
+            let mut pages = c.list_topics().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(CallError::from_sdk)?;
+                out.extend(
+                    page.topics()
+                        .iter()
+                        .filter_map(|t| t.topic_arn().map(str::to_string)),
+                );
+            }
+        }
+        "sqs:queue" => {
+            let c = clients.sqs(scope).await?;
+            let mut pages = c.list_queues().max_results(1000).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(CallError::from_sdk)?;
+                // …/ACCOUNT/NAME: the queue URL carries both.
+                out.extend(page.queue_urls().iter().filter_map(|u| {
+                    let name = u.rsplit('/').next()?;
+                    Some(format!(
+                        "arn:{}:sqs:{}:{}:{name}",
+                        scope.partition, scope.region, scope.account
+                    ))
+                }));
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// Tags of every tagged resource of `types`, from one paged GetResources.
+async fn tagged(
+    clients: &Clients,
+    scope: Scope<'_>,
+    types: &[&str],
+) -> Result<HashMap<String, BTreeMap<String, String>>, CallError> {
+    let c = clients.tagging(scope).await?;
+    let mut out = HashMap::new();
+    let mut pages = c
+        .get_resources()
+        .set_resource_type_filters(Some(types.iter().map(|t| t.to_string()).collect()))
+        .resources_per_page(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for r in page
+            .map_err(CallError::from_sdk)?
+            .resource_tag_mapping_list()
+        {
+            let Some(arn) = r.resource_arn() else {
+                continue;
+            };
+            let tags = r
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            out.insert(arn.to_string(), tags);
+        }
+    }
+    Ok(out)
+}
+
+/// One account and region: every type but S3.
+async fn region(
+    clients: &Clients,
+    scope: Scope<'_>,
+    types: &[&'static str],
+) -> Result<Vec<Found>, CallError> {
+    let mut found = Vec::new();
+    let mut push = |ty: &'static str, listed: Vec<Tagged>| {
+        found.extend(listed.into_iter().map(|(arn, tags)| Found {
+            arn,
+            resource_type: ty,
+            account: scope.account.to_string(),
+            region: scope.region.to_string(),
+            tags,
+        }))
+    };
+    let untagged: Vec<&'static str> = types
+        .iter()
+        .copied()
+        .filter(|t| lister(t) == Some(Lister::Untagged))
+        .collect();
+    for &ty in types {
+        match lister(ty) {
+            Some(Lister::Ec2) => push(ty, ec2(clients, scope, ty).await?),
+            Some(Lister::Rds) => push(ty, rds(clients, scope, ty).await?),
+            Some(Lister::Dynamodb) => push(ty, dynamodb(clients, scope).await?),
+            Some(Lister::Untagged | Lister::S3) | None => {}
+        }
+    }
+    let mut listed = Vec::new();
+    for &ty in &untagged {
+        listed.push((ty, arns(clients, scope, ty).await?));
+    }
+    if listed.iter().any(|(_, a)| !a.is_empty()) {
+        let mut tags = tagged(clients, scope, &untagged).await?;
+        for (ty, arns) in listed {
+            let with_tags = arns
+                .into_iter()
+                .map(|arn| {
+                    let t = tags.remove(&arn).unwrap_or_default();
+                    (arn, t)
+                })
+                .collect();
+            push(ty, with_tags);
+        }
+    }
+    Ok(found)
+}
+
 /// Buckets whose home is one of `regions`, with their tags. ListBuckets is
 /// global: it is asked once, and each bucket's region once.
 async fn buckets(
@@ -159,7 +376,16 @@ async fn buckets(
     account: &str,
     regions: &[String],
 ) -> Result<Vec<Found>, CallError> {
-    let probe = clients.own_s3(None);
+    let home = clients.default_region().unwrap_or("us-east-1").to_string();
+    let client_in = |region: String| async move {
+        let scope = Scope {
+            partition: tagwarden_core::pipeline::partition_of_region(&region),
+            account,
+            region: &region,
+        };
+        clients.s3(scope).await
+    };
+    let probe = client_in(home.clone()).await?;
     let listed = probe
         .list_buckets()
         .send()
@@ -175,7 +401,7 @@ async fn buckets(
         let Some(region) = region.filter(|r| regions.contains(r)) else {
             continue;
         };
-        let client = clients.own_s3(Some(&region));
+        let client = client_in(region.clone()).await?;
         let tags = crate::adapters::s3::current(&client, name).await?;
         out.push(Found {
             arn: format!(
@@ -191,49 +417,33 @@ async fn buckets(
     Ok(out)
 }
 
-/// Everything of `types` in `regions` of the caller's account; regions are
-/// listed concurrently, a few at a time. A type that fails is an error for
-/// the whole scan: a partial inventory would under-report violations.
+/// Everything of `types` in `regions` of each of `accounts` (the caller's
+/// own when empty; others through the assumed role). Account × region
+/// pairs are listed concurrently, a few at a time. A type that fails is an
+/// error for the whole scan: a partial inventory would under-report
+/// violations.
 pub async fn list(
     clients: &Clients,
+    accounts: &[String],
     regions: &[String],
     types: &[&'static str],
 ) -> Result<Vec<Found>, CallError> {
-    let account = clients.own_account().await?;
-    let per_region = stream::iter(regions.iter().map(|region| {
-        let account = account.clone();
-        async move {
-            let partition = tagwarden_core::pipeline::partition_of_region(region);
-            let scope = Scope {
-                partition,
-                account: &account,
-                region,
-            };
-            let arn_scope = ArnScope {
-                partition,
-                account: &account,
-                region,
-            };
-            let mut found = Vec::new();
-            for &ty in types {
-                let listed = match ty {
-                    t if t.starts_with("ec2:") => ec2(clients, scope, t).await?,
-                    "dynamodb:table" => dynamodb(clients, scope).await?,
-                    _ => continue,
-                };
-                for (id, tags) in listed {
-                    let arn = catalog::arn_for(ty, &id, &arn_scope).unwrap_or(id);
-                    found.push(Found {
-                        arn,
-                        resource_type: ty,
-                        account: account.clone(),
-                        region: region.clone(),
-                        tags,
-                    });
-                }
-            }
-            Ok::<_, CallError>(found)
-        }
+    let accounts = if accounts.is_empty() {
+        vec![clients.own_account().await?]
+    } else {
+        accounts.to_vec()
+    };
+    let pairs: Vec<(&String, &String)> = accounts
+        .iter()
+        .flat_map(|a| regions.iter().map(move |r| (a, r)))
+        .collect();
+    let per_region = stream::iter(pairs.into_iter().map(|(account, region)| async move {
+        let scope = Scope {
+            partition: tagwarden_core::pipeline::partition_of_region(region),
+            account,
+            region,
+        };
+        self::region(clients, scope, types).await
     }))
     .buffer_unordered(REGIONS_AT_ONCE)
     .collect::<Vec<_>>()
@@ -243,7 +453,9 @@ pub async fn list(
         all.extend(r?);
     }
     if types.contains(&"s3:bucket") {
-        all.extend(buckets(clients, &account, regions).await?);
+        for account in &accounts {
+            all.extend(buckets(clients, account, regions).await?);
+        }
     }
     all.sort_by(|a, b| a.arn.cmp(&b.arn));
     Ok(all)

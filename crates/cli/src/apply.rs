@@ -196,7 +196,7 @@ fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
 
 /// On a terminal, asks before changing anything; elsewhere, `--yes` is
 /// implied by the caller having scripted the command.
-fn confirm(n: usize) -> Result<bool> {
+pub(crate) fn confirm(n: usize) -> Result<bool> {
     if !io::stdin().is_terminal() || !io::stderr().is_terminal() {
         return Ok(true);
     }
@@ -207,7 +207,7 @@ fn confirm(n: usize) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-fn progress(cli: &Cli, total: u64) -> ProgressBar {
+pub(crate) fn progress(cli: &Cli, total: u64) -> ProgressBar {
     if cli.quiet || !io::stderr().is_terminal() || total < 200 {
         return ProgressBar::hidden();
     }

@@ -153,6 +153,10 @@ pub struct ScanArgs {
     /// account); the configured region when absent.
     #[arg(long, value_name = "LIST|all", value_delimiter = ',')]
     pub regions: Vec<String>,
+    /// Accounts, comma-separated; the caller's own when absent. Others are
+    /// reached through the global `--assume-role` role.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub accounts: Vec<String>,
     /// Resource types (`ec2:instance,s3:bucket`); every listable type in
     /// the policy's scope when absent.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
@@ -176,6 +180,17 @@ pub struct ScanArgs {
     /// Publish one alert listing the violations to this SNS topic.
     #[arg(long, value_name = "TOPIC_ARN")]
     pub alert_topic: Option<String>,
+    /// Add the required tags a resource lacks, from the policy's
+    /// `remediation` templates; the plan is shown first, and what is
+    /// written is recorded in the audit store.
+    #[arg(long)]
+    pub remediate: bool,
+    /// With --remediate: show and record what would be written; write nothing.
+    #[arg(long, requires = "remediate")]
+    pub dry_run: bool,
+    /// With --remediate: write without asking, when run on a terminal.
+    #[arg(long, short = 'y', requires = "remediate")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -186,6 +201,8 @@ pub enum ScanFormat {
     Csv,
     /// SARIF 2.1.0: one result per violation, for code-scanning dashboards.
     Sarif,
+    /// One self-contained page with charts and the violations.
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -66,6 +66,34 @@ pub fn plan_table(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Tags to write: {}", keys.join(", "))
 }
 
+/// `scan --remediate`'s plan: each resource and exactly the tags it gets.
+pub fn remediation_table(items: &[PlanItem], out: &mut dyn Write) -> io::Result<()> {
+    if items.is_empty() {
+        return writeln!(out, "Remediation: nothing to add.");
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(80)
+        .set_header(["RESOURCE / TYPE", "ACCOUNT / REGION", "TAGS TO ADD"]);
+    if let Some(c) = t.column_mut(1) {
+        c.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    for item in items {
+        let tags: Vec<String> = item
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{}={}", k.as_str(), v.as_str()))
+            .collect();
+        t.add_row([
+            format!("{}\n{}", short_id(&item.arn), item.resource_type),
+            format!("{}\n{}", item.account, item.region),
+            tags.join("\n"),
+        ]);
+    }
+    writeln!(out, "Remediation plan: {} resources\n{t}", items.len())
+}
+
 /// The `plan --format json` contract: one array, one element per resource.
 pub fn plan_json(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &plan.items)?;

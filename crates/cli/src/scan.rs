@@ -1,45 +1,69 @@
-//! `tagwarden scan`: inventory → compliance → report.
+//! `tagwarden scan`: inventory → compliance → report, and with
+//! `--remediate`: → plan → apply → record.
 
-use crate::access::Aws;
-use crate::access::LazyAws;
+use crate::access::{Aws, LazyAws};
+use crate::apply::{confirm, progress};
+use crate::audit::{self, Audit};
 use crate::cli::{Cli, ScanArgs, ScanFormat};
 use crate::{load_policy, render, EXIT_BAD_INPUT};
 use anyhow::{Context, Result};
-use std::io::{self, Write};
-use tagwarden_aws::inventory::{self, TYPES};
+use indicatif::ProgressBar;
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
+use tagwarden_aws::adapters::AwsTagger;
+use tagwarden_aws::apply::{apply, Options, Outcome, Status};
+use tagwarden_aws::inventory;
 use tagwarden_aws::{s3_source, sinks};
+use tagwarden_core::attribution::IdentityType;
+use tagwarden_core::catalog;
 use tagwarden_core::compliance::{evaluate, in_scope, Finding};
-use tagwarden_core::report;
+use tagwarden_core::pipeline::{partition_of_region, EventInfo};
+use tagwarden_core::plan::{CreatorSummary, PlanItem};
+use tagwarden_core::policy::Policy;
+use tagwarden_core::remediate;
+use tagwarden_core::report::{self, html};
+use tagwarden_store::record::{self, Handled};
+use tagwarden_store::sqlite::Open;
+use tagwarden_store::AuditStore;
 
-/// Violations found.
+/// Violations found (and, with `--remediate`, left).
 const EXIT_VIOLATIONS: u8 = 1;
+
+/// One run of `scan`: its id names the scan log and the remediation event.
+struct Run {
+    id: String,
+    at: String,
+    at_ms: i64,
+}
+
+impl Run {
+    fn now() -> Self {
+        let now = jiff::Timestamp::now();
+        Self {
+            id: format!(
+                "{}-{:06x}",
+                now.strftime("%Y%m%dT%H%M%SZ"),
+                now.subsec_nanosecond() as u32 & 0xff_ffff
+            ),
+            at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            at_ms: now.as_millisecond(),
+        }
+    }
+}
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     let policy = load_policy(args.policy.as_deref())?;
-    let types: Vec<&'static str> = if args.types.is_empty() {
-        TYPES
-            .iter()
-            .copied()
-            .filter(|t| in_scope(&policy.compliance, t))
-            .collect()
-    } else {
-        let mut out = Vec::new();
-        for t in &args.types {
-            match TYPES.iter().find(|k| *k == t) {
-                Some(k) => out.push(*k),
-                None => {
-                    eprintln!(
-                        "error: --types: `{t}` cannot be listed yet; these can: {}",
-                        TYPES.join(", ")
-                    );
-                    return Ok(EXIT_BAD_INPUT);
-                }
-            }
-        }
-        out
+    let Some(types) = types(args, &policy) else {
+        return Ok(EXIT_BAD_INPUT);
     };
-    let mut aws = LazyAws::new(cli);
-    let aws = aws.get()?;
+    let mut lazy = LazyAws::new(cli);
+    // Remediation is recorded: a broken store stops the run before any change.
+    let audit = match args.remediate {
+        true => Some(Audit::open(cli, &mut lazy, Open::Create)?),
+        false => None,
+    };
+    let aws = lazy.get()?;
     let regions = if args.regions.iter().any(|r| r == "all") {
         aws.runtime
             .block_on(inventory::enabled_regions(&aws.clients))
@@ -53,11 +77,25 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     } else {
         args.regions.clone()
     };
+    let bar = spinner(
+        cli,
+        &format!("listing {} types in {} regions", types.len(), regions.len()),
+    );
     let found = aws
         .runtime
-        .block_on(inventory::list(&aws.clients, &regions, &types))
+        .block_on(inventory::list(
+            &aws.clients,
+            &args.accounts,
+            &regions,
+            &types,
+        ))
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("listing resources")?;
+    bar.finish_and_clear();
+    let types_of: BTreeMap<String, &'static str> = found
+        .iter()
+        .map(|f| (f.arn.clone(), f.resource_type))
+        .collect();
     let findings: Vec<Finding> = found
         .into_iter()
         .map(|f| Finding {
@@ -69,6 +107,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
             tags: f.tags,
         })
         .collect();
+    let run = Run::now();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         ScanFormat::Json => {
@@ -81,9 +120,21 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
             serde_json::to_writer_pretty(&mut out, &render::scan_sarif(&findings))?;
             writeln!(out)?;
         }
+        ScanFormat::Html => out.write_all(
+            html::html(
+                &findings,
+                &html::Meta {
+                    scan_id: &run.id,
+                    scanned_at: &run.at,
+                    regions: &regions,
+                },
+            )
+            .as_bytes(),
+        )?,
     }
     out.flush()?;
-    let sunk = sinks(args, aws, &findings);
+    drop(out);
+    let sunk = sinks(args, aws, &findings, &run);
     let bad = findings.iter().filter(|f| !f.verdict.compliant).count();
     if !cli.quiet {
         eprintln!(
@@ -93,20 +144,235 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
             findings.len() - bad
         );
     }
+    let left = match &audit {
+        Some(audit) => remediate(cli, args, aws, audit, &policy, &findings, &types_of, &run)?,
+        None => bad,
+    };
     sunk?;
-    Ok(if bad > 0 { EXIT_VIOLATIONS } else { 0 })
+    Ok(if left > 0 { EXIT_VIOLATIONS } else { 0 })
+}
+
+/// A spinner on a terminal while the inventory is listed (its size is
+/// unknown until it is done).
+fn spinner(cli: &Cli, message: &str) -> ProgressBar {
+    if cli.quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// The listable types asked for, or in the policy's scope; `None` after
+/// saying which one cannot be listed.
+fn types(args: &ScanArgs, policy: &Policy) -> Option<Vec<&'static str>> {
+    if args.types.is_empty() {
+        return Some(
+            inventory::types()
+                .filter(|t| in_scope(&policy.compliance, t))
+                .collect(),
+        );
+    }
+    let mut out = Vec::new();
+    for t in &args.types {
+        match inventory::types().find(|k| k == t) {
+            Some(k) => out.push(k),
+            None => {
+                eprintln!(
+                    "error: --types: `{t}` cannot be listed yet; these can: {}",
+                    inventory::types().collect::<Vec<_>>().join(", ")
+                );
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// findings → plan → (confirm) → apply → record → report, on stderr so
+/// that stdout stays the scan's report. Returns how many resources are
+/// still non-compliant.
+#[allow(clippy::too_many_arguments)]
+fn remediate(
+    cli: &Cli,
+    args: &ScanArgs,
+    aws: &Aws,
+    audit: &Audit,
+    policy: &Policy,
+    findings: &[Finding],
+    types_of: &BTreeMap<String, &'static str>,
+    run: &Run,
+) -> Result<usize> {
+    let caller = aws
+        .runtime
+        .block_on(aws.clients.own_arn())
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("who is remediating")?;
+    let account = aws
+        .runtime
+        .block_on(aws.clients.own_account())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let home = aws.clients.default_region().unwrap_or("us-east-1");
+    // The run stands in for the event: replaying it is recorded once.
+    let event = Arc::new(EventInfo {
+        id: format!("tagwarden-scan-{}", run.id),
+        source: "tagwarden".into(),
+        name: "RemediateTags".into(),
+        time: run.at.clone(),
+        region: home.to_string(),
+        account,
+        partition: partition_of_region(home).to_string(),
+        source_ip: None,
+        user_agent: Some(format!("tagwarden/{}", env!("CARGO_PKG_VERSION"))),
+    });
+    let creator = Arc::new(CreatorSummary {
+        kind: IdentityType::parse(caller_type(&caller)),
+        arn: caller,
+        invoked_by: None,
+    });
+    let mut items = Vec::new();
+    let mut skipped = 0usize;
+    let mut fixing: Vec<&Finding> = Vec::new();
+    for f in findings.iter().filter(|f| !f.verdict.compliant) {
+        let fix = remediate::fix(&policy.compliance, f);
+        skipped += usize::from(!fix.skipped.is_empty());
+        let (Some(ty), false) = (types_of.get(&f.arn), fix.tags.is_empty()) else {
+            continue;
+        };
+        let Some((resource_type, api)) = catalog::resource_type(ty) else {
+            continue;
+        };
+        items.push(PlanItem {
+            arn: f.arn.clone(),
+            resource_type,
+            account: f.account.clone(),
+            region: f.region.clone(),
+            event: Arc::clone(&event),
+            creator: Arc::clone(&creator),
+            tags: fix.tags,
+            api,
+            kept: Default::default(),
+            dropped: Vec::new(),
+        });
+        fixing.push(f);
+    }
+    let mut err = io::stderr().lock();
+    render::remediation_table(&items, &mut err)?;
+    if skipped > 0 {
+        writeln!(
+            err,
+            "{skipped} non-compliant resources need a fix remediation cannot make \
+             (a wrong value, a wrong key case, or no template): see the report."
+        )?;
+    }
+    drop(err);
+    if !args.dry_run && !args.yes && !items.is_empty() && !confirm(items.len())? {
+        eprintln!("Nothing changed.");
+        return Ok(findings.iter().filter(|f| !f.verdict.compliant).count());
+    }
+    let opts = Options {
+        // Remediation only ever adds missing keys.
+        overwrite: false,
+        dry_run: args.dry_run,
+        ..Options::default()
+    };
+    let tagger = AwsTagger::new(Arc::clone(&aws.clients));
+    let bar = progress(cli, items.len() as u64);
+    let outcomes = aws
+        .runtime
+        .block_on(apply(&tagger, &items, &opts, &|n| bar.inc(n)));
+    bar.finish_and_clear();
+    // apply → record → report.
+    let handled: Vec<Handled<'_>> = outcomes
+        .iter()
+        .map(|o| audit::handled(&items[o.item], o))
+        .collect();
+    let rows = record::remediation(&handled, &audit::now());
+    let recorded = audit.run(audit.store.record(&rows));
+    let calls = aws.clients.counter().snapshot();
+    let mut err = io::stderr().lock();
+    render::apply_table(&outcomes, &calls, &mut err)?;
+    for o in &outcomes {
+        if let Status::Failed { error } = &o.status {
+            writeln!(
+                err,
+                "error: {}: {} ({})",
+                o.arn,
+                crate::one_line(&error.to_string()),
+                error.kind.as_str()
+            )?;
+        }
+    }
+    writeln!(
+        err,
+        "{}",
+        render::apply_summary(&outcomes, &calls, args.dry_run)
+    )?;
+    match recorded {
+        Ok(r) => writeln!(
+            err,
+            "Recorded in {}: {} history entries, {} user actions.",
+            audit.describe(),
+            r.history,
+            r.actions
+        )?,
+        Err(e) => {
+            let path = audit::spill(&rows)?;
+            writeln!(
+                err,
+                "error: audit store: {}; the remediation is kept in {} \
+                 (`tagwarden store import` records it)",
+                crate::one_line(&e.to_string()),
+                path.display()
+            )?;
+        }
+    }
+    Ok(still_bad(policy, findings, &fixing, &outcomes))
+}
+
+/// Resources still non-compliant once what was written is counted.
+fn still_bad(
+    policy: &Policy,
+    findings: &[Finding],
+    fixing: &[&Finding],
+    outcomes: &[Outcome],
+) -> usize {
+    let mut after: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    for o in outcomes {
+        if matches!(o.status, Status::Tagged | Status::AlreadyTagged) {
+            let f = fixing[o.item];
+            let mut tags = f.tags.clone();
+            for (k, v) in &o.written {
+                tags.insert(k.as_str().to_string(), v.as_str().to_string());
+            }
+            after.insert(&f.arn, tags);
+        }
+    }
+    findings
+        .iter()
+        .filter(|f| match after.get(f.arn.as_str()) {
+            Some(tags) => !evaluate(&policy.compliance, tags).compliant,
+            None => !f.verdict.compliant,
+        })
+        .count()
+}
+
+/// `arn:aws:sts::1:assumed-role/R/s` → `AssumedRole`, as CloudTrail names it.
+fn caller_type(arn: &str) -> &'static str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    match resource.split('/').next() {
+        Some("assumed-role") => "AssumedRole",
+        Some("user") => "IAMUser",
+        Some("federated-user") => "FederatedUser",
+        Some("root") | None | Some("") => "Root",
+        Some(_) => "Unknown",
+    }
 }
 
 /// Metrics, scan log and alert; every sink is tried, the first failure is
 /// returned.
-fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding]) -> Result<()> {
-    let now = jiff::Timestamp::now();
-    let scanned_at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let scan_id = format!(
-        "{}-{:06x}",
-        now.strftime("%Y%m%dT%H%M%SZ"),
-        now.subsec_nanosecond() as u32 & 0xff_ffff
-    );
+fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding], run: &Run) -> Result<()> {
     let mut first: Option<anyhow::Error> = None;
     let mut keep = |r: Result<()>| {
         if let Err(e) = r {
@@ -115,7 +381,7 @@ fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding]) -> Result<()> {
         }
     };
     if let Some(path) = &args.emf {
-        let lines = report::emf(findings, &args.namespace, now.as_millisecond());
+        let lines = report::emf(findings, &args.namespace, run.at_ms);
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         keep(if path.as_os_str() == "-" {
             io::stderr().write_all(text.as_bytes()).map_err(Into::into)
@@ -127,8 +393,8 @@ fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding]) -> Result<()> {
         keep((|| {
             let (bucket, prefix) = s3_source::parse_url(url)
                 .ok_or_else(|| anyhow::anyhow!("--scan-log `{url}`: use s3://bucket/prefix"))?;
-            let key = report::scan_log_key(prefix, &scanned_at, &scan_id);
-            let body = report::scan_log(findings, &scan_id, &scanned_at);
+            let key = report::scan_log_key(prefix, &run.at, &run.id);
+            let body = report::scan_log(findings, &run.id, &run.at);
             aws.runtime
                 .block_on(sinks::put_scan_log(&aws.clients, bucket, &key, body))
                 .map_err(|e| anyhow::anyhow!("--scan-log s3://{bucket}/{key}: {e}"))?;

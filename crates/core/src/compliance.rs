@@ -57,7 +57,7 @@ pub fn wildcard(pattern: &str, value: &str) -> bool {
     }
 }
 
-fn allowed(rule: &Rule, value: &str) -> bool {
+pub(crate) fn allowed(rule: &Rule, value: &str) -> bool {
     (rule.allowed.is_empty() || rule.allowed.iter().any(|a| wildcard(a, value)))
         && rule.pattern.as_ref().is_none_or(|p| p.is_match(value))
 }

@@ -4,7 +4,8 @@
 //!
 //! source → [`ingest`] → [`record`] → [`catalog`] → [`attribution`] →
 //! [`plan`] (with [`policy`] and [`tags`]) → [`reconcile`] → [`batch`]; [`pipeline`] wires
-//! the first stages.
+//! the first stages. Scans: inventory → [`compliance`] → [`report`], and
+//! [`remediate`] → plan → the same apply.
 
 pub mod attribution;
 pub mod batch;
@@ -16,5 +17,6 @@ pub mod plan;
 pub mod policy;
 pub mod reconcile;
 pub mod record;
+pub mod remediate;
 pub mod report;
 pub mod tags;

@@ -102,6 +102,17 @@ pub fn tag_changes(changes: &[TagChange], now: &str, out: &mut Batch) {
     }
 }
 
+/// The rows for a scan's remediation: what was written (or would be, or
+/// failed) and one action for the run, under the event the run stands for.
+/// No creation and no TagsMetadata: the scan did not see the resource
+/// being created, and its creator stays whoever the store knows.
+pub fn remediation(handled: &[Handled<'_>], now: &str) -> Batch {
+    let mut out = batch(handled, now);
+    out.history.retain(|e| e.change != Change::Created);
+    out.metadata.clear();
+    out
+}
+
 /// The rows for one run; `now` is the time of recording (RFC 3339).
 pub fn batch(handled: &[Handled<'_>], now: &str) -> Batch {
     let mut out = Batch::default();

@@ -10,6 +10,7 @@ mod moto;
 mod plan;
 mod policy;
 mod public_samples;
+mod report_html;
 mod s3_source;
 mod scan;
 mod support;

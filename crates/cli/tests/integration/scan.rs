@@ -201,3 +201,123 @@ fn scan_sinks_write_metrics_one_scan_log_and_one_alert() {
         "{text}"
     );
 }
+
+/// `--remediate`: the plan first, a dry run that writes nothing, then only
+/// the missing keys a template can fill; compliant and unfixable resources
+/// are left as they are, and the run is recorded under the caller. Also a
+/// member account listed through the assumed role.
+#[test]
+fn scan_remediate_adds_only_missing_keys_and_records_the_run() {
+    const REGION: &str = "eu-north-1";
+    let before: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_str(&world_py(&["remediation", REGION, "tws-fix"])).unwrap();
+    let arns: Vec<&str> = before.keys().map(String::as_str).collect();
+    let own: Vec<&str> = arns
+        .iter()
+        .copied()
+        .filter(|a| a.contains(":123456789012:"))
+        .collect();
+    let tags_now = || -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut args = vec!["tags-now", REGION];
+        args.extend(&own);
+        serde_json::from_str(&world_py(&args)).unwrap()
+    };
+    let dir = crate::support::temp_dir("scan-remediate");
+    let store = format!("sqlite:{}", dir.join("audit.db").display());
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "--store",
+            &store,
+            "scan",
+            "--regions",
+            REGION,
+            "--types",
+            "ec2:instance,rds:db",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        tagwarden(&args)
+    };
+    let fixable: Vec<&str> = own
+        .iter()
+        .copied()
+        .filter(|a| before[*a].contains_key("CreatedBy") && !before[*a].contains_key("Owner"))
+        .collect();
+    assert_eq!(fixable.len(), 2, "an instance and a database: {before:?}");
+
+    let dry = scan(&["--remediate", "--dry-run"]);
+    assert_eq!(dry.code, 1, "{}", dry.stderr);
+    assert!(
+        dry.stderr.contains("Remediation plan: 2 resources"),
+        "{}",
+        dry.stderr
+    );
+    for (arn, who) in fixable.iter().zip(["alice", "carol"]) {
+        let id = arn.rsplit(['/', ':']).next().unwrap();
+        assert!(dry.stderr.contains(id), "{id} in the plan: {}", dry.stderr);
+        assert!(dry.stderr.contains(&format!("r/{who}")), "{}", dry.stderr);
+    }
+    let untouched = tags_now();
+    for arn in &own {
+        assert_eq!(untouched[*arn], before[*arn], "dry run wrote to {arn}");
+    }
+
+    let real = scan(&["--remediate", "--yes"]);
+    // The untagged instance stays non-compliant: no template can say who owns it.
+    assert_eq!(real.code, 1, "{}", real.stderr);
+    let after = tags_now();
+    for arn in &own {
+        let mut want = before[*arn].clone();
+        if fixable.contains(arn) {
+            want.insert("Owner".into(), want["CreatedBy"].clone());
+        }
+        assert_eq!(after[*arn], want, "{arn}");
+    }
+    let history = tagwarden(&["--store", &store, "history", fixable[0], "--format", "json"]).json();
+    let entries = history["history"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["change"] == "tagged"
+            && e["event"]["name"] == "RemediateTags"
+            && e["added"]["Owner"].is_string()),
+        "{history}"
+    );
+
+    // Run again: nothing is left that remediation can fix.
+    let again = scan(&["--remediate", "--yes"]);
+    assert!(
+        again.stderr.contains("Remediation: nothing to add."),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(tags_now(), after);
+
+    // The member account, through the role.
+    let both = tagwarden(&[
+        "--assume-role",
+        "TagwardenRole",
+        "scan",
+        "--regions",
+        REGION,
+        "--accounts",
+        "123456789012,222222222222",
+        "--types",
+        "ec2:instance",
+        "--format",
+        "json",
+    ]);
+    let member: Vec<String> = both
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["account"] == "222222222222")
+        .map(|f| f["arn"].as_str().unwrap().to_string())
+        .collect();
+    let want: Vec<String> = arns
+        .iter()
+        .filter(|a| a.contains(":222222222222:"))
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(member, want);
+}

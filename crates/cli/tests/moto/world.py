@@ -17,6 +17,7 @@ import boto3
 TIME = "2026-11-20T10:00:00Z"
 ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
 OWN_ACCOUNT = "123456789012"
+MEMBER_ACCOUNT = "222222222222"
 
 
 def session(account):
@@ -496,7 +497,94 @@ def compliance(region, prefix):
                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
                          Tags=[{"Key": "Owner", "Value": "alice"}])
     want[t["TableDescription"]["TableArn"]] = {"missing": ["Application", "Environment"]}
+
+    rds = s.client("rds", region_name=region, endpoint_url=ENDPOINT)
+    db = rds.create_db_instance(DBInstanceIdentifier=f"{prefix}-db", DBInstanceClass="db.t3.micro",
+                                Engine="postgres", AllocatedStorage=20, MasterUsername="u",
+                                MasterUserPassword="password123")["DBInstance"]["DBInstanceArn"]
+    want[db] = {"missing": ["Application", "Environment", "Owner"]}
+    cl = rds.create_db_cluster(DBClusterIdentifier=f"{prefix}-cluster", Engine="aurora-postgresql",
+                               MasterUsername="u", MasterUserPassword="password123",
+                               Tags=tl(dict(GOOD, Environment="Prod")))["DBCluster"]["DBClusterArn"]
+    want[cl] = {"invalid": {"Environment": "Prod"}}
+
+    iam = s.client("iam", endpoint_url=ENDPOINT)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName=f"{prefix}-fn", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    lam = s.client("lambda", region_name=region, endpoint_url=ENDPOINT)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("h.py", "def h(e, c):\n    return e\n")
+    for name, tags, verdict in [
+        (f"{prefix}-good-fn", GOOD, {}),
+        (f"{prefix}-bare-fn", {}, {"missing": ["Application", "Environment", "Owner"]}),
+    ]:
+        fn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="h.h",
+                                 Code={"ZipFile": buf.getvalue()}, Tags=tags)["FunctionArn"]
+        want[fn] = verdict
+
+    sns = s.client("sns", region_name=region, endpoint_url=ENDPOINT)
+    for name, tags, verdict in [
+        (f"{prefix}-good-topic", GOOD, {}),
+        (f"{prefix}-bare-topic", {}, {"missing": ["Application", "Environment", "Owner"]}),
+    ]:
+        want[sns.create_topic(Name=name, Tags=tl(tags))["TopicArn"]] = verdict
+
+    sqs = s.client("sqs", region_name=region, endpoint_url=ENDPOINT)
+    for name, tags, verdict in [
+        (f"{prefix}-good-queue", GOOD, {}),
+        (f"{prefix}-half-queue", {"Owner": "alice"}, {"missing": ["Application", "Environment"]}),
+    ]:
+        sqs.create_queue(QueueName=name, tags=tags)
+        want[f"arn:aws:sqs:{region}:{acct}:{name}"] = verdict
     return want
+
+
+def remediation(region, prefix):
+    """Resources for `scan --remediate`: ARN -> tags before. One lacks only
+    Owner and carries CreatedBy (fixable), one has nothing (Owner cannot be
+    derived), one is compliant (must not be touched)."""
+    s = session(OWN_ACCOUNT)
+    ec2 = s.client("ec2", region_name=region, endpoint_url=ENDPOINT)
+    tl = lambda tags: [{"Key": k, "Value": v} for k, v in tags.items()]
+    out = {}
+    for tags in [
+        {"Environment": "dev", "Application": "web", "CreatedBy": "arn:aws:iam::123456789012:user/alice"},
+        {},
+        dict(GOOD, CreatedBy="arn:aws:iam::123456789012:user/bob"),
+    ]:
+        spec = [{"ResourceType": "instance", "Tags": tl(tags)}] if tags else []
+        i = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, TagSpecifications=spec)
+        out[f"arn:aws:ec2:{region}:{OWN_ACCOUNT}:instance/" + i["Instances"][0]["InstanceId"]] = tags
+    rds = s.client("rds", region_name=region, endpoint_url=ENDPOINT)
+    db = rds.create_db_instance(DBInstanceIdentifier=f"{prefix}-db", DBInstanceClass="db.t3.micro",
+                                Engine="postgres", AllocatedStorage=20, MasterUsername="u",
+                                MasterUserPassword="password123",
+                                Tags=tl({"Environment": "prod", "Application": "db",
+                                         "CreatedBy": "arn:aws:iam::123456789012:user/carol"}))
+    out[db["DBInstance"]["DBInstanceArn"]] = {"Environment": "prod", "Application": "db",
+                                              "CreatedBy": "arn:aws:iam::123456789012:user/carol"}
+    # A member account, reached through the assumed role.
+    member = session(MEMBER_ACCOUNT).client("ec2", region_name=region, endpoint_url=ENDPOINT)
+    i = member.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)
+    out[f"arn:aws:ec2:{region}:{MEMBER_ACCOUNT}:instance/" + i["Instances"][0]["InstanceId"]] = {}
+    return out
+
+
+def tags_now(region, arns):
+    """Current tags of EC2 instances and RDS instances, by ARN."""
+    s = session(OWN_ACCOUNT)
+    ec2 = s.client("ec2", region_name=region, endpoint_url=ENDPOINT)
+    rds = s.client("rds", region_name=region, endpoint_url=ENDPOINT)
+    out = {}
+    for arn in arns:
+        if ":instance/" in arn:
+            r = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [arn.rsplit("/", 1)[1]]}])
+            out[arn] = {t["Key"]: t["Value"] for t in r["Tags"]}
+        else:
+            out[arn] = {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=arn)["TagList"]}
+    return out
 
 
 def sink_setup(region, prefix):
@@ -540,6 +628,12 @@ def main():
         return
     if sys.argv[1:2] == ["compliance"]:
         json.dump(compliance(*sys.argv[2:4]), sys.stdout)
+        return
+    if sys.argv[1:2] == ["remediation"]:
+        json.dump(remediation(*sys.argv[2:4]), sys.stdout)
+        return
+    if sys.argv[1:2] == ["tags-now"]:
+        json.dump(tags_now(sys.argv[2], sys.argv[3:]), sys.stdout)
         return
     if sys.argv[1:2] == ["recorder"]:
         json.dump(recorder(*sys.argv[2:4]), sys.stdout)

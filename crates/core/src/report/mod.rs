@@ -2,6 +2,8 @@
 //! Format lines (no API call), the scan log as JSON Lines, and one
 //! readable alert per run. Pure, so the CLI and the Lambda send the same.
 
+pub mod html;
+
 use crate::compliance::Finding;
 use serde::Serialize;
 use serde_json::{json, Value};
