@@ -137,6 +137,17 @@ impl Clients {
         aws_sdk_dynamodb::Client::from_conf(b.build())
     }
 
+    /// CloudWatch in the caller's own account and default region: where
+    /// the dashboard and alarms read the scan's metrics.
+    pub fn own_cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        let mut b =
+            aws_sdk_cloudwatch::config::Builder::from(&self.base).interceptor(self.counter.clone());
+        if self.base.region().is_none() {
+            b = b.region(Region::new("us-east-1"));
+        }
+        aws_sdk_cloudwatch::Client::from_conf(b.build())
+    }
+
     /// An S3 client with the caller's own credentials (the trail bucket is
     /// read as the caller, whatever the events' accounts).
     pub fn own_s3(&self, region: Option<&str>) -> aws_sdk_s3::Client {

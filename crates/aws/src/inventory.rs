@@ -6,12 +6,16 @@
 //! all those types together supplies them: it is complete for the tagged
 //! ones, and what it leaves out has no tag.
 
+use crate::adapters::{AwsTagger, Tagger, Target};
 use crate::clients::{Clients, Scope};
 use crate::error::CallError;
 use aws_sdk_ec2::types::Filter;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tagwarden_core::catalog::TaggingApi;
 use tagwarden_core::catalog::{self, Scope as ArnScope};
+use tagwarden_core::subjects::Subject;
 
 /// One resource as it is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -484,4 +488,57 @@ pub async fn enabled_regions(clients: &Clients) -> Result<Vec<String>, CallError
         .collect();
     regions.sort();
     Ok(regions)
+}
+
+/// Resources named by events (`subjects`), as they are now: their tags read
+/// through each one's tagging API, batched per account, region and API at
+/// the API's read maximum. Resources that could not be read come back
+/// apart, with why.
+pub async fn these(
+    clients: &Arc<Clients>,
+    subjects: &[Subject],
+) -> (Vec<Found>, Vec<(String, CallError)>) {
+    let tagger = AwsTagger::new(Arc::clone(clients));
+    let mut groups: BTreeMap<(&str, &str, TaggingApi), Vec<&Subject>> = BTreeMap::new();
+    for s in subjects {
+        groups
+            .entry((&s.account, &s.region, s.api))
+            .or_default()
+            .push(s);
+    }
+    let mut found = Vec::new();
+    let mut failed = Vec::new();
+    for ((account, region, api), members) in groups {
+        let target = Target {
+            scope: Scope {
+                partition: tagwarden_core::pipeline::partition_of_region(region),
+                account,
+                region,
+            },
+            api,
+        };
+        for chunk in members.chunks(api.max_read()) {
+            let arns: Vec<&str> = chunk.iter().map(|s| s.arn.as_str()).collect();
+            match tagger.read(target, &arns).await {
+                Ok(mut read) => {
+                    for s in chunk {
+                        if let Some(tags) = read.tags.remove(&s.arn) {
+                            found.push(Found {
+                                arn: s.arn.clone(),
+                                resource_type: s.resource_type,
+                                account: s.account.clone(),
+                                region: s.region.clone(),
+                                tags,
+                            });
+                        } else if let Some(e) = read.failed.remove(&s.arn) {
+                            failed.push((s.arn.clone(), e));
+                        }
+                    }
+                }
+                Err(e) => failed.extend(chunk.iter().map(|s| (s.arn.clone(), e.clone()))),
+            }
+        }
+    }
+    found.sort_by(|a, b| a.arn.cmp(&b.arn));
+    (found, failed)
 }

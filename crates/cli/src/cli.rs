@@ -164,13 +164,23 @@ pub struct ScanArgs {
     /// Tag policy (YAML); the built-in default when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Check only what these events name, instead of listing: an EC2
+    /// instance state-change notification (its instance; without an
+    /// instance id, its region's instances), or any creation event or log
+    /// `plan` reads (what it created). `-` reads stdin.
+    #[arg(long = "event", value_name = "FILE", conflicts_with_all = ["regions", "accounts"])]
+    pub events: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
     /// Write CloudWatch metrics as Embedded Metric Format lines to this file
     /// (`-` for standard error).
     #[arg(long, value_name = "FILE")]
     pub emf: Option<PathBuf>,
-    /// The EMF namespace.
+    /// Send the metrics with CloudWatch PutMetricData (1000 values a
+    /// call), for runs outside Lambda where no agent reads EMF.
+    #[arg(long)]
+    pub put_metrics: bool,
+    /// The metrics' namespace.
     #[arg(long, value_name = "NAME", default_value = "TagCompliance")]
     pub namespace: String,
     /// Put the run's scan log (JSON Lines) under this S3 prefix, at

@@ -8,8 +8,8 @@ use crate::cli::{Cli, ScanArgs, ScanFormat};
 use crate::{load_policy, render, EXIT_BAD_INPUT};
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
-use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Write};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, IsTerminal, Read, Write};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::{apply, Options, Outcome, Status};
@@ -23,6 +23,7 @@ use tagwarden_core::plan::{CreatorSummary, PlanItem};
 use tagwarden_core::policy::Policy;
 use tagwarden_core::remediate;
 use tagwarden_core::report::{self, html};
+use tagwarden_core::subjects::{subjects, Subjects};
 use tagwarden_store::record::{self, Handled};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::AuditStore;
@@ -64,34 +65,42 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         false => None,
     };
     let aws = lazy.get()?;
-    let regions = if args.regions.iter().any(|r| r == "all") {
-        aws.runtime
-            .block_on(inventory::enabled_regions(&aws.clients))
-            .context("listing the account's regions")?
-    } else if args.regions.is_empty() {
-        vec![aws
-            .clients
-            .default_region()
-            .unwrap_or("us-east-1")
-            .to_string()]
+    let (found, regions) = if args.events.is_empty() {
+        let regions = if args.regions.iter().any(|r| r == "all") {
+            aws.runtime
+                .block_on(inventory::enabled_regions(&aws.clients))
+                .context("listing the account's regions")?
+        } else if args.regions.is_empty() {
+            vec![aws
+                .clients
+                .default_region()
+                .unwrap_or("us-east-1")
+                .to_string()]
+        } else {
+            args.regions.clone()
+        };
+        let bar = spinner(
+            cli,
+            &format!("listing {} types in {} regions", types.len(), regions.len()),
+        );
+        let found = aws
+            .runtime
+            .block_on(inventory::list(
+                &aws.clients,
+                &args.accounts,
+                &regions,
+                &types,
+            ))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("listing resources")?;
+        bar.finish_and_clear();
+        (found, regions)
     } else {
-        args.regions.clone()
+        match from_events(cli, args, aws, &types)? {
+            Some(found) => found,
+            None => return Ok(EXIT_BAD_INPUT),
+        }
     };
-    let bar = spinner(
-        cli,
-        &format!("listing {} types in {} regions", types.len(), regions.len()),
-    );
-    let found = aws
-        .runtime
-        .block_on(inventory::list(
-            &aws.clients,
-            &args.accounts,
-            &regions,
-            &types,
-        ))
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("listing resources")?;
-    bar.finish_and_clear();
     let types_of: BTreeMap<String, &'static str> = found
         .iter()
         .map(|f| (f.arn.clone(), f.resource_type))
@@ -150,6 +159,86 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     };
     sunk?;
     Ok(if left > 0 { EXIT_VIOLATIONS } else { 0 })
+}
+
+/// The event-driven check: the resources `--event` files name, read
+/// directly (no listing), and the regions they are in. `None` after
+/// reporting an event that could not be read.
+fn from_events(
+    cli: &Cli,
+    args: &ScanArgs,
+    aws: &Aws,
+    types: &[&'static str],
+) -> Result<Option<(Vec<inventory::Found>, Vec<String>)>> {
+    let mut these = Vec::new();
+    let mut whole_regions: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut bad = false;
+    for path in &args.events {
+        let origin = path.display().to_string();
+        let bytes = if origin == "-" {
+            let mut b = Vec::new();
+            io::stdin().lock().read_to_end(&mut b)?;
+            b
+        } else {
+            std::fs::read(path).with_context(|| format!("--event {origin}"))?
+        };
+        match subjects(&origin, &bytes) {
+            Ok(Subjects::These(s)) => {
+                these.extend(s.into_iter().filter(|s| types.contains(&s.resource_type)))
+            }
+            Ok(Subjects::Region { account, region }) => {
+                whole_regions.insert((account, region));
+            }
+            Ok(Subjects::Gone { arn, state }) => {
+                if !cli.quiet {
+                    eprintln!("{origin}: {arn} is {state}: nothing to check");
+                }
+            }
+            Err(errors) => {
+                bad = true;
+                for e in errors {
+                    eprintln!("error: {}", crate::one_line(&e.to_string()));
+                }
+            }
+        }
+    }
+    if bad {
+        return Ok(None);
+    }
+    let (mut found, failed) = aws.runtime.block_on(inventory::these(&aws.clients, &these));
+    for (arn, e) in &failed {
+        eprintln!(
+            "error: {arn}: {} ({})",
+            crate::one_line(&e.to_string()),
+            e.kind.as_str()
+        );
+    }
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "{} resources named by the events could not be read",
+            failed.len()
+        );
+    }
+    let mut regions: BTreeSet<String> = found.iter().map(|f| f.region.clone()).collect();
+    for (account, region) in whole_regions {
+        if types.contains(&"ec2:instance") {
+            let listed = aws
+                .runtime
+                .block_on(inventory::list(
+                    &aws.clients,
+                    std::slice::from_ref(&account),
+                    std::slice::from_ref(&region),
+                    &["ec2:instance"],
+                ))
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("listing the instances of {account} in {region}"))?;
+            found.extend(listed);
+        }
+        regions.insert(region);
+    }
+    found.sort_by(|a, b| a.arn.cmp(&b.arn));
+    found.dedup_by(|a, b| a.arn == b.arn);
+    Ok(Some((found, regions.into_iter().collect())))
 }
 
 /// A spinner on a terminal while the inventory is listed (its size is
@@ -388,6 +477,26 @@ fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding], run: &Run) -> Result<
         } else {
             std::fs::write(path, text).with_context(|| format!("--emf {}", path.display()))
         });
+    }
+    if args.put_metrics {
+        let metrics = report::metrics(findings);
+        keep(
+            aws.runtime
+                .block_on(sinks::put_metrics(
+                    &aws.clients,
+                    &args.namespace,
+                    &metrics,
+                    run.at_ms,
+                ))
+                .map(|calls| {
+                    eprintln!(
+                        "Metrics: {} values in {calls} PutMetricData calls to {}",
+                        metrics.len(),
+                        args.namespace
+                    )
+                })
+                .map_err(|e| anyhow::anyhow!("--put-metrics: {e}")),
+        );
     }
     if let Some(url) = &args.scan_log {
         keep((|| {

@@ -19,4 +19,5 @@ pub mod reconcile;
 pub mod record;
 pub mod remediate;
 pub mod report;
+pub mod subjects;
 pub mod tags;

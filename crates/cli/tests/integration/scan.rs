@@ -321,3 +321,111 @@ fn scan_remediate_adds_only_missing_keys_and_records_the_run() {
         .collect();
     assert_eq!(member, want);
 }
+
+/// `scan --event`: the event-driven check reads just the resources an
+/// event names, never lists.
+#[test]
+fn scan_event_checks_just_the_resource_an_event_names() {
+    const REGION: &str = "ap-south-1";
+    let want: BTreeMap<String, Value> =
+        serde_json::from_str(&world_py(&["compliance", REGION, "tws-event"])).unwrap();
+    let instance = |compliant: bool| {
+        want.iter()
+            .find(|(arn, v)| {
+                arn.contains(":instance/") && v.as_object().unwrap().is_empty() == compliant
+            })
+            .map(|(arn, _)| arn.clone())
+            .unwrap()
+    };
+    let dir = crate::support::temp_dir("scan-event");
+    let event = |name: &str, source: &str, detail: Value| {
+        let path = dir.join(name);
+        let doc = serde_json::json!({
+            "version": "0", "id": "ev-1", "detail-type": "EC2 Instance State-change Notification",
+            "source": source, "account": "123456789012", "time": "2026-11-24T10:00:00Z",
+            "region": REGION, "resources": [], "detail": detail,
+        });
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let check = |file: &str| tagwarden(&["scan", "--event", file, "--format", "json"]);
+    let arns = |run: &crate::support::Run| -> Vec<(String, bool)> {
+        run.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["arn"].as_str().unwrap().to_string(),
+                    f["compliant"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+
+    let bare = instance(false);
+    let id = bare.rsplit('/').next().unwrap();
+    let run = check(&event(
+        "bare.json",
+        "aws.ec2",
+        serde_json::json!({"instance-id": id, "state": "running"}),
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(arns(&run), [(bare.clone(), false)]);
+
+    let good = instance(true);
+    let id = good.rsplit('/').next().unwrap();
+    let run = check(&event(
+        "good.json",
+        "aws.ec2",
+        serde_json::json!({"instance-id": id, "state": "running"}),
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(arns(&run), [(good.clone(), true)]);
+
+    let run = check(&event(
+        "gone.json",
+        "aws.ec2",
+        serde_json::json!({"instance-id": id, "state": "terminated"}),
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(arns(&run).is_empty());
+    assert!(run.stderr.contains("nothing to check"), "{}", run.stderr);
+
+    // No instance id: the region's instances.
+    let run = check(&event(
+        "region.json",
+        "aws.ec2",
+        serde_json::json!({"state": "running"}),
+    ));
+    let mut both = vec![(bare.clone(), false), (good.clone(), true)];
+    both.sort();
+    assert_eq!(arns(&run), both);
+
+    // Only EC2 sends state changes.
+    let run = check(&event(
+        "forged.json",
+        "my.app",
+        serde_json::json!({"instance-id": "i-1"}),
+    ));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("forged.json: source"), "{}", run.stderr);
+
+    // A creation record: what it created.
+    let record = serde_json::json!({
+        "eventVersion": "1.08", "eventTime": "2026-11-24T10:00:00Z",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice", "accountId": "123456789012"},
+        "eventSource": "s3.amazonaws.com", "eventName": "CreateBucket", "awsRegion": REGION,
+        "requestParameters": {"bucketName": "tws-event-bare"}, "responseElements": null,
+        "eventID": "ev-2", "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
+        "recipientAccountId": "123456789012",
+    });
+    let path = dir.join("create.json");
+    std::fs::write(&path, record.to_string()).unwrap();
+    let run = check(&path.display().to_string());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        arns(&run),
+        [("arn:aws:s3:::tws-event-bare".to_string(), false)]
+    );
+}

@@ -31,47 +31,84 @@ fn counts<'f>(findings: impl Iterator<Item = &'f Finding>) -> Counts {
     })
 }
 
-/// EMF lines: one without dimensions (the seed's `CompliantInstances` /
-/// `NonCompliantInstances` for EC2 instances, and all resources), then one
-/// per resource type with a `ResourceType` dimension.
-pub fn emf(findings: &[Finding], namespace: &str, timestamp_ms: i64) -> Vec<String> {
-    let count = |name: &str| json!({"Name": name, "Unit": "Count"});
+/// One metric value of a run, with its dimensions (none, or `ResourceType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metric {
+    pub name: &'static str,
+    pub resource_type: Option<String>,
+    pub value: u64,
+}
+
+/// The run's metrics: without dimensions, the seed's `CompliantInstances` /
+/// `NonCompliantInstances` (EC2 instances) and `CompliantResources` /
+/// `NonCompliantResources` (all); then the latter two per resource type.
+pub fn metrics(findings: &[Finding]) -> Vec<Metric> {
+    let metric = |name, resource_type: Option<&str>, value| Metric {
+        name,
+        resource_type: resource_type.map(str::to_string),
+        value,
+    };
     let instances = counts(
         findings
             .iter()
             .filter(|f| f.resource_type == "ec2:instance"),
     );
     let all = counts(findings.iter());
-    let mut lines = vec![json!({
-        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
-            "Namespace": namespace,
-            "Dimensions": [[]],
-            "Metrics": [count("CompliantInstances"), count("NonCompliantInstances"),
-                        count("CompliantResources"), count("NonCompliantResources")],
-        }]},
-        "CompliantInstances": instances.ok,
-        "NonCompliantInstances": instances.bad,
-        "CompliantResources": all.ok,
-        "NonCompliantResources": all.bad,
-    })];
-    let mut by_type: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    let mut out = vec![
+        metric("CompliantInstances", None, instances.ok),
+        metric("NonCompliantInstances", None, instances.bad),
+        metric("CompliantResources", None, all.ok),
+        metric("NonCompliantResources", None, all.bad),
+    ];
+    let mut by_type: BTreeMap<&str, Counts> = BTreeMap::new();
     for f in findings {
-        by_type.entry(&f.resource_type).or_default().push(f);
+        let c = by_type.entry(&f.resource_type).or_default();
+        if f.verdict.compliant {
+            c.ok += 1;
+        } else {
+            c.bad += 1;
+        }
     }
-    for (ty, fs) in by_type {
-        let c = counts(fs.into_iter());
-        lines.push(json!({
-            "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [["ResourceType"]],
-                "Metrics": [count("CompliantResources"), count("NonCompliantResources")],
-            }]},
-            "ResourceType": ty,
-            "CompliantResources": c.ok,
-            "NonCompliantResources": c.bad,
-        }));
+    for (ty, c) in by_type {
+        out.push(metric("CompliantResources", Some(ty), c.ok));
+        out.push(metric("NonCompliantResources", Some(ty), c.bad));
     }
-    lines.iter().map(Value::to_string).collect()
+    out
+}
+
+/// The metrics as EMF lines: one line per dimension set (CloudWatch turns
+/// them into metrics with no API call).
+pub fn emf(findings: &[Finding], namespace: &str, timestamp_ms: i64) -> Vec<String> {
+    let mut lines: BTreeMap<Option<String>, serde_json::Map<String, Value>> = BTreeMap::new();
+    for m in metrics(findings) {
+        let line = lines.entry(m.resource_type.clone()).or_default();
+        line.insert(m.name.to_string(), json!(m.value));
+    }
+    lines
+        .into_iter()
+        .map(|(ty, mut values)| {
+            let names: Vec<Value> = values
+                .keys()
+                .map(|n| json!({"Name": n, "Unit": "Count"}))
+                .collect();
+            let dimensions = match &ty {
+                Some(_) => json!([["ResourceType"]]),
+                None => json!([[]]),
+            };
+            values.insert(
+                "_aws".into(),
+                json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": dimensions,
+                    "Metrics": names,
+                }]}),
+            );
+            if let Some(ty) = ty {
+                values.insert("ResourceType".into(), json!(ty));
+            }
+            Value::Object(values).to_string()
+        })
+        .collect()
 }
 
 /// One scan-log line: the finding with the scan it belongs to.
