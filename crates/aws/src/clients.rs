@@ -208,12 +208,21 @@ impl Clients {
     }
 
     async fn account_config(&self, scope: Scope<'_>) -> Result<SdkConfig, CallError> {
-        let Some(role) = &self.assume_role else {
-            return Ok(self.base.clone());
-        };
         if self.own_account().await? == scope.account {
             return Ok(self.base.clone());
         }
+        // The caller's own credentials would act on the caller's account
+        // under another account's name: refuse rather than misattribute.
+        let Some(role) = &self.assume_role else {
+            return Err(CallError::of_kind(
+                ErrorKind::Permission,
+                "AssumeRole",
+                format!(
+                    "account {} is not the caller's: reaching it needs --assume-role (or the Lambda's member-role setting)",
+                    scope.account
+                ),
+            ));
+        };
         let cell = {
             let mut map = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
             Arc::clone(map.entry(scope.account.to_string()).or_default())

@@ -55,9 +55,28 @@ impl Run {
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     let policy = load_policy(args.policy.as_deref())?;
-    let Some(types) = types(args, &policy) else {
-        return Ok(EXIT_BAD_INPUT);
+    let types = if args.events.is_empty() {
+        match types(args, &policy) {
+            Some(t) => t,
+            None => return Ok(EXIT_BAD_INPUT),
+        }
+    } else {
+        Vec::new()
     };
+    let mut accounts = args.accounts.clone();
+    accounts.sort();
+    accounts.dedup();
+    if let Some(bad) = accounts
+        .iter()
+        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+    {
+        eprintln!("error: --accounts: `{bad}` is not a 12-digit account id");
+        return Ok(EXIT_BAD_INPUT);
+    }
+    if args.events.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        eprintln!("error: --event -: standard input can be read once");
+        return Ok(EXIT_BAD_INPUT);
+    }
     let mut lazy = LazyAws::new(cli);
     // Remediation is recorded: a broken store stops the run before any change.
     let audit = match args.remediate {
@@ -65,6 +84,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         false => None,
     };
     let aws = lazy.get()?;
+    let mut bad_input = false;
     let (found, regions) = if args.events.is_empty() {
         let regions = if args.regions.iter().any(|r| r == "all") {
             aws.runtime
@@ -85,21 +105,15 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         );
         let found = aws
             .runtime
-            .block_on(inventory::list(
-                &aws.clients,
-                &args.accounts,
-                &regions,
-                &types,
-            ))
+            .block_on(inventory::list(&aws.clients, &accounts, &regions, &types))
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("listing resources")?;
         bar.finish_and_clear();
         (found, regions)
     } else {
-        match from_events(cli, args, aws, &types)? {
-            Some(found) => found,
-            None => return Ok(EXIT_BAD_INPUT),
-        }
+        let checked = from_events(cli, args, aws, &policy)?;
+        bad_input = checked.bad_input;
+        (checked.found, checked.regions)
     };
     let types_of: BTreeMap<String, &'static str> = found
         .iter()
@@ -158,21 +172,35 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         None => bad,
     };
     sunk?;
-    Ok(if left > 0 { EXIT_VIOLATIONS } else { 0 })
+    Ok(if bad_input {
+        EXIT_BAD_INPUT
+    } else if left > 0 {
+        EXIT_VIOLATIONS
+    } else {
+        0
+    })
+}
+
+/// What the `--event` files named, as found.
+struct Checked {
+    found: Vec<inventory::Found>,
+    regions: Vec<String>,
+    /// An event could not be read, or named nothing to check; the others
+    /// were still checked.
+    bad_input: bool,
 }
 
 /// The event-driven check: the resources `--event` files name, read
-/// directly (no listing), and the regions they are in. `None` after
-/// reporting an event that could not be read.
-fn from_events(
-    cli: &Cli,
-    args: &ScanArgs,
-    aws: &Aws,
-    types: &[&'static str],
-) -> Result<Option<(Vec<inventory::Found>, Vec<String>)>> {
+/// directly (no listing), of any type the catalog knows and the policy (or
+/// `--types`) covers.
+fn from_events(cli: &Cli, args: &ScanArgs, aws: &Aws, policy: &Policy) -> Result<Checked> {
+    let wanted = |t: &str| match args.types.is_empty() {
+        true => in_scope(&policy.compliance, t),
+        false => args.types.iter().any(|k| k == t),
+    };
     let mut these = Vec::new();
     let mut whole_regions: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut bad = false;
+    let mut bad_input = false;
     for path in &args.events {
         let origin = path.display().to_string();
         let bytes = if origin == "-" {
@@ -182,28 +210,29 @@ fn from_events(
         } else {
             std::fs::read(path).with_context(|| format!("--event {origin}"))?
         };
-        match subjects(&origin, &bytes) {
-            Ok(Subjects::These(s)) => {
-                these.extend(s.into_iter().filter(|s| types.contains(&s.resource_type)))
+        let (named, errors) = subjects(&origin, &bytes);
+        for e in &errors {
+            eprintln!("error: {}", crate::one_line(&e.to_string()));
+        }
+        bad_input |= !errors.is_empty();
+        match named {
+            Subjects::These(s) if s.is_empty() && errors.is_empty() => {
+                eprintln!(
+                    "error: {origin}: names no resource to check (neither a state-change \
+                     notification nor an event that creates a catalogued resource)"
+                );
+                bad_input = true;
             }
-            Ok(Subjects::Region { account, region }) => {
+            Subjects::These(s) => these.extend(s.into_iter().filter(|s| wanted(s.resource_type))),
+            Subjects::Region { account, region } => {
                 whole_regions.insert((account, region));
             }
-            Ok(Subjects::Gone { arn, state }) => {
+            Subjects::Gone { arn, state } => {
                 if !cli.quiet {
                     eprintln!("{origin}: {arn} is {state}: nothing to check");
                 }
             }
-            Err(errors) => {
-                bad = true;
-                for e in errors {
-                    eprintln!("error: {}", crate::one_line(&e.to_string()));
-                }
-            }
         }
-    }
-    if bad {
-        return Ok(None);
     }
     let (mut found, failed) = aws.runtime.block_on(inventory::these(&aws.clients, &these));
     for (arn, e) in &failed {
@@ -221,7 +250,7 @@ fn from_events(
     }
     let mut regions: BTreeSet<String> = found.iter().map(|f| f.region.clone()).collect();
     for (account, region) in whole_regions {
-        if types.contains(&"ec2:instance") {
+        if wanted("ec2:instance") {
             let listed = aws
                 .runtime
                 .block_on(inventory::list(
@@ -238,7 +267,11 @@ fn from_events(
     }
     found.sort_by(|a, b| a.arn.cmp(&b.arn));
     found.dedup_by(|a, b| a.arn == b.arn);
-    Ok(Some((found, regions.into_iter().collect())))
+    Ok(Checked {
+        found,
+        regions: regions.into_iter().collect(),
+        bad_input,
+    })
 }
 
 /// A spinner on a terminal while the inventory is listed (its size is
@@ -420,7 +453,9 @@ fn remediate(
     Ok(still_bad(policy, findings, &fixing, &outcomes))
 }
 
-/// Resources still non-compliant once what was written is counted.
+/// Resources still non-compliant, judged on the tags apply read just
+/// before writing (someone may have fixed some since the scan) plus what
+/// it wrote.
 fn still_bad(
     policy: &Policy,
     findings: &[Finding],
@@ -431,9 +466,11 @@ fn still_bad(
     for o in outcomes {
         if matches!(o.status, Status::Tagged | Status::AlreadyTagged) {
             let f = fixing[o.item];
-            let mut tags = f.tags.clone();
-            for (k, v) in &o.written {
-                tags.insert(k.as_str().to_string(), v.as_str().to_string());
+            let mut tags = o.before.clone().unwrap_or_else(|| f.tags.clone());
+            if o.status == Status::Tagged {
+                for (k, v) in &o.written {
+                    tags.insert(k.as_str().to_string(), v.as_str().to_string());
+                }
             }
             after.insert(&f.arn, tags);
         }

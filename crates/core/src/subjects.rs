@@ -56,11 +56,16 @@ pub const STATE_CHANGE: &str = "EC2 Instance State-change Notification";
 /// States after which an instance no longer counts.
 const GONE: &[&str] = &["shutting-down", "terminated"];
 
-/// The subjects of one document; errors name the document and the field.
-pub fn subjects(origin: &str, bytes: &[u8]) -> Result<Subjects, Vec<InputError>> {
+/// The subjects of one document, and the problems of the parts that could
+/// not be read (each placed by document, record and field): the rest is
+/// still checked.
+pub fn subjects(origin: &str, bytes: &[u8]) -> (Subjects, Vec<InputError>) {
     if let Ok(change) = serde_json::from_slice::<StateChange<'_>>(bytes) {
         if change.detail_type == STATE_CHANGE {
-            return state_change(origin, change).map_err(|e| vec![e]);
+            return match state_change(origin, change) {
+                Ok(s) => (s, Vec::new()),
+                Err(e) => (Subjects::These(Vec::new()), vec![e]),
+            };
         }
     }
     let (found, _) = read_all(origin, bytes);
@@ -79,10 +84,7 @@ pub fn subjects(origin: &str, bytes: &[u8]) -> Result<Subjects, Vec<InputError>>
             Found::TagChange(_) | Found::Fetch(_) => {}
         }
     }
-    if out.is_empty() && !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Subjects::These(out))
+    (Subjects::These(out), errors)
 }
 
 fn state_change(origin: &str, change: StateChange<'_>) -> Result<Subjects, InputError> {
@@ -143,11 +145,11 @@ mod tests {
 
     #[test]
     fn a_state_change_names_its_instance() {
-        let s = subjects(
+        let (s, errors) = subjects(
             "e.json",
             change(r#"{"instance-id":"i-0abc","state":"running"}"#, "aws.ec2").as_bytes(),
-        )
-        .unwrap();
+        );
+        assert!(errors.is_empty());
         let Subjects::These(s) = s else {
             panic!("{s:?}")
         };
@@ -162,31 +164,31 @@ mod tests {
 
     #[test]
     fn without_an_id_the_region_is_checked_and_a_terminated_instance_is_not() {
-        let s = subjects(
+        let (s, _) = subjects(
             "e.json",
             change(r#"{"state":"running"}"#, "aws.ec2").as_bytes(),
         );
         assert_eq!(
-            s.unwrap(),
+            s,
             Subjects::Region {
                 account: "111122223333".into(),
                 region: "eu-west-1".into()
             }
         );
-        let s = subjects(
+        let (s, _) = subjects(
             "e.json",
             change(r#"{"instance-id":"i-1","state":"terminated"}"#, "aws.ec2").as_bytes(),
         );
-        assert!(matches!(s, Ok(Subjects::Gone { .. })), "{s:?}");
+        assert!(matches!(s, Subjects::Gone { .. }), "{s:?}");
     }
 
     #[test]
     fn a_notification_from_elsewhere_is_refused_by_field() {
-        let e = subjects(
+        let (s, e) = subjects(
             "e.json",
             change(r#"{"instance-id":"i-1"}"#, "my.app").as_bytes(),
-        )
-        .unwrap_err();
+        );
+        assert_eq!(s, Subjects::These(Vec::new()));
         assert_eq!(e[0].place, "source");
         assert_eq!(e[0].origin, "e.json");
     }
@@ -194,11 +196,19 @@ mod tests {
     #[test]
     fn a_creation_record_names_what_it_created() {
         let record = r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"},"eventTime":"2026-01-15T10:30:00Z","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","awsRegion":"us-east-1","requestParameters":{"bucketName":"logs-1"},"responseElements":null,"eventID":"e1","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}"#;
-        let Subjects::These(s) = subjects("r.json", record.as_bytes()).unwrap() else {
+        let (Subjects::These(s), errors) = subjects("r.json", record.as_bytes()) else {
             panic!()
         };
+        assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(s[0].arn, "arn:aws:s3:::logs-1");
         assert_eq!(s[0].api, TaggingApi::S3Bucket);
-        assert!(subjects("x.json", b"{not json").is_err());
+        // A broken record beside a good one: the good one still counts.
+        let both = format!(r#"{{"Records":[{record},{{"eventVersion":"1.08"}}]}}"#);
+        let (Subjects::These(s), errors) = subjects("b.json", both.as_bytes()) else {
+            panic!()
+        };
+        assert_eq!(s.len(), 1);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(!subjects("x.json", b"{not json").1.is_empty());
     }
 }

@@ -128,6 +128,47 @@ fn scan_finds_exactly_the_seeded_violations_untagged_resources_included() {
 
     let bad = tagwarden(&["scan", "--regions", REGION, "--types", "ec2:nope"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
+
+    // Wildcard values, as Organizations tag policies write them: `billing-*`
+    // takes the seeded `billing-api`, `pro*` takes `prod` but not `Prod`.
+    let dir = crate::support::temp_dir("scan-wildcard");
+    let policy = dir.join("wildcard.yaml");
+    std::fs::write(
+        &policy,
+        "compliance:\n  resource_types: [\"rds:cluster\", \"lambda:function\"]\n  required:\n    \
+         Application: {allowed: [\"billing-*\"]}\n    Environment: {allowed: [\"pro*\"]}\n",
+    )
+    .unwrap();
+    let run = tagwarden(&[
+        "scan",
+        "--regions",
+        REGION,
+        "--policy",
+        &policy.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    let verdicts: BTreeMap<String, Value> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["arn"].as_str().unwrap().to_string(), f.clone()))
+        .collect();
+    let named = |part: &str| {
+        verdicts
+            .iter()
+            .find(|(arn, _)| arn.ends_with(part))
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("{part}: {verdicts:?}"))
+    };
+    assert_eq!(named(":function:tws-scan-good-fn")["compliant"], true);
+    assert_eq!(named(":function:tws-scan-bare-fn")["compliant"], false);
+    let cluster = named(":cluster:tws-scan-cluster");
+    assert_eq!(cluster["invalid"]["Environment"], "Prod", "{cluster}");
+    assert!(verdicts
+        .values()
+        .all(|f| f["resource_type"] == "rds:cluster" || f["resource_type"] == "lambda:function"));
 }
 
 /// The sinks: EMF lines with the seed's metrics, one scan-log object per
@@ -285,6 +326,7 @@ fn scan_remediate_adds_only_missing_keys_and_records_the_run() {
 
     // Run again: nothing is left that remediation can fix.
     let again = scan(&["--remediate", "--yes"]);
+    assert_eq!(again.code, 1, "the bare instance: {}", again.stderr);
     assert!(
         again.stderr.contains("Remediation: nothing to add."),
         "{}",
@@ -306,6 +348,7 @@ fn scan_remediate_adds_only_missing_keys_and_records_the_run() {
         "--format",
         "json",
     ]);
+    assert_eq!(both.code, 1, "{}", both.stderr);
     let member: Vec<String> = both
         .json()
         .as_array()
@@ -320,6 +363,35 @@ fn scan_remediate_adds_only_missing_keys_and_records_the_run() {
         .map(|a| a.to_string())
         .collect();
     assert_eq!(member, want);
+    let own_in_both = both
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["account"] == "123456789012")
+        .count();
+    assert_eq!(own_in_both, 3, "each account listed once");
+    // Without a role, another account cannot be reached: never the
+    // caller's own resources under its name.
+    let no_role = tagwarden(&[
+        "scan",
+        "--regions",
+        REGION,
+        "--accounts",
+        "222222222222",
+        "--types",
+        "ec2:instance",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(no_role.code, 2, "{}", no_role.stderr);
+    assert!(
+        no_role.stderr.contains("--assume-role"),
+        "{}",
+        no_role.stderr
+    );
+    let typo = tagwarden(&["scan", "--accounts", "2222", "--types", "ec2:instance"]);
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
 }
 
 /// `scan --event`: the event-driven check reads just the resources an
@@ -428,4 +500,29 @@ fn scan_event_checks_just_the_resource_an_event_names() {
         arns(&run),
         [("arn:aws:s3:::tws-event-bare".to_string(), false)]
     );
+
+    // A type `scan` does not list is still checked when an event names it.
+    let mut logs = record.clone();
+    logs["eventSource"] = "logs.amazonaws.com".into();
+    logs["eventName"] = "CreateLogGroup".into();
+    logs["eventID"] = "ev-3".into();
+    logs["requestParameters"] = serde_json::json!({"logGroupName": "tws-event-logs"});
+    let path = dir.join("logs.json");
+    std::fs::write(&path, logs.to_string()).unwrap();
+    let run = check(&path.display().to_string());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        arns(&run),
+        [(
+            format!("arn:aws:logs:{REGION}:123456789012:log-group:tws-event-logs"),
+            false
+        )]
+    );
+
+    // A document that names nothing to check is bad input, said as such.
+    let path = dir.join("nothing.json");
+    std::fs::write(&path, r#"{"hello": "world"}"#).unwrap();
+    let run = check(&path.display().to_string());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing.json"), "{}", run.stderr);
 }

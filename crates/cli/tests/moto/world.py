@@ -538,6 +538,8 @@ def compliance(region, prefix):
     ]:
         sqs.create_queue(QueueName=name, tags=tags)
         want[f"arn:aws:sqs:{region}:{acct}:{name}"] = verdict
+    # Not listed by `scan` (not in `want`), but checked when an event names it.
+    s.client("logs", region_name=region, endpoint_url=ENDPOINT).create_log_group(logGroupName=f"{prefix}-logs")
     return want
 
 
