@@ -373,8 +373,58 @@ async fn region(
     Ok(found)
 }
 
-/// Buckets whose home is one of `regions`, with their tags. ListBuckets is
-/// global: it is asked once, and each bucket's region once.
+/// ListBuckets pages at its largest.
+const BUCKETS_PER_PAGE: i32 = 10_000;
+
+/// Bucket names by home region, for `regions` only. ListBuckets is global
+/// and names each bucket's region; where a listing does not (older
+/// endpoints, emulators), it is asked once per region with the
+/// `bucket-region` filter rather than once per bucket.
+async fn bucket_names(
+    probe: &aws_sdk_s3::Client,
+    regions: &[String],
+) -> Result<Vec<(String, String)>, CallError> {
+    let mut all = Vec::new();
+    let mut pages = probe
+        .list_buckets()
+        .max_buckets(BUCKETS_PER_PAGE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(CallError::from_sdk)?;
+        all.extend(
+            page.buckets().iter().filter_map(|b| {
+                Some((b.name()?.to_string(), b.bucket_region().map(str::to_string)))
+            }),
+        );
+    }
+    if all.iter().all(|(_, r)| r.is_some()) {
+        return Ok(all
+            .into_iter()
+            .filter_map(|(n, r)| r.filter(|r| regions.contains(r)).map(|r| (n, r)))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for region in regions {
+        let mut pages = probe
+            .list_buckets()
+            .bucket_region(region)
+            .max_buckets(BUCKETS_PER_PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(CallError::from_sdk)?;
+            out.extend(
+                page.buckets()
+                    .iter()
+                    .filter_map(|b| Some((b.name()?.to_string(), region.clone()))),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Buckets whose home is one of `regions`, with their tags.
 async fn buckets(
     clients: &Clients,
     account: &str,
@@ -389,24 +439,11 @@ async fn buckets(
         };
         clients.s3(scope).await
     };
-    let probe = client_in(home.clone()).await?;
-    let listed = probe
-        .list_buckets()
-        .send()
-        .await
-        .map_err(CallError::from_sdk)?;
+    let probe = client_in(home).await?;
     let mut out = Vec::new();
-    for b in listed.buckets() {
-        let Some(name) = b.name() else { continue };
-        let region = match b.bucket_region() {
-            Some(r) => Some(r.to_string()),
-            None => crate::s3_source::bucket_region(&probe, name).await,
-        };
-        let Some(region) = region.filter(|r| regions.contains(r)) else {
-            continue;
-        };
+    for (name, region) in bucket_names(&probe, regions).await? {
         let client = client_in(region.clone()).await?;
-        let tags = crate::adapters::s3::current(&client, name).await?;
+        let tags = crate::adapters::s3::current(&client, &name).await?;
         out.push(Found {
             arn: format!(
                 "arn:{}:s3:::{name}",

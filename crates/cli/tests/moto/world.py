@@ -476,6 +476,8 @@ def compliance(region, prefix):
     vol = ec2.create_volume(AvailabilityZone=f"{region}a", Size=1, TagSpecifications=[
         {"ResourceType": "volume", "Tags": tl(dict(GOOD, Environment="production"))}])["VolumeId"]
     want[f"arn:aws:ec2:{region}:{acct}:volume/{vol}"] = {"invalid": {"Environment": "production"}}
+    snap = ec2.create_snapshot(VolumeId=vol)["SnapshotId"]
+    want[f"arn:aws:ec2:{region}::snapshot/{snap}"] = {"missing": ["Application", "Environment", "Owner"]}
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     sg = ec2.create_security_group(GroupName=f"{prefix}-sg", Description="d", VpcId=vpc)["GroupId"]
     wrong = {k: v for k, v in GOOD.items() if k != "Environment"}
