@@ -86,21 +86,28 @@ fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Drains a paginator into (id, tags) pairs.
-macro_rules! ec2_list {
-    ($call:expr, $items:ident, $id:ident) => {{
+/// Drains a paginator: `drain!(call, |page| items of the page)`.
+macro_rules! drain {
+    ($call:expr, |$page:ident| $items:expr) => {{
         let mut out = Vec::new();
         let mut pages = $call.into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(CallError::from_sdk)?;
-            for r in page.$items() {
-                if let Some(id) = r.$id() {
-                    out.push((id.to_string(), ec2_tags(r.tags())));
-                }
-            }
+        while let Some($page) = pages.next().await {
+            let $page = $page.map_err(CallError::from_sdk)?;
+            out.extend($items);
         }
         out
     }};
+}
+
+/// An EC2 listing's (id, tags) pairs.
+macro_rules! ec2_list {
+    ($call:expr, $items:ident, $id:ident) => {
+        drain!($call, |page| page
+            .$items()
+            .iter()
+            .filter_map(|r| Some((r.$id()?.to_string(), ec2_tags(r.tags()))))
+            .collect::<Vec<_>>())
+    };
 }
 
 async fn ec2(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged>, CallError> {
@@ -115,22 +122,15 @@ async fn ec2(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged
                 .values("stopping")
                 .values("stopped")
                 .build();
-            let mut out = Vec::new();
-            let mut pages = c
-                .describe_instances()
-                .filters(live)
-                .max_results(1000)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(CallError::from_sdk)?;
-                for i in page.reservations().iter().flat_map(|r| r.instances()) {
-                    if let Some(id) = i.instance_id() {
-                        out.push((id.to_string(), ec2_tags(i.tags())));
-                    }
-                }
-            }
-            out
+            drain!(
+                c.describe_instances().filters(live).max_results(1000),
+                |page| page
+                    .reservations()
+                    .iter()
+                    .flat_map(|r| r.instances())
+                    .filter_map(|i| Some((i.instance_id()?.to_string(), ec2_tags(i.tags()))))
+                    .collect::<Vec<_>>()
+            )
         }
         "ec2:volume" => ec2_list!(c.describe_volumes().max_results(500), volumes, volume_id),
         "ec2:snapshot" => ec2_list!(
@@ -171,49 +171,26 @@ fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
 
 async fn rds(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged>, CallError> {
     let c = clients.rds(scope).await?;
-    let mut out = Vec::new();
-    if ty == "rds:db" {
-        let mut pages = c
-            .describe_db_instances()
-            .max_records(100)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for db in page.map_err(CallError::from_sdk)?.db_instances() {
-                if let Some(arn) = db.db_instance_arn() {
-                    out.push((arn.to_string(), rds_tags(db.tag_list())));
-                }
-            }
-        }
+    Ok(if ty == "rds:db" {
+        drain!(c.describe_db_instances().max_records(100), |page| page
+            .db_instances()
+            .iter()
+            .filter_map(|db| Some((db.db_instance_arn()?.to_string(), rds_tags(db.tag_list()))))
+            .collect::<Vec<_>>())
     } else {
-        let mut pages = c
-            .describe_db_clusters()
-            .max_records(100)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for cl in page.map_err(CallError::from_sdk)?.db_clusters() {
-                if let Some(arn) = cl.db_cluster_arn() {
-                    out.push((arn.to_string(), rds_tags(cl.tag_list())));
-                }
-            }
-        }
-    }
-    Ok(out)
+        drain!(c.describe_db_clusters().max_records(100), |page| page
+            .db_clusters()
+            .iter()
+            .filter_map(|cl| Some((cl.db_cluster_arn()?.to_string(), rds_tags(cl.tag_list()))))
+            .collect::<Vec<_>>())
+    })
 }
 
 async fn dynamodb(clients: &Clients, scope: Scope<'_>) -> Result<Vec<Tagged>, CallError> {
     let c = clients.dynamodb(scope).await?;
-    let mut names = Vec::new();
-    let mut pages = c.list_tables().limit(100).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        names.extend(
-            page.map_err(CallError::from_sdk)?
-                .table_names()
-                .iter()
-                .cloned(),
-        );
-    }
+    let names: Vec<String> = drain!(c.list_tables().limit(100), |page| page
+        .table_names()
+        .to_vec());
     let mut out = Vec::with_capacity(names.len());
     for name in names {
         let arn = format!(
@@ -245,50 +222,38 @@ async fn dynamodb(clients: &Clients, scope: Scope<'_>) -> Result<Vec<Tagged>, Ca
 
 /// The ARNs of a type whose listing carries no tags.
 async fn arns(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<String>, CallError> {
-    let mut out = Vec::new();
-    match ty {
+    Ok(match ty {
         "lambda:function" => {
             let c = clients.lambda(scope).await?;
-            let mut pages = c.list_functions().max_items(50).into_paginator().send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(CallError::from_sdk)?;
-                out.extend(
-                    page.functions()
-                        .iter()
-                        .filter_map(|f| f.function_arn().map(str::to_string)),
-                );
-            }
+            drain!(c.list_functions().max_items(50), |page| page
+                .functions()
+                .iter()
+                .filter_map(|f| f.function_arn().map(str::to_string))
+                .collect::<Vec<_>>())
         }
         "sns:topic" => {
             let c = clients.sns(scope).await?;
-            let mut pages = c.list_topics().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(CallError::from_sdk)?;
-                out.extend(
-                    page.topics()
-                        .iter()
-                        .filter_map(|t| t.topic_arn().map(str::to_string)),
-                );
-            }
+            drain!(c.list_topics(), |page| page
+                .topics()
+                .iter()
+                .filter_map(|t| t.topic_arn().map(str::to_string))
+                .collect::<Vec<_>>())
         }
         "sqs:queue" => {
             let c = clients.sqs(scope).await?;
-            let mut pages = c.list_queues().max_results(1000).into_paginator().send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(CallError::from_sdk)?;
-                // …/ACCOUNT/NAME: the queue URL carries both.
-                out.extend(page.queue_urls().iter().filter_map(|u| {
-                    let name = u.rsplit('/').next()?;
-                    Some(format!(
-                        "arn:{}:sqs:{}:{}:{name}",
-                        scope.partition, scope.region, scope.account
-                    ))
-                }));
-            }
+            // …/ACCOUNT/NAME: the queue URL carries the name.
+            drain!(c.list_queues().max_results(1000), |page| page
+                .queue_urls()
+                .iter()
+                .filter_map(|u| u.rsplit('/').next())
+                .map(|name| format!(
+                    "arn:{}:sqs:{}:{}:{name}",
+                    scope.partition, scope.region, scope.account
+                ))
+                .collect::<Vec<_>>())
         }
-        _ => {}
-    }
-    Ok(out)
+        _ => Vec::new(),
+    })
 }
 
 /// Tags of every tagged resource of `types`, from one paged GetResources.
@@ -384,20 +349,15 @@ async fn bucket_names(
     probe: &aws_sdk_s3::Client,
     regions: &[String],
 ) -> Result<Vec<(String, String)>, CallError> {
-    let mut all = Vec::new();
-    let mut pages = probe
-        .list_buckets()
-        .max_buckets(BUCKETS_PER_PAGE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(CallError::from_sdk)?;
-        all.extend(
-            page.buckets().iter().filter_map(|b| {
-                Some((b.name()?.to_string(), b.bucket_region().map(str::to_string)))
-            }),
-        );
-    }
+    let all: Vec<(String, Option<String>)> =
+        drain!(probe.list_buckets().max_buckets(BUCKETS_PER_PAGE), |page| {
+            page.buckets()
+                .iter()
+                .filter_map(|b| {
+                    Some((b.name()?.to_string(), b.bucket_region().map(str::to_string)))
+                })
+                .collect::<Vec<_>>()
+        });
     if all.iter().all(|(_, r)| r.is_some()) {
         return Ok(all
             .into_iter()
@@ -406,20 +366,17 @@ async fn bucket_names(
     }
     let mut out = Vec::new();
     for region in regions {
-        let mut pages = probe
-            .list_buckets()
-            .bucket_region(region)
-            .max_buckets(BUCKETS_PER_PAGE)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(CallError::from_sdk)?;
-            out.extend(
-                page.buckets()
-                    .iter()
-                    .filter_map(|b| Some((b.name()?.to_string(), region.clone()))),
-            );
-        }
+        out.extend(drain!(
+            probe
+                .list_buckets()
+                .bucket_region(region)
+                .max_buckets(BUCKETS_PER_PAGE),
+            |page| page
+                .buckets()
+                .iter()
+                .filter_map(|b| Some((b.name()?.to_string(), region.clone())))
+                .collect::<Vec<_>>()
+        ));
     }
     Ok(out)
 }
