@@ -21,3 +21,4 @@ pub mod remediate;
 pub mod report;
 pub mod subjects;
 pub mod tags;
+pub mod trigger;

@@ -1,0 +1,248 @@
+//! Lambda payload → what the function does with it: the design's dispatch
+//! table, decided on the payload's shape and its claimed source. Pure, so
+//! the handler stays a thin shell and every shape is tested here. A payload
+//! that fits no row is refused with why, before anything is read or written.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// What one invocation (or one SQS message) asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// CloudTrail to attribute: S3 `ObjectCreated` notifications for log
+    /// keys, EventBridge `AWS API Call via CloudTrail` events, or records
+    /// themselves. The pipeline reads the payload as it is.
+    Attribute,
+    /// An EC2 instance state change: check that instance
+    /// ([`crate::subjects`]).
+    Check,
+    /// A scheduled event: scan the account and region it fired in.
+    Scan { account: String, region: String },
+    /// An SQS batch: each body is a trigger of its own, and failures are
+    /// reported per message (`batchItemFailures`).
+    Batch(Vec<Message>),
+    /// Direct invocation: tag one resource on a user's behalf.
+    Direct(Direct),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: String,
+    pub body: String,
+}
+
+/// `{"resource_arn" | "resource_id", "user", "region"?, "tags"?}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Direct {
+    pub resource: Resource,
+    /// Who the resource is attributed to (`CreatedBy`).
+    pub user: String,
+    /// Extra tags asked for, besides the policy's.
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    Arn(String),
+    /// An EC2 id (`i-…`, `vol-…`), in `region` or the function's own.
+    Id {
+        id: String,
+        region: Option<String>,
+    },
+}
+
+const API_CALL: &str = "AWS API Call via CloudTrail";
+const SCHEDULED: &str = "Scheduled Event";
+
+fn text<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// Decides what `payload` asks for; `Err` says why it fits no row.
+pub fn classify(payload: &[u8]) -> Result<Trigger, String> {
+    let v: Value = serde_json::from_slice(payload).map_err(|e| format!("not a JSON event: {e}"))?;
+    if !v.is_object() {
+        return Err("not a JSON object".into());
+    }
+    if let Some(records) = v.get("Records").and_then(Value::as_array) {
+        return records_trigger(records);
+    }
+    if let Some(kind) = text(&v, "detail-type") {
+        let source = text(&v, "source").unwrap_or_default();
+        return match (kind, source) {
+            (API_CALL, s) if s.starts_with("aws.") => Ok(Trigger::Attribute),
+            (crate::subjects::STATE_CHANGE, "aws.ec2") => Ok(Trigger::Check),
+            (SCHEDULED, "aws.events") => match (text(&v, "account"), text(&v, "region")) {
+                (Some(a), Some(r)) => Ok(Trigger::Scan {
+                    account: a.into(),
+                    region: r.into(),
+                }),
+                _ => Err("scheduled event without account or region".into()),
+            },
+            _ => Err(format!(
+                "detail-type `{kind}` from source `{source}` is not a trigger of this function"
+            )),
+        };
+    }
+    if v.get("eventVersion").is_some()
+        && text(&v, "eventSource").is_some_and(|s| s.ends_with(".amazonaws.com"))
+    {
+        return Ok(Trigger::Attribute);
+    }
+    if v.get("resource_arn").is_some() || v.get("resource_id").is_some() {
+        return direct(&v).map(Trigger::Direct);
+    }
+    Err("neither an S3, SQS, EventBridge or CloudTrail event nor a direct invocation".into())
+}
+
+fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
+    let source = |r: &Value| text(r, "eventSource").unwrap_or_default().to_string();
+    let first = records
+        .first()
+        .map(source)
+        .ok_or_else(|| "`Records` is empty".to_string())?;
+    if let Some((n, other)) = records
+        .iter()
+        .map(source)
+        .enumerate()
+        .find(|(_, s)| *s != first)
+    {
+        return Err(format!(
+            "Records[{n}].eventSource `{other}` differs from Records[0]'s `{first}`"
+        ));
+    }
+    match first.as_str() {
+        "aws:s3" => Ok(Trigger::Attribute),
+        "aws:sqs" => records
+            .iter()
+            .enumerate()
+            .map(|(n, r)| {
+                Ok(Message {
+                    id: text(r, "messageId")
+                        .ok_or_else(|| format!("Records[{n}].messageId is missing"))?
+                        .into(),
+                    body: text(r, "body")
+                        .ok_or_else(|| format!("Records[{n}].body is missing"))?
+                        .into(),
+                })
+            })
+            .collect::<Result<_, String>>()
+            .map(Trigger::Batch),
+        // A CloudTrail log file's content.
+        s if s.ends_with(".amazonaws.com") => Ok(Trigger::Attribute),
+        s => Err(format!(
+            "Records[0].eventSource `{s}` is not a trigger of this function"
+        )),
+    }
+}
+
+fn direct(v: &Value) -> Result<Direct, String> {
+    let user = text(v, "user")
+        .filter(|u| !u.is_empty())
+        .ok_or("direct invocation: `user` is missing")?
+        .to_string();
+    let resource = match (text(v, "resource_arn"), text(v, "resource_id")) {
+        (Some(arn), None) if arn.starts_with("arn:") => Resource::Arn(arn.into()),
+        (None, Some(id)) if !id.is_empty() => Resource::Id {
+            id: id.into(),
+            region: text(v, "region").map(str::to_string),
+        },
+        (Some(_), Some(_)) => {
+            return Err("direct invocation: give resource_arn or resource_id, not both".into())
+        }
+        _ => return Err("direct invocation: `resource_arn` must be an ARN".into()),
+    };
+    let mut tags = BTreeMap::new();
+    if let Some(t) = v.get("tags") {
+        let t = t
+            .as_object()
+            .ok_or("direct invocation: `tags` must be an object")?;
+        for (k, val) in t {
+            let val = val
+                .as_str()
+                .ok_or_else(|| format!("direct invocation: tags.{k} must be a string"))?;
+            tags.insert(k.clone(), val.to_string());
+        }
+    }
+    Ok(Direct {
+        resource,
+        user,
+        tags,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/lambda-events")
+            .join(name);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    #[test]
+    fn the_public_samples_land_on_their_rows() {
+        assert_eq!(
+            classify(&fixture("example-s3-event.json")),
+            Ok(Trigger::Attribute)
+        );
+        assert_eq!(
+            classify(&fixture("example-cloudwatch-cloudtrail-assumed-role.json")),
+            Ok(Trigger::Attribute)
+        );
+        assert_eq!(
+            classify(&fixture("example-eventbridge-schedule.json")),
+            Ok(Trigger::Scan {
+                account: "123456789012".into(),
+                region: "us-east-1".into()
+            })
+        );
+        let Ok(Trigger::Batch(messages)) = classify(&fixture("example-sqs-event.json")) else {
+            panic!("an SQS batch")
+        };
+        assert_eq!(messages[0].id, "MessageID_1");
+        assert_eq!(messages[0].body, "Message Body");
+    }
+
+    #[test]
+    fn state_changes_api_calls_and_direct_invocations() {
+        let change = br#"{"detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"1","region":"r","detail":{"instance-id":"i-1","state":"running"}}"#;
+        assert_eq!(classify(change), Ok(Trigger::Check));
+        let call =
+            br#"{"detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","detail":{}}"#;
+        assert_eq!(classify(call), Ok(Trigger::Attribute));
+        let d = classify(br#"{"resource_id":"i-1","user":"alice","tags":{"Team":"a"}}"#).unwrap();
+        assert_eq!(
+            d,
+            Trigger::Direct(Direct {
+                resource: Resource::Id {
+                    id: "i-1".into(),
+                    region: None
+                },
+                user: "alice".into(),
+                tags: [("Team".to_string(), "a".to_string())].into(),
+            })
+        );
+    }
+
+    #[test]
+    fn what_fits_no_row_is_refused_with_why() {
+        for (payload, why) in [
+            (&br#"{"detail-type":"Scheduled Event","source":"my.app","account":"1","region":"r"}"#[..], "source `my.app`"),
+            (br#"{"detail-type":"EC2 Instance State-change Notification","source":"evil"}"#, "source `evil`"),
+            (br#"{"Records":[{"eventSource":"aws:s3"},{"eventSource":"aws:sqs"}]}"#, "Records[1].eventSource"),
+            (br#"{"Records":[{"eventSource":"aws:sns"}]}"#, "aws:sns"),
+            (br#"{"resource_arn":"arn:aws:s3:::b"}"#, "`user`"),
+            (br#"{"resource_arn":"b","user":"u"}"#, "must be an ARN"),
+            (br#"{"hello":1}"#, "neither"),
+            (b"[1]", "not a JSON object"),
+            (b"{", "not a JSON event"),
+        ] {
+            let e = classify(payload).unwrap_err();
+            assert!(e.contains(why), "{e} should say {why}");
+        }
+    }
+}
