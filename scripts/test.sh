@@ -12,5 +12,11 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cfn-lint deploy/*.yaml"
+"$venv/bin/cfn-lint" deploy/*.yaml
+ensure_checkov_venv "$(pwd)"
+echo "== checkov deploy/ (each skipped check has its reason in the template)"
+# --skip-download: no call to the vendor's platform; the built-in checks only.
+"$checkov_venv/bin/checkov" -d deploy --framework cloudformation --compact --quiet --skip-download
 echo "== cargo test"
 cargo test --workspace --locked

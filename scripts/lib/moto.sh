@@ -13,6 +13,17 @@ ensure_venv() {
   fi
 }
 
+# ensure_checkov_venv ROOT: sets $checkov_venv, beside the test venv.
+ensure_checkov_venv() {
+  checkov_venv="${TAGWARDEN_CHECKOV_VENV:-$1/.venv-checkov}"
+  if ! cmp -s "$1/scripts/requirements-checkov.txt" "$checkov_venv/.requirements" 2>/dev/null; then
+    echo "== checkov venv: $checkov_venv"
+    python3 -m venv "$checkov_venv"
+    "$checkov_venv/bin/pip" install -q --disable-pip-version-check -r "$1/scripts/requirements-checkov.txt"
+    cp "$1/scripts/requirements-checkov.txt" "$checkov_venv/.requirements"
+  fi
+}
+
 # start_moto: starts the server and exports what the SDKs and tests need.
 start_moto() {
   local port log
