@@ -5,6 +5,7 @@ mod api_calls;
 mod apply;
 mod audit;
 mod bad_input;
+mod deploy;
 mod faults;
 mod moto;
 mod plan;

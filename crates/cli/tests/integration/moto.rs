@@ -13,7 +13,7 @@ pub const ROLE: &str = "TagwardenRole";
 /// The account moto's default credentials belong to.
 pub const OWN_ACCOUNT: &str = "123456789012";
 
-fn python() -> String {
+pub fn python() -> String {
     std::env::var("TAGWARDEN_PYTHON")
         .unwrap_or_else(|_| repo().join(".venv/bin/python").display().to_string())
 }

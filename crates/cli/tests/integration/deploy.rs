@@ -1,0 +1,212 @@
+//! deploy/template.yaml, translated from SAM to plain CloudFormation by
+//! aws-sam-translator (as the transform would): the settings moto ignores
+//! when it deploys a stack (versioning, public-access blocks, PITR, SSE,
+//! alarms, trails, policies) are asserted here, on the template itself.
+
+use crate::moto::python;
+use crate::support::repo;
+use serde_json::Value;
+use std::process::Command;
+
+fn translated() -> Value {
+    let out = Command::new(python())
+        .arg(repo().join("crates/cli/tests/deploy/translate.py"))
+        .arg(repo().join("deploy/template.yaml"))
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("run translate.py");
+    assert!(
+        out.status.success(),
+        "translate.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn of_type<'t>(t: &'t Value, ty: &str) -> Vec<(&'t str, &'t Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .map(|(n, r)| (n.as_str(), &r["Properties"]))
+        .collect()
+}
+
+/// Every IAM statement of the stack's roles.
+fn statements(t: &Value) -> Vec<&Value> {
+    of_type(t, "AWS::IAM::Role")
+        .into_iter()
+        .flat_map(|(_, p)| p["Policies"].as_array().into_iter().flatten())
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .collect()
+}
+
+fn actions(s: &Value) -> Vec<&str> {
+    match &s["Action"] {
+        Value::String(a) => vec![a.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn the_template_keeps_its_security_and_naming_settings() {
+    let t = translated();
+    let text = |v: &Value| v.to_string();
+
+    // Every name carries the environment suffix.
+    for (ty, key) in [
+        ("AWS::S3::Bucket", "BucketName"),
+        ("AWS::DynamoDB::Table", "TableName"),
+        ("AWS::SNS::Topic", "TopicName"),
+        ("AWS::SQS::Queue", "QueueName"),
+        ("AWS::Lambda::Function", "FunctionName"),
+        ("AWS::CloudTrail::Trail", "TrailName"),
+        ("AWS::CloudWatch::Alarm", "AlarmName"),
+        ("AWS::CloudWatch::Dashboard", "DashboardName"),
+        ("AWS::Events::Rule", "Name"),
+    ] {
+        let found = of_type(&t, ty);
+        assert!(!found.is_empty(), "{ty}");
+        for (name, p) in found {
+            assert!(
+                text(&p[key]).contains("${EnvironmentSuffix}"),
+                "{name}.{key}: {}",
+                p[key]
+            );
+        }
+    }
+
+    let trail = of_type(&t, "AWS::CloudTrail::Trail")[0].1;
+    assert_eq!(trail["IsMultiRegionTrail"], true);
+    assert_eq!(trail["EnableLogFileValidation"], true);
+
+    let policies = of_type(&t, "AWS::S3::BucketPolicy");
+    for (name, b) in of_type(&t, "AWS::S3::Bucket") {
+        assert!(b["BucketEncryption"].is_object(), "{name}: encryption");
+        let pab = &b["PublicAccessBlockConfiguration"];
+        for k in [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ] {
+            assert_eq!(pab[k], true, "{name}.{k}");
+        }
+        assert_eq!(b["VersioningConfiguration"]["Status"], "Enabled", "{name}");
+        assert!(
+            b["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"].is_object(),
+            "{name}"
+        );
+        let tls_only = policies.iter().any(|(_, p)| {
+            p["Bucket"]["Ref"] == name
+                && p["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| {
+                        s["Effect"] == "Deny"
+                            && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+                    })
+        });
+        assert!(tls_only, "{name}: a TLS-only bucket policy");
+        if name != "AccessLogsBucket" {
+            assert_eq!(
+                b["LoggingConfiguration"]["DestinationBucketName"]["Ref"], "AccessLogsBucket",
+                "{name}"
+            );
+        }
+    }
+    assert_eq!(t["Parameters"]["ScanLogRetentionDays"]["Default"], 30);
+    // The trail bucket notifies the function of log files only.
+    let trail_bucket = of_type(&t, "AWS::S3::Bucket")
+        .into_iter()
+        .find(|(n, _)| *n == "TrailBucket")
+        .unwrap()
+        .1;
+    let notify = &trail_bucket["NotificationConfiguration"]["LambdaConfigurations"][0];
+    assert_eq!(
+        notify["Filter"]["S3Key"]["Rules"][0]["Value"], ".json.gz",
+        "{notify}"
+    );
+
+    for (name, table) in of_type(&t, "AWS::DynamoDB::Table") {
+        assert_eq!(table["BillingMode"], "PAY_PER_REQUEST", "{name}");
+        assert_eq!(table["SSESpecification"]["SSEEnabled"], true, "{name}");
+        assert_eq!(
+            table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+            "{name}"
+        );
+    }
+    assert!(of_type(&t, "AWS::SNS::Topic")[0].1["KmsMasterKeyId"].is_object());
+    for (name, q) in of_type(&t, "AWS::SQS::Queue") {
+        assert_eq!(q["SqsManagedSseEnabled"], true, "{name}");
+    }
+    let events = of_type(&t, "AWS::SQS::Queue")
+        .into_iter()
+        .find(|(n, _)| *n == "EventQueue")
+        .unwrap()
+        .1;
+    assert_eq!(
+        events["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0],
+        "DeadLetterQueue"
+    );
+    let mapping = of_type(&t, "AWS::Lambda::EventSourceMapping")[0].1;
+    assert_eq!(
+        mapping["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+
+    let function = of_type(&t, "AWS::Lambda::Function")[0].1;
+    assert_eq!(function["Runtime"], "provided.al2023");
+    assert_eq!(function["Handler"], "bootstrap");
+    assert_eq!(
+        function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0],
+        "DeadLetterQueue"
+    );
+    assert!(function["ReservedConcurrentExecutions"].is_object());
+
+    // Three alarms, each to the topic; the threshold for violations is 5.
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    assert_eq!(alarms.len(), 3);
+    for (name, a) in &alarms {
+        assert_eq!(a["AlarmActions"][0]["Ref"], "AlertTopic", "{name}");
+    }
+    assert_eq!(t["Parameters"]["NonCompliantThreshold"]["Default"], 5);
+
+    // Least privilege: no wildcard action, and every tagging action bound
+    // to the policy's tag keys (S3's replace-the-set call takes no such
+    // condition: its own statement, bucket ARNs only).
+    let all = statements(&t);
+    assert!(!all.is_empty());
+    for s in &all {
+        for a in actions(s) {
+            assert!(!a.contains('*'), "wildcard action {a}");
+            let tags = a.ends_with(":CreateTags")
+                || a.ends_with(":TagResource")
+                || a.ends_with(":TagResources")
+                || a.ends_with(":AddTagsToResource")
+                || a.ends_with(":TagQueue")
+                || a.ends_with(":CreateOrUpdateTags")
+                || a.starts_with("iam:Tag");
+            if tags {
+                assert_eq!(
+                    s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]["Ref"], "TagKeys",
+                    "{a} without the tag-key condition: {s}"
+                );
+            }
+            if a == "s3:PutBucketTagging" {
+                assert!(
+                    text(&s["Resource"]).contains("arn:${AWS::Partition}:s3:::"),
+                    "{s}"
+                );
+            }
+        }
+    }
+}
