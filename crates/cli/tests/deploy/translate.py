@@ -3,9 +3,15 @@ aws-sam-translator, as CloudFormation's transform would, and prints it as
 JSON. The function's local CodeUri becomes a placeholder S3 location, as
 `sam package` would make it.
 
-Usage: translate.py TEMPLATE
+With --deploy SUFFIX, creates the translated template as a stack in the moto
+server at AWS_ENDPOINT_URL instead (the placeholder code uploaded first),
+and prints the stack's status and outputs, and which of the resources the
+outputs name the services themselves can find.
+
+Usage: translate.py TEMPLATE [--deploy SUFFIX]
 """
 import json
+import os
 import sys
 
 import boto3
@@ -16,6 +22,8 @@ from samtranslator.yaml_helper import yaml_parse
 
 
 def main():
+    # The transform fills AWS::Region; any region does for the test.
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     with open(sys.argv[1]) as f:
         template = yaml_parse(f.read())
     for resource in template["Resources"].values():
@@ -29,7 +37,50 @@ def main():
         out = transform(template, {}, ManagedPolicyLoader(iam))
     except InvalidDocumentException as e:
         sys.exit("; ".join(str(c) for c in e.causes))
+    if sys.argv[2:3] == ["--deploy"]:
+        out = deploy(out, sys.argv[3])
     json.dump(out, sys.stdout, indent=1, default=str)
+
+
+def deploy(template, suffix):
+    import io
+    import zipfile
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    session = boto3.Session(region_name="us-east-1")
+    c = lambda name: session.client(name, endpoint_url=endpoint)
+    c("s3").create_bucket(Bucket="tagwarden-artifacts")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\n")
+    c("s3").put_object(Bucket="tagwarden-artifacts", Key="bootstrap.zip", Body=buf.getvalue())
+    cf = c("cloudformation")
+    name = f"tagwarden-{suffix}"
+    cf.create_stack(StackName=name, TemplateBody=json.dumps(template),
+                    Parameters=[{"ParameterKey": "EnvironmentSuffix", "ParameterValue": suffix}],
+                    Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    stack = cf.describe_stacks(StackName=name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    found = {}
+
+    def probe(key, call):
+        try:
+            call()
+            found[key] = True
+        except Exception as e:  # noqa: BLE001 - any failure means "not found"
+            found[key] = str(e)
+
+    probe("TrailBucketName", lambda: c("s3").head_bucket(Bucket=outputs["TrailBucketName"]))
+    probe("ScanLogBucketName", lambda: c("s3").head_bucket(Bucket=outputs["ScanLogBucketName"]))
+    for t in ["TagsMetadataTableName", "TagHistoryTableName", "UserActionsTableName"]:
+        probe(t, lambda t=t: c("dynamodb").describe_table(TableName=outputs[t]))
+    probe("AlertTopicArn", lambda: c("sns").get_topic_attributes(TopicArn=outputs["AlertTopicArn"]))
+    probe("DeadLetterQueueUrl", lambda: c("sqs").get_queue_attributes(QueueUrl=outputs["DeadLetterQueueUrl"]))
+    probe("FunctionArn", lambda: c("lambda").get_function(FunctionName=outputs["FunctionArn"]))
+    queue = f"tagwarden-events-{suffix}"
+    probe("EventQueue", lambda: c("sqs").get_queue_url(QueueName=queue))
+    for rule in [f"tagwarden-api-calls-{suffix}", f"tagwarden-state-changes-{suffix}", f"tagwarden-scan-{suffix}"]:
+        probe(rule, lambda rule=rule: c("events").describe_rule(Name=rule))
+    return {"status": stack["StackStatus"], "outputs": outputs, "found": found}
 
 
 if __name__ == "__main__":

@@ -1,17 +1,21 @@
 //! deploy/template.yaml, translated from SAM to plain CloudFormation by
-//! aws-sam-translator (as the transform would): the settings moto ignores
-//! when it deploys a stack (versioning, public-access blocks, PITR, SSE,
-//! alarms, trails, policies) are asserted here, on the template itself.
+//! aws-sam-translator (as the transform would), then:
+//! - deployed as a stack in moto, which creates the buckets, tables, topic,
+//!   queues, rules and function, each found afterwards by its own service;
+//! - read, for the settings moto skips or ignores when it deploys (alarms,
+//!   trails, bucket/topic/queue policies; versioning, public-access blocks,
+//!   notifications, PITR, SSE), which are asserted on the template itself.
 
-use crate::moto::python;
+use crate::moto::{endpoint, python};
 use crate::support::repo;
 use serde_json::Value;
 use std::process::Command;
 
-fn translated() -> Value {
+fn translate(extra: &[&str]) -> Value {
     let out = Command::new(python())
         .arg(repo().join("crates/cli/tests/deploy/translate.py"))
         .arg(repo().join("deploy/template.yaml"))
+        .args(extra)
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .output()
         .expect("run translate.py");
@@ -21,6 +25,27 @@ fn translated() -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn translated() -> Value {
+    translate(&[])
+}
+
+#[test]
+fn the_stack_deploys_in_moto_and_each_service_finds_its_part() {
+    endpoint();
+    let got = translate(&["--deploy", "it"]);
+    assert_eq!(got["status"], "CREATE_COMPLETE", "{got}");
+    let found = got["found"].as_object().unwrap();
+    // Buckets, tables, topic, queues, function, the three rules.
+    assert_eq!(found.len(), 12, "{got}");
+    for (what, ok) in found {
+        assert_eq!(ok, &Value::Bool(true), "{what} not found: {ok}");
+    }
+    for (key, value) in got["outputs"].as_object().unwrap() {
+        let value = value.as_str().unwrap();
+        assert!(value.contains("-it"), "{key} = {value}: the suffix");
+    }
 }
 
 fn of_type<'t>(t: &'t Value, ty: &str) -> Vec<(&'t str, &'t Value)> {
