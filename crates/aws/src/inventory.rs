@@ -75,15 +75,22 @@ const REGIONS_AT_ONCE: usize = 4;
 /// (ARN, tags).
 type Tagged = (String, BTreeMap<String, String>);
 
-fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+/// An SDK tag list as a map; each service has its own `Tag` type, all
+/// with an optional key and value.
+fn tag_map<T>(
+    tags: &[T],
+    kv: impl Fn(&T) -> (Option<&str>, Option<&str>),
+) -> BTreeMap<String, String> {
     tags.iter()
         .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
+            let (k, v) = kv(t);
+            Some((k?.to_string(), v.unwrap_or_default().to_string()))
         })
         .collect()
+}
+
+fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+    tag_map(tags, |t| (t.key(), t.value()))
 }
 
 /// Drains a paginator: `drain!(call, |page| items of the page)`.
@@ -159,14 +166,7 @@ async fn ec2(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged
 }
 
 fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
+    tag_map(tags, |t| (t.key(), t.value()))
 }
 
 async fn rds(clients: &Clients, scope: Scope<'_>, ty: &str) -> Result<Vec<Tagged>, CallError> {
