@@ -484,40 +484,112 @@ pub async fn enabled_regions(clients: &Clients) -> Result<Vec<String>, CallError
     Ok(regions)
 }
 
-/// Resources named by events (`subjects`), as they are now: their tags read
-/// through each one's tagging API, batched per account, region and API at
-/// the API's read maximum. Resources that could not be read come back
-/// apart, with why.
-pub async fn these(
-    clients: &Arc<Clients>,
-    subjects: &[Subject],
-) -> (Vec<Found>, Vec<(String, CallError)>) {
+/// What became of the resources events named.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub found: Vec<Found>,
+    /// Instances no longer there (terminated, or never visible): nothing
+    /// to judge.
+    pub gone: Vec<String>,
+    pub failed: Vec<(String, CallError)>,
+}
+
+/// EC2 takes at most 200 values in one filter.
+const FILTER_VALUES_MAX: usize = 200;
+
+/// Instances by id, live ones only: a tag read alone cannot tell a
+/// terminated instance from an untagged one, so these are described.
+async fn instances(
+    clients: &Clients,
+    scope: Scope<'_>,
+    members: &[&Subject],
+    out: &mut Read,
+) -> Result<(), CallError> {
+    let c = clients.ec2(scope).await?;
+    for chunk in members.chunks(FILTER_VALUES_MAX) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|s| s.arn.rsplit('/').next().unwrap_or_default().to_string())
+            .collect();
+        let live = Filter::builder()
+            .name("instance-state-name")
+            .values("pending")
+            .values("running")
+            .values("stopping")
+            .values("stopped")
+            .build();
+        let by_id = Filter::builder()
+            .name("instance-id")
+            .set_values(Some(ids))
+            .build();
+        let listed: BTreeMap<String, BTreeMap<String, String>> = drain!(
+            c.describe_instances()
+                .filters(by_id)
+                .filters(live)
+                .max_results(1000),
+            |page| page
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter_map(|i| Some((i.instance_id()?.to_string(), ec2_tags(i.tags()))))
+                .collect::<Vec<_>>()
+        )
+        .into_iter()
+        .collect();
+        for s in chunk {
+            let id = s.arn.rsplit('/').next().unwrap_or_default();
+            match listed.get(id) {
+                Some(tags) => out.found.push(Found {
+                    arn: s.arn.clone(),
+                    resource_type: s.resource_type,
+                    account: s.account.clone(),
+                    region: s.region.clone(),
+                    tags: tags.clone(),
+                }),
+                None => out.gone.push(s.arn.clone()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resources named by events (`subjects`), as they are now: instances
+/// described (so that a terminated one is told apart), the others' tags
+/// read through each one's tagging API, batched per account, region and
+/// API at the API's read maximum. Resources that could not be read come
+/// back apart, with why.
+pub async fn these(clients: &Arc<Clients>, subjects: &[Subject]) -> Read {
     let tagger = AwsTagger::new(Arc::clone(clients));
-    let mut groups: BTreeMap<(&str, &str, TaggingApi), Vec<&Subject>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, &str, TaggingApi, bool), Vec<&Subject>> = BTreeMap::new();
     for s in subjects {
+        let instance = s.resource_type == "ec2:instance";
         groups
-            .entry((&s.account, &s.region, s.api))
+            .entry((&s.account, &s.region, s.api, instance))
             .or_default()
             .push(s);
     }
-    let mut found = Vec::new();
-    let mut failed = Vec::new();
-    for ((account, region, api), members) in groups {
-        let target = Target {
-            scope: Scope {
-                partition: tagwarden_core::pipeline::partition_of_region(region),
-                account,
-                region,
-            },
-            api,
+    let mut out = Read::default();
+    for ((account, region, api, instance), members) in groups {
+        let scope = Scope {
+            partition: tagwarden_core::pipeline::partition_of_region(region),
+            account,
+            region,
         };
+        if instance {
+            if let Err(e) = instances(clients, scope, &members, &mut out).await {
+                out.failed
+                    .extend(members.iter().map(|s| (s.arn.clone(), e.clone())));
+            }
+            continue;
+        }
+        let target = Target { scope, api };
         for chunk in members.chunks(api.max_read()) {
             let arns: Vec<&str> = chunk.iter().map(|s| s.arn.as_str()).collect();
             match tagger.read(target, &arns).await {
                 Ok(mut read) => {
                     for s in chunk {
                         if let Some(tags) = read.tags.remove(&s.arn) {
-                            found.push(Found {
+                            out.found.push(Found {
                                 arn: s.arn.clone(),
                                 resource_type: s.resource_type,
                                 account: s.account.clone(),
@@ -525,14 +597,16 @@ pub async fn these(
                                 tags,
                             });
                         } else if let Some(e) = read.failed.remove(&s.arn) {
-                            failed.push((s.arn.clone(), e));
+                            out.failed.push((s.arn.clone(), e));
                         }
                     }
                 }
-                Err(e) => failed.extend(chunk.iter().map(|s| (s.arn.clone(), e.clone()))),
+                Err(e) => out
+                    .failed
+                    .extend(chunk.iter().map(|s| (s.arn.clone(), e.clone()))),
             }
         }
     }
-    found.sort_by(|a, b| a.arn.cmp(&b.arn));
-    (found, failed)
+    out.found.sort_by(|a, b| a.arn.cmp(&b.arn));
+    out
 }

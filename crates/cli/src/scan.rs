@@ -234,7 +234,13 @@ fn from_events(cli: &Cli, args: &ScanArgs, aws: &Aws, policy: &Policy) -> Result
             }
         }
     }
-    let (mut found, failed) = aws.runtime.block_on(inventory::these(&aws.clients, &these));
+    let read = aws.runtime.block_on(inventory::these(&aws.clients, &these));
+    if !cli.quiet {
+        for arn in &read.gone {
+            eprintln!("{arn}: not found or terminated: nothing to check");
+        }
+    }
+    let (mut found, failed) = (read.found, read.failed);
     for (arn, e) in &failed {
         eprintln!(
             "error: {arn}: {} ({})",

@@ -519,6 +519,27 @@ fn scan_event_checks_just_the_resource_an_event_names() {
         )]
     );
 
+    // An instance a creation event names but that is gone is not judged
+    // (its tags alone would say "untagged").
+    let mut run_instances = record.clone();
+    run_instances["eventSource"] = "ec2.amazonaws.com".into();
+    run_instances["eventName"] = "RunInstances".into();
+    run_instances["eventID"] = "ev-4".into();
+    run_instances["requestParameters"] = serde_json::json!({});
+    run_instances["responseElements"] =
+        serde_json::json!({"instancesSet": {"items": [{"instanceId": "i-0000000000deadbee"}]}});
+    let path = dir.join("gone.json");
+    std::fs::write(&path, run_instances.to_string()).unwrap();
+    let run = check(&path.display().to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(arns(&run).is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("i-0000000000deadbee: not found or terminated"),
+        "{}",
+        run.stderr
+    );
+
     // A document that names nothing to check is bad input, said as such.
     let path = dir.join("nothing.json");
     std::fs::write(&path, r#"{"hello": "world"}"#).unwrap();
