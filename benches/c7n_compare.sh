@@ -10,11 +10,7 @@ cd "$(dirname "$0")/.."
 ensure_venv "$(pwd)"
 # Custodian pins its own boto3: a venv of its own.
 c7n_venv="${TAGWARDEN_C7N_VENV:-${TMPDIR:-/tmp}/tagwarden-c7n-venv}"
-if [ ! -x "$c7n_venv/bin/custodian" ]; then
-  echo "== custodian venv: $c7n_venv" >&2
-  python3 -m venv "$c7n_venv"
-  "$c7n_venv/bin/pip" install -q --disable-pip-version-check 'c7n==0.9.53'
-fi
+pinned_venv "$c7n_venv" benches/requirements-c7n.txt
 cargo build -q --release -p tagwarden
 bin="${CARGO_TARGET_DIR:-target}/release/tagwarden"
 start_moto >&2

@@ -2,26 +2,28 @@
 # virtualenv, and a moto server on a free 127.0.0.1 port, stopped when the
 # calling script exits, whatever happens.
 
-# ensure_venv ROOT: sets $venv, (re)installing when the pins change.
-ensure_venv() {
-  venv="${TAGWARDEN_VENV:-$1/.venv}"
-  if ! cmp -s "$1/scripts/requirements-test.txt" "$venv/.requirements" 2>/dev/null; then
-    echo "== python venv: $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$1/scripts/requirements-test.txt"
-    cp "$1/scripts/requirements-test.txt" "$venv/.requirements"
+# pinned_venv DIR REQUIREMENTS: a venv at DIR holding REQUIREMENTS,
+# (re)installed when the pins change.
+pinned_venv() {
+  if ! cmp -s "$2" "$1/.requirements" 2>/dev/null; then
+    echo "== python venv: $1" >&2
+    python3 -m venv "$1"
+    "$1/bin/pip" install -q --disable-pip-version-check -r "$2"
+    cp "$2" "$1/.requirements"
   fi
 }
 
-# ensure_checkov_venv ROOT: sets $checkov_venv, beside the test venv.
+# ensure_venv ROOT: sets $venv, the test tools' venv.
+ensure_venv() {
+  venv="${TAGWARDEN_VENV:-$1/.venv}"
+  pinned_venv "$venv" "$1/scripts/requirements-test.txt"
+}
+
+# ensure_checkov_venv ROOT: sets $checkov_venv; checkov pins its own boto3
+# and friends, so it lives apart from the test venv.
 ensure_checkov_venv() {
   checkov_venv="${TAGWARDEN_CHECKOV_VENV:-$1/.venv-checkov}"
-  if ! cmp -s "$1/scripts/requirements-checkov.txt" "$checkov_venv/.requirements" 2>/dev/null; then
-    echo "== checkov venv: $checkov_venv"
-    python3 -m venv "$checkov_venv"
-    "$checkov_venv/bin/pip" install -q --disable-pip-version-check -r "$1/scripts/requirements-checkov.txt"
-    cp "$1/scripts/requirements-checkov.txt" "$checkov_venv/.requirements"
-  fi
+  pinned_venv "$checkov_venv" "$1/scripts/requirements-checkov.txt"
 }
 
 # start_moto: starts the server and exports what the SDKs and tests need.

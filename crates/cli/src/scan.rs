@@ -115,10 +115,6 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         bad_input = checked.bad_input;
         (checked.found, checked.regions)
     };
-    let types_of: BTreeMap<String, &'static str> = found
-        .iter()
-        .map(|f| (f.arn.clone(), f.resource_type))
-        .collect();
     let findings: Vec<Finding> = found
         .into_iter()
         .map(|f| Finding {
@@ -168,7 +164,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         );
     }
     let left = match &audit {
-        Some(audit) => remediate(cli, args, aws, audit, &policy, &findings, &types_of, &run)?,
+        Some(audit) => remediate(cli, args, aws, audit, &policy, &findings, &run)?,
         None => bad,
     };
     sunk?;
@@ -321,7 +317,6 @@ fn types(args: &ScanArgs, policy: &Policy) -> Option<Vec<&'static str>> {
 /// findings → plan → (confirm) → apply → record → report, on stderr so
 /// that stdout stays the scan's report. Returns how many resources are
 /// still non-compliant.
-#[allow(clippy::too_many_arguments)]
 fn remediate(
     cli: &Cli,
     args: &ScanArgs,
@@ -329,7 +324,6 @@ fn remediate(
     audit: &Audit,
     policy: &Policy,
     findings: &[Finding],
-    types_of: &BTreeMap<String, &'static str>,
     run: &Run,
 ) -> Result<usize> {
     let caller = aws
@@ -365,10 +359,10 @@ fn remediate(
     for f in findings.iter().filter(|f| !f.verdict.compliant) {
         let fix = remediate::fix(&policy.compliance, f);
         skipped += usize::from(!fix.skipped.is_empty());
-        let (Some(ty), false) = (types_of.get(&f.arn), fix.tags.is_empty()) else {
+        if fix.tags.is_empty() {
             continue;
-        };
-        let Some((resource_type, api)) = catalog::resource_type(ty) else {
+        }
+        let Some((resource_type, api)) = catalog::resource_type(&f.resource_type) else {
             continue;
         };
         items.push(PlanItem {
