@@ -18,5 +18,7 @@ ensure_checkov_venv "$(pwd)"
 echo "== checkov deploy/ (each skipped check has its reason in the template)"
 # --skip-download: no call to the vendor's platform; the built-in checks only.
 "$checkov_venv/bin/checkov" -d deploy --framework cloudformation --compact --quiet --skip-download
+echo "== cargo build -p tagwarden-lambda (bootstrap, for the end-to-end test)"
+cargo build -p tagwarden-lambda --locked
 echo "== cargo test"
 cargo test --workspace --locked

@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tagwarden_core::catalog::TaggingApi;
 use tagwarden_core::catalog::{self, Scope as ArnScope};
+use tagwarden_core::compliance::{evaluate, Finding};
+use tagwarden_core::policy::Compliance;
 use tagwarden_core::subjects::Subject;
 
 /// One resource as it is now.
@@ -25,6 +27,20 @@ pub struct Found {
     pub account: String,
     pub region: String,
     pub tags: BTreeMap<String, String>,
+}
+
+impl Found {
+    /// The resource's verdict under `policy`.
+    pub fn judge(self, policy: &Compliance) -> Finding {
+        Finding {
+            verdict: evaluate(policy, &self.tags),
+            arn: self.arn,
+            resource_type: self.resource_type.to_string(),
+            account: self.account,
+            region: self.region,
+            tags: self.tags,
+        }
+    }
 }
 
 /// How a type is listed.

@@ -11,5 +11,6 @@ pub mod calls;
 pub mod clients;
 pub mod error;
 pub mod inventory;
+pub mod record;
 pub mod s3_source;
 pub mod sinks;

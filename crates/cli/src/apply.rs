@@ -16,7 +16,6 @@ use tagwarden_aws::apply::{apply, Backoff, Options, Outcome, Status};
 use tagwarden_aws::calls::CallCounts;
 use tagwarden_core::plan::Plan;
 use tagwarden_store::model::Recorded;
-use tagwarden_store::record::{batch, tag_changes, Handled};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::{AuditStore, StoreError};
 
@@ -136,15 +135,8 @@ fn record(
     planned: &Planned,
     outcomes: &[Outcome],
 ) -> Result<Recorded, (StoreError, Result<PathBuf>)> {
-    let plan = &planned.plan;
-    let mut handled: Vec<_> = outcomes
-        .iter()
-        .map(|o| audit::handled(&plan.items[o.item], o))
-        .collect();
-    handled.extend(plan.untouched.iter().map(Handled::untouched));
-    let now = audit::now();
-    let mut rows = batch(&handled, &now);
-    tag_changes(&planned.tag_changes, &now, &mut rows);
+    let rows =
+        tagwarden_aws::record::rows(&planned.plan, &planned.tag_changes, outcomes, &audit::now());
     audit
         .run(audit.store.record(&rows))
         .map_err(|e| (e, audit::spill(&rows)))

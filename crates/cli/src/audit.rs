@@ -11,14 +11,12 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tagwarden_aws::apply::{Outcome, Status};
 use tagwarden_core::attribution::IdentityType;
 use tagwarden_core::catalog;
 use tagwarden_core::pipeline::EventInfo;
 use tagwarden_core::plan::{CreatorSummary, PlanItem};
 use tagwarden_core::tags::{TagKey, TagValue};
-use tagwarden_store::model::{Batch, Failure, HistoryEntry, Metadata, State, Tags};
-use tagwarden_store::record::{plain, Handled};
+use tagwarden_store::model::{Batch, HistoryEntry, Metadata};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::{AuditStore, DynamoStore, SqliteStore, Store, StoreError, StoreUrl};
 
@@ -71,31 +69,6 @@ impl Audit {
 
     pub fn describe(&self) -> String {
         self.store.describe()
-    }
-}
-
-/// What apply did to one item, in the store's terms.
-pub fn handled<'p>(item: &'p PlanItem, o: &Outcome) -> Handled<'p> {
-    let (state, tags, error) = match &o.status {
-        Status::Tagged => (State::Tagged, plain(&o.written), None),
-        Status::WouldTag => (State::Planned, plain(&o.written), None),
-        Status::AlreadyTagged => (State::AlreadyTagged, Tags::new(), None),
-        Status::Full => (State::Full, Tags::new(), None),
-        Status::Failed { error } => (
-            State::Failed,
-            plain(&item.tags),
-            Some(Failure {
-                kind: error.kind.as_str().to_string(),
-                message: crate::one_line(&error.to_string()),
-            }),
-        ),
-    };
-    Handled {
-        item,
-        before: o.before.clone(),
-        state,
-        tags,
-        error,
     }
 }
 
@@ -156,12 +129,7 @@ pub fn retry_items(failed: Vec<Metadata>) -> (Vec<PlanItem>, Vec<String>) {
     (items, errors)
 }
 
-/// Now, as the store writes times.
-pub fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
-}
+pub use tagwarden_aws::record::now;
 
 pub fn init(cli: &Cli) -> Result<u8> {
     let mut aws = LazyAws::new(cli);

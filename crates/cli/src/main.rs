@@ -58,18 +58,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Error lines stay one line, and short, whatever the input held.
-pub fn one_line(s: &str) -> String {
-    const MAX: usize = 400;
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    match flat.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
-    }
-}
+pub use tagwarden_core::report::one_line;
 
 /// `policy check FILE`: a summary when valid; else `FILE:LINE: field:
 /// message` and exit 2.
@@ -356,17 +345,4 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     } else {
         0
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::one_line;
-
-    #[test]
-    fn error_lines_are_single_and_bounded() {
-        let long = format!("a\nb{}", "x".repeat(10_000));
-        let l = one_line(&long);
-        assert!(!l.contains('\n'));
-        assert!(l.chars().count() <= 401);
-    }
 }

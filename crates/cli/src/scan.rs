@@ -117,14 +117,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     };
     let findings: Vec<Finding> = found
         .into_iter()
-        .map(|f| Finding {
-            verdict: evaluate(&policy.compliance, &f.tags),
-            arn: f.arn,
-            resource_type: f.resource_type.to_string(),
-            account: f.account,
-            region: f.region,
-            tags: f.tags,
-        })
+        .map(|f| f.judge(&policy.compliance))
         .collect();
     let run = Run::now();
     let mut out = io::BufWriter::new(io::stdout().lock());
@@ -349,7 +342,7 @@ fn remediate(
         user_agent: Some(format!("tagwarden/{}", env!("CARGO_PKG_VERSION"))),
     });
     let creator = Arc::new(CreatorSummary {
-        kind: IdentityType::parse(caller_type(&caller)),
+        kind: IdentityType::of_arn(&caller),
         arn: caller,
         invoked_by: None,
     });
@@ -408,7 +401,7 @@ fn remediate(
     // apply → record → report.
     let handled: Vec<Handled<'_>> = outcomes
         .iter()
-        .map(|o| audit::handled(&items[o.item], o))
+        .map(|o| tagwarden_aws::record::handled(&items[o.item], o))
         .collect();
     let rows = record::remediation(&handled, &audit::now());
     let recorded = audit.run(audit.store.record(&rows));
@@ -482,18 +475,6 @@ fn still_bad(
             None => !f.verdict.compliant,
         })
         .count()
-}
-
-/// `arn:aws:sts::1:assumed-role/R/s` → `AssumedRole`, as CloudTrail names it.
-fn caller_type(arn: &str) -> &'static str {
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
-    match resource.split('/').next() {
-        Some("assumed-role") => "AssumedRole",
-        Some("user") => "IAMUser",
-        Some("federated-user") => "FederatedUser",
-        Some("root") | None | Some("") => "Root",
-        Some(_) => "Unknown",
-    }
 }
 
 /// Metrics, scan log and alert; every sink is tried, the first failure is

@@ -53,6 +53,23 @@ impl IdentityType {
             Self::Other(s) => s,
         }
     }
+
+    /// The type a principal's ARN names, as CloudTrail would
+    /// (`arn:aws:sts::1:assumed-role/R/s` → `AssumedRole`).
+    pub fn of_arn(arn: &str) -> Self {
+        let mut fields = arn.splitn(6, ':');
+        if fields.next() != Some("arn") {
+            return Self::Unknown;
+        }
+        let resource = fields.nth(4).unwrap_or_default();
+        match resource.split('/').next() {
+            Some("assumed-role") => Self::AssumedRole,
+            Some("user") => Self::IAMUser,
+            Some("federated-user") => Self::FederatedUser,
+            Some("root") | Some("") => Self::Root,
+            _ => Self::Unknown,
+        }
+    }
 }
 
 /// The principal behind a record.
@@ -156,6 +173,23 @@ mod tests {
         let json = format!(r#"{{"userIdentity":{identity}}}"#);
         let rec = Record::parse(json.as_bytes()).unwrap();
         Creator::from_identity(rec.user_identity.as_ref(), "aws-cn", "111122223333")
+    }
+
+    #[test]
+    fn a_principal_arn_names_its_type() {
+        for (arn, kind) in [
+            ("arn:aws:sts::1:assumed-role/R/s", IdentityType::AssumedRole),
+            ("arn:aws:iam::1:user/alice", IdentityType::IAMUser),
+            (
+                "arn:aws-cn:sts::1:federated-user/bob",
+                IdentityType::FederatedUser,
+            ),
+            ("arn:aws:iam::1:root", IdentityType::Root),
+            ("arn:aws:iam::1:role/R", IdentityType::Unknown),
+            ("alice@example.com", IdentityType::Unknown),
+        ] {
+            assert_eq!(IdentityType::of_arn(arn), kind, "{arn}");
+        }
     }
 
     #[test]

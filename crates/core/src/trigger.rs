@@ -3,6 +3,9 @@
 //! the handler stays a thin shell and every shape is tested here. A payload
 //! that fits no row is refused with why, before anything is read or written.
 
+use crate::attribution::{Creator, IdentityType};
+use crate::catalog::{self, tag_events, Resource as Created, Scope};
+use crate::pipeline::{Creation, EventInfo};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -49,6 +52,87 @@ pub enum Resource {
         id: String,
         region: Option<String>,
     },
+}
+
+/// The event name a direct invocation is recorded under.
+pub const DIRECT_EVENT: &str = "TagResourceOnRequest";
+
+impl Direct {
+    /// The creation this invocation stands for: `user` as the creator and
+    /// the invocation as the event. `event_id` should come from the payload
+    /// itself, so that a replay is the same event and is recorded once;
+    /// `home` places a bare id and fills what an ARN leaves empty.
+    pub fn creation(
+        &self,
+        home: &Scope<'_>,
+        event_id: &str,
+        time: &str,
+    ) -> Result<Creation, String> {
+        let (resource_type, arn) = match &self.resource {
+            Resource::Arn(arn) => (tag_events::type_of_arn(arn), arn.clone()),
+            Resource::Id { id, region } => {
+                let ty = tag_events::EC2_ID_PREFIXES
+                    .iter()
+                    .find(|(p, _)| id.starts_with(p))
+                    .map(|(_, t)| *t)
+                    .ok_or_else(|| {
+                        format!("direct invocation: resource_id `{id}` is not an EC2 id; give resource_arn")
+                    })?;
+                let scope = Scope {
+                    region: region.as_deref().unwrap_or(home.region),
+                    ..*home
+                };
+                let arn = catalog::arn_for(ty, id, &scope)
+                    .ok_or_else(|| format!("direct invocation: no ARN for {ty} `{id}`"))?;
+                (ty.to_string(), arn)
+            }
+        };
+        let (resource_type, api) = catalog::resource_type(&resource_type).ok_or_else(|| {
+            format!(
+                "direct invocation: {arn}: resource type `{resource_type}` is not in the catalog"
+            )
+        })?;
+        let fields: Vec<&str> = arn.splitn(6, ':').collect();
+        let field = |n: usize, or: &str| match fields.get(n) {
+            Some(f) if !f.is_empty() => f.to_string(),
+            _ => or.to_string(),
+        };
+        let (partition, region, account) = (
+            field(1, home.partition),
+            field(3, home.region),
+            field(4, home.account),
+        );
+        let kind = IdentityType::of_arn(&self.user);
+        Ok(Creation {
+            event: EventInfo {
+                id: event_id.to_string(),
+                source: "tagwarden".into(),
+                name: DIRECT_EVENT.into(),
+                time: time.to_string(),
+                region: region.clone(),
+                account: account.clone(),
+                partition,
+                source_ip: None,
+                user_agent: None,
+            },
+            creator: Creator {
+                id: self.user.clone(),
+                kind,
+                invoked_by: None,
+                role: None,
+                session: None,
+                account: None,
+            },
+            resource_type,
+            api,
+            resources: vec![Created {
+                arn,
+                account,
+                region,
+            }],
+            preset_tags: BTreeMap::new(),
+        })
+    }
 }
 
 const API_CALL: &str = "AWS API Call via CloudTrail";
@@ -226,6 +310,73 @@ mod tests {
                 tags: [("Team".to_string(), "a".to_string())].into(),
             })
         );
+    }
+
+    const HOME: Scope<'static> = Scope {
+        partition: "aws",
+        region: "eu-west-1",
+        account: "111122223333",
+    };
+
+    #[test]
+    fn a_direct_invocation_is_a_creation_by_its_user() {
+        let Ok(Trigger::Direct(d)) =
+            classify(br#"{"resource_id":"i-0abc","user":"arn:aws:iam::111122223333:user/alice"}"#)
+        else {
+            panic!("direct")
+        };
+        let c = d
+            .creation(&HOME, "direct-1", "2026-12-01T10:00:00Z")
+            .unwrap();
+        assert_eq!(c.resource_type, "ec2:instance");
+        assert_eq!(
+            c.resources[0].arn,
+            "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc"
+        );
+        assert_eq!(c.creator.id, "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(c.creator.kind, IdentityType::IAMUser);
+        assert_eq!(
+            (c.event.id.as_str(), c.event.name.as_str()),
+            ("direct-1", DIRECT_EVENT)
+        );
+
+        let arn = "arn:aws-cn:s3:::bucket-1";
+        let d = Direct {
+            resource: Resource::Arn(arn.into()),
+            user: "bob".into(),
+            tags: BTreeMap::new(),
+        };
+        let c = d.creation(&HOME, "direct-2", "t").unwrap();
+        assert_eq!(c.resource_type, "s3:bucket");
+        // What the ARN leaves empty comes from the function's home; the
+        // partition from the ARN.
+        assert_eq!(
+            (c.event.partition.as_str(), c.resources[0].region.as_str()),
+            ("aws-cn", "eu-west-1")
+        );
+        assert_eq!(c.creator.kind, IdentityType::Unknown);
+
+        let d = Direct {
+            resource: Resource::Id {
+                id: "bucket-1".into(),
+                region: None,
+            },
+            user: "bob".into(),
+            tags: BTreeMap::new(),
+        };
+        assert!(d
+            .creation(&HOME, "x", "t")
+            .unwrap_err()
+            .contains("not an EC2 id"));
+        let d = Direct {
+            resource: Resource::Arn("arn:aws:example:eu-west-1:1:widget/x".into()),
+            user: "bob".into(),
+            tags: BTreeMap::new(),
+        };
+        assert!(d
+            .creation(&HOME, "x", "t")
+            .unwrap_err()
+            .contains("not in the catalog"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod audit;
 mod bad_input;
 mod deploy;
 mod faults;
+mod lambda;
 mod moto;
 mod plan;
 mod policy;

@@ -622,8 +622,64 @@ def sink_read(region, bucket, queue):
     return {"objects": objects, "messages": messages}
 
 
+def put_logs(bucket, src):
+    """Puts the logs under `src` into an existing bucket, keyed as laid out
+    (the trail's own layout); prints the keys."""
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=ENDPOINT)
+    keys = []
+    for root, _, files in os.walk(src):
+        for f in sorted(files):
+            path = os.path.join(root, f)
+            key = os.path.relpath(path, src)
+            s3.upload_file(path, bucket, key)
+            keys.append(key)
+    return keys
+
+
+def subscribe(topic):
+    """A queue subscribed to `topic` (raw delivery); prints its URL."""
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=ENDPOINT)
+    name = topic.rsplit(":", 1)[1] + "-reader"
+    q = sqs.create_queue(QueueName=name)["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name="us-east-1", endpoint_url=ENDPOINT).subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
+    return q
+
+
+def queue_read(url):
+    """Every message waiting in the queue (deleted once read)."""
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=ENDPOINT)
+    out = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not got:
+            return out
+        for m in got:
+            out.append(m["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def table_items(table):
+    """Every item of a DynamoDB table, its string attributes only."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=ENDPOINT)
+    out, start = [], None
+    while True:
+        kw = {"TableName": table, **({"ExclusiveStartKey": start} if start else {})}
+        page = ddb.scan(**kw)
+        out += [{k: v["S"] for k, v in item.items() if "S" in v} for item in page["Items"]]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return out
+
+
 def main():
     import sys
+    for command, fn in [("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read),
+                        ("table-items", table_items)]:
+        if sys.argv[1:2] == [command]:
+            json.dump(fn(*sys.argv[2:]), sys.stdout)
+            return
     if sys.argv[1:2] == ["sink-setup"]:
         json.dump(sink_setup(*sys.argv[2:4]), sys.stdout)
         return

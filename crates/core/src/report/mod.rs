@@ -79,8 +79,13 @@ pub fn metrics(findings: &[Finding]) -> Vec<Metric> {
 /// The metrics as EMF lines: one line per dimension set (CloudWatch turns
 /// them into metrics with no API call).
 pub fn emf(findings: &[Finding], namespace: &str, timestamp_ms: i64) -> Vec<String> {
+    emf_lines(&metrics(findings), namespace, timestamp_ms)
+}
+
+/// Any metrics as EMF lines, one per dimension set.
+pub fn emf_lines(metrics: &[Metric], namespace: &str, timestamp_ms: i64) -> Vec<String> {
     let mut lines: BTreeMap<Option<String>, serde_json::Map<String, Value>> = BTreeMap::new();
-    for m in metrics(findings) {
+    for m in metrics {
         let line = lines.entry(m.resource_type.clone()).or_default();
         line.insert(m.name.to_string(), json!(m.value));
     }
@@ -109,6 +114,54 @@ pub fn emf(findings: &[Finding], namespace: &str, timestamp_ms: i64) -> Vec<Stri
             Value::Object(values).to_string()
         })
         .collect()
+}
+
+/// How attribution ended for one resource, as the metrics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attributed {
+    Tagged,
+    Failed,
+    /// Nothing to write: already tagged, at the tag limit, or preset.
+    Skipped,
+}
+
+/// `Tagged`, `Failed` and `Skipped` in all and per resource type (the
+/// dashboard's "Tagged and failed").
+pub fn attribution_metrics<'a>(
+    outcomes: impl IntoIterator<Item = (&'a str, Attributed)>,
+) -> Vec<Metric> {
+    let mut by_type: BTreeMap<Option<&str>, [u64; 3]> = BTreeMap::new();
+    by_type.insert(None, [0; 3]);
+    for (ty, how) in outcomes {
+        let slot = how as usize;
+        for key in [None, Some(ty)] {
+            by_type.entry(key).or_default()[slot] += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for (ty, counts) in by_type {
+        for (name, value) in ["Tagged", "Failed", "Skipped"].into_iter().zip(counts) {
+            out.push(Metric {
+                name,
+                resource_type: ty.map(str::to_string),
+                value,
+            });
+        }
+    }
+    out
+}
+
+/// Error lines stay one line, and short, whatever the input held.
+pub fn one_line(s: &str) -> String {
+    const MAX: usize = 400;
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match flat.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
 }
 
 /// One scan-log line: the finding with the scan it belongs to.
@@ -199,6 +252,44 @@ pub fn alert(findings: &[Finding], max_bytes: usize) -> Option<(String, String)>
 mod tests {
     use super::*;
     use crate::compliance::Verdict;
+
+    #[test]
+    fn error_lines_are_single_and_bounded() {
+        let long = format!("a\nb{}", "x".repeat(10_000));
+        let l = one_line(&long);
+        assert!(!l.contains('\n'));
+        assert_eq!(l.chars().count(), 401);
+    }
+
+    #[test]
+    fn attribution_is_counted_in_all_and_per_type() {
+        let m = attribution_metrics([
+            ("ec2:instance", Attributed::Tagged),
+            ("ec2:instance", Attributed::Tagged),
+            ("s3:bucket", Attributed::Failed),
+            ("s3:bucket", Attributed::Skipped),
+        ]);
+        let get = |name: &str, ty: Option<&str>| {
+            m.iter()
+                .find(|x| x.name == name && x.resource_type.as_deref() == ty)
+                .map(|x| x.value)
+        };
+        assert_eq!(get("Tagged", None), Some(2));
+        assert_eq!(get("Failed", None), Some(1));
+        assert_eq!(get("Skipped", None), Some(1));
+        assert_eq!(get("Tagged", Some("ec2:instance")), Some(2));
+        assert_eq!(get("Failed", Some("ec2:instance")), Some(0));
+        assert_eq!(get("Skipped", Some("s3:bucket")), Some(1));
+        // A run with nothing still says so: zeros, so the dashboard shows it.
+        let none = attribution_metrics([]);
+        assert_eq!(none.len(), 3);
+        assert!(none
+            .iter()
+            .all(|x| x.value == 0 && x.resource_type.is_none()));
+        let lines = emf_lines(&m, "NS", 1);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].contains(r#""Namespace":"NS""#), "{}", lines[0]);
+    }
 
     fn finding(n: usize, ty: &str, ok: bool) -> Finding {
         Finding {

@@ -1,0 +1,444 @@
+//! The Lambda function end to end: the real `bootstrap` binary, run against
+//! a Lambda Runtime API served here (next event / response / error), with
+//! its environment pointing at the resources the SAM template created as a
+//! stack in moto. What it did is read back through each service's own API.
+
+use crate::moto::{python, world_py, World, OWN_ACCOUNT};
+use crate::support::repo;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The binary `scripts/test.sh` builds beside this test's own.
+fn bootstrap() -> PathBuf {
+    if let Ok(p) = std::env::var("TAGWARDEN_BOOTSTRAP") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let p = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("bootstrap");
+    assert!(
+        p.is_file(),
+        "{} is missing: `cargo build -p tagwarden-lambda` (scripts/test.sh does) first",
+        p.display()
+    );
+    p
+}
+
+/// What the function posted back for one invocation.
+#[derive(Debug)]
+enum Answer {
+    Response(Value),
+    Error(Value),
+}
+
+/// A Runtime API: hands out queued events, collects answers.
+struct RuntimeApi {
+    address: String,
+    events: Sender<(String, Value)>,
+    answers: Receiver<(String, Answer)>,
+}
+
+impl RuntimeApi {
+    fn start() -> Self {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let address = server.server_addr().to_ip().unwrap().to_string();
+        let (events, queued) = channel::<(String, Value)>();
+        let (answered, answers) = channel();
+        std::thread::spawn(move || {
+            for mut req in server.incoming_requests() {
+                let url = req.url().to_string();
+                let mut body = String::new();
+                let _ = req.as_reader().read_to_string(&mut body);
+                if url.ends_with("/runtime/invocation/next") {
+                    // Long poll, as Lambda does; the test hangs up by
+                    // dropping its sender.
+                    let Ok((id, event)) = queued.recv() else {
+                        return;
+                    };
+                    let header = |k: &str, v: &str| {
+                        tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).unwrap()
+                    };
+                    let deadline = (std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        + Duration::from_secs(300))
+                    .as_millis()
+                    .to_string();
+                    let resp = tiny_http::Response::from_string(event.to_string())
+                        .with_header(header("Lambda-Runtime-Aws-Request-Id", &id))
+                        .with_header(header("Lambda-Runtime-Deadline-Ms", &deadline))
+                        .with_header(header(
+                            "Lambda-Runtime-Invoked-Function-Arn",
+                            "arn:aws:lambda:us-east-1:123456789012:function:tagwarden-e2e",
+                        ))
+                        .with_header(header("Lambda-Runtime-Trace-Id", "Root=1-0-0"))
+                        .with_header(header("Content-Type", "application/json"));
+                    let _ = req.respond(resp);
+                    continue;
+                }
+                let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                let parts: Vec<&str> = url.trim_matches('/').split('/').collect();
+                let answer = match parts.as_slice() {
+                    [_, "runtime", "invocation", id, "response"] => {
+                        Some((id.to_string(), Answer::Response(parsed)))
+                    }
+                    [_, "runtime", "invocation", id, "error"] => {
+                        Some((id.to_string(), Answer::Error(parsed)))
+                    }
+                    [_, "runtime", "init", "error"] => {
+                        Some(("init".to_string(), Answer::Error(parsed)))
+                    }
+                    _ => None,
+                };
+                let _ = req.respond(tiny_http::Response::empty(202));
+                if let Some(a) = answer {
+                    let _ = answered.send(a);
+                }
+            }
+        });
+        Self {
+            address,
+            events,
+            answers,
+        }
+    }
+
+    fn invoke(&self, id: &str, event: Value) -> Answer {
+        self.events.send((id.to_string(), event)).unwrap();
+        match self.answers.recv_timeout(Duration::from_secs(240)) {
+            Ok((got, answer)) => {
+                assert_eq!(got, id, "{answer:?}");
+                answer
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("{id}: no answer within 240 s"),
+            Err(e) => panic!("{id}: {e}"),
+        }
+    }
+}
+
+/// The running function and every line it printed.
+struct Function {
+    child: Child,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl Function {
+    fn start(api: &RuntimeApi, env: &BTreeMap<String, String>) -> Self {
+        let mut child = Command::new(bootstrap())
+            .envs(env)
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "tagwarden-e2e")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let lines = Arc::clone(&stdout);
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        Self { child, stdout }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// EMF lines: JSON objects with CloudWatch metric metadata.
+    fn metrics(&self) -> Vec<Value> {
+        self.lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["_aws"]["CloudWatchMetrics"].is_array())
+            .collect()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn deploy(suffix: &str) -> BTreeMap<String, String> {
+    let out = Command::new(python())
+        .arg(repo().join("crates/cli/tests/deploy/translate.py"))
+        .arg(repo().join("deploy/template.yaml"))
+        .args(["--deploy", suffix])
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["status"], "CREATE_COMPLETE", "{got}");
+    got["outputs"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn py_json(args: &[&str]) -> Value {
+    serde_json::from_str(&world_py(args)).unwrap()
+}
+
+fn s3_notification(bucket: &str, key: &str) -> Value {
+    json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-20T10:05:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0",
+               "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key.replace(' ', "+"), "size": 1000}}}]})
+}
+
+#[test]
+fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothing() {
+    let outputs = deploy("e2e");
+    let trail = &outputs["TrailBucketName"];
+    let topic = &outputs["AlertTopicArn"];
+    let alerts = world_py(&["subscribe", topic]);
+    let alerts: String = serde_json::from_str(&alerts).unwrap();
+
+    let world = World::build("twl", &[OWN_ACCOUNT], &["us-east-1"], false);
+    let keys = py_json(&["put-logs", trail, &world.logs.display().to_string()]);
+    let keys: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+
+    // The template's variables, with the stack's names.
+    let env: BTreeMap<String, String> = [
+        ("TAGWARDEN_ENVIRONMENT", "e2e"),
+        (
+            "TAGWARDEN_TAGS_METADATA_TABLE",
+            &outputs["TagsMetadataTableName"],
+        ),
+        (
+            "TAGWARDEN_TAG_HISTORY_TABLE",
+            &outputs["TagHistoryTableName"],
+        ),
+        (
+            "TAGWARDEN_USER_ACTIONS_TABLE",
+            &outputs["UserActionsTableName"],
+        ),
+        ("TAGWARDEN_ALERT_TOPIC", topic),
+        (
+            "TAGWARDEN_SCAN_LOG",
+            &format!("s3://{}/tagwarden", outputs["ScanLogBucketName"]),
+        ),
+        ("TAGWARDEN_POLICY_PARAMETER", ""),
+        ("TAGWARDEN_METRICS_NAMESPACE", "TagCompliance"),
+        ("TAGWARDEN_MEMBER_ROLE", ""),
+        ("TAGWARDEN_TRAIL_BUCKET", trail),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+
+    let notification = s3_notification(trail, keys[0]);
+    let Answer::Response(first) = api.invoke("req-1", notification.clone()) else {
+        panic!("first invocation failed:\n{}", function.lines().join("\n"))
+    };
+    let unsupported = world.unsupported();
+    let resources = world.resources();
+    assert_eq!(
+        first["tagged"].as_u64().unwrap() as usize,
+        resources.len(),
+        "{first}\n{}",
+        function.lines().join("\n")
+    );
+    assert_eq!(
+        first["failed"].as_u64().unwrap() as usize,
+        unsupported.len(),
+        "{first}"
+    );
+
+    // Tagged, through each service's own API.
+    let now = world.tags_now();
+    for r in resources {
+        let arn = r["arn"].as_str().unwrap();
+        let tags = &now[arn];
+        let account = r["account"].as_str().unwrap();
+        // A key someone set (in the create call, or since) is theirs.
+        let theirs = r["preset"].get("CreatedBy").or(r["added"].get("CreatedBy"));
+        let want = match theirs {
+            Some(v) => v.as_str().unwrap().to_string(),
+            None => format!("arn:aws:sts::{account}:assumed-role/Deployer/alice"),
+        };
+        assert_eq!(tags.get("CreatedBy"), Some(&want), "{arn}: {tags:?}");
+        assert_eq!(
+            tags.get("ManagedBy").map(String::as_str),
+            Some("tagwarden"),
+            "{arn}"
+        );
+    }
+
+    // Recorded in the stack's tables.
+    let history = py_json(&["table-items", &outputs["TagHistoryTableName"]]);
+    let rows = |change: &str| -> Vec<String> {
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["change"] == change)
+            .map(|i| i["arn"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let tagged = rows("tagged");
+    for r in resources {
+        let arn = r["arn"].as_str().unwrap();
+        assert!(
+            tagged.iter().any(|a| a == arn),
+            "{arn}: no `tagged` history row"
+        );
+    }
+    assert_eq!(rows("failed").len(), unsupported.len());
+    let history_rows = history.as_array().unwrap().len();
+    let metadata = py_json(&["table-items", &outputs["TagsMetadataTableName"]]);
+    assert!(metadata.as_array().unwrap().len() >= resources.len() + unsupported.len());
+
+    // One alert for the whole invocation: the new resources miss the
+    // policy's required keys, and the refused ones are listed.
+    let messages = py_json(&["queue-read", &alerts]);
+    let messages = messages.as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let alert = messages[0].as_str().unwrap();
+    assert!(alert.contains("do not meet the tag policy"), "{alert}");
+    assert!(
+        alert.contains(resources[0]["arn"].as_str().unwrap()),
+        "{alert}"
+    );
+    for arn in &unsupported {
+        assert!(alert.contains(arn), "{arn} not in the alert");
+    }
+
+    // EMF metrics on stdout: tagged and failed counts, and compliance.
+    let metrics = function.metrics();
+    let total = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m.get("ResourceType").is_none() && m.get(name).is_some())
+            .and_then(|m| m[name].as_u64())
+    };
+    assert_eq!(total("Tagged"), Some(resources.len() as u64), "{metrics:?}");
+    assert_eq!(total("Failed"), Some(unsupported.len() as u64));
+    assert!(total("NonCompliantResources").unwrap() > 0);
+    // Logs are JSON with the request id.
+    assert!(
+        function
+            .lines()
+            .iter()
+            .any(|l| l.contains(r#""level":"INFO""#) && l.contains("req-1")),
+        "{}",
+        function.lines().join("\n")
+    );
+
+    // The same notification again: nothing is written, recorded or sent.
+    let Answer::Response(second) = api.invoke("req-2", notification) else {
+        panic!("replay failed:\n{}", function.lines().join("\n"))
+    };
+    assert_eq!(second["tagged"], 0, "{second}");
+    assert_eq!(world.tags_now(), now);
+    let again = py_json(&["table-items", &outputs["TagHistoryTableName"]]);
+    assert_eq!(again.as_array().unwrap().len(), history_rows);
+    let messages = py_json(&["queue-read", &alerts]);
+    // The refused resources are alerted again (they are still not tagged);
+    // nothing about the compliance of the ones already tagged.
+    for m in messages.as_array().unwrap() {
+        assert!(!m.as_str().unwrap().contains("do not meet"), "{m}");
+    }
+
+    // An SQS batch: a state change is checked, a stranger is refused, and
+    // only the stranger is handed back.
+    let instance = resources
+        .iter()
+        .find(|r| r["type"] == "ec2:instance")
+        .unwrap();
+    let change = json!({"version": "0", "id": "e-1", "detail-type": "EC2 Instance State-change Notification",
+        "source": "aws.ec2", "account": OWN_ACCOUNT, "time": "2026-11-20T10:06:00Z", "region": "us-east-1",
+        "resources": [instance["arn"]], "detail": {"instance-id": instance["id"], "state": "running"}});
+    let message = |id: &str, body: String| {
+        json!({"messageId": id, "receiptHandle": "h", "body": body, "attributes": {},
+               "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:tagwarden-events-e2e", "awsRegion": "us-east-1"})
+    };
+    let batch = json!({"Records": [
+        message("m-1", change.to_string()),
+        message("m-2", r#"{"hello":"world"}"#.to_string()),
+    ]});
+    let Answer::Response(partial) = api.invoke("req-3", batch) else {
+        panic!("batch failed:\n{}", function.lines().join("\n"))
+    };
+    assert_eq!(
+        partial,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]})
+    );
+    let messages = py_json(&["queue-read", &alerts]);
+    let checked = messages.as_array().unwrap();
+    assert_eq!(checked.len(), 1, "{checked:?}");
+    assert!(checked[0]
+        .as_str()
+        .unwrap()
+        .contains(instance["arn"].as_str().unwrap()));
+
+    // An event of no known shape: refused as an error, nothing done.
+    let Answer::Error(refused) = api.invoke(
+        "req-4",
+        json!({"detail-type": "Something", "source": "my.app"}),
+    ) else {
+        panic!("a stranger was accepted")
+    };
+    assert!(refused.to_string().contains("event refused"), "{refused}");
+    assert_eq!(py_json(&["queue-read", &alerts]), json!([]));
+}
+
+#[test]
+fn a_bad_configuration_stops_the_function_at_init_naming_the_variable() {
+    let api = RuntimeApi::start();
+    let env: BTreeMap<String, String> = [
+        ("TAGWARDEN_ENVIRONMENT", "e2e"),
+        ("TAGWARDEN_TABLE_SUFFIX", "e2e"),
+        ("TAGWARDEN_ALERT_TOPIC", "not-an-arn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut function = Function::start(&api, &env);
+    let status = function.child.wait().unwrap();
+    assert!(!status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    let lines = function.lines().join("\n");
+    assert!(lines.contains("TAGWARDEN_ALERT_TOPIC"), "{lines}");
+    assert!(lines.contains("not an SNS topic ARN"), "{lines}");
+}

@@ -1,0 +1,319 @@
+//! The function's environment → its configuration, checked once at init so
+//! that a bad deployment fails on its first start, naming the variable.
+
+use tagwarden_core::policy::Policy;
+use tagwarden_store::url::{self, Tables};
+
+pub const ENVIRONMENT: &str = "TAGWARDEN_ENVIRONMENT";
+pub const ALERT_TOPIC: &str = "TAGWARDEN_ALERT_TOPIC";
+pub const SCAN_LOG: &str = "TAGWARDEN_SCAN_LOG";
+pub const POLICY: &str = "TAGWARDEN_POLICY";
+pub const POLICY_S3: &str = "TAGWARDEN_POLICY_S3";
+pub const POLICY_PARAMETER: &str = "TAGWARDEN_POLICY_PARAMETER";
+pub const METRICS_NAMESPACE: &str = "TAGWARDEN_METRICS_NAMESPACE";
+pub const MEMBER_ROLE: &str = "TAGWARDEN_MEMBER_ROLE";
+pub const ACCOUNTS: &str = "TAGWARDEN_ACCOUNTS";
+pub const TRAIL_BUCKET: &str = "TAGWARDEN_TRAIL_BUCKET";
+
+pub const DEFAULT_NAMESPACE: &str = "TagCompliance";
+
+/// A variable that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration: {var}: {why}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub why: String,
+}
+
+/// Where the tag policy comes from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// Built in, or given inline in [`POLICY`]: parsed at init.
+    Ready(Box<Policy>),
+    /// An S3 object, read on first use and kept.
+    S3 { bucket: String, key: String },
+    /// An SSM parameter (SecureString allowed), read on first use and kept.
+    Parameter(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: String,
+    pub tables: Tables,
+    pub alert_topic: Option<String>,
+    /// `(bucket, prefix)` of the scan logs.
+    pub scan_log: Option<(String, String)>,
+    pub policy: PolicySource,
+    pub namespace: String,
+    /// The role assumed in member accounts (org mode).
+    pub member_role: Option<String>,
+    /// Accounts the scheduled scan covers besides the function's own.
+    pub accounts: Vec<String>,
+    /// S3 notifications naming any other bucket are refused.
+    pub trail_bucket: Option<String>,
+}
+
+impl Config {
+    /// `get` reads a variable; an empty value counts as unset (CloudFormation
+    /// passes empty parameters through as empty strings).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let bad = |var: &'static str, why: String| ConfigError { var, why };
+
+        let environment = var(ENVIRONMENT).ok_or_else(|| {
+            bad(
+                ENVIRONMENT,
+                "is not set: every name carries it (e.g. dev, prod)".into(),
+            )
+        })?;
+        if !environment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(bad(
+                ENVIRONMENT,
+                format!("`{environment}`: letters, digits and `-` only"),
+            ));
+        }
+
+        let tables = match (
+            var(url::ENV_TAGS_METADATA),
+            var(url::ENV_TAG_HISTORY),
+            var(url::ENV_USER_ACTIONS),
+            var(url::ENV_TABLE_SUFFIX),
+        ) {
+            (Some(metadata), Some(history), Some(actions), _) => Tables {
+                metadata,
+                history,
+                actions,
+            },
+            (None, None, None, Some(suffix)) => Tables::with_suffix(&suffix),
+            (m, h, _, _) => {
+                let missing = match (m, h) {
+                    (None, _) => url::ENV_TAGS_METADATA,
+                    (_, None) => url::ENV_TAG_HISTORY,
+                    _ => url::ENV_USER_ACTIONS,
+                };
+                return Err(bad(
+                    missing,
+                    format!(
+                        "is not set: name the three audit tables, or set only {}",
+                        url::ENV_TABLE_SUFFIX
+                    ),
+                ));
+            }
+        };
+
+        let alert_topic = var(ALERT_TOPIC);
+        if let Some(t) = &alert_topic {
+            let fields: Vec<&str> = t.split(':').collect();
+            if fields.len() != 6 || fields[0] != "arn" || fields[2] != "sns" {
+                return Err(bad(ALERT_TOPIC, format!("`{t}` is not an SNS topic ARN")));
+            }
+        }
+
+        let scan_log = match var(SCAN_LOG) {
+            None => None,
+            Some(u) => Some(
+                s3_url(&u)
+                    .ok_or_else(|| bad(SCAN_LOG, format!("`{u}`: use s3://bucket/prefix")))?,
+            ),
+        };
+
+        let policy = match (var(POLICY), var(POLICY_S3), var(POLICY_PARAMETER)) {
+            (None, None, None) => PolicySource::Ready(Box::new(Policy::default_policy())),
+            (Some(text), None, None) => PolicySource::Ready(Box::new(
+                Policy::from_yaml(&text).map_err(|e| bad(POLICY, e.to_string()))?,
+            )),
+            (None, Some(u), None) => match s3_url(&u) {
+                Some((bucket, key)) if !key.is_empty() && !key.ends_with('/') => {
+                    PolicySource::S3 { bucket, key }
+                }
+                _ => {
+                    return Err(bad(
+                        POLICY_S3,
+                        format!("`{u}`: use s3://bucket/key of a YAML policy"),
+                    ))
+                }
+            },
+            (None, None, Some(name)) => PolicySource::Parameter(name),
+            _ => {
+                return Err(bad(
+                    POLICY,
+                    format!("give one of {POLICY}, {POLICY_S3} and {POLICY_PARAMETER}"),
+                ))
+            }
+        };
+
+        let namespace = var(METRICS_NAMESPACE).unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+        if namespace.len() > 255 || namespace.starts_with(':') || namespace.contains("AWS/") {
+            return Err(bad(
+                METRICS_NAMESPACE,
+                format!("`{namespace}` is not a custom CloudWatch namespace"),
+            ));
+        }
+
+        let member_role = var(MEMBER_ROLE);
+        if let Some(r) = &member_role {
+            if r.len() > 64
+                || !r
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+            {
+                return Err(bad(MEMBER_ROLE, format!("`{r}` is not an IAM role name")));
+            }
+        }
+
+        let mut accounts: Vec<String> = var(ACCOUNTS)
+            .map(|a| {
+                a.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(a) = accounts
+            .iter()
+            .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad(ACCOUNTS, format!("`{a}` is not a 12-digit account id")));
+        }
+        if !accounts.is_empty() && member_role.is_none() {
+            return Err(bad(
+                ACCOUNTS,
+                format!("other accounts are reached through {MEMBER_ROLE}, which is not set"),
+            ));
+        }
+        accounts.sort();
+        accounts.dedup();
+
+        Ok(Self {
+            environment,
+            tables,
+            alert_topic,
+            scan_log,
+            policy,
+            namespace,
+            member_role,
+            accounts,
+            trail_bucket: var(TRAIL_BUCKET),
+        })
+    }
+}
+
+fn s3_url(u: &str) -> Option<(String, String)> {
+    tagwarden_aws::s3_source::parse_url(u).map(|(b, p)| (b.to_string(), p.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const BASE: &[(&str, &str)] = &[
+        (ENVIRONMENT, "dev"),
+        (url::ENV_TAGS_METADATA, "TagsMetadata-dev"),
+        (url::ENV_TAG_HISTORY, "TagHistory-dev"),
+        (url::ENV_USER_ACTIONS, "UserActions-dev"),
+    ];
+
+    fn load(extra: &[(&str, &str)], without: &[&str]) -> Result<Config, ConfigError> {
+        let env: HashMap<&str, &str> = BASE
+            .iter()
+            .chain(extra)
+            .filter(|(k, _)| !without.contains(k))
+            .copied()
+            .collect();
+        Config::from_env(|k| env.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn the_templates_environment_is_a_configuration() {
+        let c = load(
+            &[
+                (
+                    ALERT_TOPIC,
+                    "arn:aws:sns:us-east-1:123456789012:tagwarden-alerts-dev",
+                ),
+                (SCAN_LOG, "s3://scan-logs-dev/tagwarden"),
+                (POLICY_PARAMETER, "tagwarden-dev"),
+                (MEMBER_ROLE, ""),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.tables.history, "TagHistory-dev");
+        assert_eq!(
+            c.scan_log,
+            Some(("scan-logs-dev".into(), "tagwarden".into()))
+        );
+        assert!(matches!(c.policy, PolicySource::Parameter(ref p) if p == "tagwarden-dev"));
+        assert_eq!(c.namespace, DEFAULT_NAMESPACE);
+        // Empty is unset, as CloudFormation passes an empty parameter.
+        assert_eq!(c.member_role, None);
+        let c = load(
+            &[(url::ENV_TABLE_SUFFIX, "qa")],
+            &[
+                url::ENV_TAGS_METADATA,
+                url::ENV_TAG_HISTORY,
+                url::ENV_USER_ACTIONS,
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.tables, Tables::with_suffix("qa"));
+        assert!(matches!(c.policy, PolicySource::Ready(_)));
+    }
+
+    #[test]
+    fn each_bad_value_is_refused_naming_its_variable() {
+        for (extra, without, var, says) in [
+            (&[][..], &[ENVIRONMENT][..], ENVIRONMENT, "not set"),
+            (&[(ENVIRONMENT, "dev prod")], &[], ENVIRONMENT, "letters"),
+            (
+                &[],
+                &[url::ENV_TAG_HISTORY],
+                url::ENV_TAG_HISTORY,
+                "not set",
+            ),
+            (
+                &[(ALERT_TOPIC, "alerts")],
+                &[],
+                ALERT_TOPIC,
+                "not an SNS topic ARN",
+            ),
+            (&[(SCAN_LOG, "/tmp/x")], &[], SCAN_LOG, "s3://bucket/prefix"),
+            (&[(POLICY, "attribution: [")], &[], POLICY, ""),
+            (&[(POLICY_S3, "s3://b/")], &[], POLICY_S3, "s3://bucket/key"),
+            (
+                &[(POLICY, "x"), (POLICY_PARAMETER, "p")],
+                &[],
+                POLICY,
+                "give one of",
+            ),
+            (
+                &[(METRICS_NAMESPACE, "AWS/EC2")],
+                &[],
+                METRICS_NAMESPACE,
+                "custom",
+            ),
+            (
+                &[(MEMBER_ROLE, "a role")],
+                &[],
+                MEMBER_ROLE,
+                "IAM role name",
+            ),
+            (
+                &[(ACCOUNTS, "1234"), (MEMBER_ROLE, "R")],
+                &[],
+                ACCOUNTS,
+                "12-digit",
+            ),
+            (&[(ACCOUNTS, "111122223333")], &[], ACCOUNTS, MEMBER_ROLE),
+        ] {
+            let e = load(extra, without).unwrap_err();
+            assert_eq!(e.var, var, "{e}");
+            assert!(e.to_string().contains(var), "{e}");
+            assert!(e.why.contains(says), "{e} should say {says}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! What outlives one invocation: the configuration, and the clients, store
+//! and policy, each made on first use (cold starts do no AWS work) and
+//! reused by every invocation the execution environment serves.
+
+use crate::config::{Config, PolicySource, POLICY_PARAMETER, POLICY_S3};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tagwarden_aws::clients::{Clients, Settings};
+use tagwarden_aws::s3_source;
+use tagwarden_core::policy::Policy;
+use tagwarden_store::DynamoStore;
+use tokio::sync::OnceCell;
+
+/// Why an invocation (or one SQS message) could not be done: it is
+/// reported as failed so that Lambda or SQS delivers it again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Failure(pub String);
+
+impl Failure {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(tagwarden_core::report::one_line(&s.into()))
+    }
+}
+
+pub struct Shared {
+    pub config: Config,
+    clients: OnceCell<Arc<Clients>>,
+    store: OnceCell<DynamoStore>,
+    policy: OnceCell<Arc<Policy>>,
+    /// S3 clients by bucket, each in its bucket's region.
+    buckets: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+}
+
+impl Shared {
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            clients: OnceCell::new(),
+            store: OnceCell::new(),
+            policy: OnceCell::new(),
+            buckets: Mutex::default(),
+        }
+    }
+
+    pub async fn clients(&self) -> &Arc<Clients> {
+        self.clients
+            .get_or_init(|| async {
+                Arc::new(
+                    Clients::load(Settings {
+                        assume_role: self.config.member_role.clone(),
+                        ..Settings::default()
+                    })
+                    .await,
+                )
+            })
+            .await
+    }
+
+    pub async fn store(&self) -> &DynamoStore {
+        let clients = self.clients().await;
+        self.store
+            .get_or_init(|| async {
+                DynamoStore::new(clients.own_dynamodb(), self.config.tables.clone())
+            })
+            .await
+    }
+
+    /// The policy, read once; a failed read is tried again next time.
+    pub async fn policy(&self) -> Result<Arc<Policy>, Failure> {
+        self.policy
+            .get_or_try_init(|| async {
+                let (var, text) = match &self.config.policy {
+                    PolicySource::Ready(p) => return Ok(Arc::new((**p).clone())),
+                    PolicySource::S3 { bucket, key } => {
+                        let client = self.bucket_client(bucket).await;
+                        let text = read_object(&client, bucket, key).await.map_err(|e| {
+                            Failure::new(format!("{POLICY_S3}: s3://{bucket}/{key}: {e}"))
+                        })?;
+                        (format!("{POLICY_S3} s3://{bucket}/{key}"), text)
+                    }
+                    PolicySource::Parameter(name) => {
+                        let text = self.parameter(name).await.map_err(|e| {
+                            Failure::new(format!("{POLICY_PARAMETER}: parameter {name}: {e}"))
+                        })?;
+                        (format!("{POLICY_PARAMETER} {name}"), text)
+                    }
+                };
+                Policy::from_yaml(&text)
+                    .map(Arc::new)
+                    .map_err(|e| Failure::new(format!("{var}: {e}")))
+            })
+            .await
+            .cloned()
+    }
+
+    async fn parameter(&self, name: &str) -> Result<String, String> {
+        let clients = self.clients().await;
+        let conf = aws_sdk_ssm::config::Builder::from(clients.base())
+            .interceptor(clients.counter().clone())
+            .build();
+        let out = aws_sdk_ssm::Client::from_conf(conf)
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| tagwarden_aws::error::CallError::from_sdk(e).to_string())?;
+        out.parameter
+            .and_then(|p| p.value)
+            .ok_or_else(|| "the parameter has no value".to_string())
+    }
+
+    /// The client for reading `bucket`, in the bucket's own region.
+    pub async fn bucket_client(&self, bucket: &str) -> aws_sdk_s3::Client {
+        if let Some(c) = self
+            .buckets
+            .lock()
+            .ok()
+            .and_then(|b| b.get(bucket).cloned())
+        {
+            return c;
+        }
+        let clients = self.clients().await;
+        let region = s3_source::bucket_region(&clients.own_s3(None), bucket).await;
+        let client = clients.own_s3(region.as_deref());
+        if let Ok(mut b) = self.buckets.lock() {
+            b.insert(bucket.to_string(), client.clone());
+        }
+        client
+    }
+}
+
+async fn read_object(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<String, String> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| tagwarden_aws::error::CallError::from_sdk(e).to_string())?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_bytes();
+    String::from_utf8(bytes.to_vec()).map_err(|_| "not UTF-8 text".to_string())
+}
