@@ -149,3 +149,50 @@ async fn direct(shared: &Shared, id: &str, d: &Direct, report: &mut Report) -> R
     tracing::info!(resource = %creation.resources[0].arn, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");
     settle(shared, &policy, &plan, &[], report).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn shared() -> Shared {
+        let env = |k: &str| match k {
+            "TAGWARDEN_ENVIRONMENT" => Some("t".to_string()),
+            "TAGWARDEN_TABLE_SUFFIX" => Some("t".to_string()),
+            _ => None,
+        };
+        Shared::new(Config::from_env(env).unwrap())
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_stranger_is_refused_before_any_work() {
+        let e = block_on(handle(&shared(), "r-1", br#"{"hello":1}"#)).unwrap_err();
+        assert!(e.0.starts_with("event refused: neither"), "{e}");
+    }
+
+    #[test]
+    fn refused_messages_are_handed_back_one_by_one() {
+        let sqs =
+            |id: &str, body: &str| json!({"messageId": id, "body": body, "eventSource": "aws:sqs"});
+        let batch = json!({"Records": [
+            sqs("m-1", r#"{"hello":1}"#),
+            sqs("m-2", "not json"),
+            sqs("m-3", &json!({"Records": [{"eventSource": "aws:sqs", "messageId": "x", "body": "{}"}]}).to_string()),
+        ]});
+        let out = block_on(handle(&shared(), "r-2", batch.to_string().as_bytes())).unwrap();
+        assert_eq!(
+            out,
+            json!({"batchItemFailures": [
+                {"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}, {"itemIdentifier": "m-3"}
+            ]})
+        );
+    }
+}
