@@ -16,10 +16,9 @@ use tagwarden_aws::apply::{apply, Options, Outcome, Status};
 use tagwarden_aws::inventory;
 use tagwarden_aws::{s3_source, sinks};
 use tagwarden_core::attribution::IdentityType;
-use tagwarden_core::catalog;
 use tagwarden_core::compliance::{evaluate, in_scope, Finding};
 use tagwarden_core::pipeline::{partition_of_region, EventInfo};
-use tagwarden_core::plan::{CreatorSummary, PlanItem};
+use tagwarden_core::plan::CreatorSummary;
 use tagwarden_core::policy::Policy;
 use tagwarden_core::remediate;
 use tagwarden_core::report::{self, html};
@@ -346,32 +345,11 @@ fn remediate(
         arn: caller,
         invoked_by: None,
     });
-    let mut items = Vec::new();
-    let mut skipped = 0usize;
-    let mut fixing: Vec<&Finding> = Vec::new();
-    for f in findings.iter().filter(|f| !f.verdict.compliant) {
-        let fix = remediate::fix(&policy.compliance, f);
-        skipped += usize::from(!fix.skipped.is_empty());
-        if fix.tags.is_empty() {
-            continue;
-        }
-        let Some((resource_type, api)) = catalog::resource_type(&f.resource_type) else {
-            continue;
-        };
-        items.push(PlanItem {
-            arn: f.arn.clone(),
-            resource_type,
-            account: f.account.clone(),
-            region: f.region.clone(),
-            event: Arc::clone(&event),
-            creator: Arc::clone(&creator),
-            tags: fix.tags,
-            api,
-            kept: Default::default(),
-            dropped: Vec::new(),
-        });
-        fixing.push(f);
-    }
+    let remediate::Remedies {
+        items,
+        fixing,
+        skipped,
+    } = remediate::remedies(&policy.compliance, findings, &event, &creator);
     let mut err = io::stderr().lock();
     render::remediation_table(&items, &mut err)?;
     if skipped > 0 {

@@ -4,13 +4,16 @@
 //! someone set, even a wrong one, is theirs to fix. A value the policy
 //! would itself reject is not written.
 
-use crate::catalog::arn_partition;
+use crate::catalog::{self, arn_partition};
 use crate::compliance::{allowed, Finding};
+use crate::pipeline::EventInfo;
+use crate::plan::{CreatorSummary, PlanItem};
 use crate::policy::template::{Var, Vars};
 use crate::policy::Compliance;
 use crate::tags::{TagKey, TagValue};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What remediation would do for one resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,6 +44,52 @@ impl Vars for Resource<'_> {
             _ => None,
         }
     }
+}
+
+/// What remediating a run's findings writes: one plan item per resource
+/// it can fix, all under the one event the run stands for.
+#[derive(Debug, Default)]
+pub struct Remedies<'f> {
+    pub items: Vec<PlanItem>,
+    /// The finding behind each item, by index.
+    pub fixing: Vec<&'f Finding>,
+    /// Non-compliant resources with a gap remediation cannot fill (a wrong
+    /// value, a wrong key case, no template).
+    pub skipped: usize,
+}
+
+/// The plan items that fill what `findings` lack.
+pub fn remedies<'f>(
+    policy: &Compliance,
+    findings: &'f [Finding],
+    event: &Arc<EventInfo>,
+    actor: &Arc<CreatorSummary>,
+) -> Remedies<'f> {
+    let mut out = Remedies::default();
+    for f in findings.iter().filter(|f| !f.verdict.compliant) {
+        let fix = fix(policy, f);
+        out.skipped += usize::from(!fix.skipped.is_empty());
+        if fix.tags.is_empty() {
+            continue;
+        }
+        let Some((resource_type, api)) = catalog::resource_type(&f.resource_type) else {
+            continue;
+        };
+        out.items.push(PlanItem {
+            arn: f.arn.clone(),
+            resource_type,
+            account: f.account.clone(),
+            region: f.region.clone(),
+            event: Arc::clone(event),
+            creator: Arc::clone(actor),
+            tags: fix.tags,
+            api,
+            kept: Default::default(),
+            dropped: Vec::new(),
+        });
+        out.fixing.push(f);
+    }
+    out
 }
 
 /// The tags to add to `finding`'s resource; empty when it is compliant or

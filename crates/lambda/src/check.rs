@@ -4,14 +4,24 @@
 
 use crate::report::Report;
 use crate::state::{Failure, Shared};
-use tagwarden_aws::inventory;
-use tagwarden_core::compliance::in_scope;
+use std::sync::Arc;
+use tagwarden_aws::adapters::AwsTagger;
+use tagwarden_aws::apply::{apply, Options, Status};
+use tagwarden_aws::{inventory, record};
+use tagwarden_core::attribution::IdentityType;
+use tagwarden_core::compliance::{in_scope, Finding};
+use tagwarden_core::pipeline::{partition_of_region, EventInfo};
+use tagwarden_core::plan::CreatorSummary;
+use tagwarden_core::policy::Policy;
+use tagwarden_core::remediate;
 use tagwarden_core::subjects::{subjects, Subjects};
+use tagwarden_store::AuditStore;
 
 /// The event-driven check of what a state-change notification names.
 pub async fn check(
     shared: &Shared,
     origin: &str,
+    id: &str,
     payload: &[u8],
     report: &mut Report,
 ) -> Result<(), Failure> {
@@ -57,9 +67,12 @@ pub async fn check(
             Vec::new()
         }
     };
-    report
-        .findings
-        .extend(found.into_iter().map(|f| f.judge(&policy.compliance)));
+    let findings: Vec<Finding> = found
+        .into_iter()
+        .map(|f| f.judge(&policy.compliance))
+        .collect();
+    fill_missing(shared, &policy, id, &findings, report).await?;
+    report.findings.extend(findings);
     Ok(())
 }
 
@@ -67,6 +80,7 @@ pub async fn check(
 /// region the schedule fired in, for this account and the configured ones.
 pub async fn scan(
     shared: &Shared,
+    id: &str,
     account: &str,
     region: &str,
     report: &mut Report,
@@ -94,9 +108,91 @@ pub async fn scan(
         region,
         "scanned"
     );
-    report
-        .findings
-        .extend(found.into_iter().map(|f| f.judge(&policy.compliance)));
+    let findings: Vec<Finding> = found
+        .into_iter()
+        .map(|f| f.judge(&policy.compliance))
+        .collect();
     report.scanned = true;
+    fill_missing(shared, &policy, id, &findings, report).await?;
+    report.findings.extend(findings);
+    Ok(())
+}
+
+/// With `TAGWARDEN_REMEDIATE`: fills what the findings lack, as `scan
+/// --remediate` does (missing keys only, never overwriting), recorded under
+/// one event named after the invocation, so a retry is recorded once.
+async fn fill_missing(
+    shared: &Shared,
+    policy: &Policy,
+    id: &str,
+    findings: &[Finding],
+    report: &mut Report,
+) -> Result<(), Failure> {
+    if !shared.config.remediate || findings.iter().all(|f| f.verdict.compliant) {
+        return Ok(());
+    }
+    let clients = shared.clients().await;
+    let who = |e: tagwarden_aws::error::CallError| Failure::new(format!("who is remediating: {e}"));
+    let actor = clients.own_arn().await.map_err(who)?;
+    let account = clients.own_account().await.map_err(who)?;
+    let home = clients.default_region().unwrap_or("us-east-1").to_string();
+    let event = Arc::new(EventInfo {
+        id: format!("tagwarden-remediate-{id}"),
+        source: "tagwarden".into(),
+        name: "RemediateTags".into(),
+        time: jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        partition: partition_of_region(&home).to_string(),
+        region: home,
+        account,
+        source_ip: None,
+        user_agent: Some(format!("tagwarden-lambda/{}", env!("CARGO_PKG_VERSION"))),
+    });
+    let actor = Arc::new(CreatorSummary {
+        kind: IdentityType::of_arn(&actor),
+        arn: actor,
+        invoked_by: None,
+    });
+    let remedies = remediate::remedies(&policy.compliance, findings, &event, &actor);
+    if remedies.items.is_empty() {
+        return Ok(());
+    }
+    let tagger = AwsTagger::new(Arc::clone(clients));
+    let outcomes = apply(&tagger, &remedies.items, &Options::default(), &|_| {}).await;
+    let handled: Vec<_> = outcomes
+        .iter()
+        .map(|o| record::handled(&remedies.items[o.item], o))
+        .collect();
+    let rows = tagwarden_store::record::remediation(&handled, &record::now());
+    let mut retry = false;
+    for o in &outcomes {
+        match &o.status {
+            Status::Tagged => report.remediated += 1,
+            Status::Failed { error } => {
+                retry |= error.kind.retryable();
+                report.failures.push(format!(
+                    "{}: remediation: {error} ({})",
+                    o.arn,
+                    error.kind.as_str()
+                ));
+            }
+            _ => {}
+        }
+    }
+    shared
+        .store()
+        .await
+        .record(&rows)
+        .await
+        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+    tracing::info!(
+        remediated = report.remediated,
+        skipped = remedies.skipped,
+        "remediated"
+    );
+    if retry {
+        return Err(Failure::new("remediation could not finish yet"));
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub const METRICS_NAMESPACE: &str = "TAGWARDEN_METRICS_NAMESPACE";
 pub const MEMBER_ROLE: &str = "TAGWARDEN_MEMBER_ROLE";
 pub const ACCOUNTS: &str = "TAGWARDEN_ACCOUNTS";
 pub const TRAIL_BUCKET: &str = "TAGWARDEN_TRAIL_BUCKET";
+pub const REMEDIATE: &str = "TAGWARDEN_REMEDIATE";
 
 pub const DEFAULT_NAMESPACE: &str = "TagCompliance";
 
@@ -51,6 +52,9 @@ pub struct Config {
     pub accounts: Vec<String>,
     /// S3 notifications naming any other bucket are refused.
     pub trail_bucket: Option<String>,
+    /// Checks and scans fill missing required keys from the policy's
+    /// `remediation` templates.
+    pub remediate: bool,
 }
 
 impl Config {
@@ -187,7 +191,16 @@ impl Config {
         accounts.sort();
         accounts.dedup();
 
+        let remediate = match var(REMEDIATE).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(bad(REMEDIATE, format!("`{other}`: true or false")));
+            }
+        };
+
         Ok(Self {
+            remediate,
             environment,
             tables,
             alert_topic,
@@ -309,6 +322,7 @@ mod tests {
                 "12-digit",
             ),
             (&[(ACCOUNTS, "111122223333")], &[], ACCOUNTS, MEMBER_ROLE),
+            (&[(REMEDIATE, "yes")], &[], REMEDIATE, "true or false"),
         ] {
             let e = load(extra, without).unwrap_err();
             assert_eq!(e.var, var, "{e}");

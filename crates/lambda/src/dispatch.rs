@@ -81,6 +81,7 @@ fn summary(report: &Report) -> Value {
         "skipped": n(Skipped),
         "failed": n(Failed),
         "checked": report.findings.len(),
+        "remediated": report.remediated,
         "non_compliant": report.findings.iter().filter(|f| !f.verdict.compliant).count(),
     })
 }
@@ -95,8 +96,8 @@ async fn run(
 ) -> Result<(), Failure> {
     match trigger {
         Trigger::Attribute => attribute(shared, origin, payload, report).await,
-        Trigger::Check => check(shared, origin, payload, report).await,
-        Trigger::Scan { account, region } => scan(shared, &account, &region, report).await,
+        Trigger::Check => check(shared, origin, id, payload, report).await,
+        Trigger::Scan { account, region } => scan(shared, id, &account, &region, report).await,
         Trigger::Direct(d) => direct(shared, id, &d, report).await,
         Trigger::Batch(_) => Err(Failure::new("nested batch")),
     }

@@ -21,6 +21,8 @@ pub struct Report {
     pub failures: Vec<String>,
     /// A scheduled scan ran: its findings go to the scan log.
     pub scanned: bool,
+    /// Resources remediation added tags to.
+    pub remediated: usize,
 }
 
 /// What one invocation ends with: the id names its scan log.

@@ -78,7 +78,7 @@ def deploy(template, suffix):
     probe("FunctionArn", lambda: c("lambda").get_function(FunctionName=outputs["FunctionArn"]))
     queue = f"tagwarden-events-{suffix}"
     probe("EventQueue", lambda: c("sqs").get_queue_url(QueueName=queue))
-    for rule in [f"tagwarden-api-calls-{suffix}", f"tagwarden-state-changes-{suffix}", f"tagwarden-scan-{suffix}"]:
+    for rule in [f"tagwarden-api-calls-{suffix}", f"tagwarden-ec2-api-calls-{suffix}", f"tagwarden-state-changes-{suffix}", f"tagwarden-scan-{suffix}"]:
         probe(rule, lambda rule=rule: c("events").describe_rule(Name=rule))
     return {"status": stack["StackStatus"], "outputs": outputs, "found": found}
 

@@ -37,8 +37,8 @@ fn the_stack_deploys_in_moto_and_each_service_finds_its_part() {
     let got = translate(&["--deploy", "it"]);
     assert_eq!(got["status"], "CREATE_COMPLETE", "{got}");
     let found = got["found"].as_object().unwrap();
-    // Buckets, tables, topic, queues, function, the three rules.
-    assert_eq!(found.len(), 12, "{got}");
+    // Buckets, tables, topic, queues, function, the four rules.
+    assert_eq!(found.len(), 13, "{got}");
     for (what, ok) in found {
         assert_eq!(ok, &Value::Bool(true), "{what} not found: {ok}");
     }
@@ -234,4 +234,57 @@ fn the_template_keeps_its_security_and_naming_settings() {
             }
         }
     }
+}
+
+/// The API-call rules route exactly the catalog's calls: every creation and
+/// tag call reaches the function, nothing outside the catalog is named (a
+/// source × name pair that is no call at all never occurs), and each
+/// pattern stays within EventBridge's 2,048 characters.
+#[test]
+fn the_api_call_rules_name_exactly_the_catalogs_calls() {
+    use std::collections::BTreeSet;
+    use tagwarden_core::catalog::{table::ENTRIES, tag_events::TAG_EVENTS};
+    let t = translated();
+    let mut routed: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for (rule, p) in of_type(&t, "AWS::Events::Rule") {
+        let pattern = &p["EventPattern"];
+        if pattern["detail-type"][0] != "AWS API Call via CloudTrail" {
+            continue;
+        }
+        let size = serde_json::to_string(pattern).unwrap().len();
+        assert!(size <= 2048, "{rule}: pattern of {size} characters");
+        assert_eq!(pattern["detail"]["errorCode"][0]["exists"], false, "{rule}");
+        let list = |k: &str| -> Vec<String> {
+            pattern["detail"][k]
+                .as_array()
+                .unwrap_or_else(|| panic!("{rule}: detail.{k} is a list"))
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        for s in list("eventSource") {
+            for n in list("eventName") {
+                names.insert(n.clone());
+                routed.insert((s.clone(), n));
+            }
+        }
+    }
+    let catalog: BTreeSet<(String, String)> = ENTRIES
+        .iter()
+        .map(|e| (e.source.to_string(), e.name.to_string()))
+        .chain(
+            TAG_EVENTS
+                .iter()
+                .map(|e| (e.source.to_string(), e.name.to_string())),
+        )
+        .collect();
+    let missing: Vec<_> = catalog.difference(&routed).collect();
+    assert!(
+        missing.is_empty(),
+        "not routed to the function: {missing:?}"
+    );
+    let catalog_names: BTreeSet<String> = catalog.iter().map(|(_, n)| n.clone()).collect();
+    let extra: Vec<_> = names.difference(&catalog_names).collect();
+    assert!(extra.is_empty(), "not in the catalog: {extra:?}");
 }

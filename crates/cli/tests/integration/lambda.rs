@@ -421,6 +421,32 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     };
     assert!(refused.to_string().contains("event refused"), "{refused}");
     assert_eq!(py_json(&["queue-read", &alerts]), json!([]));
+    drop(function);
+
+    // With remediation on, the check fills what the policy's templates can
+    // (Owner from CreatedBy), once.
+    let api = RuntimeApi::start();
+    let mut env = env;
+    env.insert("TAGWARDEN_REMEDIATE".into(), "true".into());
+    let function = Function::start(&api, &env);
+    let arn = instance["arn"].as_str().unwrap();
+    for (id, want) in [("req-5", 1), ("req-6", 0)] {
+        let Answer::Response(out) = api.invoke(id, change.clone()) else {
+            panic!("{id} failed:\n{}", function.lines().join("\n"))
+        };
+        assert_eq!(out["remediated"], want, "{id}: {out}");
+    }
+    let tags = &world.tags_now()[arn];
+    assert_eq!(tags.get("Owner"), tags.get("CreatedBy"), "{tags:?}");
+    let history = py_json(&["table-items", &outputs["TagHistoryTableName"]]);
+    let remediations: Vec<&Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["event_name"] == "RemediateTags")
+        .collect();
+    assert_eq!(remediations.len(), 1, "{remediations:?}");
+    assert_eq!(remediations[0]["arn"], arn);
 }
 
 #[test]
