@@ -32,6 +32,9 @@ pub enum Trigger {
 pub struct Message {
     pub id: String,
     pub body: String,
+    /// `attributes.SentTimestamp` (ms since the epoch): the same on every
+    /// redelivery, so what the message stands for keeps one time.
+    pub sent_ms: Option<i64>,
 }
 
 /// `{"resource_arn" | "resource_id", "user", "region"?, "tags"?}`.
@@ -142,6 +145,12 @@ fn text<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
     v.get(key).and_then(Value::as_str)
 }
 
+/// An EventBridge event's own `time`: the same on every redelivery.
+pub fn event_time(payload: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(payload).ok()?;
+    text(&v, "time").map(str::to_string)
+}
+
 /// Decides what `payload` asks for; `Err` says why it fits no row.
 pub fn classify(payload: &[u8]) -> Result<Trigger, String> {
     let v: Value = serde_json::from_slice(payload).map_err(|e| format!("not a JSON event: {e}"))?;
@@ -208,6 +217,10 @@ fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
                     body: text(r, "body")
                         .ok_or_else(|| format!("Records[{n}].body is missing"))?
                         .into(),
+                    sent_ms: r
+                        .get("attributes")
+                        .and_then(|a| text(a, "SentTimestamp"))
+                        .and_then(|t| t.parse().ok()),
                 })
             })
             .collect::<Result<_, String>>()
@@ -289,6 +302,7 @@ mod tests {
         };
         assert_eq!(messages[0].id, "MessageID_1");
         assert_eq!(messages[0].body, "Message Body");
+        assert_eq!(messages[0].sent_ms, Some(1520621625029));
     }
 
     #[test]

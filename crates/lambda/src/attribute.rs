@@ -8,6 +8,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::{apply, Options, Outcome, Status};
+use tagwarden_aws::error::ErrorKind;
 use tagwarden_aws::inventory::Found as Resource;
 use tagwarden_aws::record;
 use tagwarden_aws::s3_source::{self, DateRange, Object, Prefetch};
@@ -201,7 +202,15 @@ pub async fn settle(
             metadata = r.metadata,
             "recorded"
         ),
-        Err(e) => return Err(Failure::new(format!("audit store: {e}"))),
+        Err(e) => {
+            // Kept in the log, whole: `tagwarden store import` records it.
+            tracing::error!(
+                error = %e,
+                unrecorded = %serde_json::to_string(&rows).unwrap_or_default(),
+                "audit store refused the batch"
+            );
+            return Err(Failure::new(format!("audit store: {e}")));
+        }
     }
     if retry > 0 {
         return Err(Failure::new(format!(
@@ -249,7 +258,15 @@ fn count(policy: &Policy, o: &Outcome, report: &mut Report) -> bool {
             report
                 .failures
                 .push(format!("{}: {} ({})", o.arn, error, error.kind.as_str()));
-            error.kind.retryable()
+            worth_retrying(error.kind)
         }
     }
+}
+
+/// Throttling and outages pass; a resource still not found after apply's
+/// backoff is most often gone (CloudTrail logs arrive minutes late), so it
+/// stays recorded as failed instead of sending the whole delivery round
+/// again and into the DLQ.
+pub fn worth_retrying(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::Throttled | ErrorKind::Transient)
 }

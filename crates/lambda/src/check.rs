@@ -2,6 +2,7 @@
 //! the schedule scans the account (and, in org mode, the member accounts).
 //! inventory → verdicts → the report.
 
+use crate::dispatch::Job;
 use crate::report::Report;
 use crate::state::{Failure, Shared};
 use std::sync::Arc;
@@ -20,11 +21,11 @@ use tagwarden_store::AuditStore;
 /// The event-driven check of what a state-change notification names.
 pub async fn check(
     shared: &Shared,
-    origin: &str,
-    id: &str,
+    job: &Job<'_>,
     payload: &[u8],
     report: &mut Report,
 ) -> Result<(), Failure> {
+    let origin = job.origin;
     let policy = shared.policy().await?;
     let (named, errors) = subjects(origin, payload);
     for e in &errors {
@@ -71,7 +72,7 @@ pub async fn check(
         .into_iter()
         .map(|f| f.judge(&policy.compliance))
         .collect();
-    fill_missing(shared, &policy, id, &findings, report).await?;
+    fill_missing(shared, &policy, job, &findings, report).await?;
     report.findings.extend(findings);
     Ok(())
 }
@@ -80,20 +81,30 @@ pub async fn check(
 /// region the schedule fired in, for this account and the configured ones.
 pub async fn scan(
     shared: &Shared,
-    id: &str,
+    job: &Job<'_>,
     account: &str,
     region: &str,
     report: &mut Report,
 ) -> Result<(), Failure> {
     let policy = shared.policy().await?;
+    let clients = shared.clients().await;
+    let own = clients
+        .own_account()
+        .await
+        .map_err(|e| Failure::new(format!("who am I: {e}")))?;
+    // Only the schedule of this account starts a scan.
+    if account != own {
+        return Err(Failure::new(format!(
+            "a scheduled event of account {account}, not this function's {own}: refused"
+        )));
+    }
     let types: Vec<&'static str> = inventory::types()
         .filter(|t| in_scope(&policy.compliance, t))
         .collect();
     let mut accounts = shared.config.accounts.clone();
-    if !accounts.is_empty() && !accounts.iter().any(|a| a == account) {
-        accounts.push(account.to_string());
+    if !accounts.is_empty() && !accounts.contains(&own) {
+        accounts.push(own);
     }
-    let clients = shared.clients().await;
     let found = match inventory::list(clients, &accounts, &[region.to_string()], &types).await {
         Ok(found) => found,
         Err(e) => {
@@ -113,7 +124,7 @@ pub async fn scan(
         .map(|f| f.judge(&policy.compliance))
         .collect();
     report.scanned = true;
-    fill_missing(shared, &policy, id, &findings, report).await?;
+    fill_missing(shared, &policy, job, &findings, report).await?;
     report.findings.extend(findings);
     Ok(())
 }
@@ -124,7 +135,7 @@ pub async fn scan(
 async fn fill_missing(
     shared: &Shared,
     policy: &Policy,
-    id: &str,
+    job: &Job<'_>,
     findings: &[Finding],
     report: &mut Report,
 ) -> Result<(), Failure> {
@@ -137,7 +148,7 @@ async fn fill_missing(
     let account = clients.own_account().await.map_err(who)?;
     let home = clients.default_region().unwrap_or("us-east-1").to_string();
     let event = Arc::new(EventInfo {
-        id: format!("tagwarden-remediate-{id}"),
+        id: format!("tagwarden-remediate-{}", job.id),
         source: "tagwarden".into(),
         name: "RemediateTags".into(),
         time: jiff::Timestamp::now()
@@ -170,7 +181,7 @@ async fn fill_missing(
         match &o.status {
             Status::Tagged => report.remediated += 1,
             Status::Failed { error } => {
-                retry |= error.kind.retryable();
+                retry |= crate::attribute::worth_retrying(error.kind);
                 report.failures.push(format!(
                     "{}: remediation: {error} ({})",
                     o.arn,

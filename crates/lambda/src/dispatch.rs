@@ -24,6 +24,7 @@ pub async fn handle(shared: &Shared, request_id: &str, payload: &[u8]) -> Result
         Failure::new(format!("event refused: {why}"))
     })?;
     tracing::info!(request_id, trigger = kind(&trigger), "invocation");
+    let at = trigger::event_time(payload).unwrap_or_else(now);
     let mut report = Report::default();
     let result = match trigger {
         Trigger::Batch(messages) => {
@@ -34,7 +35,17 @@ pub async fn handle(shared: &Shared, request_id: &str, payload: &[u8]) -> Result
                     Ok(Trigger::Batch(_)) => {
                         Err(Failure::new("an SQS batch inside an SQS message: refused"))
                     }
-                    Ok(t) => run(shared, &origin, &m.id, t, m.body.as_bytes(), &mut report).await,
+                    Ok(t) => {
+                        let at = trigger::event_time(m.body.as_bytes())
+                            .or_else(|| m.sent_ms.and_then(rfc3339))
+                            .unwrap_or_else(now);
+                        let job = Job {
+                            origin: &origin,
+                            id: &m.id,
+                            at: &at,
+                        };
+                        run(shared, &job, t, m.body.as_bytes(), &mut report).await
+                    }
                     Err(why) => Err(Failure::new(format!("event refused: {why}"))),
                 };
                 if let Err(e) = done {
@@ -48,14 +59,23 @@ pub async fn handle(shared: &Shared, request_id: &str, payload: &[u8]) -> Result
         }
         t => {
             let origin = format!("invocation {request_id}");
-            run(shared, &origin, request_id, t, payload, &mut report)
+            let job = Job {
+                origin: &origin,
+                id: request_id,
+                at: &at,
+            };
+            run(shared, &job, t, payload, &mut report)
                 .await
                 .map(|()| summary(&report))
         }
     };
-    let at = jiff::Timestamp::now();
-    let id = format!("{}-{request_id}", at.strftime("%Y%m%dT%H%M%SZ"));
-    report.flush(shared, &Run { id: &id, at }).await;
+    // Named after the event's own time and the request id, which a retry
+    // keeps: a retried scan writes the same scan log object again.
+    let stamp = at
+        .parse::<jiff::Timestamp>()
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    let id = format!("{}-{request_id}", stamp.strftime("%Y%m%dT%H%M%SZ"));
+    report.flush(shared, &Run { id: &id, at: stamp }).await;
     if let Err(e) = &result {
         tracing::error!(request_id, error = %e, "invocation failed: delivered again");
     }
@@ -86,26 +106,50 @@ fn summary(report: &Report) -> Value {
     })
 }
 
+/// One unit of work: where it came from, the id a redelivery keeps, and
+/// the time it stands at (the event's own, so a redelivery keeps it too).
+pub struct Job<'a> {
+    pub origin: &'a str,
+    pub id: &'a str,
+    pub at: &'a str,
+}
+
+fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn rfc3339(ms: i64) -> Option<String> {
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
 async fn run(
     shared: &Shared,
-    origin: &str,
-    id: &str,
+    job: &Job<'_>,
     trigger: Trigger,
     payload: &[u8],
     report: &mut Report,
 ) -> Result<(), Failure> {
     match trigger {
-        Trigger::Attribute => attribute(shared, origin, payload, report).await,
-        Trigger::Check => check(shared, origin, id, payload, report).await,
-        Trigger::Scan { account, region } => scan(shared, id, &account, &region, report).await,
-        Trigger::Direct(d) => direct(shared, id, &d, report).await,
+        Trigger::Attribute => attribute(shared, job.origin, payload, report).await,
+        Trigger::Check => check(shared, job, payload, report).await,
+        Trigger::Scan { account, region } => scan(shared, job, &account, &region, report).await,
+        Trigger::Direct(d) => direct(shared, job, &d, report).await,
         Trigger::Batch(_) => Err(Failure::new("nested batch")),
     }
 }
 
 /// Tags one resource on `user`'s behalf. The event id is the invocation's
 /// (or SQS message's), which a retry keeps: a retried request is one event.
-async fn direct(shared: &Shared, id: &str, d: &Direct, report: &mut Report) -> Result<(), Failure> {
+async fn direct(
+    shared: &Shared,
+    job: &Job<'_>,
+    d: &Direct,
+    report: &mut Report,
+) -> Result<(), Failure> {
     let policy = shared.policy().await?;
     let clients = shared.clients().await;
     let account = clients
@@ -118,24 +162,27 @@ async fn direct(shared: &Shared, id: &str, d: &Direct, report: &mut Report) -> R
         region: &region,
         account: &account,
     };
-    let time = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
     let creation = d
-        .creation(&home, &format!("tagwarden-direct-{id}"), &time)
+        .creation(&home, &format!("tagwarden-direct-{}", job.id), job.at)
         .map_err(Failure::new)?;
     let mut planner = Planner::new(&policy);
     planner.add(&creation);
     let mut plan = planner.finish();
-    // The extra tags asked for join the policy's, which win; reserved or
-    // invalid keys are refused before anything is written.
+    // The extra tags asked for join the policy's, which win. Only keys the
+    // policy names may be asked for: the role may write no others.
+    let known = |k: &TagKey| {
+        policy.attribution.tags.contains_key(k)
+            || policy.compliance.required.contains_key(k)
+            || policy.compliance.optional.contains_key(k)
+            || policy.compliance.remediation.contains_key(k)
+    };
     for (k, v) in &d.tags {
         let key = TagKey::new(k)
             .ok()
-            .filter(|_| !is_reserved(k))
+            .filter(|key| !is_reserved(k) && known(key))
             .ok_or_else(|| {
                 Failure::new(format!(
-                    "direct invocation: tag key `{k}` cannot be written"
+                    "direct invocation: tag key `{k}` is not one the policy names: refused"
                 ))
             })?;
         if plan.items.is_empty() {
@@ -145,6 +192,24 @@ async fn direct(shared: &Shared, id: &str, d: &Direct, report: &mut Report) -> R
             item.tags
                 .entry(key.clone())
                 .or_insert_with(|| TagValue::clean(v));
+        }
+    }
+    // A bucket's ARN names no region: the bucket's own is where it is tagged.
+    if creation.resource_type == "s3:bucket" {
+        let bucket = creation.resources[0]
+            .arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default();
+        let region = tagwarden_aws::s3_source::bucket_region(&clients.own_s3(None), bucket)
+            .await
+            .ok_or_else(|| {
+                Failure::new(format!(
+                    "direct invocation: bucket `{bucket}`: its region cannot be read"
+                ))
+            })?;
+        for item in &mut plan.items {
+            item.region = region.clone();
         }
     }
     tracing::info!(resource = %creation.resources[0].arn, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");

@@ -40,7 +40,10 @@ impl Report {
             let metrics = report::attribution_metrics(self.attributed.iter().copied());
             lines.extend(report::emf_lines(&metrics, namespace, at_ms));
         }
-        if !self.findings.is_empty() {
+        // The compliance gauges are the scan's, as in the CLI: a check of
+        // a few new resources must not read as the estate's state (the
+        // alarm watches them). Its violations are in the alert.
+        if self.scanned {
             lines.extend(report::emf(&self.findings, namespace, at_ms));
         }
         lines
@@ -187,6 +190,12 @@ mod tests {
             "{lines:?}"
         );
         r.findings.push(finding("arn:a", &[]));
+        let lines = r.emf("NS", 0);
+        assert!(
+            !lines.iter().any(|l| l.contains("NonCompliant")),
+            "{lines:?}"
+        );
+        r.scanned = true;
         let lines = r.emf("NS", 0);
         assert!(
             lines

@@ -124,8 +124,11 @@ impl Shared {
         let clients = self.clients().await;
         let region = s3_source::bucket_region(&clients.own_s3(None), bucket).await;
         let client = clients.own_s3(region.as_deref());
-        if let Ok(mut b) = self.buckets.lock() {
-            b.insert(bucket.to_string(), client.clone());
+        // A failed lookup is asked again next time, not kept.
+        if region.is_some() {
+            if let Ok(mut b) = self.buckets.lock() {
+                b.insert(bucket.to_string(), client.clone());
+            }
         }
         client
     }

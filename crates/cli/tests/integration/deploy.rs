@@ -287,4 +287,8 @@ fn the_api_call_rules_name_exactly_the_catalogs_calls() {
     let catalog_names: BTreeSet<String> = catalog.iter().map(|(_, n)| n.clone()).collect();
     let extra: Vec<_> = names.difference(&catalog_names).collect();
     assert!(extra.is_empty(), "not in the catalog: {extra:?}");
+    let sources: BTreeSet<&String> = routed.iter().map(|(s, _)| s).collect();
+    let catalog_sources: BTreeSet<&String> = catalog.iter().map(|(s, _)| s).collect();
+    let extra: Vec<_> = sources.difference(&catalog_sources).collect();
+    assert!(extra.is_empty(), "sources not in the catalog: {extra:?}");
 }
