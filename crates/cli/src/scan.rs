@@ -15,10 +15,7 @@ use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::{apply, Options, Outcome, Status};
 use tagwarden_aws::inventory;
 use tagwarden_aws::{s3_source, sinks};
-use tagwarden_core::attribution::IdentityType;
 use tagwarden_core::compliance::{evaluate, in_scope, Finding};
-use tagwarden_core::pipeline::{partition_of_region, EventInfo};
-use tagwarden_core::plan::CreatorSummary;
 use tagwarden_core::policy::Policy;
 use tagwarden_core::remediate;
 use tagwarden_core::report::{self, html};
@@ -329,22 +326,14 @@ fn remediate(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let home = aws.clients.default_region().unwrap_or("us-east-1");
     // The run stands in for the event: replaying it is recorded once.
-    let event = Arc::new(EventInfo {
-        id: format!("tagwarden-scan-{}", run.id),
-        source: "tagwarden".into(),
-        name: "RemediateTags".into(),
-        time: run.at.clone(),
-        region: home.to_string(),
+    let (event, creator) = remediate::stand_in(
+        format!("tagwarden-scan-{}", run.id),
+        &run.at,
+        home,
         account,
-        partition: partition_of_region(home).to_string(),
-        source_ip: None,
-        user_agent: Some(format!("tagwarden/{}", env!("CARGO_PKG_VERSION"))),
-    });
-    let creator = Arc::new(CreatorSummary {
-        kind: IdentityType::of_arn(&caller),
-        arn: caller,
-        invoked_by: None,
-    });
+        caller,
+        format!("tagwarden/{}", env!("CARGO_PKG_VERSION")),
+    );
     let remediate::Remedies {
         items,
         fixing,

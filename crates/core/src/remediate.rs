@@ -58,6 +58,38 @@ pub struct Remedies<'f> {
     pub skipped: usize,
 }
 
+/// The event a remediation run stands for, and the principal running it.
+/// Replaying the same run (same id and time) is recorded once.
+pub fn stand_in(
+    id: String,
+    time: &str,
+    region: &str,
+    account: String,
+    actor: String,
+    agent: String,
+) -> (Arc<EventInfo>, Arc<CreatorSummary>) {
+    let event = EventInfo {
+        id,
+        source: "tagwarden".into(),
+        name: EVENT_NAME.into(),
+        time: time.to_string(),
+        region: region.to_string(),
+        account,
+        partition: crate::pipeline::partition_of_region(region).to_string(),
+        source_ip: None,
+        user_agent: Some(agent),
+    };
+    let actor = CreatorSummary {
+        kind: crate::attribution::IdentityType::of_arn(&actor),
+        arn: actor,
+        invoked_by: None,
+    };
+    (Arc::new(event), Arc::new(actor))
+}
+
+/// The event name remediation is recorded under.
+pub const EVENT_NAME: &str = "RemediateTags";
+
 /// The plan items that fill what `findings` lack.
 pub fn remedies<'f>(
     policy: &Compliance,

@@ -9,10 +9,7 @@ use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::{apply, Options, Status};
 use tagwarden_aws::{inventory, record};
-use tagwarden_core::attribution::IdentityType;
 use tagwarden_core::compliance::{in_scope, Finding};
-use tagwarden_core::pipeline::{partition_of_region, EventInfo};
-use tagwarden_core::plan::CreatorSummary;
 use tagwarden_core::policy::Policy;
 use tagwarden_core::remediate;
 use tagwarden_core::subjects::{subjects, Subjects};
@@ -146,25 +143,15 @@ async fn fill_missing(
     let who = |e: tagwarden_aws::error::CallError| Failure::new(format!("who is remediating: {e}"));
     let actor = clients.own_arn().await.map_err(who)?;
     let account = clients.own_account().await.map_err(who)?;
-    let home = clients.default_region().unwrap_or("us-east-1").to_string();
-    let event = Arc::new(EventInfo {
-        id: format!("tagwarden-remediate-{}", job.id),
-        source: "tagwarden".into(),
-        name: "RemediateTags".into(),
-        time: jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
-        partition: partition_of_region(&home).to_string(),
-        region: home,
+    let home = clients.default_region().unwrap_or("us-east-1");
+    let (event, actor) = remediate::stand_in(
+        format!("tagwarden-remediate-{}", job.id),
+        job.at,
+        home,
         account,
-        source_ip: None,
-        user_agent: Some(format!("tagwarden-lambda/{}", env!("CARGO_PKG_VERSION"))),
-    });
-    let actor = Arc::new(CreatorSummary {
-        kind: IdentityType::of_arn(&actor),
-        arn: actor,
-        invoked_by: None,
-    });
+        actor,
+        format!("tagwarden-lambda/{}", env!("CARGO_PKG_VERSION")),
+    );
     let remedies = remediate::remedies(&policy.compliance, findings, &event, &actor);
     if remedies.items.is_empty() {
         return Ok(());
