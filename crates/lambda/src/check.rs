@@ -85,10 +85,7 @@ pub async fn scan(
 ) -> Result<(), Failure> {
     let policy = shared.policy().await?;
     let clients = shared.clients().await;
-    let own = clients
-        .own_account()
-        .await
-        .map_err(|e| Failure::new(format!("who am I: {e}")))?;
+    let (own, _) = shared.home().await?;
     // Only the schedule of this account starts a scan.
     if account != own {
         return Err(Failure::new(format!(
@@ -140,14 +137,15 @@ async fn fill_missing(
         return Ok(());
     }
     let clients = shared.clients().await;
-    let who = |e: tagwarden_aws::error::CallError| Failure::new(format!("who is remediating: {e}"));
-    let actor = clients.own_arn().await.map_err(who)?;
-    let account = clients.own_account().await.map_err(who)?;
-    let home = clients.default_region().unwrap_or("us-east-1");
+    let actor = clients
+        .own_arn()
+        .await
+        .map_err(|e| Failure::new(format!("who is remediating: {e}")))?;
+    let (account, home) = shared.home().await?;
     let (event, actor) = remediate::stand_in(
         format!("tagwarden-remediate-{}", job.id),
         job.at,
-        home,
+        &home,
         account,
         actor,
         format!("tagwarden-lambda/{}", env!("CARGO_PKG_VERSION")),

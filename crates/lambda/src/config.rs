@@ -1,6 +1,7 @@
 //! The function's environment → its configuration, checked once at init so
 //! that a bad deployment fails on its first start, naming the variable.
 
+use std::sync::Arc;
 use tagwarden_core::policy::Policy;
 use tagwarden_store::url::{self, Tables};
 
@@ -30,7 +31,7 @@ pub struct ConfigError {
 #[derive(Debug, Clone)]
 pub enum PolicySource {
     /// Built in, or given inline in [`POLICY`]: parsed at init.
-    Ready(Box<Policy>),
+    Ready(Arc<Policy>),
     /// An S3 object, read on first use and kept.
     S3 { bucket: String, key: String },
     /// An SSM parameter (SecureString allowed), read on first use and kept.
@@ -125,8 +126,8 @@ impl Config {
         };
 
         let policy = match (var(POLICY), var(POLICY_S3), var(POLICY_PARAMETER)) {
-            (None, None, None) => PolicySource::Ready(Box::new(Policy::default_policy())),
-            (Some(text), None, None) => PolicySource::Ready(Box::new(
+            (None, None, None) => PolicySource::Ready(Arc::new(Policy::default_policy())),
+            (Some(text), None, None) => PolicySource::Ready(Arc::new(
                 Policy::from_yaml(&text).map_err(|e| bad(POLICY, e.to_string()))?,
             )),
             (None, Some(u), None) => match s3_url(&u) {

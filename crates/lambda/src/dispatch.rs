@@ -6,7 +6,7 @@
 
 use crate::attribute::{attribute, settle};
 use crate::check::{check, scan};
-use crate::report::{Report, Run};
+use crate::report::{seconds, Report, Run};
 use crate::state::{Failure, Shared};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
@@ -115,15 +115,11 @@ pub struct Job<'a> {
 }
 
 fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    seconds(jiff::Timestamp::now())
 }
 
 fn rfc3339(ms: i64) -> Option<String> {
-    jiff::Timestamp::from_millisecond(ms)
-        .ok()
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+    jiff::Timestamp::from_millisecond(ms).ok().map(seconds)
 }
 
 async fn run(
@@ -152,11 +148,7 @@ async fn direct(
 ) -> Result<(), Failure> {
     let policy = shared.policy().await?;
     let clients = shared.clients().await;
-    let account = clients
-        .own_account()
-        .await
-        .map_err(|e| Failure::new(format!("who am I: {e}")))?;
-    let region = clients.default_region().unwrap_or("us-east-1").to_string();
+    let (account, region) = shared.home().await?;
     let home = Scope {
         partition: partition_of_region(&region),
         region: &region,

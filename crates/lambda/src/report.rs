@@ -25,6 +25,11 @@ pub struct Report {
     pub remediated: usize,
 }
 
+/// A time as events and scan logs write it (ISO-8601 UTC, seconds).
+pub fn seconds(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// What one invocation ends with: the id names its scan log.
 pub struct Run<'a> {
     pub id: &'a str,
@@ -101,7 +106,7 @@ impl Report {
         }
         if self.scanned {
             if let Some((bucket, prefix)) = &config.scan_log {
-                let at = run.at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+                let at = seconds(run.at);
                 let key = report::scan_log_key(prefix, &at, run.id);
                 let body = report::scan_log(&self.findings, run.id, &at);
                 let clients = shared.clients().await;

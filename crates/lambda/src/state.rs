@@ -66,12 +66,24 @@ impl Shared {
             .await
     }
 
+    /// The function's own account and region (the caller's identity is
+    /// cached by the clients; only a success is kept).
+    pub async fn home(&self) -> Result<(String, String), Failure> {
+        let clients = self.clients().await;
+        let account = clients
+            .own_account()
+            .await
+            .map_err(|e| Failure::new(format!("who am I: {e}")))?;
+        let region = clients.default_region().unwrap_or("us-east-1").to_string();
+        Ok((account, region))
+    }
+
     /// The policy, read once; a failed read is tried again next time.
     pub async fn policy(&self) -> Result<Arc<Policy>, Failure> {
         self.policy
             .get_or_try_init(|| async {
                 let (var, text) = match &self.config.policy {
-                    PolicySource::Ready(p) => return Ok(Arc::new((**p).clone())),
+                    PolicySource::Ready(p) => return Ok(Arc::clone(p)),
                     PolicySource::S3 { bucket, key } => {
                         let client = self.bucket_client(bucket).await;
                         let text = read_object(&client, bucket, key).await.map_err(|e| {
