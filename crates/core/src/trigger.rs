@@ -74,13 +74,11 @@ impl Direct {
         let (resource_type, arn) = match &self.resource {
             Resource::Arn(arn) => (tag_events::type_of_arn(arn), arn.clone()),
             Resource::Id { id, region } => {
-                let ty = tag_events::EC2_ID_PREFIXES
-                    .iter()
-                    .find(|(p, _)| id.starts_with(p))
-                    .map(|(_, t)| *t)
-                    .ok_or_else(|| {
-                        format!("direct invocation: resource_id `{id}` is not an EC2 id; give resource_arn")
-                    })?;
+                let ty = tag_events::ec2_type_of_id(id).ok_or_else(|| {
+                    format!(
+                        "direct invocation: resource_id `{id}` is not an EC2 id; give resource_arn"
+                    )
+                })?;
                 let scope = Scope {
                     region: region.as_deref().unwrap_or(home.region),
                     ..*home

@@ -127,6 +127,14 @@ pub static EC2_ID_PREFIXES: &[(&str, &str)] = &[
     ("i-", "ec2:instance"),
 ];
 
+/// The catalog type an EC2 id's prefix names (`vol-…` → `ec2:volume`).
+pub fn ec2_type_of_id(id: &str) -> Option<&'static str> {
+    EC2_ID_PREFIXES
+        .iter()
+        .find(|(p, _)| id.starts_with(p))
+        .map(|(_, t)| *t)
+}
+
 /// Finds the row for an event.
 pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static TagEvent> {
     TAG_EVENTS
@@ -206,13 +214,10 @@ impl TagEvent {
                 })
             }
             Arns::Ec2Id => {
-                let (_, ty) = EC2_ID_PREFIXES
-                    .iter()
-                    .find(|(p, _)| id.starts_with(p))
-                    .ok_or_else(|| CatalogError::NotAnArn {
-                        path: path.to_string(),
-                        id: format!("{id} (an EC2 id of a type tagwarden does not know)"),
-                    })?;
+                let ty = ec2_type_of_id(id).ok_or_else(|| CatalogError::NotAnArn {
+                    path: path.to_string(),
+                    id: format!("{id} (an EC2 id of a type tagwarden does not know)"),
+                })?;
                 let template = entry_of_type(ty)
                     .map(|e| e.arn)
                     .ok_or_else(|| self.bad_row(format!("{ty} is not in the creation table")))?;
