@@ -7,6 +7,7 @@ use tagwarden_store::url::{self, Tables};
 
 pub const ENVIRONMENT: &str = "TAGWARDEN_ENVIRONMENT";
 pub const ALERT_TOPIC: &str = "TAGWARDEN_ALERT_TOPIC";
+pub const ALERT_WEBHOOK_SECRET: &str = "TAGWARDEN_ALERT_WEBHOOK_SECRET";
 pub const SCAN_LOG: &str = "TAGWARDEN_SCAN_LOG";
 pub const POLICY: &str = "TAGWARDEN_POLICY";
 pub const POLICY_S3: &str = "TAGWARDEN_POLICY_S3";
@@ -43,6 +44,9 @@ pub struct Config {
     pub environment: String,
     pub tables: Tables,
     pub alert_topic: Option<String>,
+    /// The Secrets Manager secret (name or ARN) holding the alert
+    /// webhook's URL.
+    pub alert_webhook: Option<String>,
     /// `(bucket, prefix)` of the scan logs.
     pub scan_log: Option<(String, String)>,
     pub policy: PolicySource,
@@ -114,6 +118,17 @@ impl Config {
             let fields: Vec<&str> = t.split(':').collect();
             if fields.len() != 6 || fields[0] != "arn" || fields[2] != "sns" {
                 return Err(bad(ALERT_TOPIC, format!("`{t}` is not an SNS topic ARN")));
+            }
+        }
+
+        let alert_webhook = var(ALERT_WEBHOOK_SECRET);
+        if let Some(id) = &alert_webhook {
+            if !is_secret_id(id) {
+                // Not repeated: it may be the URL itself, put here by mistake.
+                return Err(bad(
+                    ALERT_WEBHOOK_SECRET,
+                    "is not a Secrets Manager secret name or ARN (the webhook's URL goes in the secret)".into(),
+                ));
             }
         }
 
@@ -205,6 +220,7 @@ impl Config {
             environment,
             tables,
             alert_topic,
+            alert_webhook,
             scan_log,
             policy,
             namespace,
@@ -212,6 +228,29 @@ impl Config {
             accounts,
             trail_bucket: var(TRAIL_BUCKET),
         })
+    }
+}
+
+/// A name (up to 512 of `A-Za-z0-9/_+=.@-`) or
+/// `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`.
+fn is_secret_id(id: &str) -> bool {
+    let name = |n: &str| {
+        !n.is_empty()
+            && n.len() <= 512
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+    };
+    match id.strip_prefix("arn:") {
+        None => name(id),
+        Some(rest) => {
+            let f: Vec<&str> = rest.splitn(6, ':').collect();
+            f.len() == 6
+                && f[1] == "secretsmanager"
+                && f[3].len() == 12
+                && f[3].bytes().all(|b| b.is_ascii_digit())
+                && f[4] == "secret"
+                && name(f[5])
+        }
     }
 }
 
@@ -251,6 +290,10 @@ mod tests {
                 ),
                 (SCAN_LOG, "s3://scan-logs-dev/tagwarden"),
                 (POLICY_PARAMETER, "tagwarden-dev"),
+                (
+                    ALERT_WEBHOOK_SECRET,
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:tagwarden/slack-AbCdEf",
+                ),
                 (MEMBER_ROLE, ""),
             ],
             &[],
@@ -263,6 +306,10 @@ mod tests {
         );
         assert!(matches!(c.policy, PolicySource::Parameter(ref p) if p == "tagwarden-dev"));
         assert_eq!(c.namespace, DEFAULT_NAMESPACE);
+        assert!(c
+            .alert_webhook
+            .unwrap()
+            .ends_with(":secret:tagwarden/slack-AbCdEf"));
         // Empty is unset, as CloudFormation passes an empty parameter.
         assert_eq!(c.member_role, None);
         let c = load(
@@ -280,6 +327,15 @@ mod tests {
 
     #[test]
     fn each_bad_value_is_refused_naming_its_variable() {
+        let e = load(
+            &[(
+                ALERT_WEBHOOK_SECRET,
+                "https://hooks.slack.com/services/T/B/XYZZY",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(!e.to_string().contains("XYZZY"), "{e}");
         for (extra, without, var, says) in [
             (&[][..], &[ENVIRONMENT][..], ENVIRONMENT, "not set"),
             (&[(ENVIRONMENT, "dev prod")], &[], ENVIRONMENT, "letters"),
@@ -294,6 +350,21 @@ mod tests {
                 &[],
                 ALERT_TOPIC,
                 "not an SNS topic ARN",
+            ),
+            (
+                &[(ALERT_WEBHOOK_SECRET, "https://hooks.slack.com/services/x")],
+                &[],
+                ALERT_WEBHOOK_SECRET,
+                "not a Secrets Manager secret",
+            ),
+            (
+                &[(
+                    ALERT_WEBHOOK_SECRET,
+                    "arn:aws:ssm:us-east-1:123456789012:parameter/x",
+                )],
+                &[],
+                ALERT_WEBHOOK_SECRET,
+                "not a Secrets Manager secret",
             ),
             (&[(SCAN_LOG, "/tmp/x")], &[], SCAN_LOG, "s3://bucket/prefix"),
             (&[(POLICY, "attribution: [")], &[], POLICY, ""),

@@ -4,14 +4,16 @@
 //! same pipeline as the CLI: the handler only turns the event into sources
 //! and the results into sinks.
 //!
-//! event → [`dispatch`] → [`attribute`] | [`check`] → [`report`]
+//! event → [`dispatch`] → [`attribute`] | [`check`] → [`report`] (→ [`webhook`])
 
 mod attribute;
 mod check;
 mod config;
 mod dispatch;
 mod report;
+mod secrets;
 mod state;
+mod webhook;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;

@@ -1,9 +1,10 @@
 //! One invocation's results → its sinks, once per invocation (an SQS batch
 //! of ten gives one alert, not ten): EMF metric lines on stdout, the scan
-//! log in S3 for scheduled scans, and one SNS alert for every violation and
-//! failure together.
+//! log in S3 for scheduled scans, and one alert for every violation and
+//! failure together, to SNS and to the webhook.
 
 use crate::state::Shared;
+use crate::webhook;
 use tagwarden_aws::sinks;
 use tagwarden_core::compliance::Finding;
 use tagwarden_core::report::{self, Attributed};
@@ -120,14 +121,19 @@ impl Report {
                 }
             }
         }
-        if let (Some(topic), Some((subject, message))) =
-            (&config.alert_topic, self.alert(&config.environment))
-        {
+        let Some((subject, message)) = self.alert(&config.environment) else {
+            return;
+        };
+        if let Some(topic) = &config.alert_topic {
             let clients = shared.clients().await;
             match sinks::publish_alert(clients, topic, &subject, &message).await {
                 Ok(()) => tracing::info!(topic = %topic, subject = %subject, "alert sent"),
                 Err(e) => tracing::error!(error = %e, kind = e.kind.as_str(), "alert not sent"),
             }
+        }
+        if let Some(secret) = &config.alert_webhook {
+            let payload = webhook::payload(&config.environment, &subject, &message);
+            webhook::deliver(shared, secret, &payload).await;
         }
     }
 }

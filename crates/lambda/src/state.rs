@@ -2,9 +2,12 @@
 //! and policy, each made on first use (cold starts do no AWS work) and
 //! reused by every invocation the execution environment serves.
 
-use crate::config::{Config, PolicySource, POLICY_PARAMETER, POLICY_S3};
+use crate::config::{Config, PolicySource, ALERT_WEBHOOK_SECRET, POLICY_PARAMETER, POLICY_S3};
+use crate::secrets::Secrets;
+use crate::webhook::{self, HttpClient};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 use tagwarden_aws::clients::{Clients, Settings};
 use tagwarden_aws::s3_source;
 use tagwarden_core::policy::Policy;
@@ -30,6 +33,10 @@ pub struct Shared {
     policy: OnceCell<Arc<Policy>>,
     /// S3 clients by bucket, each in its bucket's region.
     buckets: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+    secrets_manager: OnceCell<aws_sdk_secretsmanager::Client>,
+    secrets: Secrets,
+    /// For the webhook, or why there is none (no trusted roots).
+    http: OnceLock<Result<HttpClient, String>>,
 }
 
 impl Shared {
@@ -40,6 +47,9 @@ impl Shared {
             store: OnceCell::new(),
             policy: OnceCell::new(),
             buckets: Mutex::default(),
+            secrets_manager: OnceCell::new(),
+            secrets: Secrets::default(),
+            http: OnceLock::new(),
         }
     }
 
@@ -121,6 +131,46 @@ impl Shared {
         out.parameter
             .and_then(|p| p.value)
             .ok_or_else(|| "the parameter has no value".to_string())
+    }
+
+    /// A secret's string value, kept (see [`crate::secrets`]).
+    pub async fn secret(&self, id: &str) -> Result<Arc<str>, Failure> {
+        self.secrets
+            .get(id, Instant::now(), || self.read_secret(id))
+            .await
+            .map_err(|e| Failure::new(format!("{ALERT_WEBHOOK_SECRET}: secret {id}: {e}")))
+    }
+
+    pub fn forget_secret(&self, id: &str) {
+        self.secrets.forget(id);
+    }
+
+    async fn read_secret(&self, id: &str) -> Result<String, String> {
+        let clients = self.clients().await;
+        let client = self
+            .secrets_manager
+            .get_or_init(|| async {
+                let conf = aws_sdk_secretsmanager::config::Builder::from(clients.base())
+                    .interceptor(clients.counter().clone())
+                    .build();
+                aws_sdk_secretsmanager::Client::from_conf(conf)
+            })
+            .await;
+        let out = client
+            .get_secret_value()
+            .secret_id(id)
+            .send()
+            .await
+            .map_err(|e| tagwarden_aws::error::CallError::from_sdk(e).to_string())?;
+        out.secret_string
+            .ok_or_else(|| "the secret has no string value (binary secrets are not read)".into())
+    }
+
+    pub fn http(&self) -> Result<&HttpClient, &str> {
+        self.http
+            .get_or_init(webhook::client)
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// The client for reading `bucket`, in the bucket's own region.

@@ -58,8 +58,19 @@ fn of_type<'t>(t: &'t Value, ty: &str) -> Vec<(&'t str, &'t Value)> {
         .collect()
 }
 
-/// Every IAM statement of the stack's roles.
+/// Every IAM statement of the stack's roles, both branches of a
+/// conditional one (`Fn::If`) included.
 fn statements(t: &Value) -> Vec<&Value> {
+    fn branches(s: &Value) -> Vec<&Value> {
+        match s["Fn::If"].as_array() {
+            Some(i) => i[1..]
+                .iter()
+                .filter(|b| b["Ref"] != "AWS::NoValue")
+                .flat_map(branches)
+                .collect(),
+            None => vec![s],
+        }
+    }
     of_type(t, "AWS::IAM::Role")
         .into_iter()
         .flat_map(|(_, p)| p["Policies"].as_array().into_iter().flatten())
@@ -69,6 +80,7 @@ fn statements(t: &Value) -> Vec<&Value> {
                 .into_iter()
                 .flatten()
         })
+        .flat_map(branches)
         .collect()
 }
 
@@ -210,6 +222,7 @@ fn the_template_keeps_its_security_and_naming_settings() {
     // condition: its own statement, bucket ARNs only).
     let all = statements(&t);
     assert!(!all.is_empty());
+    let mut secret_reads = 0;
     for s in &all {
         for a in actions(s) {
             assert!(!a.contains('*'), "wildcard action {a}");
@@ -226,6 +239,12 @@ fn the_template_keeps_its_security_and_naming_settings() {
                     "{a} without the tag-key condition: {s}"
                 );
             }
+            // The webhook's secret: that one, read only, when it is given.
+            if a.starts_with("secretsmanager:") {
+                assert_eq!(a, "secretsmanager:GetSecretValue", "{s}");
+                assert_eq!(s["Resource"]["Ref"], "AlertWebhookSecretArn", "{s}");
+                secret_reads += 1;
+            }
             if a == "s3:PutBucketTagging" {
                 assert!(
                     text(&s["Resource"]).contains("arn:${AWS::Partition}:s3:::"),
@@ -234,6 +253,17 @@ fn the_template_keeps_its_security_and_naming_settings() {
             }
         }
     }
+    assert_eq!(secret_reads, 1);
+    assert!(
+        all.iter().any(|s| actions(s) == ["sts:AssumeRole"]
+            && s["Condition"]["StringEquals"]["aws:ResourceOrgID"].is_string()),
+        "member roles only within the organization"
+    );
+    let (_, function) = of_type(&t, "AWS::Lambda::Function")[0];
+    assert_eq!(
+        function["Environment"]["Variables"]["TAGWARDEN_ALERT_WEBHOOK_SECRET"]["Ref"],
+        "AlertWebhookSecretArn"
+    );
 }
 
 /// The API-call rules route exactly the catalog's calls: every creation and

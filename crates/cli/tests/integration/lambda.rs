@@ -6,7 +6,7 @@
 use crate::moto::{python, world_py, World, OWN_ACCOUNT};
 use crate::support::repo;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -125,6 +125,61 @@ impl RuntimeApi {
     }
 }
 
+/// A webhook receiver: each path answers with the statuses scripted for
+/// it, in turn (200 when they run out), and every post is kept.
+struct Hooks {
+    address: String,
+    posts: Arc<Mutex<Vec<(String, u16, Value)>>>,
+    script: Arc<Mutex<HashMap<String, VecDeque<u16>>>>,
+}
+
+impl Hooks {
+    fn start() -> Self {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let address = server.server_addr().to_ip().unwrap().to_string();
+        let posts = Arc::new(Mutex::new(Vec::new()));
+        let script: Arc<Mutex<HashMap<String, VecDeque<u16>>>> = Arc::default();
+        let (kept, scripted) = (Arc::clone(&posts), Arc::clone(&script));
+        std::thread::spawn(move || {
+            for mut req in server.incoming_requests() {
+                let mut body = String::new();
+                let _ = req.as_reader().read_to_string(&mut body);
+                let path = req.url().to_string();
+                let status = scripted
+                    .lock()
+                    .unwrap()
+                    .get_mut(&path)
+                    .and_then(VecDeque::pop_front)
+                    .unwrap_or(200);
+                let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                kept.lock().unwrap().push((path, status, body));
+                let _ = req.respond(tiny_http::Response::empty(status));
+            }
+        });
+        Self {
+            address,
+            posts,
+            script,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    fn answer(&self, path: &str, statuses: &[u16]) {
+        self.script
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), statuses.iter().copied().collect());
+    }
+
+    /// The posts since the last call: (path, status answered, body).
+    fn take(&self) -> Vec<(String, u16, Value)> {
+        std::mem::take(&mut *self.posts.lock().unwrap())
+    }
+}
+
 /// The running function and every line it printed.
 struct Function {
     child: Child,
@@ -235,6 +290,15 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         .collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
 
+    // The alert webhook's URL, a secret as in production.
+    let hooks = Hooks::start();
+    let secret_name = "tagwarden/e2e-webhook";
+    let secret = py_json(&[
+        "secret-put",
+        secret_name,
+        &json!({"url": hooks.url("/hook-a")}).to_string(),
+    ]);
+
     // The template's variables, with the stack's names.
     let env: BTreeMap<String, String> = [
         ("TAGWARDEN_ENVIRONMENT", "e2e"),
@@ -259,6 +323,7 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         ("TAGWARDEN_METRICS_NAMESPACE", "TagCompliance"),
         ("TAGWARDEN_MEMBER_ROLE", ""),
         ("TAGWARDEN_TRAIL_BUCKET", trail),
+        ("TAGWARDEN_ALERT_WEBHOOK_SECRET", secret.as_str().unwrap()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -343,6 +408,18 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         assert!(alert.contains(arn), "{arn} not in the alert");
     }
 
+    // The same alert, posted to the secret's webhook.
+    let posts = hooks.take();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let (path, status, payload) = &posts[0];
+    assert_eq!((path.as_str(), *status), ("/hook-a", 200));
+    assert_eq!(payload["body"], alert, "{payload}");
+    assert_eq!(payload["environment"], "e2e");
+    assert!(
+        payload["text"].as_str().unwrap().starts_with("*[e2e] "),
+        "{payload}"
+    );
+
     // EMF metrics on stdout: tagged and failed counts, and compliance.
     let metrics = function.metrics();
     let total = |name: &str| {
@@ -389,6 +466,7 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
             assert!(m.contains(arn), "{arn} not in the replay's alert");
         }
     }
+    assert_eq!(hooks.take().len(), messages.len());
     let metadata_again = py_json(&["table-items", &outputs["TagsMetadataTableName"]]);
     assert_eq!(metadata_again, metadata);
     let actions = py_json(&["table-items", &outputs["UserActionsTableName"]]);
@@ -420,6 +498,16 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:tagwarden-events-e2e", "awsRegion": "us-east-1"})
     };
+    // The webhook's URL is rotated; the function still holds the old
+    // value, which the receiver now refuses (410 Gone): it reads the secret
+    // again, and the new receiver's first try fails (503) and is retried.
+    py_json(&[
+        "secret-put",
+        secret_name,
+        &json!({"url": hooks.url("/hook-b")}).to_string(),
+    ]);
+    hooks.answer("/hook-a", &[410]);
+    hooks.answer("/hook-b", &[503]);
     let batch = json!({"Records": [
         message("m-1", change.to_string()),
         message("m-2", r#"{"hello":"world"}"#.to_string()),
@@ -438,6 +526,15 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         .as_str()
         .unwrap()
         .contains(instance["arn"].as_str().unwrap()));
+    let posts = hooks.take();
+    let tries: Vec<(&str, u16)> = posts.iter().map(|(p, s, _)| (p.as_str(), *s)).collect();
+    assert_eq!(
+        tries,
+        [("/hook-a", 410), ("/hook-b", 503), ("/hook-b", 200)],
+        "{}",
+        function.lines().join("\n")
+    );
+    assert_eq!(posts[2].2["body"], checked[0]);
 
     // An event of no known shape: refused as an error, nothing done.
     let Answer::Error(refused) = api.invoke(
@@ -448,6 +545,22 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     };
     assert!(refused.to_string().contains("event refused"), "{refused}");
     assert_eq!(py_json(&["queue-read", &alerts]), json!([]));
+    assert_eq!(hooks.take(), []);
+    // The URL is a secret: logs name its host, never the URL.
+    let leaked: Vec<String> = function
+        .lines()
+        .into_iter()
+        .filter(|l| l.contains("/hook-"))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+    assert!(
+        function
+            .lines()
+            .iter()
+            .any(|l| l.contains("alert sent to the webhook") && l.contains("127.0.0.1")),
+        "{}",
+        function.lines().join("\n")
+    );
     drop(function);
 
     // With remediation on, the check fills what the policy's templates can

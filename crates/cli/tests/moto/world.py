@@ -673,10 +673,19 @@ def table_items(table):
             return out
 
 
+def secret_put(name, value):
+    """Creates the secret, or gives it a new value (a rotation); prints its ARN."""
+    sm = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=ENDPOINT)
+    try:
+        return sm.create_secret(Name=name, SecretString=value)["ARN"]
+    except sm.exceptions.ResourceExistsException:
+        return sm.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+
+
 def main():
     import sys
     for command, fn in [("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read),
-                        ("table-items", table_items)]:
+                        ("table-items", table_items), ("secret-put", secret_put)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
             return
