@@ -6,7 +6,9 @@ Serves the Lambda Runtime API itself (next / response / error) on 127.0.0.1
 and runs the release `bootstrap` as Lambda would. Prints Markdown rows for
 docs/benchmarks.md.
 
-Usage: lambda_bench.py BOOTSTRAP TAGWARDEN WORLD_PY (env from scripts/lib/moto.sh)
+Usage: lambda_bench.py BOOTSTRAP TAGWARDEN WORLD_PY (env from scripts/lib/moto.sh;
+LAMBDA_BENCH_ARCH labels the rows, LAMBDA_BENCH_RUNNER runs the binary under
+an emulator, e.g. qemu-aarch64-static)
 """
 import gzip
 import io
@@ -26,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 
 BOOTSTRAP, TAGWARDEN, WORLD_PY = sys.argv[1:4]
+ARCH = os.environ.get("LAMBDA_BENCH_ARCH", "x86_64")
+RUNNER = [r for r in [os.environ.get("LAMBDA_BENCH_RUNNER", "")] if r]
 ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
 ACCOUNT = "123456789012"
 INIT_RUNS = 20
@@ -81,7 +85,7 @@ def start(api, env):
     full = dict(os.environ, AWS_LAMBDA_RUNTIME_API=api.address, AWS_LAMBDA_FUNCTION_NAME="bench",
                 AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                 AWS_LAMBDA_LOG_FORMAT="JSON", AWS_LAMBDA_LOG_LEVEL="WARN", **env)
-    return subprocess.Popen([BOOTSTRAP], env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(RUNNER + [BOOTSTRAP], env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def peak_rss_mib(pid):
@@ -154,7 +158,8 @@ def main():
     inits = sorted(init_times(env))
     print("| measure | figure | target |")
     print("|---|---:|---:|")
-    print(f"| `bootstrap` (release, stripped, x86_64) | {size / 2**20:.1f} MiB | |")
+    under = f", under {RUNNER[0]}" if RUNNER else ""
+    print(f"| `bootstrap` (cargo lambda build --release, {ARCH}{under}) | {size / 2**20:.1f} MiB | |")
     print(f"| zip (deflate) | {zipped / 2**20:.1f} MiB | ≤ 15 MB |")
     print(f"| init, process start → first `next` (median / p90 of {INIT_RUNS}) | "
           f"{statistics.median(inits):.1f} ms / {inits[int(len(inits) * 0.9) - 1]:.1f} ms | ≤ 20 ms |")

@@ -45,7 +45,7 @@ impl Default for Backoff {
 impl Backoff {
     /// Half the exponential step, plus up to half again at random, so that
     /// many callers do not retry in step.
-    fn delay(&self, attempt: u32) -> Duration {
+    pub fn delay(&self, attempt: u32) -> Duration {
         let step = self
             .base
             .saturating_mul(1u32 << attempt.min(16))

@@ -10,6 +10,7 @@ use crate::report::{seconds, Report, Run};
 use crate::state::{Failure, Shared};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
+use std::time::Instant;
 use tagwarden_core::catalog::Scope;
 use tagwarden_core::pipeline::partition_of_region;
 use tagwarden_core::plan::Planner;
@@ -17,8 +18,13 @@ use tagwarden_core::tags::{is_reserved, TagKey, TagValue};
 use tagwarden_core::trigger::{self, classify, Direct, Trigger};
 
 /// Runs one invocation; `request_id` names it in logs and in the events it
-/// stands for.
-pub async fn handle(shared: &Shared, request_id: &str, payload: &[u8]) -> Result<Value, Failure> {
+/// stands for, `deadline` is Lambda's for it.
+pub async fn handle(
+    shared: &Shared,
+    request_id: &str,
+    deadline: Option<Instant>,
+    payload: &[u8],
+) -> Result<Value, Failure> {
     let trigger = classify(payload).map_err(|why| {
         tracing::error!(request_id, why = %why, "event refused: nothing was done");
         Failure::new(format!("event refused: {why}"))
@@ -75,7 +81,12 @@ pub async fn handle(shared: &Shared, request_id: &str, payload: &[u8]) -> Result
         .parse::<jiff::Timestamp>()
         .unwrap_or_else(|_| jiff::Timestamp::now());
     let id = format!("{}-{request_id}", stamp.strftime("%Y%m%dT%H%M%SZ"));
-    report.flush(shared, &Run { id: &id, at: stamp }).await;
+    let run = Run {
+        id: &id,
+        at: stamp,
+        deadline,
+    };
+    report.flush(shared, &run).await;
     if let Err(e) = &result {
         tracing::error!(request_id, error = %e, "invocation failed: delivered again");
     }
@@ -232,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_stranger_is_refused_before_any_work() {
-        let e = block_on(handle(&shared(), "r-1", br#"{"hello":1}"#)).unwrap_err();
+        let e = block_on(handle(&shared(), "r-1", None, br#"{"hello":1}"#)).unwrap_err();
         assert!(e.0.starts_with("event refused: neither"), "{e}");
     }
 
@@ -245,7 +256,7 @@ mod tests {
             sqs("m-2", "not json"),
             sqs("m-3", &json!({"Records": [{"eventSource": "aws:sqs", "messageId": "x", "body": "{}"}]}).to_string()),
         ]});
-        let out = block_on(handle(&shared(), "r-2", batch.to_string().as_bytes())).unwrap();
+        let out = block_on(handle(&shared(), "r-2", None, batch.to_string().as_bytes())).unwrap();
         assert_eq!(
             out,
             json!({"batchItemFailures": [

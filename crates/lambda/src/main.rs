@@ -18,6 +18,7 @@ mod webhook;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -32,10 +33,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let shared = Arc::clone(&shared);
         async move {
             let payload = serde_json::to_vec(&event.payload)?;
-            dispatch::handle(&shared, &event.context.request_id, &payload)
+            let deadline = deadline(event.context.deadline);
+            dispatch::handle(&shared, &event.context.request_id, deadline, &payload)
                 .await
                 .map_err(lambda_runtime::Error::from)
         }
     }))
     .await
+}
+
+/// Lambda's deadline (milliseconds since the epoch) as an instant; none
+/// when it is not given.
+fn deadline(epoch_ms: u64) -> Option<Instant> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_millis() as u64;
+    (epoch_ms > 0).then(|| Instant::now() + Duration::from_millis(epoch_ms.saturating_sub(now)))
 }

@@ -5,6 +5,7 @@
 
 use crate::state::Shared;
 use crate::webhook;
+use std::time::{Duration, Instant};
 use tagwarden_aws::sinks;
 use tagwarden_core::compliance::Finding;
 use tagwarden_core::report::{self, Attributed};
@@ -31,11 +32,16 @@ pub fn seconds(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// What one invocation ends with: the id names its scan log.
+/// What one invocation ends with: the id names its scan log; the
+/// webhook gets what is left before the deadline.
 pub struct Run<'a> {
     pub id: &'a str,
     pub at: jiff::Timestamp,
+    pub deadline: Option<Instant>,
 }
+
+/// Kept back from the deadline to answer Lambda.
+const ANSWER_MARGIN: Duration = Duration::from_secs(2);
 
 impl Report {
     /// The EMF lines: attribution counts when anything was attributed,
@@ -132,8 +138,20 @@ impl Report {
             }
         }
         if let Some(secret) = &config.alert_webhook {
+            let budget = run
+                .deadline
+                .map(|d| {
+                    d.saturating_duration_since(Instant::now())
+                        .saturating_sub(ANSWER_MARGIN)
+                })
+                .unwrap_or(Duration::MAX)
+                .min(webhook::Tries::default().budget);
+            if budget < Duration::from_secs(1) {
+                tracing::error!("webhook alert not sent: the invocation's time is up");
+                return;
+            }
             let payload = webhook::payload(&config.environment, &subject, &message);
-            webhook::deliver(shared, secret, &payload).await;
+            webhook::deliver(shared, secret, &payload, budget).await;
         }
     }
 }

@@ -33,7 +33,8 @@ pub struct Shared {
     policy: OnceCell<Arc<Policy>>,
     /// S3 clients by bucket, each in its bucket's region.
     buckets: Mutex<HashMap<String, aws_sdk_s3::Client>>,
-    secrets_manager: OnceCell<aws_sdk_secretsmanager::Client>,
+    /// Secrets Manager clients by region ("" for the function's own).
+    secrets_managers: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
     secrets: Secrets,
     /// For the webhook, or why there is none (no trusted roots).
     http: OnceLock<Result<HttpClient, String>>,
@@ -47,7 +48,7 @@ impl Shared {
             store: OnceCell::new(),
             policy: OnceCell::new(),
             buckets: Mutex::default(),
-            secrets_manager: OnceCell::new(),
+            secrets_managers: Mutex::default(),
             secrets: Secrets::default(),
             http: OnceLock::new(),
         }
@@ -145,17 +146,23 @@ impl Shared {
         self.secrets.forget(id);
     }
 
+    /// The receiver refused this value (see [`crate::secrets::REFUSED_FOR`]).
+    pub fn refuse_secret(&self, id: &str, value: &Arc<str>) {
+        self.secrets.refuse(id, value, Instant::now());
+    }
+
+    pub fn secret_refused(&self, id: &str, value: &Arc<str>) -> bool {
+        self.secrets.refused(id, value, Instant::now())
+    }
+
+    /// Read in the secret's own region (an ARN names it; a name is the
+    /// function's region's).
     async fn read_secret(&self, id: &str) -> Result<String, String> {
-        let clients = self.clients().await;
-        let client = self
-            .secrets_manager
-            .get_or_init(|| async {
-                let conf = aws_sdk_secretsmanager::config::Builder::from(clients.base())
-                    .interceptor(clients.counter().clone())
-                    .build();
-                aws_sdk_secretsmanager::Client::from_conf(conf)
-            })
-            .await;
+        let region = id
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').nth(2))
+            .map(str::to_string);
+        let client = self.secrets_manager(region).await;
         let out = client
             .get_secret_value()
             .secret_id(id)
@@ -164,6 +171,29 @@ impl Shared {
             .map_err(|e| tagwarden_aws::error::CallError::from_sdk(e).to_string())?;
         out.secret_string
             .ok_or_else(|| "the secret has no string value (binary secrets are not read)".into())
+    }
+
+    async fn secrets_manager(&self, region: Option<String>) -> aws_sdk_secretsmanager::Client {
+        let clients = self.clients().await;
+        let key = region.clone().unwrap_or_default();
+        if let Some(c) = self
+            .secrets_managers
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return c;
+        }
+        let mut conf = aws_sdk_secretsmanager::config::Builder::from(clients.base())
+            .interceptor(clients.counter().clone());
+        if let Some(r) = region {
+            conf = conf.region(aws_sdk_secretsmanager::config::Region::new(r));
+        }
+        let client = aws_sdk_secretsmanager::Client::from_conf(conf.build());
+        if let Ok(mut m) = self.secrets_managers.lock() {
+            m.insert(key, client.clone());
+        }
+        client
     }
 
     pub fn http(&self) -> Result<&HttpClient, &str> {

@@ -129,8 +129,17 @@ impl RuntimeApi {
 /// it, in turn (200 when they run out), and every post is kept.
 struct Hooks {
     address: String,
-    posts: Arc<Mutex<Vec<(String, u16, Value)>>>,
+    posts: Arc<Mutex<Vec<Post>>>,
     script: Arc<Mutex<HashMap<String, VecDeque<u16>>>>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Post {
+    path: String,
+    /// What the receiver answered.
+    status: u16,
+    body: Value,
+    authorization: Option<String>,
 }
 
 impl Hooks {
@@ -152,7 +161,17 @@ impl Hooks {
                     .and_then(VecDeque::pop_front)
                     .unwrap_or(200);
                 let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
-                kept.lock().unwrap().push((path, status, body));
+                let authorization = req
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("Authorization"))
+                    .map(|h| h.value.to_string());
+                kept.lock().unwrap().push(Post {
+                    path,
+                    status,
+                    body,
+                    authorization,
+                });
                 let _ = req.respond(tiny_http::Response::empty(status));
             }
         });
@@ -174,8 +193,8 @@ impl Hooks {
             .insert(path.to_string(), statuses.iter().copied().collect());
     }
 
-    /// The posts since the last call: (path, status answered, body).
-    fn take(&self) -> Vec<(String, u16, Value)> {
+    /// The posts since the last call.
+    fn take(&self) -> Vec<Post> {
         std::mem::take(&mut *self.posts.lock().unwrap())
     }
 }
@@ -296,7 +315,8 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     let secret = py_json(&[
         "secret-put",
         secret_name,
-        &json!({"url": hooks.url("/hook-a")}).to_string(),
+        &json!({"url": hooks.url("/hook-a"), "headers": {"Authorization": "Bearer e2e-token"}})
+            .to_string(),
     ]);
 
     // The template's variables, with the stack's names.
@@ -411,8 +431,14 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     // The same alert, posted to the secret's webhook.
     let posts = hooks.take();
     assert_eq!(posts.len(), 1, "{posts:?}");
-    let (path, status, payload) = &posts[0];
+    let Post {
+        path,
+        status,
+        body: payload,
+        authorization,
+    } = &posts[0];
     assert_eq!((path.as_str(), *status), ("/hook-a", 200));
+    assert_eq!(authorization.as_deref(), Some("Bearer e2e-token"));
     assert_eq!(payload["body"], alert, "{payload}");
     assert_eq!(payload["environment"], "e2e");
     assert!(
@@ -512,7 +538,7 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         message("m-1", change.to_string()),
         message("m-2", r#"{"hello":"world"}"#.to_string()),
     ]});
-    let Answer::Response(partial) = api.invoke("req-3", batch) else {
+    let Answer::Response(partial) = api.invoke("req-3", batch.clone()) else {
         panic!("batch failed:\n{}", function.lines().join("\n"))
     };
     assert_eq!(
@@ -526,15 +552,45 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         .as_str()
         .unwrap()
         .contains(instance["arn"].as_str().unwrap()));
+    let tries = |posts: &[Post]| -> Vec<(String, u16)> {
+        posts.iter().map(|p| (p.path.clone(), p.status)).collect()
+    };
     let posts = hooks.take();
-    let tries: Vec<(&str, u16)> = posts.iter().map(|(p, s, _)| (p.as_str(), *s)).collect();
     assert_eq!(
-        tries,
-        [("/hook-a", 410), ("/hook-b", 503), ("/hook-b", 200)],
+        tries(&posts),
+        [
+            ("/hook-a".into(), 410),
+            ("/hook-b".into(), 503),
+            ("/hook-b".into(), 200)
+        ],
         "{}",
         function.lines().join("\n")
     );
-    assert_eq!(posts[2].2["body"], checked[0]);
+    assert_eq!(posts[2].body["body"], checked[0]);
+
+    // The receiver now refuses the current value too (a deleted hook): the
+    // secret is read again, unchanged, so the alert goes to SNS only, and
+    // the next invocation does not try that URL again.
+    hooks.answer("/hook-b", &[404]);
+    for id in ["req-3b", "req-3c"] {
+        let Answer::Response(again) = api.invoke(id, batch.clone()) else {
+            panic!("{id} failed:\n{}", function.lines().join("\n"))
+        };
+        assert_eq!(again, partial, "{id}");
+        assert_eq!(
+            py_json(&["queue-read", &alerts]).as_array().unwrap().len(),
+            1
+        );
+    }
+    assert_eq!(tries(&hooks.take()), [("/hook-b".into(), 404)]);
+    assert!(
+        function
+            .lines()
+            .iter()
+            .any(|l| l.contains("refused the secret's url lately")),
+        "{}",
+        function.lines().join("\n")
+    );
 
     // An event of no known shape: refused as an error, nothing done.
     let Answer::Error(refused) = api.invoke(
