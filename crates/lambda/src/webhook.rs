@@ -322,10 +322,7 @@ fn unanswered(e: &(dyn std::error::Error + 'static)) -> Unanswered {
 /// invocation: SNS has the same alert, the store the facts.
 pub async fn deliver(shared: &Shared, secret_id: &str, payload: &Value, budget: Duration) {
     let body = Bytes::from(payload.to_string());
-    let tries = Tries {
-        budget,
-        ..Tries::default()
-    };
+    let until = Instant::now() + budget;
     let mut refused: Option<std::sync::Arc<str>> = None;
     loop {
         let secret = match shared.secret(secret_id).await {
@@ -363,6 +360,11 @@ pub async fn deliver(shared: &Shared, secret_id: &str, payload: &Value, budget: 
                 tracing::error!(error = %e, "webhook alert not sent");
                 return;
             }
+        };
+        // One budget for both rounds (before and after a re-read).
+        let tries = Tries {
+            budget: until.saturating_duration_since(Instant::now()),
+            ..Tries::default()
         };
         match post(http, &hook, &body, &tries).await {
             Sent::Delivered => {
