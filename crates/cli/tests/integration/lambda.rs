@@ -646,6 +646,106 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     assert_eq!(remediations[0]["arn"], arn);
 }
 
+/// The store refuses the first delivery's rows after the tags were
+/// written; the redelivery finds the tags there, as this event wrote them,
+/// and records them as its own write, once.
+#[test]
+fn a_redelivery_after_the_store_failed_records_what_the_first_delivery_wrote() {
+    let outputs = deploy("e2r");
+    let history_table = &outputs["TagHistoryTableName"];
+    let id: String = py_json(&["instance-new", "us-east-1"])
+        .as_str()
+        .unwrap()
+        .into();
+    let arn = format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{id}");
+    let creator = format!("arn:aws:sts::{OWN_ACCOUNT}:assumed-role/Deployer/alice");
+    let record = json!({
+        "eventVersion": "1.09", "eventTime": "2026-11-20T10:00:00Z", "eventSource": "ec2.amazonaws.com",
+        "eventName": "RunInstances", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+        "userAgent": "aws-cli/2", "eventID": "e2r-run-1", "readOnly": false, "eventType": "AwsApiCall",
+        "recipientAccountId": OWN_ACCOUNT,
+        "userIdentity": {"type": "AssumedRole", "arn": creator, "accountId": OWN_ACCOUNT,
+            "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "Deployer",
+                "arn": format!("arn:aws:iam::{OWN_ACCOUNT}:role/Deployer"), "accountId": OWN_ACCOUNT}}},
+        "requestParameters": {"instanceType": "t3.micro"},
+        "responseElements": {"instancesSet": {"items": [{"instanceId": id}]}},
+    });
+    let event = json!({"version": "0", "id": "eb-e2r-1", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ec2", "account": OWN_ACCOUNT, "time": "2026-11-20T10:00:05Z", "region": "us-east-1",
+        "resources": [], "detail": record});
+    let env = |history: &str| -> BTreeMap<String, String> {
+        [
+            ("TAGWARDEN_ENVIRONMENT", "e2r"),
+            (
+                "TAGWARDEN_TAGS_METADATA_TABLE",
+                &outputs["TagsMetadataTableName"],
+            ),
+            ("TAGWARDEN_TAG_HISTORY_TABLE", history),
+            (
+                "TAGWARDEN_USER_ACTIONS_TABLE",
+                &outputs["UserActionsTableName"],
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let tags = || -> BTreeMap<String, String> {
+        serde_json::from_value(py_json(&["tags-now", "us-east-1", &arn])[&arn].clone()).unwrap()
+    };
+    let ours = |rows: &Value| -> Vec<String> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["arn"] == arn.as_str())
+            .map(|r| r["change"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // The history table is missing: the tags are written, the rows refused,
+    // and the invocation fails, to be delivered again.
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env("TagHistory-missing"));
+    let Answer::Error(refused) = api.invoke("r-1", event.clone()) else {
+        panic!(
+            "recorded without its table:\n{}",
+            function.lines().join("\n")
+        )
+    };
+    assert!(
+        refused.to_string().contains("TagHistory-missing"),
+        "{refused}"
+    );
+    let written = tags();
+    assert_eq!(written.get("CreatedBy"), Some(&creator), "{written:?}");
+    assert!(ours(&py_json(&["table-items", history_table])).is_empty());
+    drop(function);
+
+    // Delivered again, with the store back: nothing to write, and the first
+    // delivery's write is recorded.
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env(history_table));
+    for (n, request) in ["r-1", "r-1"].iter().enumerate() {
+        let Answer::Response(out) = api.invoke(request, event.clone()) else {
+            panic!("redelivery {n} failed:\n{}", function.lines().join("\n"))
+        };
+        assert_eq!(out["tagged"], 0, "{out}");
+        let mut changes = ours(&py_json(&["table-items", history_table]));
+        changes.sort();
+        assert_eq!(changes, ["created", "tagged"], "redelivery {n}");
+    }
+    assert_eq!(tags(), written);
+    let history = py_json(&["table-items", history_table]);
+    let tagged = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["arn"] == arn.as_str() && r["change"] == "tagged")
+        .unwrap();
+    assert_eq!(tagged["event_id"], "e2r-run-1", "{tagged}");
+    assert_eq!(tagged["actor"], "tagwarden", "{tagged}");
+}
+
 #[test]
 fn a_bad_configuration_stops_the_function_at_init_naming_the_variable() {
     let api = RuntimeApi::start();

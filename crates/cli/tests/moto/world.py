@@ -682,9 +682,15 @@ def secret_put(name, value):
         return sm.put_secret_value(SecretId=name, SecretString=value)["ARN"]
 
 
+def instance_new(region):
+    """One new EC2 instance in the own account; prints its id."""
+    ec2 = session(OWN_ACCOUNT).client("ec2", region_name=region, endpoint_url=ENDPOINT)
+    return ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+
+
 def main():
     import sys
-    for command, fn in [("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read),
+    for command, fn in [("instance-new", instance_new), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read),
                         ("table-items", table_items), ("secret-put", secret_put)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
