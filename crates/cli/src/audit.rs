@@ -227,24 +227,15 @@ fn export_row(e: &HistoryEntry) -> [String; 15] {
         e.event.name.clone(),
         e.event.source.clone(),
         e.event.id.clone(),
-        cell(&e.added, e.added.is_empty()),
-        cell(&e.changed, e.changed.is_empty()),
-        cell(&e.removed, e.removed.is_empty()),
+        render::json_cell(&e.added),
+        render::json_cell(&e.changed),
+        render::json_cell(&e.removed),
         e.error
             .as_ref()
             .map(|f| format!("{}: {}", f.kind, f.message))
             .unwrap_or_default(),
         e.recorded_at.clone(),
     ]
-}
-
-/// Maps and lists go into one cell as JSON; empty ones as nothing.
-fn cell<T: serde::Serialize>(v: &T, empty: bool) -> String {
-    if empty {
-        String::new()
-    } else {
-        serde_json::to_string(v).unwrap_or_default()
-    }
 }
 
 pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8> {

@@ -162,6 +162,17 @@ mod tests {
     }
 
     #[test]
+    fn json_cells_are_empty_for_empty_lists_and_maps_only() {
+        assert_eq!(json_cell(&Vec::<String>::new()), "");
+        assert_eq!(json_cell(&BTreeMap::<String, String>::new()), "");
+        assert_eq!(json_cell(&["Owner"]), r#"["Owner"]"#);
+        assert_eq!(
+            json_cell(&BTreeMap::from([("Env", "prod")])),
+            r#"{"Env":"prod"}"#
+        );
+    }
+
+    #[test]
     fn thousands_are_grouped() {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
@@ -438,14 +449,21 @@ pub const SCAN_COLUMNS: [&str; 10] = [
     "tags",
 ];
 
+/// A list or map in one CSV cell, as JSON; an empty one as nothing, so a
+/// spreadsheet filter on "non-empty" finds the violations. Both CSV outputs
+/// (`scan`, `export`) follow this one rule.
+pub fn json_cell<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_string(v) {
+        Ok(s) if s != "[]" && s != "{}" => s,
+        _ => String::new(),
+    }
+}
+
 /// `scan --format csv`: one row per resource; lists and maps as JSON cells.
 pub fn scan_csv(
     findings: &[tagwarden_core::compliance::Finding],
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    fn json<T: serde::Serialize>(v: &T) -> String {
-        serde_json::to_string(v).unwrap_or_default()
-    }
     let mut w = csv::Writer::from_writer(out);
     w.write_record(SCAN_COLUMNS)?;
     for f in findings {
@@ -456,11 +474,11 @@ pub fn scan_csv(
             f.account.clone(),
             f.region.clone(),
             v.compliant.to_string(),
-            json(&v.missing),
-            json(&v.invalid),
-            json(&v.wrong_case),
-            json(&v.prohibited),
-            json(&f.tags),
+            json_cell(&v.missing),
+            json_cell(&v.invalid),
+            json_cell(&v.wrong_case),
+            json_cell(&v.prohibited),
+            json_cell(&f.tags),
         ])?;
     }
     w.flush()?;

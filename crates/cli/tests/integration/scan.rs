@@ -103,6 +103,13 @@ fn scan_finds_exactly_the_seeded_violations_untagged_resources_included() {
             "{:?}",
             r
         );
+        // The violation cells (missing … prohibited) are empty exactly when
+        // the resource complies, as in `export`'s CSV.
+        assert_eq!(
+            r[4] == *"true",
+            r.iter().skip(5).take(4).all(str::is_empty),
+            "{r:?}"
+        );
     }
     // SARIF: one result per violation, located by ARN.
     let sarif = tagwarden(&["scan", "--regions", REGION, "--format", "sarif"]).json();
