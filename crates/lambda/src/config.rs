@@ -17,6 +17,7 @@ pub const MEMBER_ROLE: &str = "TAGWARDEN_MEMBER_ROLE";
 pub const ACCOUNTS: &str = "TAGWARDEN_ACCOUNTS";
 pub const TRAIL_BUCKET: &str = "TAGWARDEN_TRAIL_BUCKET";
 pub const REMEDIATE: &str = "TAGWARDEN_REMEDIATE";
+pub const DEAD_LETTER_QUEUE: &str = "TAGWARDEN_DEAD_LETTER_QUEUE";
 
 pub const DEFAULT_NAMESPACE: &str = "TagCompliance";
 
@@ -60,6 +61,9 @@ pub struct Config {
     /// Checks and scans fill missing required keys from the policy's
     /// `remediation` templates.
     pub remediate: bool,
+    /// The DLQ's URL: a refused SQS message is parked there at once, as no
+    /// redelivery can make it acceptable.
+    pub dead_letter_queue: Option<String>,
 }
 
 impl Config {
@@ -215,7 +219,20 @@ impl Config {
             }
         };
 
+        let dead_letter_queue = var(DEAD_LETTER_QUEUE);
+        if let Some(q) = &dead_letter_queue {
+            if !(q.starts_with("https://") || q.starts_with("http://")) {
+                return Err(bad(
+                    DEAD_LETTER_QUEUE,
+                    format!(
+                        "`{q}` is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"
+                    ),
+                ));
+            }
+        }
+
         Ok(Self {
+            dead_letter_queue,
             remediate,
             environment,
             tables,
@@ -295,10 +312,15 @@ mod tests {
                     "arn:aws:secretsmanager:us-east-1:123456789012:secret:tagwarden/slack-AbCdEf",
                 ),
                 (MEMBER_ROLE, ""),
+                (
+                    DEAD_LETTER_QUEUE,
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/tagwarden-dlq-dev",
+                ),
             ],
             &[],
         )
         .unwrap();
+        assert!(c.dead_letter_queue.unwrap().ends_with("/tagwarden-dlq-dev"));
         assert_eq!(c.tables.history, "TagHistory-dev");
         assert_eq!(
             c.scan_log,
@@ -350,6 +372,12 @@ mod tests {
                 &[],
                 ALERT_TOPIC,
                 "not an SNS topic ARN",
+            ),
+            (
+                &[(DEAD_LETTER_QUEUE, "tagwarden-dlq-dev")],
+                &[],
+                DEAD_LETTER_QUEUE,
+                "not a queue URL",
             ),
             (
                 &[(ALERT_WEBHOOK_SECRET, "https://hooks.slack.com/services/x")],

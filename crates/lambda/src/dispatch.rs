@@ -37,9 +37,10 @@ pub async fn handle(
             let mut response = SqsBatchResponse::default();
             for m in messages {
                 let origin = format!("sqs message {}", m.id);
+                let refused = |why: String| Left::Refused(format!("event refused: {why}"));
                 let done = match classify(m.body.as_bytes()) {
                     Ok(Trigger::Batch(_)) => {
-                        Err(Failure::new("an SQS batch inside an SQS message: refused"))
+                        Err(refused("an SQS batch inside an SQS message".into()))
                     }
                     Ok(t) => {
                         let at = trigger::event_time(m.body.as_bytes())
@@ -50,12 +51,21 @@ pub async fn handle(
                             id: &m.id,
                             at: &at,
                         };
-                        run(shared, &job, t, m.body.as_bytes(), &mut report).await
+                        run(shared, &job, t, m.body.as_bytes(), &mut report)
+                            .await
+                            .map_err(Left::Failed)
                     }
-                    Err(why) => Err(Failure::new(format!("event refused: {why}"))),
+                    Err(why) => Err(refused(why)),
                 };
-                if let Err(e) = done {
-                    tracing::error!(request_id, message_id = %m.id, error = %e, "message failed: delivered again");
+                let again = match done {
+                    Ok(()) => false,
+                    Err(Left::Failed(e)) => {
+                        tracing::error!(request_id, message_id = %m.id, error = %e, "message failed: delivered again");
+                        true
+                    }
+                    Err(Left::Refused(why)) => !shared.dead_letter(&m.id, &m.body, &why).await,
+                };
+                if again {
                     let mut failure = BatchItemFailure::default();
                     failure.item_identifier = m.id;
                     response.batch_item_failures.push(failure);
@@ -91,6 +101,13 @@ pub async fn handle(
         tracing::error!(request_id, error = %e, "invocation failed: delivered again");
     }
     result
+}
+
+/// Why an SQS message was not done: a failure may pass when delivered
+/// again; a refusal never will.
+enum Left {
+    Failed(Failure),
+    Refused(String),
 }
 
 fn kind(t: &Trigger) -> &'static str {

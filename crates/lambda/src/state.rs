@@ -38,6 +38,8 @@ pub struct Shared {
     secrets: Secrets,
     /// For the webhook, or why there is none (no trusted roots).
     http: OnceLock<Result<HttpClient, String>>,
+    /// For the dead-letter queue, in the function's own region.
+    sqs: OnceCell<aws_sdk_sqs::Client>,
 }
 
 impl Shared {
@@ -51,6 +53,7 @@ impl Shared {
             secrets_managers: Mutex::default(),
             secrets: Secrets::default(),
             http: OnceLock::new(),
+            sqs: OnceCell::new(),
         }
     }
 
@@ -201,6 +204,57 @@ impl Shared {
             .get_or_init(webhook::client)
             .as_ref()
             .map_err(String::as_str)
+    }
+
+    /// Parks a refused SQS message in the dead-letter queue at once, with
+    /// why it was refused. False when there is no queue or the send failed:
+    /// the message is then handed back, and the redrive policy moves it.
+    pub async fn dead_letter(&self, message_id: &str, body: &str, why: &str) -> bool {
+        let Some(url) = &self.config.dead_letter_queue else {
+            tracing::error!(
+                message_id,
+                why,
+                "message refused: delivered again (no dead-letter queue set)"
+            );
+            return false;
+        };
+        let clients = self.clients().await;
+        let sqs = self
+            .sqs
+            .get_or_init(|| async { aws_sdk_sqs::Client::new(clients.base()) })
+            .await;
+        let text = |v: &str| {
+            aws_sdk_sqs::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(v)
+                .build()
+        };
+        let sent = match (text(why), text(message_id)) {
+            (Ok(why), Ok(id)) => sqs
+                .send_message()
+                .queue_url(url)
+                .message_body(body)
+                .message_attributes("tagwarden-refused", why)
+                .message_attributes("tagwarden-message-id", id)
+                .send()
+                .await
+                .map_err(|e| tagwarden_aws::error::CallError::from_sdk(e).to_string()),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        };
+        match sent {
+            Ok(_) => {
+                tracing::error!(
+                    message_id,
+                    why,
+                    "message refused: parked in the dead-letter queue"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::error!(message_id, why, error = %e, "message refused, and the dead-letter queue refused it too: delivered again");
+                false
+            }
+        }
     }
 
     /// The client for reading `bucket`, in the bucket's own region.

@@ -223,6 +223,7 @@ fn the_template_keeps_its_security_and_naming_settings() {
     let all = statements(&t);
     assert!(!all.is_empty());
     let mut secret_reads = 0;
+    let mut dead_letters = 0;
     for s in &all {
         for a in actions(s) {
             assert!(!a.contains('*'), "wildcard action {a}");
@@ -245,6 +246,11 @@ fn the_template_keeps_its_security_and_naming_settings() {
                 assert_eq!(s["Resource"]["Ref"], "AlertWebhookSecretArn", "{s}");
                 secret_reads += 1;
             }
+            // Refused messages are parked in the DLQ, and only there.
+            if a == "sqs:SendMessage" {
+                assert_eq!(s["Resource"]["Fn::GetAtt"][0], "DeadLetterQueue", "{s}");
+                dead_letters += 1;
+            }
             if a == "s3:PutBucketTagging" {
                 assert!(
                     text(&s["Resource"]).contains("arn:${AWS::Partition}:s3:::"),
@@ -254,6 +260,7 @@ fn the_template_keeps_its_security_and_naming_settings() {
         }
     }
     assert_eq!(secret_reads, 1);
+    assert!(dead_letters >= 1, "the function may park refused messages");
     assert!(
         all.iter().any(|s| actions(s) == ["sts:AssumeRole"]
             && s["Condition"]["StringEquals"]["aws:ResourceOrgID"].is_string()),
@@ -263,6 +270,10 @@ fn the_template_keeps_its_security_and_naming_settings() {
     assert_eq!(
         function["Environment"]["Variables"]["TAGWARDEN_ALERT_WEBHOOK_SECRET"]["Ref"],
         "AlertWebhookSecretArn"
+    );
+    assert_eq!(
+        function["Environment"]["Variables"]["TAGWARDEN_DEAD_LETTER_QUEUE"]["Ref"],
+        "DeadLetterQueue"
     );
 }
 

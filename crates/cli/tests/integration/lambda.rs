@@ -3,7 +3,7 @@
 //! its environment pointing at the resources the SAM template created as a
 //! stack in moto. What it did is read back through each service's own API.
 
-use crate::moto::{python, world_py, World, OWN_ACCOUNT};
+use crate::moto::{endpoint, python, world_py, World, OWN_ACCOUNT};
 use crate::support::repo;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -744,6 +744,72 @@ fn a_redelivery_after_the_store_failed_records_what_the_first_delivery_wrote() {
         .unwrap();
     assert_eq!(tagged["event_id"], "e2r-run-1", "{tagged}");
     assert_eq!(tagged["actor"], "tagwarden", "{tagged}");
+}
+
+/// A message that no redelivery can make acceptable is parked in the DLQ
+/// at once, with why, instead of being received until the redrive policy
+/// moves it; when the DLQ refuses it too, it is handed back.
+#[test]
+fn a_refused_message_is_parked_in_the_dead_letter_queue_at_once() {
+    let outputs = deploy("e2q");
+    let dlq = &outputs["DeadLetterQueueUrl"];
+    let env = |queue: &str| -> BTreeMap<String, String> {
+        [
+            ("TAGWARDEN_ENVIRONMENT", "e2q"),
+            ("TAGWARDEN_TABLE_SUFFIX", "e2q"),
+            ("TAGWARDEN_DEAD_LETTER_QUEUE", queue),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let nested = json!({"Records": [{"eventSource": "aws:sqs", "messageId": "x", "body": "{}"}]});
+    let batch = json!({"Records": [
+        {"messageId": "q-1", "body": r#"{"hello":"world"}"#, "eventSource": "aws:sqs"},
+        {"messageId": "q-2", "body": nested.to_string(), "eventSource": "aws:sqs"},
+    ]});
+
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env(dlq));
+    let Answer::Response(out) = api.invoke("q-run-1", batch.clone()) else {
+        panic!("batch failed:\n{}", function.lines().join("\n"))
+    };
+    assert_eq!(out, json!({"batchItemFailures": []}));
+    let mut parked = py_json(&["dead-letters", dlq]).as_array().unwrap().clone();
+    parked.sort_by_key(|m| m["attributes"]["tagwarden-message-id"].to_string());
+    assert_eq!(parked.len(), 2, "{parked:?}");
+    assert_eq!(parked[0]["body"], r#"{"hello":"world"}"#);
+    assert_eq!(parked[1]["body"], nested.to_string());
+    let why = |m: &Value| {
+        m["attributes"]["tagwarden-refused"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        why(&parked[0]).starts_with("event refused: neither"),
+        "{}",
+        why(&parked[0])
+    );
+    assert!(
+        why(&parked[1]).contains("an SQS batch inside an SQS message"),
+        "{}",
+        why(&parked[1])
+    );
+    drop(function);
+
+    // A DLQ that is not there: both are handed back, nothing is lost.
+    let gone = format!("{}/{OWN_ACCOUNT}/tagwarden-dlq-gone", endpoint());
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env(&gone));
+    let Answer::Response(out) = api.invoke("q-run-2", batch) else {
+        panic!("batch failed:\n{}", function.lines().join("\n"))
+    };
+    assert_eq!(
+        out,
+        json!({"batchItemFailures": [{"itemIdentifier": "q-1"}, {"itemIdentifier": "q-2"}]})
+    );
+    assert_eq!(py_json(&["dead-letters", dlq]), json!([]));
 }
 
 #[test]

@@ -660,6 +660,21 @@ def queue_read(url):
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
+def dead_letters(url):
+    """Every message waiting in the queue with its string attributes (deleted once read)."""
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=ENDPOINT)
+    out = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                  MessageAttributeNames=["All"]).get("Messages", [])
+        if not got:
+            return out
+        for m in got:
+            attrs = {k: v.get("StringValue") for k, v in m.get("MessageAttributes", {}).items()}
+            out.append({"body": m["Body"], "attributes": attrs})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
 def table_items(table):
     """Every item of a DynamoDB table, its string attributes only."""
     ddb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=ENDPOINT)
@@ -690,7 +705,7 @@ def instance_new(region):
 
 def main():
     import sys
-    for command, fn in [("instance-new", instance_new), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read),
+    for command, fn in [("instance-new", instance_new), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
                         ("table-items", table_items), ("secret-put", secret_put)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
