@@ -13,11 +13,11 @@ use crate::clients::Scope;
 use crate::error::{CallError, ErrorKind};
 use futures::stream::{self, StreamExt};
 use rand::Rng;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tagwarden_core::batch::batches;
 use tagwarden_core::catalog::TaggingApi;
+pub use tagwarden_core::outcome::{Outcome, Status};
 use tagwarden_core::plan::PlanItem;
 use tagwarden_core::reconcile::{self, Current, Decision};
 
@@ -77,41 +77,6 @@ impl Default for Options {
     }
 }
 
-/// How one planned resource ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum Status {
-    Tagged,
-    /// `--dry-run`: these tags would be written.
-    WouldTag,
-    /// Every planned tag was already there.
-    AlreadyTagged,
-    /// At the 50-tag limit: no room for any planned tag.
-    Full,
-    Failed {
-        error: CallError,
-    },
-}
-
-/// One planned resource's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    /// Index into the plan's items.
-    #[serde(skip)]
-    pub item: usize,
-    pub arn: String,
-    pub resource_type: &'static str,
-    pub account: String,
-    pub region: String,
-    #[serde(flatten)]
-    pub status: Status,
-    /// Tags written (or, in a dry run, that would be).
-    pub written: Tags,
-    /// The tags read before writing; `None` when the read failed.
-    #[serde(skip)]
-    pub before: Option<Current>,
-}
-
 type GroupKey<'p> = (&'p str, &'p str, &'p str, TaggingApi);
 
 /// Applies `items` and returns one outcome per item, in plan order.
@@ -149,25 +114,6 @@ pub async fn apply<T: Tagger>(
     outcomes
 }
 
-fn outcome(
-    n: usize,
-    item: &PlanItem,
-    status: Status,
-    written: Tags,
-    before: Option<&Current>,
-) -> Outcome {
-    Outcome {
-        before: before.cloned(),
-        item: n,
-        arn: item.arn.clone(),
-        resource_type: item.resource_type,
-        account: item.account.clone(),
-        region: item.region.clone(),
-        status,
-        written,
-    }
-}
-
 async fn apply_group<T: Tagger>(
     tagger: &T,
     target: Target<'_>,
@@ -187,7 +133,7 @@ async fn apply_group<T: Tagger>(
             let error = read_failed.remove(&item.arn).unwrap_or_else(|| {
                 CallError::of_kind(ErrorKind::Other, "NotRead", "the read did not return it")
             });
-            out.push(outcome(
+            out.push(Outcome::new(
                 n,
                 item,
                 Status::Failed { error },
@@ -197,16 +143,16 @@ async fn apply_group<T: Tagger>(
             continue;
         };
         match reconcile::decide(item, now, opts.overwrite) {
-            Decision::AlreadyTagged => out.push(outcome(
+            Decision::AlreadyTagged => out.push(Outcome::new(
                 n,
                 item,
                 Status::AlreadyTagged,
                 Tags::new(),
                 Some(now),
             )),
-            Decision::Full => out.push(outcome(n, item, Status::Full, Tags::new(), Some(now))),
+            Decision::Full => out.push(Outcome::new(n, item, Status::Full, Tags::new(), Some(now))),
             Decision::Write(tags) if opts.dry_run => {
-                out.push(outcome(n, item, Status::WouldTag, tags, Some(now)))
+                out.push(Outcome::new(n, item, Status::WouldTag, tags, Some(now)))
             }
             Decision::Write(tags) => {
                 index.insert(&item.arn, n);
@@ -233,7 +179,13 @@ async fn apply_group<T: Tagger>(
             } else {
                 Tags::new()
             };
-            out.push(outcome(n, &items[n], status, written, current.get(arn)));
+            out.push(Outcome::new(
+                n,
+                &items[n],
+                status,
+                written,
+                current.get(arn),
+            ));
         }
     }
     out
@@ -333,77 +285,13 @@ async fn write_batch<'a, T: Tagger>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::{ReadResult, WriteResult};
+    use crate::mock::MemoryTagger as Fake;
     use std::collections::{BTreeSet, HashSet};
     use std::sync::{Arc, Mutex};
     use tagwarden_core::attribution::IdentityType;
     use tagwarden_core::pipeline::EventInfo;
     use tagwarden_core::plan::CreatorSummary;
     use tagwarden_core::tags::{TagKey, TagValue};
-
-    /// A tagging API in memory. `whole_call` makes it fail a whole write on
-    /// one unknown id, as EC2 does; otherwise it reports per resource, as
-    /// the tagging API does.
-    #[derive(Default)]
-    struct Fake {
-        whole_call: bool,
-        tags: Mutex<HashMap<String, Current>>,
-        unknown: HashSet<String>,
-        /// Writes that fail with a throttle for these ARNs, once each.
-        flaky: Mutex<HashSet<String>>,
-        denied: bool,
-        writes: Mutex<Vec<Vec<String>>>,
-        reads: Mutex<u64>,
-    }
-
-    impl Tagger for Fake {
-        async fn read(&self, _: Target<'_>, arns: &[&str]) -> Result<ReadResult, CallError> {
-            *self.reads.lock().unwrap() += 1;
-            let all = self.tags.lock().unwrap();
-            Ok(ReadResult {
-                tags: arns
-                    .iter()
-                    .map(|a| (a.to_string(), all.get(*a).cloned().unwrap_or_default()))
-                    .collect(),
-                failed: HashMap::new(),
-            })
-        }
-
-        async fn write(
-            &self,
-            _: Target<'_>,
-            arns: &[&str],
-            tags: &Tags,
-        ) -> Result<WriteResult, CallError> {
-            self.writes
-                .lock()
-                .unwrap()
-                .push(arns.iter().map(|a| a.to_string()).collect());
-            if self.denied {
-                return Err(CallError::new("UnauthorizedOperation", "no"));
-            }
-            let mut failed = HashMap::new();
-            for arn in arns {
-                if self.unknown.contains(*arn) {
-                    let e = CallError::new("InvalidInstanceID.NotFound", "does not exist");
-                    if self.whole_call {
-                        return Err(e);
-                    }
-                    failed.insert(arn.to_string(), e);
-                } else if self.flaky.lock().unwrap().remove(*arn) {
-                    failed.insert(arn.to_string(), CallError::new("ThrottlingException", ""));
-                }
-            }
-            let mut all = self.tags.lock().unwrap();
-            for arn in arns.iter().filter(|a| !failed.contains_key(**a)) {
-                let entry = all.entry(arn.to_string()).or_default();
-                for (k, v) in tags {
-                    entry.insert(k.as_str().into(), v.as_str().into());
-                }
-            }
-            Ok(WriteResult { failed })
-        }
-    }
 
     fn item(n: usize, region: &str, api: TaggingApi) -> PlanItem {
         PlanItem {

@@ -35,12 +35,7 @@ pub struct Settings {
 }
 
 /// Where a call goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Scope<'a> {
-    pub partition: &'a str,
-    pub account: &'a str,
-    pub region: &'a str,
-}
+pub use tagwarden_core::catalog::Scope;
 
 type Cache<C> = Mutex<HashMap<(String, String), C>>;
 
@@ -62,6 +57,8 @@ pub struct Clients {
     lambda: Cache<aws_sdk_lambda::Client>,
     sns: Cache<aws_sdk_sns::Client>,
     sqs: Cache<aws_sdk_sqs::Client>,
+    /// S3 clients by bucket, each in its bucket's region.
+    buckets: Mutex<HashMap<String, aws_sdk_s3::Client>>,
 }
 
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
@@ -109,6 +106,7 @@ impl Clients {
             lambda: Mutex::default(),
             sns: Mutex::default(),
             sqs: Mutex::default(),
+            buckets: Mutex::default(),
         }
     }
 
@@ -160,6 +158,56 @@ impl Clients {
         aws_sdk_s3::Client::from_conf(s3_custom(b, &self.base).build())
     }
 
+    /// The caller's S3 client for `bucket`, in the bucket's own region
+    /// (asked once; a failed lookup is asked again next time).
+    pub async fn bucket_s3(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let kept = {
+            let kept = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+            kept.get(bucket).cloned()
+        };
+        if let Some(c) = kept {
+            return c;
+        }
+        let region = crate::s3_source::bucket_region(&self.own_s3(None), bucket).await;
+        let client = self.own_s3(region.as_deref());
+        if region.is_some() {
+            self.buckets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(bucket.to_string(), client.clone());
+        }
+        client
+    }
+
+    /// SSM in the caller's own account and default region.
+    pub fn own_ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(&self.base)
+                .interceptor(self.counter.clone())
+                .build(),
+        )
+    }
+
+    /// SQS in the caller's own account and default region.
+    pub fn own_sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&self.base)
+                .interceptor(self.counter.clone())
+                .build(),
+        )
+    }
+
+    /// Secrets Manager with the caller's credentials, in `region` (a
+    /// secret's ARN names its own) or the default one.
+    pub fn own_secretsmanager(&self, region: Option<&str>) -> aws_sdk_secretsmanager::Client {
+        let mut b = aws_sdk_secretsmanager::config::Builder::from(&self.base)
+            .interceptor(self.counter.clone());
+        if let Some(r) = region {
+            b = b.region(Region::new(r.to_string()));
+        }
+        aws_sdk_secretsmanager::Client::from_conf(b.build())
+    }
+
     fn sts(&self) -> aws_sdk_sts::Client {
         let region = self
             .base
@@ -183,7 +231,7 @@ impl Clients {
                     .get_caller_identity()
                     .send()
                     .await
-                    .map_err(CallError::from_sdk)?;
+                    .map_err(crate::error::from_sdk)?;
                 match (out.account(), out.arn()) {
                     (Some(account), Some(arn)) => Ok((account.to_string(), arn.to_string())),
                     _ => Err(CallError::of_kind(

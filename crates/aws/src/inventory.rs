@@ -21,7 +21,7 @@ use tagwarden_core::subjects::Subject;
 
 /// One resource as it is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub struct LiveResource {
     pub arn: String,
     pub resource_type: &'static str,
     pub account: String,
@@ -29,7 +29,7 @@ pub struct Found {
     pub tags: BTreeMap<String, String>,
 }
 
-impl Found {
+impl LiveResource {
     /// The resource's verdict under `policy`.
     pub fn judge(self, policy: &Compliance) -> Finding {
         Finding {
@@ -115,7 +115,7 @@ macro_rules! drain {
         let mut out = Vec::new();
         let mut pages = $call.into_paginator().send();
         while let Some($page) = pages.next().await {
-            let $page = $page.map_err(CallError::from_sdk)?;
+            let $page = $page.map_err(crate::error::from_sdk)?;
             out.extend($items);
         }
         out
@@ -222,7 +222,7 @@ async fn dynamodb(clients: &Clients, scope: Scope<'_>) -> Result<Vec<Tagged>, Ca
                 .set_next_token(next.take())
                 .send()
                 .await
-                .map_err(CallError::from_sdk)?;
+                .map_err(crate::error::from_sdk)?;
             for t in page.tags() {
                 tags.insert(t.key().to_string(), t.value().to_string());
             }
@@ -288,7 +288,7 @@ async fn tagged(
         .send();
     while let Some(page) = pages.next().await {
         for r in page
-            .map_err(CallError::from_sdk)?
+            .map_err(crate::error::from_sdk)?
             .resource_tag_mapping_list()
         {
             let Some(arn) = r.resource_arn() else {
@@ -310,10 +310,10 @@ async fn region(
     clients: &Clients,
     scope: Scope<'_>,
     types: &[&'static str],
-) -> Result<Vec<Found>, CallError> {
+) -> Result<Vec<LiveResource>, CallError> {
     let mut found = Vec::new();
     let mut push = |ty: &'static str, listed: Vec<Tagged>| {
-        found.extend(listed.into_iter().map(|(arn, tags)| Found {
+        found.extend(listed.into_iter().map(|(arn, tags)| LiveResource {
             arn,
             resource_type: ty,
             account: scope.account.to_string(),
@@ -402,7 +402,7 @@ async fn buckets(
     clients: &Clients,
     account: &str,
     regions: &[String],
-) -> Result<Vec<Found>, CallError> {
+) -> Result<Vec<LiveResource>, CallError> {
     let home = clients.default_region().unwrap_or("us-east-1").to_string();
     let client_in = |region: String| async move {
         let scope = Scope {
@@ -417,7 +417,7 @@ async fn buckets(
     for (name, region) in bucket_names(&probe, regions).await? {
         let client = client_in(region.clone()).await?;
         let tags = crate::adapters::s3::current(&client, &name).await?;
-        out.push(Found {
+        out.push(LiveResource {
             arn: format!(
                 "arn:{}:s3:::{name}",
                 tagwarden_core::pipeline::partition_of_region(&region)
@@ -441,7 +441,7 @@ pub async fn list(
     accounts: &[String],
     regions: &[String],
     types: &[&'static str],
-) -> Result<Vec<Found>, CallError> {
+) -> Result<Vec<LiveResource>, CallError> {
     let accounts = if accounts.is_empty() {
         vec![clients.own_account().await?]
     } else {
@@ -490,7 +490,7 @@ pub async fn enabled_regions(clients: &Clients) -> Result<Vec<String>, CallError
         .describe_regions()
         .send()
         .await
-        .map_err(CallError::from_sdk)?;
+        .map_err(crate::error::from_sdk)?;
     let mut regions: Vec<String> = out
         .regions()
         .iter()
@@ -503,7 +503,7 @@ pub async fn enabled_regions(clients: &Clients) -> Result<Vec<String>, CallError
 /// What became of the resources events named.
 #[derive(Debug, Default)]
 pub struct Read {
-    pub found: Vec<Found>,
+    pub found: Vec<LiveResource>,
     /// Instances no longer there (terminated, or never visible): nothing
     /// to judge.
     pub gone: Vec<String>,
@@ -555,7 +555,7 @@ async fn instances(
         for s in chunk {
             let id = s.arn.rsplit('/').next().unwrap_or_default();
             match listed.get(id) {
-                Some(tags) => out.found.push(Found {
+                Some(tags) => out.found.push(LiveResource {
                     arn: s.arn.clone(),
                     resource_type: s.resource_type,
                     account: s.account.clone(),
@@ -605,7 +605,7 @@ pub async fn these(clients: &Arc<Clients>, subjects: &[Subject]) -> Read {
                 Ok(mut read) => {
                     for s in chunk {
                         if let Some(tags) = read.tags.remove(&s.arn) {
-                            out.found.push(Found {
+                            out.found.push(LiveResource {
                                 arn: s.arn.clone(),
                                 resource_type: s.resource_type,
                                 account: s.account.clone(),

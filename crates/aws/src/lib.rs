@@ -9,8 +9,13 @@ pub mod adapters;
 pub mod apply;
 pub mod calls;
 pub mod clients;
+pub mod dead_letter;
+pub mod documents;
 pub mod error;
 pub mod inventory;
-pub mod record;
+#[cfg(any(test, feature = "mock"))]
+pub mod mock;
 pub mod s3_source;
+pub mod secrets;
 pub mod sinks;
+pub mod webhook;

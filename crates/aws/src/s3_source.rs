@@ -12,6 +12,9 @@ use std::io::{self, Read};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
+/// The client a log object is read with, in its bucket's region.
+pub use aws_sdk_s3::Client as S3Client;
+
 /// Parses `s3://bucket/prefix`.
 pub fn parse_url(url: &str) -> Option<(&str, &str)> {
     let rest = url.strip_prefix("s3://")?;
@@ -103,7 +106,7 @@ pub async fn list(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(CallError::from_sdk)?;
+        let page = page.map_err(crate::error::from_sdk)?;
         for o in page.contents() {
             let Some(key) = o.key() else { continue };
             if wanted(key, dates) {
@@ -166,7 +169,7 @@ pub fn open(runtime: &Handle, client: aws_sdk_s3::Client, object: &Object) -> Ob
         let body = match client.get_object().bucket(&bucket).key(&key).send().await {
             Ok(out) => out.body,
             Err(e) => {
-                let e = CallError::from_sdk(e);
+                let e = crate::error::from_sdk(e);
                 let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
                 return;
             }

@@ -16,10 +16,9 @@ pub async fn put_scan_log(
     key: &str,
     body: String,
 ) -> Result<(), CallError> {
-    let probe = clients.own_s3(None);
-    let region = crate::s3_source::bucket_region(&probe, bucket).await;
     clients
-        .own_s3(region.as_deref())
+        .bucket_s3(bucket)
+        .await
         .put_object()
         .bucket(bucket)
         .key(key)
@@ -27,7 +26,7 @@ pub async fn put_scan_log(
         .body(ByteStream::from(body.into_bytes()))
         .send()
         .await
-        .map_err(CallError::from_sdk)?;
+        .map_err(crate::error::from_sdk)?;
     Ok(())
 }
 
@@ -51,7 +50,7 @@ pub async fn publish_alert(
         .message(message)
         .send()
         .await
-        .map_err(CallError::from_sdk)?;
+        .map_err(crate::error::from_sdk)?;
     Ok(())
 }
 
@@ -91,7 +90,7 @@ pub async fn put_metrics(
             .set_metric_data(Some(data))
             .send()
             .await
-            .map_err(CallError::from_sdk)?;
+            .map_err(crate::error::from_sdk)?;
         calls += 1;
     }
     Ok(calls)

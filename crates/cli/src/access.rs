@@ -3,16 +3,13 @@
 
 use crate::cli::Cli;
 use anyhow::{Context, Result};
-use std::collections::HashMap;
 use std::sync::Arc;
 use tagwarden_aws::clients::{Clients, Settings};
-use tagwarden_aws::s3_source;
+use tagwarden_aws::s3_source::S3Client;
 
 pub struct Aws {
     pub runtime: tokio::runtime::Runtime,
     pub clients: Arc<Clients>,
-    /// S3 clients by bucket, each in its bucket's region.
-    buckets: HashMap<String, aws_sdk_s3::Client>,
 }
 
 impl Aws {
@@ -30,25 +27,12 @@ impl Aws {
             max_attempts: cli.aws.max_attempts,
         };
         let clients = Arc::new(runtime.block_on(Clients::load(settings)));
-        Ok(Self {
-            runtime,
-            clients,
-            buckets: HashMap::new(),
-        })
+        Ok(Self { runtime, clients })
     }
 
     /// The client for reading `bucket`, in the bucket's own region.
-    pub fn bucket_client(&mut self, bucket: &str) -> aws_sdk_s3::Client {
-        if let Some(c) = self.buckets.get(bucket) {
-            return c.clone();
-        }
-        let probe = self.clients.own_s3(None);
-        let region = self
-            .runtime
-            .block_on(s3_source::bucket_region(&probe, bucket));
-        let client = self.clients.own_s3(region.as_deref());
-        self.buckets.insert(bucket.to_string(), client.clone());
-        client
+    pub fn bucket_client(&self, bucket: &str) -> S3Client {
+        self.runtime.block_on(self.clients.bucket_s3(bucket))
     }
 }
 

@@ -8,16 +8,15 @@ use crate::{load_policy, read_plan, render, Planned, EXIT_BAD_INPUT};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_aws::adapters::AwsTagger;
-use tagwarden_aws::apply::{apply, Backoff, Options, Outcome, Status};
+use tagwarden_aws::apply::{Backoff, Options, Status};
 use tagwarden_aws::calls::CallCounts;
 use tagwarden_core::plan::Plan;
-use tagwarden_store::model::Recorded;
+use tagwarden_flow::attribute::{settle, Tagging};
 use tagwarden_store::sqlite::Open;
-use tagwarden_store::{AuditStore, StoreError};
+use tagwarden_store::AuditStore;
 
 /// `apply` left resources failed.
 const EXIT_FAILED: u8 = 1;
@@ -44,8 +43,12 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         eprintln!("Nothing changed.");
         return Ok(0);
     }
-    let (outcomes, calls) = if args.offline {
-        (offline(plan), CallCounts::default())
+    // plan → apply → record.
+    let changes = &planned.tag_changes;
+    let (settled, calls) = if args.offline {
+        let offline = Tagging::<AwsTagger>::Offline;
+        let settled = audit.run(settle(offline, &audit.store, plan, changes));
+        (settled, CallCounts::default())
     } else {
         let aws = aws.get()?;
         let opts = Options {
@@ -60,18 +63,26 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         };
         let bar = progress(cli, plan.items.len() as u64);
         let tagger = AwsTagger::new(Arc::clone(&aws.clients));
-        let outcomes = aws
+        let tagging = Tagging::Live {
+            tagger: &tagger,
+            opts,
+            progress: &|n| bar.inc(n),
+        };
+        let settled = aws
             .runtime
-            .block_on(apply(&tagger, &plan.items, &opts, &|n| bar.inc(n)));
+            .block_on(settle(tagging, &audit.store, plan, changes));
         bar.finish_and_clear();
-        (outcomes, aws.clients.counter().snapshot())
+        (settled, aws.clients.counter().snapshot())
     };
-    // apply → record → report.
-    let recorded = record(&audit, &planned, &outcomes);
+    let outcomes = &settled.outcomes;
+    let recorded = settled
+        .recorded
+        .as_ref()
+        .map_err(|e| (e, audit::spill(&settled.rows)));
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
-        PlanFormat::Table => render::apply_table(&outcomes, &calls, &mut out)?,
-        PlanFormat::Json => render::apply_json(&outcomes, &calls, &mut out)?,
+        PlanFormat::Table => render::apply_table(outcomes, &calls, &mut out)?,
+        PlanFormat::Json => render::apply_json(outcomes, &calls, &mut out)?,
     }
     out.flush()?;
     let failed: Vec<_> = outcomes
@@ -90,7 +101,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         );
     }
     if !cli.quiet {
-        eprintln!("{}", render::apply_summary(&outcomes, &calls, dry_run));
+        eprintln!("{}", render::apply_summary(outcomes, &calls, dry_run));
         if args.offline {
             eprintln!("Offline: no AWS call was made; the plan is recorded as planned only.");
         }
@@ -126,38 +137,6 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     } else {
         0
     })
-}
-
-/// Every creation and tag call seen and every outcome, as one batch. A
-/// batch the store refuses is kept in a file, with where it went.
-fn record(
-    audit: &Audit,
-    planned: &Planned,
-    outcomes: &[Outcome],
-) -> Result<Recorded, (StoreError, Result<PathBuf>)> {
-    let rows =
-        tagwarden_aws::record::rows(&planned.plan, &planned.tag_changes, outcomes, &audit::now());
-    audit
-        .run(audit.store.record(&rows))
-        .map_err(|e| (e, audit::spill(&rows)))
-}
-
-/// Offline, every planned tag is reported as would-be-written.
-fn offline(plan: &Plan) -> Vec<Outcome> {
-    plan.items
-        .iter()
-        .enumerate()
-        .map(|(n, item)| Outcome {
-            item: n,
-            arn: item.arn.clone(),
-            resource_type: item.resource_type,
-            account: item.account.clone(),
-            region: item.region.clone(),
-            status: Status::WouldTag,
-            written: item.tags.clone(),
-            before: None,
-        })
-        .collect()
 }
 
 /// The plan `--retry-failed` runs: what the store holds as failed.

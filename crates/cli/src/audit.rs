@@ -16,7 +16,7 @@ use tagwarden_core::catalog;
 use tagwarden_core::pipeline::EventInfo;
 use tagwarden_core::plan::{CreatorSummary, PlanItem};
 use tagwarden_core::tags::{TagKey, TagValue};
-use tagwarden_store::model::{Batch, HistoryEntry, Metadata};
+use tagwarden_store::model::{HistoryEntry, Metadata, Rows};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::{AuditStore, DynamoStore, SqliteStore, Store, StoreError, StoreUrl};
 
@@ -129,8 +129,6 @@ pub fn retry_items(failed: Vec<Metadata>) -> (Vec<PlanItem>, Vec<String>) {
     (items, errors)
 }
 
-pub use tagwarden_aws::record::now;
-
 pub fn init(cli: &Cli) -> Result<u8> {
     let mut aws = LazyAws::new(cli);
     let audit = Audit::open(cli, &mut aws, Open::Create)?;
@@ -142,7 +140,7 @@ pub fn init(cli: &Cli) -> Result<u8> {
 }
 
 /// Keeps a batch the store refused, so nothing is lost; returns the file.
-pub fn spill(batch: &Batch) -> Result<PathBuf> {
+pub fn spill(batch: &Rows) -> Result<PathBuf> {
     let stamp = jiff::Timestamp::now()
         .strftime("%Y%m%dT%H%M%S%.6fZ")
         .to_string();
@@ -159,7 +157,7 @@ pub fn spill(batch: &Batch) -> Result<PathBuf> {
 pub fn import(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let batch: Batch = serde_json::from_str(&text)
+    let batch: Rows = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a batch tagwarden saved", file.display()))?;
     let mut aws = LazyAws::new(cli);
     let audit = Audit::open(cli, &mut aws, Open::Create)?;
@@ -196,7 +194,7 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Stable columns of `export --format csv` (documented in the README).
+/// Stable columns of `export --format csv` (documented in docs/audit-store.md).
 pub const EXPORT_COLUMNS: [&str; 15] = [
     "event_time",
     "arn",

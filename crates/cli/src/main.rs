@@ -15,14 +15,13 @@ use clap::Parser;
 use cli::{Cli, Command, InputArgs, PlanArgs, PlanFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sources::Input;
-use std::io::Read;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
-use tagwarden_aws::s3_source::{self, DateRange, Prefetch};
-use tagwarden_core::pipeline::Stats;
-use tagwarden_core::pipeline::{Found, ObjectRef, Pipeline, TagChange, Window};
-use tagwarden_core::plan::{Plan, Planner};
+use tagwarden_aws::s3_source::{self, DateRange};
+use tagwarden_core::pipeline::{Stats, TagChange, Window};
+use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
+use tagwarden_flow::read::{logs_named, Reading};
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
 /// configuration or input.
@@ -177,77 +176,49 @@ impl Planned {
     }
 }
 
-/// The reading half of a command: every document goes through one
-/// pipeline into one planner.
-struct Reading<'a> {
-    cli: &'a Cli,
-    bar: ProgressBar,
-    pipeline: Pipeline,
-    planner: Planner<'a>,
-    /// Tag calls on existing resources: recorded by `apply`, never planned.
-    tag_changes: Vec<TagChange>,
-    open_errors: u64,
-    /// CloudTrail objects named by S3 notifications, read after the rest.
-    fetches: Vec<ObjectRef>,
+/// Prints the input errors `reading` met since last asked, and with `-v`
+/// what one document held.
+fn show(bar: &ProgressBar, name: &str, reading: &mut Reading, before: Option<Stats>) {
+    for e in reading.errors.drain(..) {
+        bar.suspend(|| eprintln!("error: {}", one_line(&e.to_string())));
+    }
+    if let Some(before) = before {
+        let now = reading.stats();
+        bar.suspend(|| {
+            eprintln!(
+                "read {name}: {} bytes, {} records, {} creations, {} errors",
+                now.bytes - before.bytes,
+                now.records - before.records,
+                now.creations - before.creations,
+                now.errors - before.errors
+            )
+        });
+    }
 }
 
-impl Reading<'_> {
-    fn read(&mut self, name: &str, reader: io::Result<Box<dyn Read + '_>>) {
-        self.bar.set_message(name.to_string());
-        let reader = match reader {
-            Ok(r) => r,
-            Err(e) => {
-                self.open_errors += 1;
-                self.bar.suspend(|| {
-                    eprintln!("error: {}", one_line(&format!("{name}: cannot open: {e}")))
-                });
-                return;
-            }
-        };
-        let before = (self.cli.verbose > 0).then(|| self.pipeline.stats().clone());
-        let (bar, planner, fetches, changes, quiet) = (
-            &self.bar,
-            &mut self.planner,
-            &mut self.fetches,
-            &mut self.tag_changes,
-            self.cli.quiet,
-        );
-        self.pipeline.read(name, bar.wrap_read(reader), &mut |found| match found {
-            Found::Creation(c) => planner.add(&c),
-            Found::TagChange(c) => changes.push(*c),
-            Found::Fetch(object) if s3_source::wanted(&object.key, &DateRange::default()) => {
-                fetches.push(object)
-            }
-            Found::Fetch(object) => {
-                if !quiet {
-                    bar.suspend(|| {
-                        eprintln!("note: {name}: an S3 notification naming {object}, which is not a CloudTrail log: skipped")
-                    })
-                }
-            }
-            Found::Error(e) => bar.suspend(|| eprintln!("error: {}", one_line(&e.to_string()))),
-        });
-        if let Some(before) = before {
-            let now = self.pipeline.stats();
-            self.bar.suspend(|| {
-                eprintln!(
-                    "read {name}: {} bytes, {} records, {} creations, {} errors",
-                    now.bytes - before.bytes,
-                    now.records - before.records,
-                    now.creations - before.creations,
-                    now.errors - before.errors
-                )
-            });
-        }
+/// Streams S3 objects through `reading`, a few downloading ahead; returns
+/// how many broke off before their end (what was read of them stands).
+fn read_objects(
+    cli: &Cli,
+    bar: &ProgressBar,
+    reading: &mut Reading,
+    aws: &Aws,
+    objects: Vec<(s3_source::S3Client, s3_source::Object)>,
+) -> u64 {
+    let handle = aws.runtime.handle().clone();
+    let wrap = |o: &s3_source::Object, body| {
+        bar.set_message(o.url());
+        bar.wrap_read(body)
+    };
+    let verbose = cli.verbose > 0;
+    let done = |o: &s3_source::Object, reading: &mut Reading, before| {
+        show(bar, &o.url(), reading, verbose.then_some(before))
+    };
+    let unread = reading.read_objects(handle, objects, cli.aws.fetch_ahead, wrap, done);
+    for e in &unread {
+        bar.suspend(|| eprintln!("error: {}", one_line(&format!("{e}: cannot be read whole"))));
     }
-
-    /// Streams S3 objects, a few downloading ahead of the reader.
-    fn read_objects(&mut self, aws: &Aws, objects: Vec<(aws_sdk_s3::Client, s3_source::Object)>) {
-        let ahead = self.cli.aws.fetch_ahead;
-        for (object, reader) in Prefetch::new(aws.runtime.handle().clone(), objects, ahead) {
-            self.read(&object.url(), Ok(Box::new(reader)));
-        }
-    }
+    unread.len() as u64
 }
 
 /// sources → records → catalog → attribution → plan.
@@ -275,30 +246,44 @@ fn read_plan<'c>(
     }
     let total = inputs.iter().map(|i| i.size()).sum::<u64>()
         + objects.iter().map(|(_, o)| o.size).sum::<u64>();
-    let mut r = Reading {
-        cli,
-        bar: progress(cli, total),
-        pipeline: Pipeline::new(Window {
-            since: args.since.clone(),
-            until: args.until.clone(),
-        }),
-        planner: Planner::new(&policy),
-        tag_changes: Vec::new(),
-        open_errors: 0,
-        fetches: Vec::new(),
-    };
+    let bar = progress(cli, total);
+    let mut reading = Reading::new(Window {
+        since: args.since.clone(),
+        until: args.until.clone(),
+    });
+    let mut open_errors = 0;
     for input in inputs.iter().filter(|i| !matches!(i, Input::S3 { .. })) {
-        r.read(&input.name(), input.open());
+        let name = input.name();
+        bar.set_message(name.clone());
+        match input.open() {
+            Ok(r) => {
+                let before = (cli.verbose > 0).then(|| reading.stats().clone());
+                reading.read(&name, bar.wrap_read(r));
+                show(&bar, &name, &mut reading, before);
+            }
+            Err(e) => {
+                open_errors += 1;
+                bar.suspend(|| {
+                    eprintln!("error: {}", one_line(&format!("{name}: cannot open: {e}")))
+                });
+            }
+        }
     }
     if !objects.is_empty() {
-        r.read_objects(aws.get()?, objects);
+        open_errors += read_objects(cli, &bar, &mut reading, aws.get()?, objects);
     }
     // Objects named by notifications: read once; what they name in turn is
     // only reported.
-    let named = std::mem::take(&mut r.fetches);
-    if !named.is_empty() {
+    let (logs, skipped) =
+        logs_named(std::mem::take(&mut reading.named), None).map_err(anyhow::Error::msg)?;
+    if !cli.quiet {
+        for o in skipped {
+            eprintln!("note: an S3 notification names {o}, which is not a CloudTrail log: skipped");
+        }
+    }
+    if !logs.is_empty() {
         let aws = aws.get()?;
-        let objects = named
+        let objects = logs
             .into_iter()
             .map(|o| {
                 let client = aws.bucket_client(&o.bucket);
@@ -310,20 +295,16 @@ fn read_plan<'c>(
                 (client, object)
             })
             .collect();
-        r.read_objects(aws, objects);
-        for o in std::mem::take(&mut r.fetches) {
+        open_errors += read_objects(cli, &bar, &mut reading, aws, objects);
+        for o in std::mem::take(&mut reading.named) {
             eprintln!("note: {o} was named by a notification inside an S3 object: not followed");
         }
     }
-    r.bar.finish_and_clear();
-    let stats = r.pipeline.stats().clone();
-    let open_errors = r.open_errors;
-    let tag_changes = std::mem::take(&mut r.tag_changes);
-    let plan = r.planner.finish();
+    bar.finish_and_clear();
     Ok(Planned {
-        plan,
-        tag_changes,
-        stats,
+        plan: reading.plan(&policy),
+        tag_changes: std::mem::take(&mut reading.changes),
+        stats: reading.stats().clone(),
         open_errors,
         policy,
     })

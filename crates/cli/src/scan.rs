@@ -8,21 +8,23 @@ use crate::cli::{Cli, ScanArgs, ScanFormat};
 use crate::{load_policy, render, EXIT_BAD_INPUT};
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, IsTerminal, Read, Write};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
-use tagwarden_aws::apply::{apply, Options, Outcome, Status};
+use tagwarden_aws::apply::{Options, Status};
 use tagwarden_aws::inventory;
-use tagwarden_aws::{s3_source, sinks};
-use tagwarden_core::compliance::{evaluate, in_scope, Finding};
+use tagwarden_aws::s3_source;
+use tagwarden_aws::sinks::put_metrics;
+use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::policy::Policy;
-use tagwarden_core::remediate;
-use tagwarden_core::report::{self, html};
-use tagwarden_core::subjects::{subjects, Subjects};
-use tagwarden_store::record::{self, Handled};
+use tagwarden_core::report::html;
+use tagwarden_flow as flow;
+use tagwarden_flow::attribute::Tagging;
+use tagwarden_flow::check::{check, judge, scan, Checked};
+use tagwarden_flow::remediate::{remedies, stand_in, still_bad, Remedies};
+use tagwarden_flow::report::Report;
+use tagwarden_flow::sinks::{deliver, Destinations};
 use tagwarden_store::sqlite::Open;
-use tagwarden_store::AuditStore;
 
 /// Violations found (and, with `--remediate`, left).
 const EXIT_VIOLATIONS: u8 = 1;
@@ -81,7 +83,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     };
     let aws = lazy.get()?;
     let mut bad_input = false;
-    let (found, regions) = if args.events.is_empty() {
+    let (findings, regions) = if args.events.is_empty() {
         let regions = if args.regions.iter().any(|r| r == "all") {
             aws.runtime
                 .block_on(inventory::enabled_regions(&aws.clients))
@@ -101,36 +103,46 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         );
         let found = aws
             .runtime
-            .block_on(inventory::list(&aws.clients, &accounts, &regions, &types))
+            .block_on(scan(
+                &aws.clients,
+                &accounts,
+                &regions,
+                &types,
+                &policy.compliance,
+            ))
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("listing resources")?;
         bar.finish_and_clear();
         (found, regions)
     } else {
         let checked = from_events(cli, args, aws, &policy)?;
-        bad_input = checked.bad_input;
-        (checked.found, checked.regions)
+        // An event could not be read, or named nothing to check; the
+        // others were still checked.
+        bad_input = !checked.errors.is_empty() || !checked.named_nothing.is_empty();
+        (judge(checked.found, &policy.compliance), checked.regions)
     };
-    let findings: Vec<Finding> = found
-        .into_iter()
-        .map(|f| f.judge(&policy.compliance))
-        .collect();
+    let report = Report {
+        findings,
+        scanned: true,
+        ..Report::default()
+    };
+    let findings = &report.findings;
     let run = Run::now();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         ScanFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &findings)?;
+            serde_json::to_writer_pretty(&mut out, findings)?;
             writeln!(out)?;
         }
-        ScanFormat::Table => render::scan_table(&findings, &mut out)?,
-        ScanFormat::Csv => render::scan_csv(&findings, &mut out)?,
+        ScanFormat::Table => render::scan_table(findings, &mut out)?,
+        ScanFormat::Csv => render::scan_csv(findings, &mut out)?,
         ScanFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut out, &render::scan_sarif(&findings))?;
+            serde_json::to_writer_pretty(&mut out, &render::scan_sarif(findings))?;
             writeln!(out)?;
         }
         ScanFormat::Html => out.write_all(
             html::html(
-                &findings,
+                findings,
                 &html::Meta {
                     scan_id: &run.id,
                     scanned_at: &run.at,
@@ -142,7 +154,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     }
     out.flush()?;
     drop(out);
-    let sunk = sinks(args, aws, &findings, &run);
+    let sunk = sinks(args, aws, &report, &run);
     let bad = findings.iter().filter(|f| !f.verdict.compliant).count();
     if !cli.quiet {
         eprintln!(
@@ -153,7 +165,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         );
     }
     let left = match &audit {
-        Some(audit) => remediate(cli, args, aws, audit, &policy, &findings, &run)?,
+        Some(audit) => remediate(cli, args, aws, audit, &policy, findings, &run)?,
         None => bad,
     };
     sunk?;
@@ -166,15 +178,6 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     })
 }
 
-/// What the `--event` files named, as found.
-struct Checked {
-    found: Vec<inventory::Found>,
-    regions: Vec<String>,
-    /// An event could not be read, or named nothing to check; the others
-    /// were still checked.
-    bad_input: bool,
-}
-
 /// The event-driven check: the resources `--event` files name, read
 /// directly (no listing), of any type the catalog knows and the policy (or
 /// `--types`) covers.
@@ -183,9 +186,7 @@ fn from_events(cli: &Cli, args: &ScanArgs, aws: &Aws, policy: &Policy) -> Result
         true => in_scope(&policy.compliance, t),
         false => args.types.iter().any(|k| k == t),
     };
-    let mut these = Vec::new();
-    let mut whole_regions: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut bad_input = false;
+    let mut events = Vec::new();
     for path in &args.events {
         let origin = path.display().to_string();
         let bytes = if origin == "-" {
@@ -195,74 +196,43 @@ fn from_events(cli: &Cli, args: &ScanArgs, aws: &Aws, policy: &Policy) -> Result
         } else {
             std::fs::read(path).with_context(|| format!("--event {origin}"))?
         };
-        let (named, errors) = subjects(&origin, &bytes);
-        for e in &errors {
-            eprintln!("error: {}", crate::one_line(&e.to_string()));
-        }
-        bad_input |= !errors.is_empty();
-        match named {
-            Subjects::These(s) if s.is_empty() && errors.is_empty() => {
-                eprintln!(
-                    "error: {origin}: names no resource to check (neither a state-change \
-                     notification nor an event that creates a catalogued resource)"
-                );
-                bad_input = true;
-            }
-            Subjects::These(s) => these.extend(s.into_iter().filter(|s| wanted(s.resource_type))),
-            Subjects::Region { account, region } => {
-                whole_regions.insert((account, region));
-            }
-            Subjects::Gone { arn, state } => {
-                if !cli.quiet {
-                    eprintln!("{origin}: {arn} is {state}: nothing to check");
-                }
-            }
-        }
+        events.push((origin, bytes));
     }
-    let read = aws.runtime.block_on(inventory::these(&aws.clients, &these));
+    let checked = aws
+        .runtime
+        .block_on(check(&aws.clients, &events, &wanted))
+        .map_err(anyhow::Error::msg)?;
+    for e in &checked.errors {
+        eprintln!("error: {}", crate::one_line(&e.to_string()));
+    }
+    for origin in &checked.named_nothing {
+        eprintln!(
+            "error: {origin}: names no resource to check (neither a state-change \
+             notification nor an event that creates a catalogued resource)"
+        );
+    }
     if !cli.quiet {
-        for arn in &read.gone {
+        for (arn, state) in &checked.leaving {
+            eprintln!("{arn} is {state}: nothing to check");
+        }
+        for arn in &checked.gone {
             eprintln!("{arn}: not found or terminated: nothing to check");
         }
     }
-    let (mut found, failed) = (read.found, read.failed);
-    for (arn, e) in &failed {
+    for (arn, e) in &checked.failed {
         eprintln!(
             "error: {arn}: {} ({})",
             crate::one_line(&e.to_string()),
             e.kind.as_str()
         );
     }
-    if !failed.is_empty() {
+    if !checked.failed.is_empty() {
         anyhow::bail!(
             "{} resources named by the events could not be read",
-            failed.len()
+            checked.failed.len()
         );
     }
-    let mut regions: BTreeSet<String> = found.iter().map(|f| f.region.clone()).collect();
-    for (account, region) in whole_regions {
-        if wanted("ec2:instance") {
-            let listed = aws
-                .runtime
-                .block_on(inventory::list(
-                    &aws.clients,
-                    std::slice::from_ref(&account),
-                    std::slice::from_ref(&region),
-                    &["ec2:instance"],
-                ))
-                .map_err(|e| anyhow::anyhow!("{e}"))
-                .with_context(|| format!("listing the instances of {account} in {region}"))?;
-            found.extend(listed);
-        }
-        regions.insert(region);
-    }
-    found.sort_by(|a, b| a.arn.cmp(&b.arn));
-    found.dedup_by(|a, b| a.arn == b.arn);
-    Ok(Checked {
-        found,
-        regions: regions.into_iter().collect(),
-        bad_input,
-    })
+    Ok(checked)
 }
 
 /// A spinner on a terminal while the inventory is listed (its size is
@@ -315,30 +285,22 @@ fn remediate(
     findings: &[Finding],
     run: &Run,
 ) -> Result<usize> {
-    let caller = aws
+    // The run stands in for the event: replaying it is recorded once.
+    let (event, creator) = aws
         .runtime
-        .block_on(aws.clients.own_arn())
+        .block_on(stand_in(
+            &aws.clients,
+            format!("tagwarden-scan-{}", run.id),
+            &run.at,
+            format!("tagwarden/{}", env!("CARGO_PKG_VERSION")),
+        ))
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("who is remediating")?;
-    let account = aws
-        .runtime
-        .block_on(aws.clients.own_account())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let home = aws.clients.default_region().unwrap_or("us-east-1");
-    // The run stands in for the event: replaying it is recorded once.
-    let (event, creator) = remediate::stand_in(
-        format!("tagwarden-scan-{}", run.id),
-        &run.at,
-        home,
-        account,
-        caller,
-        format!("tagwarden/{}", env!("CARGO_PKG_VERSION")),
-    );
-    let remediate::Remedies {
+    let Remedies {
         items,
         fixing,
         skipped,
-    } = remediate::remedies(&policy.compliance, findings, &event, &creator);
+    } = remedies(&policy.compliance, findings, &event, &creator);
     let mut err = io::stderr().lock();
     render::remediation_table(&items, &mut err)?;
     if skipped > 0 {
@@ -354,28 +316,25 @@ fn remediate(
         return Ok(findings.iter().filter(|f| !f.verdict.compliant).count());
     }
     let opts = Options {
-        // Remediation only ever adds missing keys.
-        overwrite: false,
         dry_run: args.dry_run,
         ..Options::default()
     };
     let tagger = AwsTagger::new(Arc::clone(&aws.clients));
     let bar = progress(cli, items.len() as u64);
-    let outcomes = aws
+    let tagging = Tagging::Live {
+        tagger: &tagger,
+        opts,
+        progress: &|n| bar.inc(n),
+    };
+    let done = aws
         .runtime
-        .block_on(apply(&tagger, &items, &opts, &|n| bar.inc(n)));
+        .block_on(flow::remediate::remediate(tagging, &audit.store, &items));
     bar.finish_and_clear();
-    // apply → record → report.
-    let handled: Vec<Handled<'_>> = outcomes
-        .iter()
-        .map(|o| tagwarden_aws::record::handled(&items[o.item], o))
-        .collect();
-    let rows = record::remediation(&handled, &audit::now());
-    let recorded = audit.run(audit.store.record(&rows));
+    let outcomes = &done.outcomes;
     let calls = aws.clients.counter().snapshot();
     let mut err = io::stderr().lock();
-    render::apply_table(&outcomes, &calls, &mut err)?;
-    for o in &outcomes {
+    render::apply_table(outcomes, &calls, &mut err)?;
+    for o in outcomes {
         if let Status::Failed { error } = &o.status {
             writeln!(
                 err,
@@ -389,9 +348,9 @@ fn remediate(
     writeln!(
         err,
         "{}",
-        render::apply_summary(&outcomes, &calls, args.dry_run)
+        render::apply_summary(outcomes, &calls, args.dry_run)
     )?;
-    match recorded {
+    match &done.recorded {
         Ok(r) => writeln!(
             err,
             "Recorded in {}: {} history entries, {} user actions.",
@@ -400,7 +359,7 @@ fn remediate(
             r.actions
         )?,
         Err(e) => {
-            let path = audit::spill(&rows)?;
+            let path = audit::spill(&done.rows)?;
             writeln!(
                 err,
                 "error: audit store: {}; the remediation is kept in {} \
@@ -410,43 +369,12 @@ fn remediate(
             )?;
         }
     }
-    Ok(still_bad(policy, findings, &fixing, &outcomes))
-}
-
-/// Resources still non-compliant, judged on the tags apply read just
-/// before writing (someone may have fixed some since the scan) plus what
-/// it wrote.
-fn still_bad(
-    policy: &Policy,
-    findings: &[Finding],
-    fixing: &[&Finding],
-    outcomes: &[Outcome],
-) -> usize {
-    let mut after: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
-    for o in outcomes {
-        if matches!(o.status, Status::Tagged | Status::AlreadyTagged) {
-            let f = fixing[o.item];
-            let mut tags = o.before.clone().unwrap_or_else(|| f.tags.clone());
-            if o.status == Status::Tagged {
-                for (k, v) in &o.written {
-                    tags.insert(k.as_str().to_string(), v.as_str().to_string());
-                }
-            }
-            after.insert(&f.arn, tags);
-        }
-    }
-    findings
-        .iter()
-        .filter(|f| match after.get(f.arn.as_str()) {
-            Some(tags) => !evaluate(&policy.compliance, tags).compliant,
-            None => !f.verdict.compliant,
-        })
-        .count()
+    Ok(still_bad(policy, findings, &fixing, outcomes))
 }
 
 /// Metrics, scan log and alert; every sink is tried, the first failure is
 /// returned.
-fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding], run: &Run) -> Result<()> {
+fn sinks(args: &ScanArgs, aws: &Aws, report: &Report, run: &Run) -> Result<()> {
     let mut first: Option<anyhow::Error> = None;
     let mut keep = |r: Result<()>| {
         if let Err(e) = r {
@@ -455,7 +383,7 @@ fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding], run: &Run) -> Result<
         }
     };
     if let Some(path) = &args.emf {
-        let lines = report::emf(findings, &args.namespace, run.at_ms);
+        let lines = report.emf(&args.namespace, run.at_ms);
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         keep(if path.as_os_str() == "-" {
             io::stderr().write_all(text.as_bytes()).map_err(Into::into)
@@ -464,10 +392,10 @@ fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding], run: &Run) -> Result<
         });
     }
     if args.put_metrics {
-        let metrics = report::metrics(findings);
+        let metrics = tagwarden_core::report::metrics(&report.findings);
         keep(
             aws.runtime
-                .block_on(sinks::put_metrics(
+                .block_on(put_metrics(
                     &aws.clients,
                     &args.namespace,
                     &metrics,
@@ -483,33 +411,32 @@ fn sinks(args: &ScanArgs, aws: &Aws, findings: &[Finding], run: &Run) -> Result<
                 .map_err(|e| anyhow::anyhow!("--put-metrics: {e}")),
         );
     }
-    if let Some(url) = &args.scan_log {
-        keep((|| {
-            let (bucket, prefix) = s3_source::parse_url(url)
-                .ok_or_else(|| anyhow::anyhow!("--scan-log `{url}`: use s3://bucket/prefix"))?;
-            let key = report::scan_log_key(prefix, &run.at, &run.id);
-            let body = report::scan_log(findings, &run.id, &run.at);
-            aws.runtime
-                .block_on(sinks::put_scan_log(&aws.clients, bucket, &key, body))
-                .map_err(|e| anyhow::anyhow!("--scan-log s3://{bucket}/{key}: {e}"))?;
-            eprintln!("Scan log: s3://{bucket}/{key}");
-            Ok(())
-        })());
+    let scan_log = match &args.scan_log {
+        Some(url) => Some(
+            s3_source::parse_url(url)
+                .ok_or_else(|| anyhow::anyhow!("--scan-log `{url}`: use s3://bucket/prefix"))?,
+        ),
+        None => None,
+    };
+    let to = Destinations {
+        scan_log,
+        alert_topic: args.alert_topic.as_deref(),
+        environment: None,
+    };
+    let flow_run = flow::sinks::Run {
+        id: run.id.clone(),
+        at: run.at.clone(),
+    };
+    let done = aws
+        .runtime
+        .block_on(deliver(&aws.clients, report, &flow_run, to));
+    match done.scan_log {
+        Some(Ok(url)) => eprintln!("Scan log: {url}"),
+        Some(Err(e)) => keep(Err(anyhow::anyhow!("--scan-log {e}"))),
+        None => {}
     }
-    if let (Some(topic), Some((subject, message))) = (
-        &args.alert_topic,
-        report::alert(findings, report::ALERT_MAX_BYTES),
-    ) {
-        keep(
-            aws.runtime
-                .block_on(sinks::publish_alert(
-                    &aws.clients,
-                    topic,
-                    &subject,
-                    &message,
-                ))
-                .map_err(|e| anyhow::anyhow!("--alert-topic {topic}: {e}")),
-        );
+    if let Some(Err(e)) = done.published {
+        keep(Err(anyhow::anyhow!("--alert-topic {e}")));
     }
     match first {
         Some(e) => Err(e),

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod catalog;
 pub mod compliance;
 pub mod ingest;
+pub mod outcome;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;

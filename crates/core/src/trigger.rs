@@ -23,7 +23,7 @@ pub enum Trigger {
     Scan { account: String, region: String },
     /// An SQS batch: each body is a trigger of its own, and failures are
     /// reported per message (`batchItemFailures`).
-    Batch(Vec<Message>),
+    SqsBatch(Vec<Message>),
     /// Direct invocation: tag one resource on a user's behalf.
     Direct(Direct),
 }
@@ -222,7 +222,7 @@ fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
                 })
             })
             .collect::<Result<_, String>>()
-            .map(Trigger::Batch),
+            .map(Trigger::SqsBatch),
         // A CloudTrail log file's content.
         s if s.ends_with(".amazonaws.com") => Ok(Trigger::Attribute),
         s => Err(format!(
@@ -295,7 +295,7 @@ mod tests {
                 region: "us-east-1".into()
             })
         );
-        let Ok(Trigger::Batch(messages)) = classify(&fixture("example-sqs-event.json")) else {
+        let Ok(Trigger::SqsBatch(messages)) = classify(&fixture("example-sqs-event.json")) else {
             panic!("an SQS batch")
         };
         assert_eq!(messages[0].id, "MessageID_1");

@@ -1,5 +1,5 @@
-//! The README's catalog table is generated from the catalog itself, so the
-//! two cannot drift: run with `TAGWARDEN_BLESS=1` to rewrite it.
+//! The catalog table in docs/architecture.md is generated from the catalog
+//! itself, so the two cannot drift: run with `TAGWARDEN_BLESS=1` to rewrite it.
 
 use tagwarden_core::catalog::table::ENTRIES;
 use tagwarden_core::catalog::TaggingApi;
@@ -34,10 +34,10 @@ fn table() -> String {
 
 #[test]
 fn readme_lists_every_catalog_row() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/architecture.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
-        panic!("README.md lacks the catalog markers");
+        panic!("docs/architecture.md lacks the catalog markers");
     };
     let current = &readme[a + START.len()..b];
     let want = table();
@@ -48,7 +48,7 @@ fn readme_lists_every_catalog_row() {
     }
     assert_eq!(
         current, want,
-        "README catalog table is stale: rerun with TAGWARDEN_BLESS=1"
+        "docs/architecture.md catalog table is stale: rerun with TAGWARDEN_BLESS=1"
     );
 }
 

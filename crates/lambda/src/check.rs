@@ -1,19 +1,20 @@
 //! Compliance in the function: an EC2 state change checks its instance;
 //! the schedule scans the account (and, in org mode, the member accounts).
-//! inventory → verdicts → the report.
+//! [`tagwarden_flow::check`] → the report, and with `TAGWARDEN_REMEDIATE`
+//! [`tagwarden_flow::remediate`].
 
-use crate::dispatch::Job;
-use crate::report::Report;
+use crate::job::Job;
 use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
-use tagwarden_aws::apply::{apply, Options, Status};
-use tagwarden_aws::{inventory, record};
+use tagwarden_aws::apply::Options;
+use tagwarden_aws::inventory;
 use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::policy::Policy;
-use tagwarden_core::remediate;
-use tagwarden_core::subjects::{subjects, Subjects};
-use tagwarden_store::AuditStore;
+use tagwarden_flow::attribute::Tagging;
+use tagwarden_flow::check::judge;
+use tagwarden_flow::remediate::{remediate, remedies, stand_in};
+use tagwarden_flow::report::Report;
 
 /// The event-driven check of what a state-change notification names.
 pub async fn check(
@@ -24,51 +25,33 @@ pub async fn check(
 ) -> Result<(), Failure> {
     let origin = job.origin;
     let policy = shared.policy().await?;
-    let (named, errors) = subjects(origin, payload);
-    for e in &errors {
+    let clients = shared.clients().await;
+    let wanted = |t: &str| in_scope(&policy.compliance, t);
+    let checked =
+        tagwarden_flow::check::check(clients, &[(origin.to_string(), payload.to_vec())], &wanted)
+            .await
+            .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
+    for e in &checked.errors {
         tracing::error!(origin = %e.origin, place = %e.place, error = %e.message, "bad input");
     }
-    let clients = shared.clients().await;
-    let found = match named {
-        Subjects::These(these) => {
-            let these: Vec<_> = these
-                .into_iter()
-                .filter(|s| in_scope(&policy.compliance, s.resource_type))
-                .collect();
-            let read = inventory::these(clients, &these).await;
-            for arn in &read.gone {
-                tracing::info!(arn = %arn, "not found or terminated: nothing to check");
-            }
-            if !read.failed.is_empty() {
-                for (arn, e) in &read.failed {
-                    report
-                        .failures
-                        .push(format!("{arn}: {e} ({})", e.kind.as_str()));
-                }
-                return Err(Failure::new(format!(
-                    "{origin}: {} resources could not be read",
-                    read.failed.len()
-                )));
-            }
-            read.found
+    for arn in &checked.gone {
+        tracing::info!(arn = %arn, "not found or terminated: nothing to check");
+    }
+    for (arn, state) in &checked.leaving {
+        tracing::info!(arn = %arn, state = %state, "on its way out: nothing to check");
+    }
+    if !checked.failed.is_empty() {
+        for (arn, e) in &checked.failed {
+            report
+                .failures
+                .push(format!("{arn}: {e} ({})", e.kind.as_str()));
         }
-        Subjects::Region { account, region } => {
-            if !in_scope(&policy.compliance, "ec2:instance") {
-                return Ok(());
-            }
-            inventory::list(clients, &[account], &[region], &["ec2:instance"])
-                .await
-                .map_err(|e| Failure::new(format!("{origin}: listing instances: {e}")))?
-        }
-        Subjects::Gone { arn, state } => {
-            tracing::info!(arn = %arn, state = %state, "on its way out: nothing to check");
-            Vec::new()
-        }
-    };
-    let findings: Vec<Finding> = found
-        .into_iter()
-        .map(|f| f.judge(&policy.compliance))
-        .collect();
+        return Err(Failure::new(format!(
+            "{origin}: {} resources could not be read",
+            checked.failed.len()
+        )));
+    }
+    let findings = judge(checked.found, &policy.compliance);
     fill_missing(shared, &policy, job, &findings, report).await?;
     report.findings.extend(findings);
     Ok(())
@@ -99,8 +82,11 @@ pub async fn scan(
     if !accounts.is_empty() && !accounts.contains(&own) {
         accounts.push(own);
     }
-    let found = match inventory::list(clients, &accounts, &[region.to_string()], &types).await {
-        Ok(found) => found,
+    let regions = [region.to_string()];
+    let scanned =
+        tagwarden_flow::check::scan(clients, &accounts, &regions, &types, &policy.compliance);
+    let findings = match scanned.await {
+        Ok(findings) => findings,
         Err(e) => {
             let why = format!("scan of {region}: {e} ({})", e.kind.as_str());
             report.failures.push(why.clone());
@@ -108,15 +94,11 @@ pub async fn scan(
         }
     };
     tracing::info!(
-        resources = found.len(),
+        resources = findings.len(),
         types = types.len(),
         region,
         "scanned"
     );
-    let findings: Vec<Finding> = found
-        .into_iter()
-        .map(|f| f.judge(&policy.compliance))
-        .collect();
     report.scanned = true;
     fill_missing(shared, &policy, job, &findings, report).await?;
     report.findings.extend(findings);
@@ -124,8 +106,8 @@ pub async fn scan(
 }
 
 /// With `TAGWARDEN_REMEDIATE`: fills what the findings lack, as `scan
-/// --remediate` does (missing keys only, never overwriting), recorded under
-/// one event named after the invocation, so a retry is recorded once.
+/// --remediate` does, recorded under one event named after the
+/// invocation, so a retry is recorded once.
 async fn fill_missing(
     shared: &Shared,
     policy: &Policy,
@@ -137,58 +119,33 @@ async fn fill_missing(
         return Ok(());
     }
     let clients = shared.clients().await;
-    let actor = clients
-        .own_arn()
+    let id = format!("tagwarden-remediate-{}", job.id);
+    let agent = format!("tagwarden-lambda/{}", env!("CARGO_PKG_VERSION"));
+    let (event, actor) = stand_in(clients, id, job.at, agent)
         .await
         .map_err(|e| Failure::new(format!("who is remediating: {e}")))?;
-    let (account, home) = shared.home().await?;
-    let (event, actor) = remediate::stand_in(
-        format!("tagwarden-remediate-{}", job.id),
-        job.at,
-        &home,
-        account,
-        actor,
-        format!("tagwarden-lambda/{}", env!("CARGO_PKG_VERSION")),
-    );
-    let remedies = remediate::remedies(&policy.compliance, findings, &event, &actor);
+    let remedies = remedies(&policy.compliance, findings, &event, &actor);
     if remedies.items.is_empty() {
         return Ok(());
     }
     let tagger = AwsTagger::new(Arc::clone(clients));
-    let outcomes = apply(&tagger, &remedies.items, &Options::default(), &|_| {}).await;
-    let handled: Vec<_> = outcomes
-        .iter()
-        .map(|o| record::handled(&remedies.items[o.item], o))
-        .collect();
-    let rows = tagwarden_store::record::remediation(&handled, &record::now());
-    let mut retry = false;
-    for o in &outcomes {
-        match &o.status {
-            Status::Tagged => report.remediated += 1,
-            Status::Failed { error } => {
-                retry |= crate::attribute::worth_retrying(error.kind);
-                report.failures.push(format!(
-                    "{}: remediation: {error} ({})",
-                    o.arn,
-                    error.kind.as_str()
-                ));
-            }
-            _ => {}
-        }
-    }
-    shared
-        .store()
-        .await
-        .record(&rows)
-        .await
+    let tagging = Tagging::Live {
+        tagger: &tagger,
+        opts: Options::default(),
+        progress: &|_| {},
+    };
+    let done = remediate(tagging, shared.store().await, &remedies.items).await;
+    report.remediation(&done.outcomes);
+    let retry = done.to_retry();
+    done.recorded
         .map_err(|e| Failure::new(format!("audit store: {e}")))?;
     tracing::info!(
         remediated = report.remediated,
         skipped = remedies.skipped,
         "remediated"
     );
-    if retry {
-        return Err(Failure::new("remediation could not finish yet"));
+    match retry {
+        0 => Ok(()),
+        _ => Err(Failure::new("remediation could not finish yet")),
     }
-    Ok(())
 }

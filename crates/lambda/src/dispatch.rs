@@ -6,16 +6,19 @@
 
 use crate::attribute::{attribute, settle};
 use crate::check::{check, scan};
-use crate::report::{seconds, Report, Run};
+use crate::job::Job;
+use crate::report::{flush, seconds, Run};
 use crate::state::{Failure, Shared};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 use std::time::Instant;
+use tagwarden_aws::dead_letter::{park, Refused};
 use tagwarden_core::catalog::Scope;
 use tagwarden_core::pipeline::partition_of_region;
 use tagwarden_core::plan::Planner;
 use tagwarden_core::tags::{is_reserved, TagKey, TagValue};
 use tagwarden_core::trigger::{self, classify, Direct, Trigger};
+use tagwarden_flow::report::Report;
 
 /// Runs one invocation; `request_id` names it in logs and in the events it
 /// stands for, `deadline` is Lambda's for it.
@@ -33,13 +36,14 @@ pub async fn handle(
     let at = trigger::event_time(payload).unwrap_or_else(now);
     let mut report = Report::default();
     let result = match trigger {
-        Trigger::Batch(messages) => {
-            let mut response = SqsBatchResponse::default();
+        Trigger::SqsBatch(messages) => {
+            let mut again = Vec::new();
+            let mut refusals = Vec::new();
             for m in messages {
                 let origin = format!("sqs message {}", m.id);
                 let refused = |why: String| Left::Refused(format!("event refused: {why}"));
                 let done = match classify(m.body.as_bytes()) {
-                    Ok(Trigger::Batch(_)) => {
+                    Ok(Trigger::SqsBatch(_)) => {
                         Err(refused("an SQS batch inside an SQS message".into()))
                     }
                     Ok(t) => {
@@ -57,19 +61,26 @@ pub async fn handle(
                     }
                     Err(why) => Err(refused(why)),
                 };
-                let again = match done {
-                    Ok(()) => false,
+                match done {
+                    Ok(()) => {}
                     Err(Left::Failed(e)) => {
                         tracing::error!(request_id, message_id = %m.id, error = %e, "message failed: delivered again");
-                        true
+                        again.push(m.id);
                     }
-                    Err(Left::Refused(why)) => !shared.dead_letter(&m.id, &m.body, &why).await,
-                };
-                if again {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = m.id;
-                    response.batch_item_failures.push(failure);
+                    Err(Left::Refused(why)) => refusals.push(Refused {
+                        id: m.id,
+                        body: m.body,
+                        why,
+                    }),
                 }
+            }
+            let queue = shared.config.dead_letter_queue.as_deref();
+            again.extend(park(shared.clients().await, queue, refusals).await);
+            let mut response = SqsBatchResponse::default();
+            for id in again {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
             }
             serde_json::to_value(response).map_err(|e| Failure::new(e.to_string()))
         }
@@ -96,7 +107,7 @@ pub async fn handle(
         at: stamp,
         deadline,
     };
-    report.flush(shared, &run).await;
+    flush(report, shared, &run).await;
     if let Err(e) = &result {
         tracing::error!(request_id, error = %e, "invocation failed: delivered again");
     }
@@ -115,7 +126,7 @@ fn kind(t: &Trigger) -> &'static str {
         Trigger::Attribute => "attribute",
         Trigger::Check => "check",
         Trigger::Scan { .. } => "scan",
-        Trigger::Batch(_) => "sqs-batch",
+        Trigger::SqsBatch(_) => "sqs-batch",
         Trigger::Direct(_) => "direct",
     }
 }
@@ -132,14 +143,6 @@ fn summary(report: &Report) -> Value {
         "remediated": report.remediated,
         "non_compliant": report.findings.iter().filter(|f| !f.verdict.compliant).count(),
     })
-}
-
-/// One unit of work: where it came from, the id a redelivery keeps, and
-/// the time it stands at (the event's own, so a redelivery keeps it too).
-pub struct Job<'a> {
-    pub origin: &'a str,
-    pub id: &'a str,
-    pub at: &'a str,
 }
 
 fn now() -> String {
@@ -162,7 +165,7 @@ async fn run(
         Trigger::Check => check(shared, job, payload, report).await,
         Trigger::Scan { account, region } => scan(shared, job, &account, &region, report).await,
         Trigger::Direct(d) => direct(shared, job, &d, report).await,
-        Trigger::Batch(_) => Err(Failure::new("nested batch")),
+        Trigger::SqsBatch(_) => Err(Failure::new("nested batch")),
     }
 }
 

@@ -4,16 +4,15 @@
 //! same pipeline as the CLI: the handler only turns the event into sources
 //! and the results into sinks.
 //!
-//! event → [`dispatch`] → [`attribute`] | [`check`] → [`report`] (→ [`webhook`])
+//! event → [`dispatch`] → [`attribute`] | [`check`] → [`report`]
 
 mod attribute;
 mod check;
 mod config;
 mod dispatch;
+mod job;
 mod report;
-mod secrets;
 mod state;
-mod webhook;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;

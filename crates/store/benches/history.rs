@@ -7,8 +7,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tagwarden_store::model::{Batch, Change, HistoryEntry, State};
-use tagwarden_store::record::{batch, Handled};
+use tagwarden_store::model::{Change, HistoryEntry, Rows, State};
 use tagwarden_store::sqlite::{Open, SqliteStore};
 use tagwarden_store::{suite, AuditStore};
 
@@ -48,11 +47,7 @@ fn store() -> SqliteStore {
                     )
                 })
                 .collect();
-            let handled: Vec<Handled<'_>> = items
-                .iter()
-                .map(|i| suite::handled(i, State::Tagged))
-                .collect();
-            let mut rows: Batch = batch(&handled, "2026-02-01T00:00:00Z");
+            let mut rows: Rows = suite::rows_of(&items, State::Tagged, "2026-02-01T00:00:00Z");
             // Eight later changes per resource, as principals' tag edits.
             let later: Vec<HistoryEntry> = rows
                 .history

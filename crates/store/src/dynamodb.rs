@@ -4,7 +4,7 @@
 //! Metadata items are merged and written with a condition on their
 //! revision, so two writers never lose each other's update.
 
-use crate::model::{Batch, HistoryEntry, Metadata, Recorded, ResourceHistory, State, UserAction};
+use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, State, UserAction};
 use crate::url::Tables;
 use crate::{AuditStore, StoreError, Visit};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -524,7 +524,7 @@ impl AuditStore for DynamoStore {
         .await
     }
 
-    async fn record(&self, batch: &Batch) -> Result<Recorded, StoreError> {
+    async fn record(&self, batch: &Rows) -> Result<Recorded, StoreError> {
         let history = self
             .append(
                 &self.tables.history,

@@ -5,13 +5,13 @@
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod model;
-pub mod record;
+pub mod rows;
 pub mod sqlite;
 #[cfg(any(test, feature = "suite"))]
 pub mod suite;
 pub mod url;
 
-use model::{Batch, HistoryEntry, Metadata, Recorded, ResourceHistory, UserAction};
+use model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, UserAction};
 use std::future::Future;
 
 #[cfg(feature = "dynamodb")]
@@ -51,7 +51,7 @@ pub trait AuditStore: Send + Sync {
 
     /// Adds new history and action rows and merges metadata items, in
     /// batches; returns what changed.
-    fn record(&self, batch: &Batch) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+    fn record(&self, batch: &Rows) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
 
     /// One resource's item and its history in order.
     fn history(
@@ -103,7 +103,7 @@ impl AuditStore for Store {
         both!(self, s => s.init().await)
     }
 
-    async fn record(&self, batch: &Batch) -> Result<Recorded, StoreError> {
+    async fn record(&self, batch: &Rows) -> Result<Recorded, StoreError> {
         both!(self, s => s.record(batch).await)
     }
 

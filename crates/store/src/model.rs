@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub type Tags = BTreeMap<String, String>;
+pub type PlainTags = BTreeMap<String, String>;
 
 /// The CloudTrail event an entry comes from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ impl State {
 
 /// Why a write failed, as the apply stage classified it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
+pub struct WriteError {
     /// `not_found`, `throttled`, `permission`, … (the apply stage's kinds).
     pub kind: String,
     pub message: String,
@@ -76,7 +76,7 @@ pub struct Metadata {
     pub account: String,
     pub region: String,
     /// Current tags as far as tagwarden knows; `None` until it read them.
-    pub tags: Option<Tags>,
+    pub tags: Option<PlainTags>,
     pub creator: Option<Creator>,
     /// The creation event.
     pub created: Option<EventRef>,
@@ -86,8 +86,8 @@ pub struct Metadata {
     /// Tags planned but not yet written (planned or failed); what
     /// `apply --retry-failed` writes.
     #[serde(default)]
-    pub pending: Tags,
-    pub error: Option<Failure>,
+    pub pending: PlainTags,
+    pub error: Option<WriteError>,
     /// When this item last changed (RFC 3339).
     pub updated_at: String,
 }
@@ -177,12 +177,12 @@ pub struct HistoryEntry {
     pub account: String,
     pub region: String,
     #[serde(default)]
-    pub added: Tags,
+    pub added: PlainTags,
     #[serde(default)]
     pub changed: BTreeMap<String, ValueChange>,
     #[serde(default)]
     pub removed: Vec<String>,
-    pub error: Option<Failure>,
+    pub error: Option<WriteError>,
     /// When tagwarden recorded it (RFC 3339).
     pub recorded_at: String,
 }
@@ -227,7 +227,7 @@ impl UserAction {
 /// Everything one run (or one Lambda invocation) records. It serialises,
 /// so a batch the store refused can be kept and recorded later.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Batch {
+pub struct Rows {
     pub metadata: Vec<Metadata>,
     pub history: Vec<HistoryEntry>,
     pub actions: Vec<UserAction>,
@@ -278,7 +278,7 @@ mod tests {
             created: Some(event(time, id)),
             last_event: event(time, id),
             state,
-            pending: Tags::new(),
+            pending: PlainTags::new(),
             error: None,
             updated_at: format!("{time}-recorded"),
         }
@@ -317,11 +317,11 @@ mod tests {
     #[test]
     fn a_retry_that_succeeds_replaces_the_failure() {
         let mut failed = item("2026-01-01T00:00:00Z", "e1", State::Failed, Some(&[]));
-        failed.error = Some(Failure {
+        failed.error = Some(WriteError {
             kind: "throttled".into(),
             message: "slow down".into(),
         });
-        failed.pending = Tags::from([("A".into(), "1".into())]);
+        failed.pending = PlainTags::from([("A".into(), "1".into())]);
         let done = item(
             "2026-01-01T00:00:00Z",
             "e1",

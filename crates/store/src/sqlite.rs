@@ -2,7 +2,7 @@
 //! `user_version`, one transaction per batch. Keys are the tables' primary
 //! keys, so a replayed event is an ignored insert.
 
-use crate::model::{Batch, HistoryEntry, Metadata, Recorded, ResourceHistory, UserAction};
+use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, UserAction};
 use crate::{AuditStore, StoreError, Visit};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -118,7 +118,7 @@ impl SqliteStore {
         f(&mut conn).map_err(|e| self.err(e))
     }
 
-    fn record_now(&self, batch: &Batch) -> Result<Recorded, StoreError> {
+    fn record_now(&self, batch: &Rows) -> Result<Recorded, StoreError> {
         let mut done = Recorded::default();
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -278,7 +278,7 @@ impl AuditStore for SqliteStore {
         Ok(())
     }
 
-    async fn record(&self, batch: &Batch) -> Result<Recorded, StoreError> {
+    async fn record(&self, batch: &Rows) -> Result<Recorded, StoreError> {
         self.record_now(batch)
     }
 
@@ -354,10 +354,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tw.db");
         let items = [suite::item("re", 1, "e1", "2026-01-01T00:00:00Z")];
-        let rows = crate::record::batch(
-            &[suite::handled(&items[0], crate::model::State::Tagged)],
-            "2026-01-02T00:00:00Z",
-        );
+        let rows = suite::rows_of(&items, crate::model::State::Tagged, "2026-01-02T00:00:00Z");
         open(&path).unwrap().record(&rows).await.unwrap();
         let again = SqliteStore::open(&path, Open::Existing, Duration::ZERO).unwrap();
         assert_eq!(again.history(&items[0].arn).await.unwrap().history.len(), 2);
@@ -395,10 +392,7 @@ mod tests {
             // WAL lets the open through; the first write meets the lock.
             Ok(s) => {
                 let items = [suite::item("lk", 1, "e1", "2026-01-01T00:00:00Z")];
-                let rows = crate::record::batch(
-                    &[suite::handled(&items[0], crate::model::State::Tagged)],
-                    "now",
-                );
+                let rows = suite::rows_of(&items, crate::model::State::Tagged, "now");
                 s.record_now(&rows).expect_err("locked")
             }
         };

@@ -2,15 +2,17 @@
 //! tests, DynamoDB in the integration tests against moto. Each case uses
 //! its own ARNs under `prefix`, so stores may be shared.
 
-use crate::model::{Batch, Change, Failure, State, Tags};
-use crate::record::{batch, plain, Handled};
+use crate::model::{Change, Rows, State};
+use crate::rows::{outcomes, plain};
 use crate::AuditStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tagwarden_core::attribution::IdentityType;
 use tagwarden_core::catalog::TaggingApi;
+use tagwarden_core::outcome::{CallError, Outcome, Status};
 use tagwarden_core::pipeline::EventInfo;
 use tagwarden_core::plan::{CreatorSummary, PlanItem};
+use tagwarden_core::reconcile::Current;
 use tagwarden_core::tags::{TagKey, TagValue};
 
 pub const CREATOR: &str = "arn:aws:iam::111122223333:user/alice";
@@ -53,33 +55,43 @@ pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
     }
 }
 
-/// What apply would report for `item` ending in `state`.
-pub fn handled(item: &PlanItem, state: State) -> Handled<'_> {
-    let mut before = Tags::from([("Name".to_string(), "web".to_string())]);
+/// What apply would report for `item` ending in `state`: `Planned` is a
+/// dry run's, `AlreadyTagged` finds the item's own tags in place.
+pub fn outcome(item: &PlanItem, state: State) -> Outcome {
+    let mut before = Current::from([("Name".to_string(), "web".to_string())]);
     if state == State::AlreadyTagged {
         before.extend(plain(&item.tags));
     }
-    Handled {
-        item,
-        before: (state != State::Planned).then_some(before),
-        state,
-        tags: match state {
-            State::AlreadyTagged | State::Full => Tags::new(),
-            _ => plain(&item.tags),
-        },
-        error: (state == State::Failed).then(|| Failure {
-            kind: "permission".into(),
-            message: "AccessDenied: not authorized to perform ec2:CreateTags".into(),
-        }),
-    }
+    let (status, written) = match state {
+        State::Tagged => (Status::Tagged, item.tags.clone()),
+        State::Planned => (Status::WouldTag, item.tags.clone()),
+        State::AlreadyTagged => (Status::AlreadyTagged, Default::default()),
+        State::Full => (Status::Full, Default::default()),
+        State::Failed => (
+            Status::Failed {
+                error: CallError::new("AccessDenied", "not authorized to perform ec2:CreateTags"),
+            },
+            Default::default(),
+        ),
+    };
+    let before = (state != State::Planned).then_some(before);
+    Outcome::new(0, item, status, written, before.as_ref())
 }
 
-fn run(items: &[PlanItem], state: State, now: &str) -> Batch {
-    let handled: Vec<_> = items.iter().map(|i| handled(i, state)).collect();
-    batch(&handled, now)
+/// The rows of `items` all ending in `state`.
+pub fn rows_of(items: &[PlanItem], state: State, now: &str) -> Rows {
+    let done: Vec<_> = items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| Outcome {
+            item: n,
+            ..outcome(i, state)
+        })
+        .collect();
+    outcomes(items, &done, now)
 }
 
-async fn record<S: AuditStore>(store: &S, b: &Batch) -> crate::model::Recorded {
+async fn record<S: AuditStore>(store: &S, b: &Rows) -> crate::model::Recorded {
     match store.record(b).await {
         Ok(r) => r,
         Err(e) => panic!("record on {}: {e}", store.describe()),
@@ -94,7 +106,7 @@ pub async fn records_and_reads_back<S: AuditStore>(store: &S, prefix: &str) {
         &format!("{prefix}-e1"),
         "2026-01-15T10:30:00Z",
     )];
-    let r = record(store, &run(&items, State::Tagged, NOW)).await;
+    let r = record(store, &rows_of(&items, State::Tagged, NOW)).await;
     assert_eq!((r.metadata, r.history, r.actions), (1, 2, 1));
     let h = store.history(&items[0].arn).await.expect("history");
     let m = h.metadata.expect("the resource's item");
@@ -146,15 +158,15 @@ pub async fn replay_changes_nothing<S: AuditStore>(store: &S, prefix: &str) {
             )
         })
         .collect();
-    let first = record(store, &run(&items, State::Tagged, NOW)).await;
+    let first = record(store, &rows_of(&items, State::Tagged, NOW)).await;
     assert_eq!(
         (first.metadata, first.history, first.actions),
         (130, 260, 13)
     );
-    let again = record(store, &run(&items, State::Tagged, LATER)).await;
+    let again = record(store, &rows_of(&items, State::Tagged, LATER)).await;
     assert_eq!(again, Default::default(), "a replay recorded something");
     // A later apply finds the tags in place: still nothing changes.
-    let found = record(store, &run(&items, State::AlreadyTagged, LATER)).await;
+    let found = record(store, &rows_of(&items, State::AlreadyTagged, LATER)).await;
     assert_eq!(found, Default::default());
     let h = store.history(&items[7].arn).await.unwrap();
     assert_eq!(h.history.len(), 2);
@@ -169,15 +181,15 @@ pub async fn dry_run_is_planned_only<S: AuditStore>(store: &S, prefix: &str) {
         &format!("{prefix}-e1"),
         "2026-03-01T00:00:00Z",
     )];
-    record(store, &run(&items, State::Planned, NOW)).await;
+    record(store, &rows_of(&items, State::Planned, NOW)).await;
     let h = store.history(&items[0].arn).await.unwrap();
     let m = h.metadata.clone().unwrap();
     assert_eq!(m.state, State::Planned);
     assert_eq!(m.tags, None, "a dry run without reads knows no tags");
     assert_eq!(m.pending.len(), 2);
     assert_eq!(h.history.last().map(|e| e.change), Some(Change::Planned));
-    record(store, &run(&items, State::Tagged, LATER)).await;
-    let after = record(store, &run(&items, State::Planned, LATER)).await;
+    record(store, &rows_of(&items, State::Tagged, LATER)).await;
+    let after = record(store, &rows_of(&items, State::Planned, LATER)).await;
     assert_eq!(after, Default::default(), "a dry run after the real one");
     let h = store.history(&items[0].arn).await.unwrap();
     let changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
@@ -190,7 +202,7 @@ pub async fn failures_wait_for_a_retry<S: AuditStore>(store: &S, prefix: &str) {
     let items: Vec<_> = (0..3)
         .map(|n| item(prefix, n, &format!("{prefix}-e1"), "2026-04-01T00:00:00Z"))
         .collect();
-    record(store, &run(&items, State::Failed, NOW)).await;
+    record(store, &rows_of(&items, State::Failed, NOW)).await;
     let mine = |all: Vec<crate::model::Metadata>| -> Vec<_> {
         all.into_iter().filter(|m| m.arn.contains(prefix)).collect()
     };
@@ -202,7 +214,7 @@ pub async fn failures_wait_for_a_retry<S: AuditStore>(store: &S, prefix: &str) {
         Some("permission")
     );
     // The retry succeeds for one resource.
-    let r = record(store, &run(&items[..1], State::Tagged, LATER)).await;
+    let r = record(store, &rows_of(&items[..1], State::Tagged, LATER)).await;
     assert_eq!((r.metadata, r.history), (1, 1));
     let failed = mine(store.failed().await.unwrap());
     assert_eq!(
@@ -221,10 +233,14 @@ pub async fn failures_wait_for_a_retry<S: AuditStore>(store: &S, prefix: &str) {
 pub async fn latest_event_wins<S: AuditStore>(store: &S, prefix: &str) {
     let old = item(prefix, 1, &format!("{prefix}-old"), "2026-05-01T00:00:00Z");
     let new = item(prefix, 1, &format!("{prefix}-new"), "2026-05-02T00:00:00Z");
-    record(store, &run(std::slice::from_ref(&new), State::Tagged, NOW)).await;
+    record(
+        store,
+        &rows_of(std::slice::from_ref(&new), State::Tagged, NOW),
+    )
+    .await;
     let r = record(
         store,
-        &run(std::slice::from_ref(&old), State::Tagged, LATER),
+        &rows_of(std::slice::from_ref(&old), State::Tagged, LATER),
     )
     .await;
     assert_eq!(r.metadata, 0, "an older event changed the item");
@@ -243,7 +259,7 @@ pub async fn export_orders_and_filters<S: AuditStore>(store: &S, prefix: &str) {
         item(prefix, 1, &format!("{prefix}-a"), "2026-06-01T00:00:00Z"),
         item(prefix, 3, &format!("{prefix}-c"), "2026-06-03T00:00:00Z"),
     ];
-    record(store, &run(&items, State::Tagged, NOW)).await;
+    record(store, &rows_of(&items, State::Tagged, NOW)).await;
     let export = |since: Option<&'static str>| async move {
         let mut seen = Vec::new();
         let n = store
@@ -284,7 +300,7 @@ pub async fn principals_tag_changes_are_history<S: AuditStore>(store: &S, prefix
     );
     record(
         store,
-        &run(std::slice::from_ref(&created), State::Tagged, NOW),
+        &rows_of(std::slice::from_ref(&created), State::Tagged, NOW),
     )
     .await;
     let bob = "arn:aws:sts::111122223333:assumed-role/Ops/bob";
@@ -341,8 +357,7 @@ pub async fn principals_tag_changes_are_history<S: AuditStore>(store: &S, prefix
             &[("Owner", "")],
         ),
     ];
-    let mut rows = Batch::default();
-    crate::record::tag_changes(&changes, NOW, &mut rows);
+    let rows = crate::rows::rows(&Default::default(), &changes, &[], NOW);
     let first = record(store, &rows).await;
     assert_eq!((first.history, first.actions, first.metadata), (2, 2, 0));
     assert_eq!(record(store, &rows).await, Default::default(), "replayed");

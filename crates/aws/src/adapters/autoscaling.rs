@@ -30,7 +30,7 @@ pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, C
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(CallError::from_sdk)?;
+        let page = page.map_err(crate::error::from_sdk)?;
         for t in page.tags() {
             let Some(arn) = t.resource_id().and_then(|n| by_name.get(n)) else {
                 continue;
@@ -70,7 +70,7 @@ pub(super) async fn write(
         .set_tags(Some(set))
         .send()
         .await
-        .map_err(CallError::from_sdk)?;
+        .map_err(crate::error::from_sdk)?;
     Ok(WriteResult::default())
 }
 

@@ -22,7 +22,7 @@ pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, C
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(CallError::from_sdk)?;
+        let page = page.map_err(crate::error::from_sdk)?;
         for t in page.tags() {
             // Only ids that were asked for.
             let Some(arn) = t.resource_id().and_then(|id| by_id.get(id)) else {
@@ -58,6 +58,6 @@ pub(super) async fn write(
         ))
         .send()
         .await
-        .map_err(CallError::from_sdk)?;
+        .map_err(crate::error::from_sdk)?;
     Ok(WriteResult::default())
 }

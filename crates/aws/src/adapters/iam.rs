@@ -63,7 +63,7 @@ async fn current(client: &Client, arn: &str) -> Result<Current, CallError> {
                     .set_marker(marker)
                     .send()
                     .await;
-                let o = o.map_err(CallError::from_sdk)?;
+                let o = o.map_err(crate::error::from_sdk)?;
                 (to_current(o.tags()), o.marker().map(str::to_string))
             }
             Entity::Role(n) => {
@@ -73,7 +73,7 @@ async fn current(client: &Client, arn: &str) -> Result<Current, CallError> {
                     .set_marker(marker)
                     .send()
                     .await;
-                let o = o.map_err(CallError::from_sdk)?;
+                let o = o.map_err(crate::error::from_sdk)?;
                 (to_current(o.tags()), o.marker().map(str::to_string))
             }
             Entity::Policy(a) => {
@@ -83,7 +83,7 @@ async fn current(client: &Client, arn: &str) -> Result<Current, CallError> {
                     .set_marker(marker)
                     .send()
                     .await;
-                let o = o.map_err(CallError::from_sdk)?;
+                let o = o.map_err(crate::error::from_sdk)?;
                 (to_current(o.tags()), o.marker().map(str::to_string))
             }
             Entity::InstanceProfile(n) => {
@@ -93,7 +93,7 @@ async fn current(client: &Client, arn: &str) -> Result<Current, CallError> {
                     .set_marker(marker)
                     .send()
                     .await;
-                let o = o.map_err(CallError::from_sdk)?;
+                let o = o.map_err(crate::error::from_sdk)?;
                 (to_current(o.tags()), o.marker().map(str::to_string))
             }
         };
@@ -123,7 +123,7 @@ async fn write_one(client: &Client, arn: &str, tags: &Tags) -> Result<(), CallEr
             .send()
             .await
             .map(drop)
-            .map_err(CallError::from_sdk)?,
+            .map_err(crate::error::from_sdk)?,
         Entity::Role(n) => client
             .tag_role()
             .role_name(n)
@@ -131,7 +131,7 @@ async fn write_one(client: &Client, arn: &str, tags: &Tags) -> Result<(), CallEr
             .send()
             .await
             .map(drop)
-            .map_err(CallError::from_sdk)?,
+            .map_err(crate::error::from_sdk)?,
         Entity::Policy(a) => client
             .tag_policy()
             .policy_arn(a)
@@ -139,7 +139,7 @@ async fn write_one(client: &Client, arn: &str, tags: &Tags) -> Result<(), CallEr
             .send()
             .await
             .map(drop)
-            .map_err(CallError::from_sdk)?,
+            .map_err(crate::error::from_sdk)?,
         Entity::InstanceProfile(n) => client
             .tag_instance_profile()
             .instance_profile_name(n)
@@ -147,7 +147,7 @@ async fn write_one(client: &Client, arn: &str, tags: &Tags) -> Result<(), CallEr
             .send()
             .await
             .map(drop)
-            .map_err(CallError::from_sdk)?,
+            .map_err(crate::error::from_sdk)?,
     };
     Ok(())
 }

@@ -10,12 +10,11 @@ mod tagging_api;
 
 use crate::clients::{Clients, Scope};
 use crate::error::CallError;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use tagwarden_core::catalog::TaggingApi;
 use tagwarden_core::reconcile::Current;
-use tagwarden_core::tags::{TagKey, TagValue};
 
 /// Every call of one batch goes to one place through one API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,7 +38,7 @@ pub struct WriteResult {
     pub failed: HashMap<String, CallError>,
 }
 
-pub type Tags = BTreeMap<TagKey, TagValue>;
+pub use tagwarden_core::outcome::Tags;
 
 /// The two calls the apply stage needs. `Err` means the whole call failed.
 pub trait Tagger: Sync {

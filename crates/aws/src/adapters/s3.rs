@@ -18,7 +18,7 @@ pub(crate) async fn current(client: &Client, bucket: &str) -> Result<Current, Ca
             .collect()),
         // An untagged bucket answers with an error, not an empty set.
         Err(e) if e.code() == Some("NoSuchTagSet") => Ok(Current::new()),
-        Err(e) => Err(CallError::from_sdk(e)),
+        Err(e) => Err(crate::error::from_sdk(e)),
     }
 }
 
@@ -54,6 +54,6 @@ async fn write_one(client: &Client, bucket: &str, tags: &Tags) -> Result<(), Cal
         .tagging(tagging)
         .send()
         .await
-        .map_err(CallError::from_sdk)?;
+        .map_err(crate::error::from_sdk)?;
     Ok(())
 }

@@ -15,7 +15,7 @@ pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, C
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(CallError::from_sdk)?;
+        let page = page.map_err(crate::error::from_sdk)?;
         for mapping in page.resource_tag_mapping_list() {
             // An emulator may answer with resources nobody asked about.
             let Some(arn) = mapping.resource_arn().filter(|a| asked.contains(a)) else {
@@ -49,7 +49,7 @@ pub(super) async fn write(
         ))
         .send()
         .await
-        .map_err(CallError::from_sdk)?;
+        .map_err(crate::error::from_sdk)?;
     let failed = out
         .failed_resources_map()
         .into_iter()

@@ -171,8 +171,9 @@ pub struct Resource {
     pub region: String,
 }
 
-/// Where the event happened, as the ARN template needs it.
-#[derive(Debug, Clone)]
+/// Where something happens: the event, as the ARN template needs it, and
+/// a call, as the client cache keys it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Scope<'s> {
     pub partition: &'s str,
     pub region: &'s str,

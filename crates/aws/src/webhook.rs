@@ -1,11 +1,12 @@
-//! The invocation's one alert → a webhook (Slack, or a receiver of your
-//! own), beside SNS. The URL carries its own credential, so it is a Secrets
-//! Manager secret ([`crate::config::ALERT_WEBHOOK_SECRET`]): kept across
-//! invocations, read again when the receiver refuses it (it was rotated),
-//! and never logged: logs name the host only.
+//! A run's one alert → a webhook (Slack, or a receiver of your own),
+//! beside SNS. The URL carries its own credential, so it is a Secrets
+//! Manager secret: kept across runs ([`crate::secrets`]), read again when
+//! the receiver refuses it (it was rotated), and never logged: logs name
+//! the host only.
 
-use crate::config::ALERT_WEBHOOK_SECRET;
-use crate::state::Shared;
+use crate::apply::Backoff;
+use crate::clients::Clients;
+use crate::secrets::Secrets;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -14,8 +15,8 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tagwarden_aws::apply::Backoff;
 
 pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
@@ -316,82 +317,112 @@ fn unanswered(e: &(dyn std::error::Error + 'static)) -> Unanswered {
     }
 }
 
-/// Delivers the alert to the secret's webhook within `budget`. A refusal
-/// reads the secret again once (it may have been rotated); a value refused
-/// twice rests for [`crate::secrets::REFUSED_FOR`]. Nothing here fails the
-/// invocation: SNS has the same alert, the store the facts.
-pub async fn deliver(shared: &Shared, secret_id: &str, payload: &Value, budget: Duration) {
-    let body = Bytes::from(payload.to_string());
-    let until = Instant::now() + budget;
-    let mut refused: Option<std::sync::Arc<str>> = None;
-    loop {
-        let secret = match shared.secret(secret_id).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "webhook alert not sent");
-                return;
-            }
-        };
-        if refused.as_ref() == Some(&secret) {
-            shared.refuse_secret(secret_id, &secret);
-            tracing::error!(
-                variable = ALERT_WEBHOOK_SECRET,
+/// The webhook sink: the secret it is configured by (`variable` names that
+/// setting in logs), its kept value, and the HTTP client, made on first use.
+pub struct Webhook {
+    pub secret_id: String,
+    variable: &'static str,
+    secrets: Secrets,
+    /// Or why there is none (no trusted roots).
+    http: OnceLock<Result<HttpClient, String>>,
+}
+
+impl Webhook {
+    pub fn new(secret_id: String, variable: &'static str) -> Self {
+        Self {
+            secret_id,
+            variable,
+            secrets: Secrets::default(),
+            http: OnceLock::new(),
+        }
+    }
+
+    fn http(&self) -> Result<&HttpClient, &str> {
+        self.http
+            .get_or_init(client)
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Delivers the alert within `budget`. A refusal reads the secret again
+    /// once (it may have been rotated); a value refused twice rests for
+    /// [`crate::secrets::REFUSED_FOR`]. Nothing here fails the run: SNS has
+    /// the same alert, the store the facts.
+    pub async fn deliver(&self, clients: &Clients, payload: &Value, budget: Duration) {
+        let (secret_id, variable) = (self.secret_id.as_str(), self.variable);
+        let body = Bytes::from(payload.to_string());
+        let until = Instant::now() + budget;
+        let mut refused: Option<Arc<str>> = None;
+        loop {
+            let read = self.secrets.value(clients, secret_id).await;
+            let secret = match read {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(variable, secret = secret_id, error = %e, "webhook alert not sent");
+                    return;
+                }
+            };
+            if refused.as_ref() == Some(&secret) {
+                self.secrets.refuse(secret_id, &secret, Instant::now());
+                tracing::error!(
+                variable,
                 "webhook alert not sent: the receiver refused the secret's url, and the secret is unchanged"
             );
-            return;
-        }
-        if shared.secret_refused(secret_id, &secret) {
-            tracing::error!(
-                variable = ALERT_WEBHOOK_SECRET,
+                return;
+            }
+            if self.secrets.refused(secret_id, &secret, Instant::now()) {
+                tracing::error!(
+                variable,
                 "webhook alert not sent: the receiver refused the secret's url lately, and the secret is unchanged"
             );
-            return;
-        }
-        let hook = match Hook::parse(&secret) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::error!(variable = ALERT_WEBHOOK_SECRET, error = %e, "webhook alert not sent");
                 return;
             }
-        };
-        let http = match shared.http() {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::error!(error = %e, "webhook alert not sent");
-                return;
-            }
-        };
-        // One budget for both rounds (before and after a re-read).
-        let tries = Tries {
-            budget: until.saturating_duration_since(Instant::now()),
-            ..Tries::default()
-        };
-        match post(http, &hook, &body, &tries).await {
-            Sent::Delivered => {
-                tracing::info!(host = hook.host(), "alert sent to the webhook");
-                return;
-            }
-            Sent::Refused(status) if refused.is_none() => {
-                tracing::warn!(
-                    host = hook.host(),
-                    status = status.as_u16(),
-                    "the webhook refused its url: reading the secret again"
-                );
-                shared.forget_secret(secret_id);
-                refused = Some(secret);
-            }
-            Sent::Refused(status) => {
-                shared.refuse_secret(secret_id, &secret);
-                tracing::error!(
-                    host = hook.host(),
-                    status = status.as_u16(),
-                    "webhook alert not sent: refused"
-                );
-                return;
-            }
-            Sent::Failed(why) => {
-                tracing::error!(host = hook.host(), error = %why, "webhook alert not sent");
-                return;
+            let hook = match Hook::parse(&secret) {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(variable, error = %e, "webhook alert not sent");
+                    return;
+                }
+            };
+            let http = match self.http() {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook alert not sent");
+                    return;
+                }
+            };
+            // One budget for both rounds (before and after a re-read).
+            let tries = Tries {
+                budget: until.saturating_duration_since(Instant::now()),
+                ..Tries::default()
+            };
+            match post(http, &hook, &body, &tries).await {
+                Sent::Delivered => {
+                    tracing::info!(host = hook.host(), "alert sent to the webhook");
+                    return;
+                }
+                Sent::Refused(status) if refused.is_none() => {
+                    tracing::warn!(
+                        host = hook.host(),
+                        status = status.as_u16(),
+                        "the webhook refused its url: reading the secret again"
+                    );
+                    self.secrets.forget(secret_id);
+                    refused = Some(secret);
+                }
+                Sent::Refused(status) => {
+                    self.secrets.refuse(secret_id, &secret, Instant::now());
+                    tracing::error!(
+                        host = hook.host(),
+                        status = status.as_u16(),
+                        "webhook alert not sent: refused"
+                    );
+                    return;
+                }
+                Sent::Failed(why) => {
+                    tracing::error!(host = hook.host(), error = %why, "webhook alert not sent");
+                    return;
+                }
             }
         }
     }
@@ -400,7 +431,7 @@ pub async fn deliver(shared: &Shared, secret_id: &str, payload: &Value, budget: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     #[test]
     fn a_secret_is_a_url_or_a_url_with_headers() {

@@ -1,8 +1,9 @@
-//! Secrets Manager values kept across invocations: read on first use, read
+//! Secrets Manager values kept across runs (a Lambda's invocations): read on first use, read
 //! again once older than [`TTL`] (the default of AWS's own caching
 //! clients, so a rotation is seen within the hour) or as soon as their
 //! receiver refuses them. Values are never logged, nor printed by `Debug`.
 
+use crate::clients::Clients;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -82,6 +83,12 @@ impl Secrets {
         Ok(value)
     }
 
+    /// The string value of secret `id` (a name, or an ARN, read in its
+    /// own region), kept.
+    pub async fn value(&self, clients: &Clients, id: &str) -> Result<Arc<str>, String> {
+        self.get(id, Instant::now(), || read(clients, id)).await
+    }
+
     /// Drops `id`'s value: its next use reads it again.
     pub fn forget(&self, id: &str) {
         if let Ok(mut k) = self.kept.lock() {
@@ -113,6 +120,23 @@ impl Secrets {
             })
         })
     }
+}
+
+/// Reads secret `id` in its own region (an ARN names it; a name is the
+/// caller's default region's).
+async fn read(clients: &Clients, id: &str) -> Result<String, String> {
+    let region = id
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').nth(2));
+    let out = clients
+        .own_secretsmanager(region)
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| crate::error::from_sdk(e).to_string())?;
+    out.secret_string
+        .ok_or_else(|| "the secret has no string value (binary secrets are not read)".into())
 }
 
 #[cfg(test)]

@@ -1,47 +1,133 @@
-//! plan + what apply did → the rows to record. Pure, so the CLI and the
-//! Lambda record the same thing for the same run.
+//! The record stage: plan + apply's outcomes (+ the tag calls seen) → the
+//! rows to record. Pure and the only place rows are made, so the CLI and
+//! the Lambda record the same thing for the same run.
 
 use crate::model::{
-    Batch, Change, Creator, EventRef, Failure, HistoryEntry, Metadata, State, Tags, UserAction,
-    ValueChange, TAGWARDEN,
+    Change, Creator, EventRef, HistoryEntry, Metadata, PlainTags, Rows, State, UserAction,
+    ValueChange, WriteError, TAGWARDEN,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use tagwarden_core::catalog::tag_events::TagOp;
+use tagwarden_core::outcome::{Outcome, Status};
 use tagwarden_core::pipeline::{EventInfo, TagChange};
-use tagwarden_core::plan::PlanItem;
+use tagwarden_core::plan::{Plan, PlanItem};
+use tagwarden_core::reconcile::Current;
+use tagwarden_core::report::one_line;
 use tagwarden_core::tags::{TagKey, TagValue};
 
 /// Checked tags as plain strings, as the store keeps them.
-pub fn plain(tags: &BTreeMap<TagKey, TagValue>) -> Tags {
+pub fn plain(tags: &BTreeMap<TagKey, TagValue>) -> PlainTags {
     tags.iter()
         .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
         .collect()
 }
 
-/// What apply did to one planned resource.
-#[derive(Debug, Clone)]
-pub struct Handled<'p> {
-    pub item: &'p PlanItem,
+/// One outcome in the store's terms.
+struct Row<'p> {
+    item: &'p PlanItem,
     /// Tags read before writing; `None` when they were not read.
-    pub before: Option<Tags>,
-    pub state: State,
+    before: Option<PlainTags>,
+    state: State,
     /// Written (`Tagged`), that would be written (`Planned`), or still to
     /// write (`Failed`).
-    pub tags: Tags,
-    pub error: Option<Failure>,
+    tags: PlainTags,
+    error: Option<WriteError>,
 }
 
-impl<'p> Handled<'p> {
+impl<'p> Row<'p> {
+    fn of(item: &'p PlanItem, o: &Outcome) -> Self {
+        if o.status == Status::AlreadyTagged {
+            if let Some((before, tags)) = own_write(item, o.before.as_ref()) {
+                return Row {
+                    item,
+                    before: Some(before),
+                    state: State::Tagged,
+                    tags,
+                    error: None,
+                };
+            }
+        }
+        let (state, tags, error) = match &o.status {
+            Status::Tagged => (State::Tagged, plain(&o.written), None),
+            Status::WouldTag => (State::Planned, plain(&o.written), None),
+            Status::AlreadyTagged => (State::AlreadyTagged, PlainTags::new(), None),
+            Status::Full => (State::Full, PlainTags::new(), None),
+            Status::Failed { error } => (
+                State::Failed,
+                plain(&item.tags),
+                Some(WriteError {
+                    kind: error.kind.as_str().to_string(),
+                    message: one_line(&error.to_string()),
+                }),
+            ),
+        };
+        Row {
+            item,
+            before: o.before.clone(),
+            state,
+            tags,
+            error,
+        }
+    }
+
     /// A resource whose creator set every tag: nothing to write.
-    pub fn untouched(item: &'p PlanItem) -> Self {
-        Self {
+    fn untouched(item: &'p PlanItem) -> Self {
+        Row {
             item,
             before: None,
             state: State::AlreadyTagged,
-            tags: Tags::new(),
+            tags: PlainTags::new(),
             error: None,
         }
     }
+}
+
+/// When the resource already carries every tag this event would write,
+/// with this event's values (its creator, its time), the write was this
+/// event's own: a redelivery after the store failed to record it, or a
+/// replay. It is recorded as tagged under the event (the store keeps an
+/// event's row once, so a replay adds nothing and a redelivery fills the
+/// gap). Returns what the resource had besides, and the event's tags.
+fn own_write(item: &PlanItem, current: Option<&Current>) -> Option<(PlainTags, PlainTags)> {
+    let current = current?;
+    let ours = plain(&item.tags);
+    let all_ours = !ours.is_empty() && ours.iter().all(|(k, v)| current.get(k) == Some(v));
+    all_ours.then(|| {
+        let besides = current
+            .iter()
+            .filter(|(k, _)| !ours.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        (besides, ours)
+    })
+}
+
+/// Every creation and tag call a run saw, and every outcome, as one batch.
+pub fn rows(plan: &Plan, changes: &[TagChange], outcomes: &[Outcome], now: &str) -> Rows {
+    let mut handled: Vec<_> = outcomes
+        .iter()
+        .map(|o| Row::of(&plan.items[o.item], o))
+        .collect();
+    handled.extend(plan.untouched.iter().map(Row::untouched));
+    let mut out = build(&handled, now);
+    tag_changes(changes, now, &mut out);
+    out
+}
+
+/// The rows of `outcomes` of `items` (each outcome's `item` indexes them).
+pub fn outcomes(items: &[PlanItem], outcomes: &[Outcome], now: &str) -> Rows {
+    let handled: Vec<_> = outcomes
+        .iter()
+        .map(|o| Row::of(&items[o.item], o))
+        .collect();
+    build(&handled, now)
+}
+
+/// Now, as the store writes times.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 pub fn event_ref(item: &PlanItem) -> EventRef {
@@ -60,7 +146,7 @@ fn event_of(e: &EventInfo) -> EventRef {
 /// Principals' tag calls: a history entry per resource and one action per
 /// call. They change no TagsMetadata item: its tags are what tagwarden
 /// last read.
-pub fn tag_changes(changes: &[TagChange], now: &str, out: &mut Batch) {
+fn tag_changes(changes: &[TagChange], now: &str, out: &mut Rows) {
     for c in changes {
         let event = event_of(&c.event);
         let (change, added, removed) = match c.op {
@@ -68,7 +154,7 @@ pub fn tag_changes(changes: &[TagChange], now: &str, out: &mut Batch) {
             TagOp::Replace => (Change::TagsReplaced, c.tags.clone(), Vec::new()),
             TagOp::Remove => (
                 Change::TagsRemoved,
-                Tags::new(),
+                PlainTags::new(),
                 c.tags.keys().cloned().collect(),
             ),
         };
@@ -106,16 +192,16 @@ pub fn tag_changes(changes: &[TagChange], now: &str, out: &mut Batch) {
 /// failed) and one action for the run, under the event the run stands for.
 /// No creation and no TagsMetadata: the scan did not see the resource
 /// being created, and its creator stays whoever the store knows.
-pub fn remediation(handled: &[Handled<'_>], now: &str) -> Batch {
-    let mut out = batch(handled, now);
+pub fn remediation(items: &[PlanItem], done: &[Outcome], now: &str) -> Rows {
+    let mut out = outcomes(items, done, now);
     out.history.retain(|e| e.change != Change::Created);
     out.metadata.clear();
     out
 }
 
 /// The rows for one run; `now` is the time of recording (RFC 3339).
-pub fn batch(handled: &[Handled<'_>], now: &str) -> Batch {
-    let mut out = Batch::default();
+fn build(handled: &[Row<'_>], now: &str) -> Rows {
+    let mut out = Rows::default();
     let mut actions: BTreeMap<(&str, &str), (usize, BTreeSet<&str>)> = BTreeMap::new();
     for (n, h) in handled.iter().enumerate() {
         let item = h.item;
@@ -128,7 +214,7 @@ pub fn batch(handled: &[Handled<'_>], now: &str) -> Batch {
             resource_type: item.resource_type.to_string(),
             account: item.account.clone(),
             region: item.region.clone(),
-            added: Tags::new(),
+            added: PlainTags::new(),
             changed: BTreeMap::new(),
             removed: Vec::new(),
             error: None,
@@ -185,7 +271,7 @@ pub fn batch(handled: &[Handled<'_>], now: &str) -> Batch {
             state: h.state,
             pending: match h.state {
                 State::Planned | State::Failed => h.tags.clone(),
-                _ => Tags::new(),
+                _ => PlainTags::new(),
             },
             error: h.error.clone(),
             updated_at: now.to_string(),
@@ -211,4 +297,54 @@ pub fn batch(handled: &[Handled<'_>], now: &str) -> Batch {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Change;
+    use crate::suite;
+
+    fn recorded(item: &PlanItem, status: Status, before: Option<Current>) -> Rows {
+        let o = Outcome::new(0, item, status, Default::default(), before.as_ref());
+        outcomes(std::slice::from_ref(item), &[o], "2026-01-15T11:00:00Z")
+    }
+
+    fn history(b: &Rows) -> Vec<(Change, PlainTags)> {
+        b.history
+            .iter()
+            .map(|e| (e.change, e.added.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn tags_this_event_would_write_already_there_are_recorded_as_its_own_write() {
+        let item = suite::item("i", 1, "e1", "2026-01-15T10:30:00Z");
+        let ours = plain(&item.tags);
+        let mut current: Current = ours.clone();
+        current.insert("Name".into(), "web".into());
+        let b = recorded(&item, Status::AlreadyTagged, Some(current));
+        assert_eq!(b.metadata[0].state, State::Tagged);
+        assert_eq!(
+            history(&b),
+            [
+                (Change::Created, PlainTags::new()),
+                (Change::Tagged, ours.clone())
+            ]
+        );
+        let mut all = ours.clone();
+        all.insert("Name".into(), "web".into());
+        assert_eq!(b.metadata[0].tags, Some(all));
+
+        // Someone else's value for one of the keys: not this event's write.
+        let mut theirs: Current = ours.clone();
+        theirs.insert("CreatedBy".into(), "bob".into());
+        let b = recorded(&item, Status::AlreadyTagged, Some(theirs));
+        assert_eq!(b.metadata[0].state, State::AlreadyTagged);
+        assert_eq!(history(&b), [(Change::Created, PlainTags::new())]);
+
+        // Nothing read: nothing to judge by.
+        let b = recorded(&item, Status::AlreadyTagged, None);
+        assert_eq!(b.metadata[0].state, State::AlreadyTagged);
+    }
 }

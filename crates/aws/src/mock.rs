@@ -1,0 +1,97 @@
+//! A tagging API in memory, for the tests of every layer above the
+//! adapters (as mountpoint-s3's mock client): state that can be read back,
+//! call counts, and the faults AWS gives — a throttle, an unknown id that
+//! fails a whole EC2 call or one entry of a batch, a denial.
+
+use crate::adapters::Tags;
+use crate::adapters::{ReadResult, Tagger, Target, WriteResult};
+use crate::error::CallError;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use tagwarden_core::reconcile::Current;
+
+/// A tagging API in memory. `whole_call` makes it fail a whole write on
+/// one unknown id, as EC2 does; otherwise it reports per resource, as
+/// the tagging API does.
+#[derive(Default)]
+pub struct MemoryTagger {
+    pub whole_call: bool,
+    pub tags: Mutex<HashMap<String, Current>>,
+    pub unknown: HashSet<String>,
+    /// Writes that fail with a throttle for these ARNs, once each.
+    pub flaky: Mutex<HashSet<String>>,
+    pub denied: bool,
+    /// Every write is throttled, however often it is tried.
+    pub throttled: bool,
+    pub writes: Mutex<Vec<Vec<String>>>,
+    pub reads: Mutex<u64>,
+}
+
+impl Tagger for MemoryTagger {
+    async fn read(&self, _: Target<'_>, arns: &[&str]) -> Result<ReadResult, CallError> {
+        *self.reads.lock().unwrap() += 1;
+        let all = self.tags.lock().unwrap();
+        Ok(ReadResult {
+            tags: arns
+                .iter()
+                .map(|a| (a.to_string(), all.get(*a).cloned().unwrap_or_default()))
+                .collect(),
+            failed: HashMap::new(),
+        })
+    }
+
+    async fn write(
+        &self,
+        _: Target<'_>,
+        arns: &[&str],
+        tags: &Tags,
+    ) -> Result<WriteResult, CallError> {
+        self.writes
+            .lock()
+            .unwrap()
+            .push(arns.iter().map(|a| a.to_string()).collect());
+        if self.denied {
+            return Err(CallError::new("UnauthorizedOperation", "no"));
+        }
+        if self.throttled {
+            return Err(CallError::new("RequestLimitExceeded", "slow down"));
+        }
+        let mut failed = HashMap::new();
+        for arn in arns {
+            if self.unknown.contains(*arn) {
+                let e = CallError::new("InvalidInstanceID.NotFound", "does not exist");
+                if self.whole_call {
+                    return Err(e);
+                }
+                failed.insert(arn.to_string(), e);
+            } else if self.flaky.lock().unwrap().remove(*arn) {
+                failed.insert(arn.to_string(), CallError::new("ThrottlingException", ""));
+            }
+        }
+        let mut all = self.tags.lock().unwrap();
+        for arn in arns.iter().filter(|a| !failed.contains_key(**a)) {
+            let entry = all.entry(arn.to_string()).or_default();
+            for (k, v) in tags {
+                entry.insert(k.as_str().into(), v.as_str().into());
+            }
+        }
+        Ok(WriteResult { failed })
+    }
+}
+
+impl MemoryTagger {
+    /// The tags `arn` carries now.
+    pub fn tags_of(&self, arn: &str) -> Current {
+        self.tags
+            .lock()
+            .unwrap()
+            .get(arn)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Write calls made so far.
+    pub fn write_calls(&self) -> usize {
+        self.writes.lock().unwrap().len()
+    }
+}

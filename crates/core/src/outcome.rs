@@ -1,0 +1,322 @@
+//! What happened to each planned resource, and why a call failed, as
+//! data: the apply stage produces it, the record and report stages read it.
+//! The SDK's errors are mapped to [`CallError`] in `tagwarden-aws`; the
+//! mapping from AWS error codes to what happens next is pure, so it is here.
+
+use crate::plan::PlanItem;
+use crate::reconcile::Current;
+use crate::tags::{TagKey, TagValue};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What an error means for the resource: retry it, or record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Not visible yet (eventual consistency right after creation), or gone.
+    NotFound,
+    /// Throttled after the SDK's own retries.
+    Throttled,
+    /// 5xx, timeouts, cut connections.
+    Transient,
+    /// Denied: retrying will not help; an operator must act.
+    Permission,
+    /// The request itself is wrong for this resource.
+    Validation,
+    /// The API does not serve this resource type.
+    Unsupported,
+    Other,
+}
+
+impl ErrorKind {
+    /// Kinds worth another attempt after a pause.
+    pub fn retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::NotFound | ErrorKind::Throttled | ErrorKind::Transient
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Permission => "permission",
+            ErrorKind::Validation => "validation",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// One failed call, or one resource's failure inside a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallError {
+    pub kind: ErrorKind,
+    /// The AWS error code (`InvalidInstanceID.NotFound`), or a short cause.
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.message.is_empty() {
+            f.write_str(&self.code)
+        } else {
+            write!(f, "{}: {}", self.code, self.message)
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl CallError {
+    pub fn new(code: &str, message: &str) -> Self {
+        Self {
+            kind: classify(code, message),
+            code: code.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    pub fn of_kind(kind: ErrorKind, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Tags by checked key.
+pub type Tags = BTreeMap<TagKey, TagValue>;
+
+/// How one planned resource ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Tagged,
+    /// `--dry-run` or offline: these tags would be written.
+    WouldTag,
+    /// Every planned tag was already there.
+    AlreadyTagged,
+    /// At the 50-tag limit: no room for any planned tag.
+    Full,
+    Failed {
+        error: CallError,
+    },
+}
+
+/// One planned resource's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Index into the plan's items.
+    #[serde(skip)]
+    pub item: usize,
+    pub arn: String,
+    pub resource_type: &'static str,
+    pub account: String,
+    pub region: String,
+    #[serde(flatten)]
+    pub status: Status,
+    /// Tags written (or, in a dry run, that would be).
+    pub written: Tags,
+    /// The tags read before writing; `None` when they were not read.
+    #[serde(skip)]
+    pub before: Option<Current>,
+}
+
+impl Outcome {
+    pub fn new(
+        n: usize,
+        item: &PlanItem,
+        status: Status,
+        written: Tags,
+        before: Option<&Current>,
+    ) -> Self {
+        Self {
+            before: before.cloned(),
+            item: n,
+            arn: item.arn.clone(),
+            resource_type: item.resource_type,
+            account: item.account.clone(),
+            region: item.region.clone(),
+            status,
+            written,
+        }
+    }
+
+    /// Why the resource was not tagged, when it was not.
+    pub fn error(&self) -> Option<&CallError> {
+        match &self.status {
+            Status::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The tags the resource carries after this outcome, as far as apply
+    /// saw them: what it read (else `known`, else nothing), plus what it
+    /// wrote.
+    pub fn after(&self, known: Option<&Current>) -> Current {
+        let mut tags = self.before.as_ref().or(known).cloned().unwrap_or_default();
+        if self.status == Status::Tagged {
+            for (k, v) in &self.written {
+                tags.insert(k.as_str().to_string(), v.as_str().to_string());
+            }
+        }
+        tags
+    }
+}
+
+/// Offline, nothing is read or written: every planned tag is reported as
+/// would-be-written.
+pub fn offline(items: &[PlanItem]) -> Vec<Outcome> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(n, item)| Outcome::new(n, item, Status::WouldTag, item.tags.clone(), None))
+        .collect()
+}
+
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "BandwidthLimitExceeded",
+    "EC2ThrottledException",
+    "PriorRequestNotComplete",
+    "ProvisionedThroughputExceededException",
+];
+
+const TRANSIENT: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "InternalServiceException",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "IDPCommunicationError",
+    // The credentials provider refreshes on the next attempt.
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+];
+
+const PERMISSION: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedException",
+    "AuthorizationError",
+    "AuthFailure",
+    "Forbidden",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "OptInRequired",
+];
+
+/// Classifies by the AWS error code, and by the message where a service
+/// reports "not found" or "not supported" under a generic code.
+pub fn classify(code: &str, message: &str) -> ErrorKind {
+    let lower = message.to_ascii_lowercase();
+    // Said in the message, under whatever code (moto's tagging API answers
+    // `InternalServiceException: Service not yet supported`).
+    if lower.contains("not supported") || lower.contains("not yet supported") {
+        return ErrorKind::Unsupported;
+    }
+    if THROTTLED.contains(&code) {
+        ErrorKind::Throttled
+    } else if TRANSIENT.contains(&code) {
+        ErrorKind::Transient
+    } else if PERMISSION.contains(&code) {
+        ErrorKind::Permission
+    } else if code.ends_with(".NotFound")
+        || code.ends_with("NotFound")
+        || code.ends_with("NotFoundFault")
+        || code.ends_with("NotFoundException")
+        || code.starts_with("NoSuch")
+        // Auto Scaling: ValidationError "AutoScalingGroup name not found".
+        || lower.contains("not found")
+        || lower.contains("does not exist")
+    {
+        ErrorKind::NotFound
+    } else if code.ends_with(".Malformed")
+        || code.starts_with("Invalid")
+        || code.starts_with("Validation")
+        || code.contains("TagLimit")
+        || code.contains("TooManyTags")
+        || code == "TagPolicyViolation"
+        || code == "LimitExceeded"
+        || code == "LimitExceededException"
+    {
+        ErrorKind::Validation
+    } else {
+        ErrorKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_what_happens_next() {
+        for (code, msg, kind) in [
+            ("RequestLimitExceeded", "", ErrorKind::Throttled),
+            ("ThrottlingException", "Rate exceeded", ErrorKind::Throttled),
+            ("InternalError", "", ErrorKind::Transient),
+            (
+                "InvalidInstanceID.NotFound",
+                "The instance ID 'i-1' does not exist",
+                ErrorKind::NotFound,
+            ),
+            ("NoSuchBucket", "", ErrorKind::NotFound),
+            ("NoSuchEntity", "", ErrorKind::NotFound),
+            (
+                "ValidationError",
+                "AutoScalingGroup name not found - x",
+                ErrorKind::NotFound,
+            ),
+            ("UnauthorizedOperation", "", ErrorKind::Permission),
+            ("AccessDenied", "", ErrorKind::Permission),
+            ("InvalidInstanceID.Malformed", "", ErrorKind::Validation),
+            (
+                "InvalidParameterException",
+                "bad key",
+                ErrorKind::Validation,
+            ),
+            (
+                "InvalidParameterException",
+                "ec2:instance is not yet supported",
+                ErrorKind::Unsupported,
+            ),
+            (
+                "InternalServiceException",
+                "Service not yet supported",
+                ErrorKind::Unsupported,
+            ),
+            ("SomethingNew", "", ErrorKind::Other),
+        ] {
+            assert_eq!(classify(code, msg), kind, "{code}");
+        }
+    }
+
+    #[test]
+    fn denials_and_bad_requests_are_not_retried() {
+        assert!(!ErrorKind::Permission.retryable());
+        assert!(!ErrorKind::Validation.retryable());
+        assert!(!ErrorKind::Unsupported.retryable());
+        assert!(ErrorKind::NotFound.retryable());
+        assert!(ErrorKind::Throttled.retryable());
+    }
+}

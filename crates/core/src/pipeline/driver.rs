@@ -1,0 +1,317 @@
+//! The driver: reads documents record by record, unwraps envelopes,
+//! applies the skip rules, looks each call up in the catalog, drops
+//! duplicates and what lies outside the window, and counts it all.
+
+use super::envelope::{self, Defaults};
+use super::extract::{creation, tag_change};
+use super::output::{Found, InputError, SkipReason, Stats, Window};
+use super::skip;
+use crate::catalog::tag_events::{self, TagEvent};
+use crate::catalog::{self, Entry};
+use crate::ingest::scan::HeadKey;
+use crate::ingest::{Item, RawRecord, RecordReader};
+use crate::record::{FieldError, Record};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+
+/// Which table knows a record's call.
+enum Row {
+    Creates(&'static Entry),
+    Tags(&'static TagEvent),
+}
+
+/// Where a record sits, formatted only when an error needs it:
+/// `Records[3]`, `Records[0].body/[2]`, `$.detail`.
+#[derive(Debug, Clone, Copy)]
+struct Place<'a> {
+    /// Non-empty inside an SQS message body: `Records[0].body/`.
+    prefix: &'a str,
+    position: crate::ingest::Position,
+    /// Inside an EventBridge envelope's `detail`.
+    detail: bool,
+}
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.prefix, self.position)?;
+        if self.detail {
+            f.write_str(".detail")?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs records through skip rules, the catalog and attribution.
+#[derive(Debug, Default)]
+pub struct Pipeline {
+    window: Window,
+    /// Hashes of eventIDs of catalogued records seen so far: only those,
+    /// so memory grows with creations, not with log size.
+    seen: HashSet<u64>,
+    stats: Stats,
+}
+
+impl Pipeline {
+    pub fn new(window: Window) -> Self {
+        Self {
+            window,
+            ..Self::default()
+        }
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Reads one document (any shape, plain or gzip) and reports what it found.
+    pub fn read<R: Read>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
+        self.stats.documents += 1;
+        let mut reader = match RecordReader::new(src) {
+            Ok(r) => r,
+            Err(e) => {
+                self.error(out, origin, "document", format!("cannot read: {e}"));
+                return;
+            }
+        };
+        self.drain(origin, &mut reader, &Defaults::default(), "", out);
+        self.stats.bytes += reader.bytes_read();
+    }
+
+    fn drain(
+        &mut self,
+        origin: &str,
+        reader: &mut RecordReader<'_>,
+        defaults: &Defaults,
+        prefix: &str,
+        out: &mut dyn FnMut(Found),
+    ) {
+        while let Some(item) = reader.next_item() {
+            match item {
+                Item::Record(rec) => {
+                    let place = Place {
+                        prefix,
+                        position: rec.position,
+                        detail: false,
+                    };
+                    self.record(origin, place, &rec, defaults, out)
+                }
+                Item::Error(e) => {
+                    let place = match (prefix, e.position) {
+                        (p, None) if !p.is_empty() => p.trim_end_matches('/').to_string(),
+                        _ => format!("{prefix}{}", e.place()),
+                    };
+                    self.error(out, origin, &place, e.kind.to_string());
+                }
+            }
+        }
+    }
+
+    fn error(&mut self, out: &mut dyn FnMut(Found), origin: &str, place: &str, message: String) {
+        self.stats.errors += 1;
+        out(Found::Error(InputError {
+            origin: origin.to_string(),
+            place: place.to_string(),
+            message,
+        }));
+    }
+
+    fn skip(&mut self, why: SkipReason) {
+        *self.stats.skipped.entry(why).or_default() += 1;
+    }
+
+    fn record(
+        &mut self,
+        origin: &str,
+        place: Place<'_>,
+        rec: &RawRecord<'_>,
+        defaults: &Defaults,
+        out: &mut dyn FnMut(Found),
+    ) {
+        self.stats.records += 1;
+        match self.classify(origin, place, rec, defaults, out) {
+            Ok(None) => {}
+            Ok(Some(Found::Creation(creation))) => {
+                self.stats.creations += 1;
+                self.stats.resources += creation.resources.len() as u64;
+                out(Found::Creation(creation));
+            }
+            Ok(Some(found)) => {
+                if matches!(found, Found::TagChange(_)) {
+                    self.stats.tag_changes += 1;
+                }
+                out(found);
+            }
+            Err(e) => {
+                // Places are formatted only here: every record has one,
+                // few records need it.
+                let place = match e.field.as_str() {
+                    "record" => place.to_string(),
+                    field => format!("{place}.{field}"),
+                };
+                self.error(out, origin, &place, e.message);
+            }
+        }
+    }
+
+    /// Decides what one record is (a creation or a tag change); `Ok(None)`
+    /// means skipped (and counted).
+    fn classify(
+        &mut self,
+        origin: &str,
+        place: Place<'_>,
+        rec: &RawRecord<'_>,
+        defaults: &Defaults,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<Option<Found>, FieldError> {
+        if rec.has(HeadKey::DetailType) {
+            // An envelope inside an envelope is never real, and unbounded
+            // nesting would exhaust the stack.
+            if place.detail {
+                return Err(FieldError::new(
+                    "detail-type",
+                    "an EventBridge event inside an EventBridge event",
+                ));
+            }
+            self.stats.records -= 1;
+            return self.envelope(origin, place, rec, out).map(|()| None);
+        }
+        match rec.raw(HeadKey::EventSource) {
+            Some(b"aws:s3") => return self.s3_notice(rec, out).map(|()| None),
+            Some(b"aws:sqs") => {
+                if !place.prefix.is_empty() || place.detail {
+                    return Err(FieldError::new(
+                        "eventSource",
+                        "an SQS message inside another event",
+                    ));
+                }
+                self.stats.records -= 1;
+                return self.sqs_message(origin, place, rec, out).map(|()| None);
+            }
+            _ => {}
+        }
+        if let Some(why) = skip::reason(rec) {
+            self.skip(why);
+            return Ok(None);
+        }
+        if !rec.has(HeadKey::EventSource) && !rec.has(HeadKey::EventName) {
+            return Err(FieldError::new(
+                "record",
+                "not CloudTrail: no eventSource or eventName, and not an EventBridge, S3 or SQS event",
+            ));
+        }
+        // Bytes, not strings: most records stop at the lookup, and catalog
+        // keys are ASCII, so a match needs no UTF-8 check.
+        let bytes = |k, field| rec.bytes_of(k).ok_or_else(|| FieldError::missing(field));
+        let source = bytes(HeadKey::EventSource, "eventSource")?;
+        let name = bytes(HeadKey::EventName, "eventName")?;
+        let row = match catalog::lookup(&source, &name) {
+            Some(entry) => Row::Creates(entry),
+            None => match tag_events::lookup(&source, &name) {
+                Some(t) => Row::Tags(t),
+                None => {
+                    self.skip(SkipReason::NotInCatalog);
+                    return Ok(None);
+                }
+            },
+        };
+        let id = bytes(HeadKey::EventId, "eventID")?;
+        if id.is_empty() {
+            return Err(FieldError::missing("eventID"));
+        }
+        let mut h = DefaultHasher::new();
+        id.hash(&mut h);
+        let id_hash = h.finish();
+        if self.seen.contains(&id_hash) {
+            self.skip(SkipReason::Duplicate);
+            return Ok(None);
+        }
+        let record = Record::parse(rec.bytes)?;
+        let (found, time) = match row {
+            Row::Creates(entry) => {
+                let c = creation(entry, &record, defaults)?;
+                let time = c.event.time.clone();
+                (Found::Creation(Box::new(c)), time)
+            }
+            Row::Tags(t) => {
+                let c = tag_change(t, &record, defaults)?;
+                let time = c.event.time.clone();
+                (Found::TagChange(Box::new(c)), time)
+            }
+        };
+        // Only a copy that produced something counts as seen: a damaged
+        // first copy must not hide a good second one.
+        self.seen.insert(id_hash);
+        if !self.window.contains(&time) {
+            self.skip(SkipReason::OutsideWindow);
+            return Ok(None);
+        }
+        Ok(Some(found))
+    }
+
+    fn envelope(
+        &mut self,
+        origin: &str,
+        place: Place<'_>,
+        rec: &RawRecord<'_>,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<(), FieldError> {
+        match envelope::eventbridge(rec)? {
+            None => {
+                self.stats.records += 1;
+                self.skip(SkipReason::OtherEvent);
+            }
+            Some((inner, defaults)) => {
+                let place = Place {
+                    detail: true,
+                    ..place
+                };
+                self.record(origin, place, &inner, &defaults, out);
+            }
+        }
+        Ok(())
+    }
+
+    fn s3_notice(
+        &mut self,
+        rec: &RawRecord<'_>,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<(), FieldError> {
+        let object = envelope::s3_notice(rec)?;
+        self.skip(SkipReason::S3Notification);
+        if let Some(o) = object {
+            out(Found::Fetch(o));
+        }
+        Ok(())
+    }
+
+    fn sqs_message(
+        &mut self,
+        origin: &str,
+        place: Place<'_>,
+        rec: &RawRecord<'_>,
+        out: &mut dyn FnMut(Found),
+    ) -> Result<(), FieldError> {
+        let body = envelope::sqs_body(rec)?;
+        let mut reader =
+            RecordReader::new(body.as_bytes()).map_err(|e| FieldError::new("body", e))?;
+        self.drain(
+            origin,
+            &mut reader,
+            &Defaults::default(),
+            &format!("{place}.body/"),
+            out,
+        );
+        Ok(())
+    }
+}
+
+/// Convenience for tests and small inputs: everything found in one document.
+pub fn read_all(origin: &str, bytes: &[u8]) -> (Vec<Found>, Stats) {
+    let mut p = Pipeline::default();
+    let mut found = vec![];
+    p.read(origin, bytes, &mut |f| found.push(f));
+    (found, p.stats().clone())
+}

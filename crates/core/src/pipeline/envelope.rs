@@ -1,0 +1,104 @@
+//! Envelopes → what they carry: an EventBridge event's CloudTrail record
+//! (with the account and region the envelope adds), an S3 notification's
+//! log object, an SQS message's body. Unwrapping only: what is inside goes
+//! back through the reader.
+
+use super::output::ObjectRef;
+use crate::ingest::RawRecord;
+use crate::record::FieldError;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// Account and region an EventBridge envelope supplies when the record lacks them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Defaults {
+    pub(super) account: Option<String>,
+    pub(super) region: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "detail-type", borrow)]
+    detail_type: Cow<'a, str>,
+    #[serde(default, borrow)]
+    account: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    region: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    detail: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct S3Notice {
+    #[serde(rename = "eventName", default)]
+    event_name: String,
+    s3: S3Entity,
+}
+#[derive(Deserialize)]
+struct S3Entity {
+    bucket: S3Name,
+    object: S3Key,
+}
+#[derive(Deserialize)]
+struct S3Name {
+    name: String,
+}
+#[derive(Deserialize)]
+struct S3Key {
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct SqsMessage<'a> {
+    #[serde(borrow)]
+    body: Cow<'a, str>,
+}
+
+const API_CALL: &str = "AWS API Call via CloudTrail";
+
+/// The CloudTrail record in an EventBridge event's `detail`, and what the
+/// envelope adds; `None` for any other event (a state change, a schedule…).
+pub(super) fn eventbridge<'b>(
+    rec: &RawRecord<'b>,
+) -> Result<Option<(RawRecord<'b>, Defaults)>, FieldError> {
+    let env: Envelope<'b> = serde_json::from_slice(rec.bytes)
+        .map_err(|e| FieldError::new("detail", format!("not an EventBridge event: {e}")))?;
+    if env.detail_type != API_CALL {
+        return Ok(None);
+    }
+    let detail = env.detail.ok_or_else(|| FieldError::missing("detail"))?;
+    let inner = RawRecord::from_object(rec.position, detail.get().as_bytes())
+        .ok_or_else(|| FieldError::new("detail", "not a JSON object"))?;
+    let defaults = Defaults {
+        account: env.account.map(Cow::into_owned),
+        region: env.region.map(Cow::into_owned),
+    };
+    Ok(Some((inner, defaults)))
+}
+
+/// The log object a notification names; `None` for anything but a new
+/// object (removals and the like name no log to read).
+pub(super) fn s3_notice(rec: &RawRecord<'_>) -> Result<Option<ObjectRef>, FieldError> {
+    let n: S3Notice = serde_json::from_slice(rec.bytes).map_err(|e| FieldError::new("s3", e))?;
+    if !n.event_name.starts_with("ObjectCreated:") {
+        return Ok(None);
+    }
+    // Notification keys are form-encoded: `+` is a space.
+    let plus = n.s3.object.key.replace('+', " ");
+    let key = percent_encoding::percent_decode_str(&plus)
+        .decode_utf8()
+        .map_err(|e| FieldError::new("s3.object.key", format!("not UTF-8 once decoded: {e}")))?
+        .into_owned();
+    Ok(Some(ObjectRef {
+        bucket: n.s3.bucket.name,
+        key,
+    }))
+}
+
+/// An SQS message's body.
+pub(super) fn sqs_body<'b>(rec: &RawRecord<'b>) -> Result<Cow<'b, str>, FieldError> {
+    let msg: SqsMessage<'b> =
+        serde_json::from_slice(rec.bytes).map_err(|e| FieldError::new("body", e))?;
+    Ok(msg.body)
+}

@@ -1,0 +1,112 @@
+//! A fully parsed, catalogued record → the creation or tag change it is:
+//! when, where, by whom, and on which resources.
+
+use super::envelope::Defaults;
+use super::output::{Creation, EventInfo, TagChange};
+use crate::attribution::Creator;
+use crate::catalog::tag_events::TagEvent;
+use crate::catalog::{self, Entry, Scope};
+use crate::record::{FieldError, Record};
+
+/// The AWS partition for a region, for records without an ARN to read it from.
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(p, _)| region.starts_with(p))
+        .map_or("aws", |(_, part)| part)
+}
+
+/// A field's value, unless it is absent or empty.
+fn given(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.is_empty())
+}
+
+/// Where and by whom a fully parsed record's call was made.
+fn context<'r>(
+    record: &'r Record<'_>,
+    defaults: &'r Defaults,
+    source: &str,
+    name: &str,
+) -> Result<(EventInfo, Creator), FieldError> {
+    let time = Record::required(&record.event_time, "eventTime")?;
+    let region = given(record.aws_region.as_deref())
+        .or(given(defaults.region.as_deref()))
+        .ok_or_else(|| FieldError::missing("awsRegion"))?;
+    let identity = record.user_identity.as_ref();
+    let account = given(record.recipient_account_id.as_deref())
+        .or(given(defaults.account.as_deref()))
+        .or(given(identity.and_then(|i| i.account_id.as_deref())))
+        .ok_or_else(|| FieldError::missing("recipientAccountId"))?;
+    let partition = identity
+        .and_then(|i| i.arn.as_deref())
+        .and_then(catalog::arn_partition)
+        .unwrap_or_else(|| partition_of_region(region));
+    let creator = Creator::from_identity(identity, partition, account);
+    let event = EventInfo {
+        id: record.event_id.as_deref().unwrap_or_default().to_string(),
+        source: source.to_string(),
+        name: name.to_string(),
+        time: time.to_string(),
+        region: region.to_string(),
+        account: account.to_string(),
+        partition: partition.to_string(),
+        source_ip: record.source_ip_address.as_deref().map(str::to_string),
+        user_agent: record.user_agent.as_deref().map(str::to_string),
+    };
+    Ok((event, creator))
+}
+
+fn scope(event: &EventInfo) -> Scope<'_> {
+    Scope {
+        partition: &event.partition,
+        region: &event.region,
+        account: &event.account,
+    }
+}
+
+/// Builds the creation from a fully parsed, catalogued record.
+pub(super) fn creation(
+    entry: &'static Entry,
+    record: &Record<'_>,
+    defaults: &Defaults,
+) -> Result<Creation, FieldError> {
+    let (event, creator) = context(record, defaults, entry.source, entry.name)?;
+    let resources = entry
+        .resources(record, &scope(&event))
+        .map_err(|e| FieldError::new(e.field(), &e))?;
+    Ok(Creation {
+        event,
+        creator,
+        resource_type: entry.resource_type,
+        api: entry.api,
+        resources,
+        preset_tags: entry.preset_tags(record),
+    })
+}
+
+/// Builds the tag change from a fully parsed record of a tag call.
+pub(super) fn tag_change(
+    row: &'static TagEvent,
+    record: &Record<'_>,
+    defaults: &Defaults,
+) -> Result<TagChange, FieldError> {
+    let (event, actor) = context(record, defaults, row.source, row.name)?;
+    let resources = row
+        .resources(record, &scope(&event))
+        .map_err(|e| FieldError::new(e.field(), &e))?;
+    Ok(TagChange {
+        event,
+        actor,
+        op: row.op,
+        resources,
+        tags: row.tags(record),
+    })
+}

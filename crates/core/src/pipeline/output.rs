@@ -1,0 +1,162 @@
+//! What reading hands on: creations, tag changes, log objects to fetch and
+//! input errors, with the counters of a run and its time window.
+
+use crate::attribution::Creator;
+use crate::catalog::tag_events::{TagOp, Tagged};
+use crate::catalog::{Resource, TaggingApi};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a record produced no creation. Each is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// The call failed (`errorCode`): nothing was created.
+    ErrorCode,
+    ReadOnly,
+    /// Data events and other non-management records.
+    NotManagement,
+    /// Console sign-ins, service events and other non-API records.
+    NotApiCall,
+    Insight,
+    Digest,
+    /// An API call the catalog does not know creates a resource.
+    NotInCatalog,
+    /// An `eventID` already seen in this run.
+    Duplicate,
+    /// Outside `--since` / `--until`.
+    OutsideWindow,
+    /// An EventBridge event that is not a CloudTrail API call.
+    OtherEvent,
+    /// An S3 notification: it names log objects rather than holding records.
+    S3Notification,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ErrorCode => "error-code",
+            Self::ReadOnly => "read-only",
+            Self::NotManagement => "not-management",
+            Self::NotApiCall => "not-api-call",
+            Self::Insight => "insight",
+            Self::Digest => "digest",
+            Self::NotInCatalog => "not-in-catalog",
+            Self::Duplicate => "duplicate",
+            Self::OutsideWindow => "outside-window",
+            Self::OtherEvent => "other-event",
+            Self::S3Notification => "s3-notification",
+        }
+    }
+}
+
+/// An input problem, placed by file, record and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {place}: {message}")]
+pub struct InputError {
+    /// The file, `s3://` object or `-`.
+    pub origin: String,
+    /// `Records[17].userIdentity.type`, `[3]`, `$`, or `document`.
+    pub place: String,
+    pub message: String,
+}
+
+/// The event a creation came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventInfo {
+    pub id: String,
+    pub source: String,
+    pub name: String,
+    /// `eventTime` verbatim (ISO-8601 UTC).
+    pub time: String,
+    #[serde(skip)]
+    pub region: String,
+    #[serde(skip)]
+    pub account: String,
+    #[serde(skip)]
+    pub partition: String,
+    #[serde(skip)]
+    pub source_ip: Option<String>,
+    #[serde(skip)]
+    pub user_agent: Option<String>,
+}
+
+/// One record that created one or more resources.
+#[derive(Debug, Clone)]
+pub struct Creation {
+    pub event: EventInfo,
+    pub creator: Creator,
+    pub resource_type: &'static str,
+    pub api: TaggingApi,
+    pub resources: Vec<Resource>,
+    /// Tags set in the create call itself: known without a read.
+    pub preset_tags: BTreeMap<String, String>,
+}
+
+/// One record that set or removed tags on existing resources.
+#[derive(Debug, Clone)]
+pub struct TagChange {
+    pub event: EventInfo,
+    /// Who made the call.
+    pub actor: Creator,
+    pub op: TagOp,
+    pub resources: Vec<Tagged>,
+    /// The tags set (`Set`, `Replace`), or the keys removed with empty
+    /// values (`Remove`).
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A CloudTrail object an S3 notification points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub bucket: String,
+    /// URL-decoded, as S3 notifications encode keys.
+    pub key: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// What the pipeline hands on.
+#[derive(Debug)]
+pub enum Found {
+    Creation(Box<Creation>),
+    /// Tags set or removed on resources that already exist.
+    TagChange(Box<TagChange>),
+    Fetch(ObjectRef),
+    Error(InputError),
+}
+
+/// Counters for one run.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Stats {
+    pub documents: u64,
+    /// Bytes after decompression.
+    pub bytes: u64,
+    pub records: u64,
+    pub creations: u64,
+    pub resources: u64,
+    /// Calls that set or removed tags on existing resources.
+    pub tag_changes: u64,
+    pub errors: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+}
+
+/// Inclusive bounds on `eventTime`, as `YYYY-MM-DDTHH:MM:SSZ` strings
+/// (CloudTrail's own format, which sorts as text).
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl Window {
+    pub(super) fn contains(&self, time: &str) -> bool {
+        self.since.as_deref().is_none_or(|s| time >= s)
+            && self.until.as_deref().is_none_or(|u| time <= u)
+    }
+}

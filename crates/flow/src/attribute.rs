@@ -1,0 +1,269 @@
+//! plan → apply → record: tags written where they are missing, and every
+//! creation, tag call and outcome recorded as one batch.
+
+use tagwarden_aws::adapters::Tagger;
+use tagwarden_aws::apply::{apply, Options};
+use tagwarden_core::outcome::{offline, ErrorKind, Outcome};
+use tagwarden_core::pipeline::TagChange;
+use tagwarden_core::plan::{Plan, PlanItem};
+use tagwarden_store::model::{Recorded, Rows};
+use tagwarden_store::{rows, AuditStore, StoreError};
+
+/// What applying and recording a plan gave.
+#[derive(Debug)]
+pub struct Settled {
+    /// One per planned item, in plan order.
+    pub outcomes: Vec<Outcome>,
+    /// The rows recorded (or refused: the face keeps them elsewhere).
+    pub rows: Rows,
+    pub recorded: Result<Recorded, StoreError>,
+}
+
+impl Settled {
+    /// Resources left untagged for a reason that may pass (throttled,
+    /// unavailable): a delivery worth repeating.
+    pub fn to_retry(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| o.error().is_some_and(|e| worth_retrying(e.kind)))
+            .count()
+    }
+}
+
+/// How the tags get to the resources.
+pub enum Tagging<'t, T> {
+    /// Nothing is read or written: every planned tag is recorded as planned.
+    Offline,
+    Live {
+        tagger: &'t T,
+        opts: Options,
+        /// Told how many resources just finished.
+        progress: &'t (dyn Fn(u64) + Sync),
+    },
+}
+
+/// Applies `plan` and records it with the tag calls seen beside it.
+pub async fn settle<T: Tagger, S: AuditStore>(
+    tagging: Tagging<'_, T>,
+    store: &S,
+    plan: &Plan,
+    changes: &[TagChange],
+) -> Settled {
+    let outcomes = run(tagging, &plan.items).await;
+    let rows = rows::rows(plan, changes, &outcomes, &rows::now());
+    let recorded = record(store, &rows).await;
+    Settled {
+        outcomes,
+        rows,
+        recorded,
+    }
+}
+
+pub(crate) async fn run<T: Tagger>(tagging: Tagging<'_, T>, items: &[PlanItem]) -> Vec<Outcome> {
+    match tagging {
+        _ if items.is_empty() => Vec::new(),
+        Tagging::Offline => offline(items),
+        Tagging::Live {
+            tagger,
+            opts,
+            progress,
+        } => apply(tagger, items, &opts, progress).await,
+    }
+}
+
+/// Records `rows`; an empty batch costs no call.
+pub(crate) async fn record<S: AuditStore>(store: &S, rows: &Rows) -> Result<Recorded, StoreError> {
+    match rows.history.is_empty() && rows.actions.is_empty() && rows.metadata.is_empty() {
+        true => Ok(Recorded::default()),
+        false => store.record(rows).await,
+    }
+}
+
+/// Throttling and outages pass; a resource still not found after apply's
+/// backoff is most often gone (CloudTrail logs arrive minutes late), so it
+/// stays recorded as failed instead of sending the whole delivery round
+/// again; denials wait for an operator (`apply --retry-failed`).
+pub fn worth_retrying(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::Throttled | ErrorKind::Transient)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    use std::time::Duration;
+    use tagwarden_aws::apply::Backoff;
+    use tagwarden_aws::mock::MemoryTagger;
+    use tagwarden_core::outcome::Status;
+    use tagwarden_store::model::{Change, State};
+    use tagwarden_store::sqlite::Open;
+    use tagwarden_store::{suite, SqliteStore};
+
+    pub(crate) fn store(dir: &tempfile::TempDir) -> SqliteStore {
+        SqliteStore::open(&dir.path().join("tw.db"), Open::Create, Duration::ZERO).unwrap()
+    }
+
+    pub(crate) fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    pub(crate) fn live(tagger: &MemoryTagger) -> Tagging<'_, MemoryTagger> {
+        Tagging::Live {
+            tagger,
+            opts: Options {
+                backoff: Backoff {
+                    retries: 2,
+                    base: Duration::from_millis(1),
+                    cap: Duration::from_millis(2),
+                },
+                ..Options::default()
+            },
+            progress: &|_| {},
+        }
+    }
+
+    fn plan(n: usize) -> Plan {
+        Plan {
+            items: (0..n)
+                .map(|i| suite::item("f", i, &format!("e{i}"), "2026-01-15T10:30:00Z"))
+                .collect(),
+            ..Plan::default()
+        }
+    }
+
+    fn states(s: &Settled) -> Vec<String> {
+        s.outcomes
+            .iter()
+            .map(|o| match &o.status {
+                Status::Failed { error } => format!("failed:{}", error.kind.as_str()),
+                s => format!("{s:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_plan_is_tagged_and_recorded_and_a_replay_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, tagger, plan) = (store(&dir), MemoryTagger::default(), plan(3));
+        let first = block(settle(live(&tagger), &db, &plan, &[]));
+        assert_eq!(states(&first), ["Tagged", "Tagged", "Tagged"]);
+        let r = first.recorded.as_ref().unwrap();
+        assert_eq!((r.metadata, r.history, r.actions), (3, 6, 3));
+        assert_eq!(
+            tagger.tags_of(&plan.items[1].arn)["CreatedBy"],
+            suite::CREATOR
+        );
+        assert_eq!(first.to_retry(), 0);
+
+        let again = block(settle(live(&tagger), &db, &plan, &[]));
+        assert_eq!(tagger.write_calls(), 1, "the replay wrote");
+        assert_eq!(
+            again.recorded.unwrap(),
+            Default::default(),
+            "the replay recorded"
+        );
+    }
+
+    #[test]
+    fn offline_reads_and_writes_nothing_and_records_the_plan_as_planned() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, plan) = (store(&dir), plan(2));
+        let s = block(settle(Tagging::<MemoryTagger>::Offline, &db, &plan, &[]));
+        assert_eq!(states(&s), ["WouldTag", "WouldTag"]);
+        let h = block(db.history(&plan.items[0].arn)).unwrap();
+        assert_eq!(h.metadata.unwrap().state, State::Planned);
+        assert_eq!(h.history.last().unwrap().change, Change::Planned);
+    }
+
+    #[test]
+    fn a_throttle_that_passes_is_retried_alone_and_tagged() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan(4);
+        let tagger = MemoryTagger {
+            flaky: Mutex::new(HashSet::from([plan.items[2].arn.clone()])),
+            ..MemoryTagger::default()
+        };
+        let s = block(settle(live(&tagger), &store(&dir), &plan, &[]));
+        assert_eq!(states(&s), ["Tagged"; 4]);
+        assert_eq!(
+            tagger.writes.lock().unwrap()[1],
+            [plan.items[2].arn.clone()]
+        );
+    }
+
+    #[test]
+    fn a_throttle_that_stays_is_recorded_failed_and_worth_a_redelivery() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, plan) = (store(&dir), plan(2));
+        let tagger = MemoryTagger {
+            throttled: true,
+            ..MemoryTagger::default()
+        };
+        let s = block(settle(live(&tagger), &db, &plan, &[]));
+        assert_eq!(states(&s), ["failed:throttled", "failed:throttled"]);
+        assert_eq!(s.to_retry(), 2);
+        assert_eq!(tagger.write_calls(), 3, "one try and two retries");
+        let failed = block(db.failed()).unwrap();
+        assert_eq!(failed.len(), 2, "kept for apply --retry-failed");
+    }
+
+    #[test]
+    fn a_denial_is_recorded_failed_and_not_redelivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, plan) = (store(&dir), plan(2));
+        let tagger = MemoryTagger {
+            denied: true,
+            ..MemoryTagger::default()
+        };
+        let s = block(settle(live(&tagger), &db, &plan, &[]));
+        assert_eq!(states(&s), ["failed:permission", "failed:permission"]);
+        assert_eq!(s.to_retry(), 0);
+        let m = block(db.history(&plan.items[0].arn))
+            .unwrap()
+            .metadata
+            .unwrap();
+        assert_eq!(m.state, State::Failed);
+        assert_eq!(m.error.unwrap().kind, "permission");
+        assert_eq!(m.pending.len(), 2, "what is still to write");
+    }
+
+    #[test]
+    fn a_resource_not_found_fails_alone_in_its_batch_and_is_not_redelivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, plan) = (store(&dir), plan(5));
+        let tagger = MemoryTagger {
+            whole_call: true,
+            unknown: HashSet::from([plan.items[3].arn.clone()]),
+            ..MemoryTagger::default()
+        };
+        let s = block(settle(live(&tagger), &db, &plan, &[]));
+        assert_eq!(
+            states(&s),
+            ["Tagged", "Tagged", "Tagged", "failed:not_found", "Tagged"]
+        );
+        assert_eq!(
+            s.to_retry(),
+            0,
+            "most often gone: recorded, not redelivered"
+        );
+        assert_eq!(block(db.failed()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_store_that_refuses_leaves_the_rows_for_the_face_to_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = store(&dir);
+        let holder = rusqlite::Connection::open(dir.path().join("tw.db")).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let tagger = MemoryTagger::default();
+        let s = block(settle(live(&tagger), &db, &plan(1), &[]));
+        assert!(s.recorded.is_err());
+        assert_eq!(states(&s), ["Tagged"], "the tags are written all the same");
+        assert_eq!(s.rows.history.len(), 2, "created and tagged, kept");
+    }
+}

@@ -1,0 +1,98 @@
+//! Resources as they are now → verdicts: the event check (what state
+//! changes and creation events name, read directly) and the scan (every
+//! listable type of a region, listed).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tagwarden_aws::clients::Clients;
+use tagwarden_aws::error::CallError;
+use tagwarden_aws::inventory::{self, LiveResource};
+use tagwarden_core::compliance::Finding;
+use tagwarden_core::pipeline::InputError;
+use tagwarden_core::policy::Compliance;
+use tagwarden_core::subjects::{subjects, Subjects};
+
+/// What the events named, as found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Resources read, sorted by ARN, each once.
+    pub found: Vec<LiveResource>,
+    /// Not found or terminated: nothing to judge.
+    pub gone: Vec<String>,
+    /// On their way out (state, as the notification says): not read.
+    pub leaving: Vec<(String, String)>,
+    /// Could not be read, and why.
+    pub failed: Vec<(String, CallError)>,
+    pub errors: Vec<InputError>,
+    /// Events that named nothing to check.
+    pub named_nothing: Vec<String>,
+    /// Regions checked.
+    pub regions: Vec<String>,
+}
+
+/// Reads what each event (origin, payload) names, of the types `wanted`
+/// admits; a notification for a whole region lists its instances. `Err`
+/// when such a listing fails: a partial region would under-report.
+pub async fn check(
+    clients: &Arc<Clients>,
+    events: &[(String, Vec<u8>)],
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Checked, String> {
+    let mut out = Checked::default();
+    let mut these = Vec::new();
+    let mut whole_regions: BTreeSet<(String, String)> = BTreeSet::new();
+    for (origin, payload) in events {
+        let (named, errors) = subjects(origin, payload);
+        let silent = errors.is_empty();
+        out.errors.extend(errors);
+        match named {
+            Subjects::These(s) if s.is_empty() && silent => out.named_nothing.push(origin.clone()),
+            Subjects::These(s) => these.extend(s.into_iter().filter(|s| wanted(s.resource_type))),
+            Subjects::Region { account, region } => {
+                whole_regions.insert((account, region));
+            }
+            Subjects::Gone { arn, state } => out.leaving.push((arn, state)),
+        }
+    }
+    let read = inventory::these(clients, &these).await;
+    (out.found, out.gone, out.failed) = (read.found, read.gone, read.failed);
+    let mut regions: BTreeSet<String> = out.found.iter().map(|f| f.region.clone()).collect();
+    for (account, region) in whole_regions {
+        if wanted("ec2:instance") {
+            let listed = inventory::list(
+                clients,
+                std::slice::from_ref(&account),
+                std::slice::from_ref(&region),
+                &["ec2:instance"],
+            )
+            .await
+            .map_err(|e| format!("listing the instances of {account} in {region}: {e}"))?;
+            out.found.extend(listed);
+        }
+        regions.insert(region);
+    }
+    out.found.sort_by(|a, b| a.arn.cmp(&b.arn));
+    out.found.dedup_by(|a, b| a.arn == b.arn);
+    out.regions = regions.into_iter().collect();
+    Ok(out)
+}
+
+/// The verdict on every resource of `types` in `regions` of `accounts`
+/// (the caller's own when empty).
+pub async fn scan(
+    clients: &Clients,
+    accounts: &[String],
+    regions: &[String],
+    types: &[&'static str],
+    policy: &Compliance,
+) -> Result<Vec<Finding>, CallError> {
+    Ok(judge(
+        inventory::list(clients, accounts, regions, types).await?,
+        policy,
+    ))
+}
+
+/// Verdicts under the policy.
+pub fn judge(found: Vec<LiveResource>, policy: &Compliance) -> Vec<Finding> {
+    found.into_iter().map(|f| f.judge(policy)).collect()
+}

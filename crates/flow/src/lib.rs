@@ -1,0 +1,20 @@
+//! The runs both faces share. The CLI and the Lambda only turn their input
+//! into these calls and these results into output; every behaviour is here
+//! once, generic over the [`Tagger`](tagwarden_aws::adapters::Tagger) and
+//! the [`AuditStore`](tagwarden_store::AuditStore), so that it is tested
+//! once with the in-memory tagger and SQLite.
+//!
+//! sources → [`read`] → plan → [`attribute`] (apply → record) → [`report`];
+//! events → [`check`] → judge → [`remediate`] (apply → record) → [`report`]
+//! → [`sinks`].
+//!
+//! Why a crate of its own rather than a module of `tagwarden-aws`: the
+//! adapters stay a plain SDK layer that knows nothing of the store, and the
+//! faces depend on one crate that names every run.
+
+pub mod attribute;
+pub mod check;
+pub mod read;
+pub mod remediate;
+pub mod report;
+pub mod sinks;

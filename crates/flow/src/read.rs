@@ -1,0 +1,137 @@
+//! sources → records → catalog → attribution: documents in, what they
+//! created, the tag calls they hold, the log objects notifications name,
+//! and the input errors, placed. Creations are kept (a few percent of the
+//! records); records are not.
+
+use std::io::{self, Read};
+use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
+use tagwarden_core::pipeline::{
+    Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, Window,
+};
+use tagwarden_core::plan::{Plan, Planner};
+use tagwarden_core::policy::Policy;
+
+#[derive(Default)]
+pub struct Reading {
+    pipeline: Pipeline,
+    pub creations: Vec<Creation>,
+    /// Tag calls on existing resources: recorded, never planned.
+    pub changes: Vec<TagChange>,
+    /// CloudTrail objects named by S3 notifications, not read yet.
+    pub named: Vec<ObjectRef>,
+    /// Input errors since the face last took them.
+    pub errors: Vec<InputError>,
+}
+
+impl Reading {
+    pub fn new(window: Window) -> Self {
+        Self {
+            pipeline: Pipeline::new(window),
+            ..Self::default()
+        }
+    }
+
+    pub fn stats(&self) -> &Stats {
+        self.pipeline.stats()
+    }
+
+    /// Reads one document (a log file, an event, a notification…).
+    pub fn read(&mut self, origin: &str, src: impl Read) {
+        let (creations, changes, named, errors) = (
+            &mut self.creations,
+            &mut self.changes,
+            &mut self.named,
+            &mut self.errors,
+        );
+        self.pipeline.read(origin, src, &mut |found| match found {
+            Found::Creation(c) => creations.push(*c),
+            Found::TagChange(c) => changes.push(*c),
+            Found::Fetch(o) => named.push(o),
+            Found::Error(e) => errors.push(e),
+        });
+    }
+
+    /// Streams S3 objects through [`Self::read`], a few downloading ahead
+    /// of the one being read; `wrap` lets the face watch each body (a
+    /// progress bar), `done` is told of each object read, with the counts
+    /// from before it. Blocks: call it off the async runtime's threads.
+    /// Returns the objects that broke off before their end, with why: what
+    /// was read of them stands, the rest must be read again.
+    pub fn read_objects<W, R, D>(
+        &mut self,
+        runtime: tokio::runtime::Handle,
+        objects: Vec<(S3Client, Object)>,
+        ahead: usize,
+        mut wrap: W,
+        mut done: D,
+    ) -> Vec<String>
+    where
+        W: FnMut(&Object, Tracked<ObjectReader>) -> R,
+        R: Read,
+        D: FnMut(&Object, &mut Self, Stats),
+    {
+        let mut unread = Vec::new();
+        for (object, body) in Prefetch::new(runtime, objects, ahead) {
+            let failed = std::rc::Rc::new(std::cell::RefCell::new(None));
+            let body = Tracked {
+                inner: body,
+                failed: std::rc::Rc::clone(&failed),
+            };
+            let src = wrap(&object, body);
+            let before = self.stats().clone();
+            self.read(&object.url(), src);
+            done(&object, self, before);
+            let failed = failed.borrow_mut().take();
+            if let Some(e) = failed {
+                unread.push(format!("{}: {e}", object.url()));
+            }
+        }
+        unread
+    }
+
+    /// The plan for everything read so far.
+    pub fn plan(&self, policy: &Policy) -> Plan {
+        let mut planner = Planner::new(policy);
+        for c in &self.creations {
+            planner.add(c);
+        }
+        planner.finish()
+    }
+}
+
+/// A reader that remembers why it stopped early: a log that could not be
+/// fetched whole is read again, not taken as read.
+pub struct Tracked<R> {
+    inner: R,
+    failed: std::rc::Rc<std::cell::RefCell<Option<String>>>,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            self.failed
+                .borrow_mut()
+                .get_or_insert_with(|| e.to_string());
+        })
+    }
+}
+
+/// The notified objects to read: CloudTrail logs only (digests, insights
+/// and folders are skipped, and returned apart). With `trail`, an object in
+/// any other bucket refuses the whole delivery before anything is read:
+/// only the trail's bucket speaks for CloudTrail.
+pub fn logs_named(
+    named: Vec<ObjectRef>,
+    trail: Option<&str>,
+) -> Result<(Vec<ObjectRef>, Vec<ObjectRef>), String> {
+    if let Some(trail) = trail {
+        if let Some(o) = named.iter().find(|o| o.bucket != trail) {
+            return Err(format!(
+                "an S3 notification for {o}, not the trail bucket {trail}: refused"
+            ));
+        }
+    }
+    Ok(named
+        .into_iter()
+        .partition(|o| s3_source::wanted(&o.key, &DateRange::default())))
+}
