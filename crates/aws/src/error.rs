@@ -5,7 +5,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
-pub use tagwarden_core::outcome::{classify, CallError, ErrorKind};
+pub use tagwarden_core::outcome::{classify, unanswered, CallError, ErrorKind};
 
 /// Reads code and message from any SDK error; transport failures are
 /// transient.
@@ -41,21 +41,30 @@ where
                 ),
             }
         }
-        SdkError::TimeoutError(_) => CallError::of_kind(
-            ErrorKind::Transient,
-            "Timeout",
-            DisplayErrorContext(&err).to_string(),
-        ),
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => CallError::of_kind(
-            ErrorKind::Transient,
-            "ConnectionError",
-            DisplayErrorContext(&err).to_string(),
-        ),
-        // Credentials that cannot be loaded or assumed land here.
-        _ => CallError::of_kind(
-            ErrorKind::Permission,
-            "RequestNotSent",
-            DisplayErrorContext(&err).to_string(),
-        ),
+        SdkError::TimeoutError(_) => {
+            CallError::of_kind(ErrorKind::Transient, "Timeout", "no answer in time")
+        }
+        // Credentials that cannot be loaded come here too.
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            let (kind, code, message) = unanswered(&err);
+            CallError::of_kind(kind, code, message)
+        }
+        // A request that could not be built will not be built next time.
+        _ => match unanswered(&err) {
+            (kind, code @ "NoCredentials", message) => CallError::of_kind(kind, code, message),
+            (_, _, message) => CallError::of_kind(ErrorKind::Permission, "RequestNotSent", message),
+        },
+    }
+    .with_detail(DisplayErrorContext(&err).to_string())
+}
+
+/// `e`, said as a person can act on it: a connection failure names where
+/// it tried to connect (`endpoint`: the override, or the region).
+pub fn explain(e: &CallError, endpoint: &str) -> String {
+    match e.code.as_str() {
+        "ConnectionError" => format!("cannot reach {endpoint}: {}", e.message),
+        "Timeout" => format!("no answer from {endpoint} in time"),
+        "NoCredentials" => e.message.clone(),
+        _ => e.to_string(),
     }
 }

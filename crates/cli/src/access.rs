@@ -5,12 +5,31 @@ use crate::cli::Cli;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use tagwarden_aws::clients::{Clients, Settings};
+use tagwarden_aws::error::{explain, CallError};
 use tagwarden_aws::s3_source::S3Client;
 
 pub struct Aws {
     pub runtime: tokio::runtime::Runtime,
     pub clients: Arc<Clients>,
+    /// Where calls go, for messages: the endpoint override, or the region.
+    endpoint: String,
 }
+
+/// An AWS failure said in one line a person can act on; the SDK's whole
+/// account of it is shown with `-v`.
+#[derive(Debug)]
+pub struct Explained {
+    pub line: String,
+    pub detail: Option<String>,
+}
+
+impl std::fmt::Display for Explained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.line)
+    }
+}
+
+impl std::error::Error for Explained {}
 
 impl Aws {
     fn connect(cli: &Cli) -> Result<Self> {
@@ -27,7 +46,24 @@ impl Aws {
             max_attempts: cli.aws.max_attempts,
         };
         let clients = Arc::new(runtime.block_on(Clients::load(settings)));
-        Ok(Self { runtime, clients })
+        let endpoint = match (clients.base().endpoint_url(), clients.default_region()) {
+            (Some(url), _) => url.to_string(),
+            (None, Some(region)) => format!("AWS in {region}"),
+            (None, None) => "AWS".to_string(),
+        };
+        Ok(Self {
+            runtime,
+            clients,
+            endpoint,
+        })
+    }
+
+    /// `e` as an error that says what failed and what to do.
+    pub fn explain(&self, e: CallError) -> Explained {
+        Explained {
+            line: explain(&e, &self.endpoint),
+            detail: e.detail,
+        }
     }
 
     /// The client for reading `bucket`, in the bucket's own region.

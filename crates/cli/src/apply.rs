@@ -142,7 +142,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
 /// The plan `--retry-failed` runs: what the store holds as failed.
 fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
     let failed = audit.run(audit.store.failed())?;
-    let (items, errors) = audit::retry_items(failed);
+    let (items, errors) = tagwarden_flow::retry::items(failed);
     for e in &errors {
         eprintln!("error: {}", crate::one_line(e));
     }

@@ -21,7 +21,7 @@ use tagwarden_aws::s3_source::{self, DateRange};
 use tagwarden_core::pipeline::{Stats, TagChange, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
-use tagwarden_flow::read::{logs_named, Reading};
+use tagwarden_flow::read::{log_objects, logs_named, Reading};
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
 /// configuration or input.
@@ -52,6 +52,14 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {}", one_line(&format!("{e:#}")));
+            // The SDK's whole account of an AWS failure, on request.
+            let detail = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<access::Explained>());
+            if let (true, Some(detail)) = (cli.verbose > 0, detail.and_then(|d| d.detail.as_ref()))
+            {
+                eprintln!("detail: {detail}");
+            }
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
@@ -240,6 +248,7 @@ fn read_plan<'c>(
             let listed = aws
                 .runtime
                 .block_on(s3_source::list(&client, bucket, prefix, &dates))
+                .map_err(|e| aws.explain(e))
                 .with_context(|| format!("listing {}", input.name()))?;
             objects.extend(listed.into_iter().map(|o| (client.clone(), o)));
         }
@@ -283,18 +292,7 @@ fn read_plan<'c>(
     }
     if !logs.is_empty() {
         let aws = aws.get()?;
-        let objects = logs
-            .into_iter()
-            .map(|o| {
-                let client = aws.bucket_client(&o.bucket);
-                let object = s3_source::Object {
-                    bucket: o.bucket,
-                    key: o.key,
-                    size: 0,
-                };
-                (client, object)
-            })
-            .collect();
+        let objects = aws.runtime.block_on(log_objects(&aws.clients, logs));
         open_errors += read_objects(cli, &bar, &mut reading, aws, objects);
         for o in std::mem::take(&mut reading.named) {
             eprintln!("note: {o} was named by a notification inside an S3 object: not followed");

@@ -87,6 +87,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         let regions = if args.regions.iter().any(|r| r == "all") {
             aws.runtime
                 .block_on(inventory::enabled_regions(&aws.clients))
+                .map_err(|e| aws.explain(e))
                 .context("listing the account's regions")?
         } else if args.regions.is_empty() {
             vec![aws
@@ -110,7 +111,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
                 &types,
                 &policy.compliance,
             ))
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(|e| aws.explain(e))
             .context("listing resources")?;
         bar.finish_and_clear();
         (found, regions)
@@ -220,11 +221,8 @@ fn from_events(cli: &Cli, args: &ScanArgs, aws: &Aws, policy: &Policy) -> Result
         }
     }
     for (arn, e) in &checked.failed {
-        eprintln!(
-            "error: {arn}: {} ({})",
-            crate::one_line(&e.to_string()),
-            e.kind.as_str()
-        );
+        let e = aws.explain(e.clone());
+        eprintln!("error: {arn}: {}", crate::one_line(&e.line));
     }
     if !checked.failed.is_empty() {
         anyhow::bail!(
@@ -294,7 +292,7 @@ fn remediate(
             &run.at,
             format!("tagwarden/{}", env!("CARGO_PKG_VERSION")),
         ))
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(|e| aws.explain(e))
         .context("who is remediating")?;
     let Remedies {
         items,
@@ -408,7 +406,7 @@ fn sinks(args: &ScanArgs, aws: &Aws, report: &Report, run: &Run) -> Result<()> {
                         args.namespace
                     )
                 })
-                .map_err(|e| anyhow::anyhow!("--put-metrics: {e}")),
+                .map_err(|e| anyhow::Error::new(aws.explain(e)).context("--put-metrics")),
         );
     }
     let scan_log = match &args.scan_log {

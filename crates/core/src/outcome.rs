@@ -57,7 +57,11 @@ pub struct CallError {
     pub kind: ErrorKind,
     /// The AWS error code (`InvalidInstanceID.NotFound`), or a short cause.
     pub code: String,
+    /// One line a person can act on.
     pub message: String,
+    /// Everything the SDK said, for `-v` and debug logs.
+    #[serde(skip)]
+    pub detail: Option<String>,
 }
 
 impl fmt::Display for CallError {
@@ -78,6 +82,14 @@ impl CallError {
             kind: classify(code, message),
             code: code.to_string(),
             message: message.to_string(),
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(self, detail: String) -> Self {
+        Self {
+            detail: Some(detail),
+            ..self
         }
     }
 
@@ -86,8 +98,55 @@ impl CallError {
             kind,
             code: code.to_string(),
             message: message.into(),
+            detail: None,
         }
     }
+}
+
+/// Why a request got no answer, in a few words a person can act on, from
+/// the error's chain: missing credentials, or the connection's I/O failure;
+/// else the innermost cause. The SDK's own chain reads as a debug dump.
+pub fn unanswered(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, &'static str, String) {
+    let mut chain = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        chain.push(e);
+        next = e.source();
+    }
+    let said = |needle: &str| {
+        chain
+            .iter()
+            .any(|e| e.to_string().to_ascii_lowercase().contains(needle))
+    };
+    let innermost = chain.last().map(|e| e.to_string()).unwrap_or_default();
+    if said("no credentials found") || said("credential provider was not enabled") {
+        return (
+            ErrorKind::Permission,
+            "NoCredentials",
+            "no AWS credentials found: set AWS_PROFILE, run `aws sso login`, or set \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                .into(),
+        );
+    }
+    if said("credentials") && (said("expired") || said("sso") || said("token")) {
+        return (
+            ErrorKind::Permission,
+            "NoCredentials",
+            format!("the AWS credentials could not be loaded ({innermost}): run `aws sso login` or check AWS_PROFILE"),
+        );
+    }
+    let io = chain
+        .iter()
+        .find_map(|e| e.downcast_ref::<std::io::Error>());
+    let why = match io.map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_string(),
+        Some(std::io::ErrorKind::ConnectionReset) => "connection reset".to_string(),
+        Some(std::io::ErrorKind::TimedOut) => "timed out".to_string(),
+        Some(_) => io.map(|e| e.to_string()).unwrap_or_default(),
+        None if said("dns error") => format!("the name does not resolve ({innermost})"),
+        None => innermost,
+    };
+    (ErrorKind::Transient, "ConnectionError", why)
 }
 
 /// Tags by checked key.
@@ -318,5 +377,63 @@ mod tests {
         assert!(!ErrorKind::Unsupported.retryable());
         assert!(ErrorKind::NotFound.retryable());
         assert!(ErrorKind::Throttled.retryable());
+    }
+}
+
+#[cfg(test)]
+mod unanswered_tests {
+    use super::*;
+    use std::fmt;
+
+    /// An error with a source, as the SDK's layers nest them.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<dyn std::error::Error + 'static>>);
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref()
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_said_in_two_words() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let e = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer("io error", Some(Box::new(io))))),
+        );
+        let (kind, code, message) = unanswered(&e);
+        assert_eq!((kind, code), (ErrorKind::Transient, "ConnectionError"));
+        assert_eq!(message, "connection refused");
+    }
+
+    #[test]
+    fn missing_credentials_say_what_to_do() {
+        let e = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "the credential provider was not enabled: no credentials found in chain",
+                None,
+            ))),
+        );
+        let (kind, code, message) = unanswered(&e);
+        assert_eq!((kind, code), (ErrorKind::Permission, "NoCredentials"));
+        assert!(message.contains("aws sso login"), "{message}");
+        assert!(!ErrorKind::Permission.retryable());
+    }
+
+    #[test]
+    fn anything_else_is_its_innermost_cause() {
+        let e = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer("tls handshake eof", None))),
+        );
+        assert_eq!(unanswered(&e).2, "tls handshake eof");
     }
 }

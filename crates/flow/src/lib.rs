@@ -14,7 +14,9 @@
 
 pub mod attribute;
 pub mod check;
+pub mod direct;
 pub mod read;
 pub mod remediate;
 pub mod report;
+pub mod retry;
 pub mod sinks;

@@ -4,6 +4,7 @@
 //! records); records are not.
 
 use std::io::{self, Read};
+use tagwarden_aws::clients::Clients;
 use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
 use tagwarden_core::pipeline::{
     Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, Window,
@@ -114,6 +115,64 @@ impl<R: Read> Read for Tracked<R> {
                 .get_or_insert_with(|| e.to_string());
         })
     }
+}
+
+/// What one delivery held, read: the reading (creations, tag calls, errors;
+/// `named` left in it are objects named inside S3 objects, not followed),
+/// the notified objects that are not CloudTrail logs (skipped), and the
+/// logs that broke off before their end (what was read of them stands).
+pub struct Delivery {
+    pub reading: Reading,
+    pub skipped: Vec<ObjectRef>,
+    pub unread: Vec<String>,
+}
+
+/// Reads one delivery (an S3 notification, an EventBridge event, CloudTrail
+/// records): the payload, then the logs it names, streamed on a blocking
+/// thread while they download, `ahead` at a time, never held whole. With
+/// `trail`, a notification for any other bucket is refused before anything
+/// is read.
+pub async fn delivery(
+    clients: &Clients,
+    origin: &str,
+    payload: &[u8],
+    trail: Option<&str>,
+    ahead: usize,
+) -> Result<Delivery, String> {
+    let mut reading = Reading::new(Window::default());
+    reading.read(origin, payload);
+    let (logs, skipped) = logs_named(std::mem::take(&mut reading.named), trail)?;
+    let objects = log_objects(clients, logs).await;
+    let mut unread = Vec::new();
+    if !objects.is_empty() {
+        let handle = tokio::runtime::Handle::current();
+        (reading, unread) = tokio::task::spawn_blocking(move || {
+            let unread = reading.read_objects(handle, objects, ahead, |_, body| body, |_, _, _| {});
+            (reading, unread)
+        })
+        .await
+        .map_err(|e| format!("reading the logs stopped: {e}"))?;
+    }
+    Ok(Delivery {
+        reading,
+        skipped,
+        unread,
+    })
+}
+
+/// Notified log objects, each with the client for its bucket's region.
+pub async fn log_objects(clients: &Clients, logs: Vec<ObjectRef>) -> Vec<(S3Client, Object)> {
+    let mut objects = Vec::with_capacity(logs.len());
+    for o in logs {
+        let client = clients.bucket_s3(&o.bucket).await;
+        let object = Object {
+            bucket: o.bucket,
+            key: o.key,
+            size: 0,
+        };
+        objects.push((client, object));
+    }
+    objects
 }
 
 /// The notified objects to read: CloudTrail logs only (digests, insights

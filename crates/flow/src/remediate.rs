@@ -113,6 +113,18 @@ mod tests {
         }
     }
 
+    /// The event one remediation run stands for.
+    fn run() -> (Arc<EventInfo>, Arc<CreatorSummary>) {
+        remediate::stand_in(
+            "tagwarden-scan-1".into(),
+            "2026-03-01T00:00:00Z",
+            "us-east-1",
+            "111122223333".into(),
+            "arn:aws:iam::111122223333:role/ops".into(),
+            "test".into(),
+        )
+    }
+
     #[test]
     fn missing_keys_are_filled_once_and_what_is_left_is_counted() {
         let policy = Policy::default_policy();
@@ -128,14 +140,7 @@ mod tests {
             ],
             &policy.compliance,
         );
-        let (event, actor) = remediate::stand_in(
-            "tagwarden-scan-1".into(),
-            "2026-03-01T00:00:00Z",
-            "us-east-1",
-            "111122223333".into(),
-            "arn:aws:iam::111122223333:role/ops".into(),
-            "test".into(),
-        );
+        let (event, actor) = run();
         let fixes = remedies(&policy.compliance, &findings, &event, &actor);
         assert_eq!(fixes.items.len(), 2);
         let dir = tempfile::tempdir().unwrap();
@@ -176,14 +181,7 @@ mod tests {
             vec![found(1, &[("CreatedBy", "alice")])],
             &policy.compliance,
         );
-        let (event, actor) = remediate::stand_in(
-            "r".into(),
-            "2026-03-01T00:00:00Z",
-            "us-east-1",
-            "111122223333".into(),
-            "arn:aws:iam::111122223333:role/ops".into(),
-            "test".into(),
-        );
+        let (event, actor) = run();
         let fixes = remedies(&policy.compliance, &findings, &event, &actor);
         let tagger = MemoryTagger::default();
         // Someone sets Owner between the scan and the fix.

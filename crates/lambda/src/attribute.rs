@@ -6,12 +6,11 @@ use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::Options;
-use tagwarden_aws::s3_source::Object;
-use tagwarden_core::pipeline::{TagChange, Window};
+use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::attribute::Tagging;
-use tagwarden_flow::read::{logs_named, Reading};
+use tagwarden_flow::read::{delivery, Delivery};
 use tagwarden_flow::report::Report;
 
 /// Objects downloading ahead of the one being read.
@@ -26,39 +25,20 @@ pub async fn attribute(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let policy = shared.policy().await?;
-    let mut reading = Reading::new(Window::default());
-    reading.read(origin, payload);
-    let named = std::mem::take(&mut reading.named);
-    let (logs, skipped) = logs_named(named, shared.config.trail_bucket.as_deref())
+    let trail = shared.config.trail_bucket.as_deref();
+    let clients = shared.clients().await;
+    let Delivery {
+        reading,
+        skipped,
+        unread,
+    } = delivery(clients, origin, payload, trail, FETCH_AHEAD)
+        .await
         .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
     for o in skipped {
         tracing::info!(object = %o, "not a CloudTrail log (digest, insight or folder): skipped");
     }
-    let mut objects = Vec::new();
-    for o in logs {
-        let client = shared.clients().await.bucket_s3(&o.bucket).await;
-        let object = Object {
-            bucket: o.bucket,
-            key: o.key,
-            size: 0,
-        };
-        objects.push((client, object));
-    }
-    let mut unread = Vec::new();
-    if !objects.is_empty() {
-        let handle = tokio::runtime::Handle::current();
-        // The pipeline reads synchronously; the objects stream in on the
-        // runtime meanwhile, never held whole.
-        (reading, unread) = tokio::task::spawn_blocking(move || {
-            let unread =
-                reading.read_objects(handle, objects, FETCH_AHEAD, |_, body| body, |_, _, _| {});
-            (reading, unread)
-        })
-        .await
-        .map_err(|e| Failure::new(format!("{origin}: reading the logs stopped: {e}")))?;
-        for o in &reading.named {
-            tracing::warn!(object = %o, "named by a notification inside an S3 object: not followed");
-        }
+    for o in &reading.named {
+        tracing::warn!(object = %o, "named by a notification inside an S3 object: not followed");
     }
     for e in &reading.errors {
         tracing::error!(origin = %e.origin, place = %e.place, error = %e.message, "bad input");

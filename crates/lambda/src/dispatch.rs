@@ -13,10 +13,6 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 use std::time::Instant;
 use tagwarden_aws::dead_letter::{park, Refused};
-use tagwarden_core::catalog::Scope;
-use tagwarden_core::pipeline::partition_of_region;
-use tagwarden_core::plan::Planner;
-use tagwarden_core::tags::{is_reserved, TagKey, TagValue};
 use tagwarden_core::trigger::{self, classify, Direct, Trigger};
 use tagwarden_flow::report::Report;
 
@@ -179,66 +175,19 @@ async fn direct(
 ) -> Result<(), Failure> {
     let policy = shared.policy().await?;
     let clients = shared.clients().await;
-    let (account, region) = shared.home().await?;
-    let home = Scope {
-        partition: partition_of_region(&region),
-        region: &region,
-        account: &account,
-    };
-    let creation = d
-        .creation(&home, &format!("tagwarden-direct-{}", job.id), job.at)
+    let event_id = format!("tagwarden-direct-{}", job.id);
+    let plan = tagwarden_flow::direct::plan(clients, &policy, d, &event_id, job.at)
+        .await
         .map_err(Failure::new)?;
-    let mut planner = Planner::new(&policy);
-    planner.add(&creation);
-    let mut plan = planner.finish();
-    // The extra tags asked for join the policy's, which win. Only keys the
-    // policy names may be asked for: the role may write no others.
-    let known = |k: &TagKey| {
-        policy.attribution.tags.contains_key(k)
-            || policy.compliance.required.contains_key(k)
-            || policy.compliance.optional.contains_key(k)
-            || policy.compliance.remediation.contains_key(k)
-    };
-    for (k, v) in &d.tags {
-        let key = TagKey::new(k)
-            .ok()
-            .filter(|key| !is_reserved(k) && known(key))
-            .ok_or_else(|| {
-                Failure::new(format!(
-                    "direct invocation: tag key `{k}` is not one the policy names: refused"
-                ))
-            })?;
-        if plan.items.is_empty() {
-            plan.items.append(&mut plan.untouched);
-        }
-        for item in &mut plan.items {
-            item.tags
-                .entry(key.clone())
-                .or_insert_with(|| TagValue::clean(v));
-        }
-    }
-    // A bucket's ARN names no region: the bucket's own is where it is tagged.
-    if creation.resource_type == "s3:bucket" {
-        let bucket = creation.resources[0]
-            .arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default();
-        let region = tagwarden_aws::s3_source::bucket_region(&clients.own_s3(None), bucket)
-            .await
-            .ok_or_else(|| {
-                Failure::new(format!(
-                    "direct invocation: bucket `{bucket}`: its region cannot be read"
-                ))
-            })?;
-        for item in &mut plan.items {
-            item.region = region.clone();
-        }
-    }
-    tracing::info!(resource = %creation.resources[0].arn, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");
+    let arn = plan
+        .items
+        .iter()
+        .chain(&plan.untouched)
+        .map(|i| i.arn.as_str())
+        .next();
+    tracing::info!(resource = ?arn, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");
     settle(shared, &policy, &plan, &[], report).await
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, State, UserAction};
 use crate::url::Tables;
 use crate::{AuditStore, StoreError, Visit};
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, KeysAndAttributes, PointInTimeRecoverySpecification, Projection, ProjectionType,
@@ -488,12 +488,13 @@ async fn pause(table: &str, attempt: u32, what: &str) -> Result<u32, StoreError>
 fn sdk<E, R>(table: &str, e: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let message = match (e.code(), e.message()) {
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(&e).to_string(),
+        // No answer: said in one line (the SDK's chain is a debug dump).
+        _ => tagwarden_core::outcome::unanswered(&e).2,
     };
     StoreError::new(format!("dynamodb:{table}"), message)
 }

@@ -6,6 +6,7 @@ mod apply;
 mod audit;
 mod bad_input;
 mod deploy;
+mod errors;
 mod faults;
 mod lambda;
 mod moto;
