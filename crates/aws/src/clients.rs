@@ -16,7 +16,7 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 /// What the command line (or the Lambda's environment) says about access.
@@ -57,11 +57,15 @@ pub struct Clients {
     lambda: Cache<aws_sdk_lambda::Client>,
     sns: Cache<aws_sdk_sns::Client>,
     sqs: Cache<aws_sdk_sqs::Client>,
-    /// S3 clients by bucket, each in its bucket's region.
-    buckets: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+    /// S3 clients by bucket, each in its bucket's region; a client made
+    /// after a failed lookup is kept only until the instant beside it.
+    buckets: Mutex<HashMap<String, (aws_sdk_s3::Client, Option<Instant>)>>,
 }
 
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+
+/// How long a bucket whose region could not be read is not asked again.
+pub const LOOKUP_RETRY: Duration = Duration::from_secs(60);
 
 impl Clients {
     pub async fn load(settings: Settings) -> Self {
@@ -159,23 +163,28 @@ impl Clients {
     }
 
     /// The caller's S3 client for `bucket`, in the bucket's own region
-    /// (asked once; a failed lookup is asked again next time).
+    /// (asked once). When the region cannot be read, the default region's
+    /// client stands in for [`LOOKUP_RETRY`], then the region is asked
+    /// again: a denied lookup costs one call a minute, not one per object,
+    /// and a function that lives for hours sees a fix.
     pub async fn bucket_s3(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let now = Instant::now();
         let kept = {
             let kept = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-            kept.get(bucket).cloned()
+            kept.get(bucket)
+                .filter(|(_, until)| until.is_none_or(|u| now < u))
+                .map(|(c, _)| c.clone())
         };
         if let Some(c) = kept {
             return c;
         }
         let region = crate::s3_source::bucket_region(&self.own_s3(None), bucket).await;
         let client = self.own_s3(region.as_deref());
-        if region.is_some() {
-            self.buckets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(bucket.to_string(), client.clone());
-        }
+        let until = region.is_none().then(|| now + LOOKUP_RETRY);
+        self.buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(bucket.to_string(), (client.clone(), until));
         client
     }
 

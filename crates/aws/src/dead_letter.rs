@@ -7,6 +7,10 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 
 /// SendMessageBatch's most entries per call.
 const SEND_MESSAGE_BATCH_MAX: usize = 10;
+/// SendMessageBatch's most bytes per call, all entries' bodies and
+/// attributes together: a single message's limit (256 KiB), so a batch of
+/// large refused bodies is split rather than refused whole.
+const SEND_MESSAGE_BATCH_BYTES: usize = 256 * 1024;
 
 /// An SQS message of no shape the function accepts.
 pub struct Refused {
@@ -16,6 +20,15 @@ pub struct Refused {
 }
 
 impl Refused {
+    /// What the entry counts against the batch's byte limit: the body, and
+    /// each attribute's name, type and value.
+    fn size(&self) -> usize {
+        let attribute = |name: &str, value: &str| name.len() + "String".len() + value.len();
+        self.body.len()
+            + attribute("tagwarden-refused", &self.why)
+            + attribute("tagwarden-message-id", &self.id)
+    }
+
     /// The DLQ entry: the body as received, the reason and the original id
     /// as attributes; `n` is the entry's id within its call.
     fn entry(
@@ -52,7 +65,7 @@ pub async fn park(clients: &Clients, queue: Option<&str>, refused: Vec<Refused>)
     };
     let sqs = clients.own_sqs();
     let mut back = Vec::new();
-    for chunk in refused.chunks(SEND_MESSAGE_BATCH_MAX) {
+    for chunk in calls(&refused) {
         let failed: Result<Vec<(usize, String)>, String> = async {
             let entries = chunk
                 .iter()
@@ -89,4 +102,52 @@ pub async fn park(clients: &Clients, queue: Option<&str>, refused: Vec<Refused>)
         }
     }
     back
+}
+
+/// The entries of each call: at most ten, and at most the byte limit
+/// together (an entry over it alone goes alone, and SQS says why).
+fn calls(refused: &[Refused]) -> Vec<&[Refused]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, r) in refused.iter().enumerate() {
+        let full =
+            i - start == SEND_MESSAGE_BATCH_MAX || bytes + r.size() > SEND_MESSAGE_BATCH_BYTES;
+        if i > start && full {
+            out.push(&refused[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += r.size();
+    }
+    if start < refused.len() {
+        out.push(&refused[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(n: usize, body: usize) -> Vec<Refused> {
+        (0..n)
+            .map(|i| Refused {
+                id: format!("m-{i}"),
+                body: "x".repeat(body),
+                why: "event refused: neither".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn calls_hold_ten_entries_and_the_byte_limit_at_most() {
+        let sizes = |r: &[Refused]| calls(r).iter().map(|c| c.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(&refused(23, 10)), [10, 10, 3]);
+        // 100 KiB bodies: two fit under 256 KiB, a third does not.
+        assert_eq!(sizes(&refused(5, 100 * 1024)), [2, 2, 1]);
+        // One body over the limit goes alone; the rest are not held back.
+        let mut mixed = refused(3, 10);
+        mixed[1].body = "x".repeat(300 * 1024);
+        assert_eq!(sizes(&mixed), [1, 1, 1]);
+        assert!(calls(&[]).is_empty());
+    }
 }

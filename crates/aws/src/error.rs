@@ -7,8 +7,10 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 pub use tagwarden_core::outcome::{classify, unanswered, CallError, ErrorKind};
 
-/// Reads code and message from any SDK error; transport failures are
-/// transient.
+/// Reads code and message from any SDK error: the service's own code when
+/// it answered; else why it did not ([`unanswered`]: transient but for
+/// missing or misconfigured credentials); the SDK's whole account goes in
+/// `detail`.
 pub fn from_sdk<E>(err: SdkError<E, HttpResponse>) -> CallError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -64,7 +66,7 @@ pub fn explain(e: &CallError, endpoint: &str) -> String {
     match e.code.as_str() {
         "ConnectionError" => format!("cannot reach {endpoint}: {}", e.message),
         "Timeout" => format!("no answer from {endpoint} in time"),
-        "NoCredentials" => e.message.clone(),
+        "NoCredentials" | "CredentialsError" => e.message.clone(),
         _ => e.to_string(),
     }
 }

@@ -22,6 +22,7 @@ use tagwarden_core::pipeline::{Stats, TagChange, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::read::{log_objects, logs_named, Reading};
+use tagwarden_store::StoreError;
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
 /// configuration or input.
@@ -53,11 +54,12 @@ fn main() -> ExitCode {
             }
             eprintln!("error: {}", one_line(&format!("{e:#}")));
             // The SDK's whole account of an AWS failure, on request.
-            let detail = e
-                .chain()
-                .find_map(|c| c.downcast_ref::<access::Explained>());
-            if let (true, Some(detail)) = (cli.verbose > 0, detail.and_then(|d| d.detail.as_ref()))
-            {
+            let detail = e.chain().find_map(|c| {
+                c.downcast_ref::<access::Explained>()
+                    .and_then(|x| x.detail.as_ref())
+                    .or_else(|| c.downcast_ref::<StoreError>()?.detail.as_ref())
+            });
+            if let (true, Some(detail)) = (cli.verbose > 0, detail) {
                 eprintln!("detail: {detail}");
             }
             ExitCode::from(EXIT_BAD_INPUT)
@@ -204,15 +206,15 @@ fn show(bar: &ProgressBar, name: &str, reading: &mut Reading, before: Option<Sta
     }
 }
 
-/// Streams S3 objects through `reading`, a few downloading ahead; returns
-/// how many broke off before their end (what was read of them stands).
+/// Streams S3 objects through `reading`, a few downloading ahead. An object
+/// that breaks off is reported by the reader as an input error, placed.
 fn read_objects(
     cli: &Cli,
     bar: &ProgressBar,
     reading: &mut Reading,
     aws: &Aws,
     objects: Vec<(s3_source::S3Client, s3_source::Object)>,
-) -> u64 {
+) {
     let handle = aws.runtime.handle().clone();
     let wrap = |o: &s3_source::Object, body| {
         bar.set_message(o.url());
@@ -222,11 +224,7 @@ fn read_objects(
     let done = |o: &s3_source::Object, reading: &mut Reading, before| {
         show(bar, &o.url(), reading, verbose.then_some(before))
     };
-    let unread = reading.read_objects(handle, objects, cli.aws.fetch_ahead, wrap, done);
-    for e in &unread {
-        bar.suspend(|| eprintln!("error: {}", one_line(&format!("{e}: cannot be read whole"))));
-    }
-    unread.len() as u64
+    reading.read_objects(handle, objects, cli.aws.fetch_ahead, wrap, done);
 }
 
 /// sources → records → catalog → attribution → plan.
@@ -279,7 +277,7 @@ fn read_plan<'c>(
         }
     }
     if !objects.is_empty() {
-        open_errors += read_objects(cli, &bar, &mut reading, aws.get()?, objects);
+        read_objects(cli, &bar, &mut reading, aws.get()?, objects);
     }
     // Objects named by notifications: read once; what they name in turn is
     // only reported.
@@ -287,13 +285,17 @@ fn read_plan<'c>(
         logs_named(std::mem::take(&mut reading.named), None).map_err(anyhow::Error::msg)?;
     if !cli.quiet {
         for o in skipped {
-            eprintln!("note: an S3 notification names {o}, which is not a CloudTrail log: skipped");
+            bar.suspend(|| {
+                eprintln!(
+                    "note: an S3 notification names {o}, which is not a CloudTrail log: skipped"
+                )
+            });
         }
     }
     if !logs.is_empty() {
         let aws = aws.get()?;
         let objects = aws.runtime.block_on(log_objects(&aws.clients, logs));
-        open_errors += read_objects(cli, &bar, &mut reading, aws, objects);
+        read_objects(cli, &bar, &mut reading, aws, objects);
         for o in std::mem::take(&mut reading.named) {
             eprintln!("note: {o} was named by a notification inside an S3 object: not followed");
         }

@@ -20,35 +20,24 @@ use tagwarden_core::policy::Policy;
 use tagwarden_core::report::html;
 use tagwarden_flow as flow;
 use tagwarden_flow::attribute::Tagging;
-use tagwarden_flow::check::{check, judge, scan, Checked};
+use tagwarden_flow::check::{check, judge, listable, scan, Checked};
 use tagwarden_flow::remediate::{remedies, stand_in, still_bad, Remedies};
 use tagwarden_flow::report::Report;
-use tagwarden_flow::sinks::{deliver, Destinations};
+use tagwarden_flow::sinks::{deliver, Destinations, Run};
 use tagwarden_store::sqlite::Open;
 
 /// Violations found (and, with `--remediate`, left).
 const EXIT_VIOLATIONS: u8 = 1;
 
 /// One run of `scan`: its id names the scan log and the remediation event.
-struct Run {
-    id: String,
-    at: String,
-    at_ms: i64,
-}
-
-impl Run {
-    fn now() -> Self {
-        let now = jiff::Timestamp::now();
-        Self {
-            id: format!(
-                "{}-{:06x}",
-                now.strftime("%Y%m%dT%H%M%SZ"),
-                now.subsec_nanosecond() as u32 & 0xff_ffff
-            ),
-            at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            at_ms: now.as_millisecond(),
-        }
-    }
+fn this_run() -> Run {
+    let now = jiff::Timestamp::now();
+    let id = format!(
+        "{}-{:06x}",
+        now.strftime("%Y%m%dT%H%M%SZ"),
+        now.subsec_nanosecond() as u32 & 0xff_ffff
+    );
+    Run::new(id, now)
 }
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
@@ -66,7 +55,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     accounts.dedup();
     if let Some(bad) = accounts
         .iter()
-        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        .find(|a| !tagwarden_core::catalog::is_account_id(a))
     {
         eprintln!("error: --accounts: `{bad}` is not a 12-digit account id");
         return Ok(EXIT_BAD_INPUT);
@@ -128,7 +117,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         ..Report::default()
     };
     let findings = &report.findings;
-    let run = Run::now();
+    let run = this_run();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         ScanFormat::Json => {
@@ -213,16 +202,17 @@ fn from_events(cli: &Cli, args: &ScanArgs, aws: &Aws, policy: &Policy) -> Result
         );
     }
     if !cli.quiet {
-        for (arn, state) in &checked.leaving {
-            eprintln!("{arn} is {state}: nothing to check");
+        for (origin, arn, state) in &checked.leaving {
+            eprintln!("{origin}: {arn} is {state}: nothing to check");
         }
         for arn in &checked.gone {
             eprintln!("{arn}: not found or terminated: nothing to check");
         }
     }
     for (arn, e) in &checked.failed {
+        let kind = e.kind.as_str();
         let e = aws.explain(e.clone());
-        eprintln!("error: {arn}: {}", crate::one_line(&e.line));
+        eprintln!("error: {arn}: {} ({kind})", crate::one_line(&e.line));
     }
     if !checked.failed.is_empty() {
         anyhow::bail!(
@@ -249,11 +239,7 @@ fn spinner(cli: &Cli, message: &str) -> ProgressBar {
 /// saying which one cannot be listed.
 fn types(args: &ScanArgs, policy: &Policy) -> Option<Vec<&'static str>> {
     if args.types.is_empty() {
-        return Some(
-            inventory::types()
-                .filter(|t| in_scope(&policy.compliance, t))
-                .collect(),
-        );
+        return Some(listable(&policy.compliance));
     }
     let mut out = Vec::new();
     for t in &args.types {
@@ -409,32 +395,28 @@ fn sinks(args: &ScanArgs, aws: &Aws, report: &Report, run: &Run) -> Result<()> {
                 .map_err(|e| anyhow::Error::new(aws.explain(e)).context("--put-metrics")),
         );
     }
-    let scan_log = match &args.scan_log {
-        Some(url) => Some(
-            s3_source::parse_url(url)
-                .ok_or_else(|| anyhow::anyhow!("--scan-log `{url}`: use s3://bucket/prefix"))?,
-        ),
-        None => None,
-    };
+    let scan_log = args.scan_log.as_deref().and_then(|url| {
+        let parsed = s3_source::parse_url(url);
+        if parsed.is_none() {
+            keep(Err(anyhow::anyhow!(
+                "--scan-log `{url}`: use s3://bucket/prefix"
+            )));
+        }
+        parsed
+    });
     let to = Destinations {
         scan_log,
         alert_topic: args.alert_topic.as_deref(),
         environment: None,
     };
-    let flow_run = flow::sinks::Run {
-        id: run.id.clone(),
-        at: run.at.clone(),
-    };
-    let done = aws
-        .runtime
-        .block_on(deliver(&aws.clients, report, &flow_run, to));
+    let done = aws.runtime.block_on(deliver(&aws.clients, report, run, to));
     match done.scan_log {
         Some(Ok(url)) => eprintln!("Scan log: {url}"),
-        Some(Err(e)) => keep(Err(anyhow::anyhow!("--scan-log {e}"))),
+        Some(Err(e)) => keep(Err(anyhow::anyhow!(e))),
         None => {}
     }
     if let Some(Err(e)) = done.published {
-        keep(Err(anyhow::anyhow!("--alert-topic {e}")));
+        keep(Err(anyhow::anyhow!(e)));
     }
     match first {
         Some(e) => Err(e),

@@ -104,8 +104,10 @@ impl CallError {
 }
 
 /// Why a request got no answer, in a few words a person can act on, from
-/// the error's chain: missing credentials, or the connection's I/O failure;
-/// else the innermost cause. The SDK's own chain reads as a debug dump.
+/// the error's chain: no credentials at all or misconfigured ones (an
+/// operator must act: not retried), credentials that failed to load now, or
+/// the connection's I/O failure (both retried); else the innermost cause.
+/// The SDK's own chain reads as a debug dump.
 pub fn unanswered(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, &'static str, String) {
     let mut chain = Vec::new();
     let mut next = Some(err);
@@ -128,10 +130,20 @@ pub fn unanswered(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, &'stat
                 .into(),
         );
     }
-    if said("credentials") && (said("expired") || said("sso") || said("token")) {
+    if said("credentials provider was not properly configured") {
         return (
             ErrorKind::Permission,
             "NoCredentials",
+            format!("the AWS credentials are misconfigured ({innermost}): check AWS_PROFILE and ~/.aws/config"),
+        );
+    }
+    // Credentials that exist but could not be loaded now (an expired SSO
+    // session, a refresh that failed, a provider that timed out): said as
+    // such, and tried again, as an expired token is.
+    if said("while loading credentials") || said("credentials provider timed out") {
+        return (
+            ErrorKind::Transient,
+            "CredentialsError",
             format!("the AWS credentials could not be loaded ({innermost}): run `aws sso login` or check AWS_PROFILE"),
         );
     }
@@ -426,6 +438,21 @@ mod unanswered_tests {
         assert_eq!((kind, code), (ErrorKind::Permission, "NoCredentials"));
         assert!(message.contains("aws sso login"), "{message}");
         assert!(!ErrorKind::Permission.retryable());
+    }
+
+    #[test]
+    fn credentials_that_fail_to_load_now_are_tried_again() {
+        let e = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "an error occurred while loading credentials",
+                Some(Box::new(Layer("the SSO session has expired", None))),
+            ))),
+        );
+        let (kind, code, message) = unanswered(&e);
+        assert_eq!((kind, code), (ErrorKind::Transient, "CredentialsError"));
+        assert!(kind.retryable());
+        assert!(message.contains("the SSO session has expired"), "{message}");
     }
 
     #[test]

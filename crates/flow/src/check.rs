@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tagwarden_aws::clients::Clients;
 use tagwarden_aws::error::CallError;
 use tagwarden_aws::inventory::{self, LiveResource};
-use tagwarden_core::compliance::Finding;
+use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::pipeline::InputError;
 use tagwarden_core::policy::Compliance;
 use tagwarden_core::subjects::{subjects, Subjects};
@@ -19,8 +19,9 @@ pub struct Checked {
     pub found: Vec<LiveResource>,
     /// Not found or terminated: nothing to judge.
     pub gone: Vec<String>,
-    /// On their way out (state, as the notification says): not read.
-    pub leaving: Vec<(String, String)>,
+    /// On their way out (origin, ARN, state as the notification says): not
+    /// read.
+    pub leaving: Vec<(String, String, String)>,
     /// Could not be read, and why.
     pub failed: Vec<(String, CallError)>,
     pub errors: Vec<InputError>,
@@ -51,11 +52,16 @@ pub async fn check(
             Subjects::Region { account, region } => {
                 whole_regions.insert((account, region));
             }
-            Subjects::Gone { arn, state } => out.leaving.push((arn, state)),
+            Subjects::Gone { arn, state } => out.leaving.push((origin.clone(), arn, state)),
         }
     }
     let read = inventory::these(clients, &these).await;
     (out.found, out.gone, out.failed) = (read.found, read.gone, read.failed);
+    // Both faces stop on a resource that could not be read: no listing
+    // after it.
+    if !out.failed.is_empty() {
+        return Ok(out);
+    }
     let mut regions: BTreeSet<String> = out.found.iter().map(|f| f.region.clone()).collect();
     for (account, region) in whole_regions {
         if wanted("ec2:instance") {
@@ -75,6 +81,12 @@ pub async fn check(
     out.found.dedup_by(|a, b| a.arn == b.arn);
     out.regions = regions.into_iter().collect();
     Ok(out)
+}
+
+/// The types a scan lists: those inventory can list that the policy
+/// covers.
+pub fn listable(policy: &Compliance) -> Vec<&'static str> {
+    inventory::types().filter(|t| in_scope(policy, t)).collect()
 }
 
 /// The verdict on every resource of `types` in `regions` of `accounts`

@@ -1,8 +1,11 @@
 //! The runs both faces share. The CLI and the Lambda only turn their input
 //! into these calls and these results into output; every behaviour is here
-//! once, generic over the [`Tagger`](tagwarden_aws::adapters::Tagger) and
-//! the [`AuditStore`](tagwarden_store::AuditStore), so that it is tested
-//! once with the in-memory tagger and SQLite.
+//! once. The runs that write ([`attribute`], [`remediate`]) are generic over
+//! the [`Tagger`](tagwarden_aws::adapters::Tagger) and the
+//! [`AuditStore`](tagwarden_store::AuditStore), and tested here with the
+//! in-memory tagger and SQLite; the reads ([`read`]'s S3 objects,
+//! [`check`], [`direct`]'s bucket region) and [`sinks`] take the real
+//! clients and are tested against moto through both faces.
 //!
 //! sources → [`read`] → plan → [`attribute`] (apply → record) → [`report`];
 //! events → [`check`] → judge → [`remediate`] (apply → record) → [`report`]

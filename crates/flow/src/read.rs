@@ -194,3 +194,54 @@ pub fn logs_named(
         .into_iter()
         .partition(|o| s3_source::wanted(&o.key, &DateRange::default())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(bucket: &str, key: &str) -> ObjectRef {
+        ObjectRef {
+            bucket: bucket.into(),
+            key: key.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_trail_bucket_speaks_and_only_logs_are_read() {
+        let log = "AWSLogs/1/CloudTrail/us-east-1/2026/01/15/1_CloudTrail_us-east-1_x.json.gz";
+        let digest =
+            "AWSLogs/1/CloudTrail-Digest/us-east-1/2026/01/15/1_CloudTrail-Digest_x.json.gz";
+        let named = vec![object("trail", log), object("trail", digest)];
+        let (logs, skipped) = logs_named(named.clone(), Some("trail")).unwrap();
+        assert_eq!((logs.len(), skipped.len()), (1, 1));
+        assert_eq!(logs[0].key, log);
+        let mut foreign = named.clone();
+        foreign.push(object("elsewhere", log));
+        let why = logs_named(foreign, Some("trail")).unwrap_err();
+        assert!(
+            why.contains("s3://elsewhere/") && why.contains("refused"),
+            "{why}"
+        );
+        // The CLI names no trail: any bucket's logs are read.
+        assert_eq!(logs_named(named, None).unwrap().0.len(), 1);
+    }
+
+    #[test]
+    fn a_reader_that_breaks_off_remembers_why() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"))
+            }
+        }
+        let failed = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let mut r = Tracked {
+            inner: Broken,
+            failed: std::rc::Rc::clone(&failed),
+        };
+        let mut reading = Reading::default();
+        reading.read("s3://b/k", &mut r);
+        assert_eq!(failed.borrow().as_deref(), Some("reset"));
+        assert_eq!(reading.errors.len(), 1, "and the reader placed it");
+    }
+}

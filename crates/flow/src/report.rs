@@ -73,7 +73,7 @@ impl Report {
             for (n, f) in self.failures.iter().enumerate() {
                 if body.len() + f.len() + 1 > max {
                     body.push_str(&format!(
-                        "… and {} more (see the function's log and the audit store).\n",
+                        "… and {} more (see the logs and the audit store).\n",
                         self.failures.len() - n
                     ));
                     break;
@@ -113,7 +113,6 @@ impl Report {
                 }
                 Status::WouldTag | Status::AlreadyTagged | Status::Full => Attributed::Skipped,
                 Status::Failed { error } => {
-                    tracing::error!(arn = %o.arn, kind = error.kind.as_str(), error = %error, "not tagged");
                     self.failures
                         .push(format!("{}: {} ({})", o.arn, error, error.kind.as_str()));
                     Attributed::Failed
@@ -190,7 +189,7 @@ mod tests {
             "[prod] tagwarden: 1000 resources could not be tagged"
         );
         assert!(body.len() <= report::ALERT_MAX_BYTES, "{}", body.len());
-        assert!(body.contains("more (see the function's log"));
+        assert!(body.contains("more (see the logs and the audit store)"));
     }
 
     #[test]

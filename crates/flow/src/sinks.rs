@@ -19,11 +19,28 @@ pub struct Destinations<'a> {
 }
 
 /// The run a report belongs to: `id` names its scan log, `at` (ISO-8601
-/// UTC, seconds) dates it; both are kept by a retry of the same run.
+/// UTC, seconds, as `at_ms`) dates it; both are kept by a retry of the same
+/// run.
 #[derive(Debug, Clone)]
 pub struct Run {
     pub id: String,
     pub at: String,
+    pub at_ms: i64,
+}
+
+impl Run {
+    pub fn new(id: String, at: jiff::Timestamp) -> Self {
+        Self {
+            id,
+            at: seconds(at),
+            at_ms: at.as_millisecond(),
+        }
+    }
+}
+
+/// A time as events and scan logs write it (ISO-8601 UTC, seconds).
+pub fn seconds(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// What each sink did; `None` where it had nothing to do.

@@ -88,6 +88,14 @@ pub async fn settle(
     let settled =
         tagwarden_flow::attribute::settle(tagging, shared.store().await, plan, changes).await;
     report.attribution(policy, plan, &settled.outcomes);
+    for (o, e) in settled
+        .outcomes
+        .iter()
+        .filter_map(|o| Some((o, o.error()?)))
+    {
+        let detail = e.detail.as_deref().unwrap_or_default();
+        tracing::error!(arn = %o.arn, kind = e.kind.as_str(), error = %e, detail, "not tagged");
+    }
     match &settled.recorded {
         Ok(r) => tracing::info!(
             history = r.history,
@@ -99,6 +107,7 @@ pub async fn settle(
             // Kept in the log, whole: `tagwarden store import` records it.
             tracing::error!(
                 error = %e,
+                detail = e.detail.as_deref().unwrap_or_default(),
                 unrecorded = %serde_json::to_string(&settled.rows).unwrap_or_default(),
                 "audit store refused the batch"
             );

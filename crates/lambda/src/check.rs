@@ -8,11 +8,10 @@ use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::Options;
-use tagwarden_aws::inventory;
 use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::attribute::Tagging;
-use tagwarden_flow::check::judge;
+use tagwarden_flow::check::{judge, listable};
 use tagwarden_flow::remediate::{remediate, remedies, stand_in};
 use tagwarden_flow::report::Report;
 
@@ -37,7 +36,7 @@ pub async fn check(
     for arn in &checked.gone {
         tracing::info!(arn = %arn, "not found or terminated: nothing to check");
     }
-    for (arn, state) in &checked.leaving {
+    for (_, arn, state) in &checked.leaving {
         tracing::info!(arn = %arn, state = %state, "on its way out: nothing to check");
     }
     if !checked.failed.is_empty() {
@@ -75,9 +74,7 @@ pub async fn scan(
             "a scheduled event of account {account}, not this function's {own}: refused"
         )));
     }
-    let types: Vec<&'static str> = inventory::types()
-        .filter(|t| in_scope(&policy.compliance, t))
-        .collect();
+    let types = listable(&policy.compliance);
     let mut accounts = shared.config.accounts.clone();
     if !accounts.is_empty() && !accounts.contains(&own) {
         accounts.push(own);

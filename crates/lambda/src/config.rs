@@ -198,7 +198,7 @@ impl Config {
             .unwrap_or_default();
         if let Some(a) = accounts
             .iter()
-            .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+            .find(|a| !tagwarden_core::catalog::is_account_id(a))
         {
             return Err(bad(ACCOUNTS, format!("`{a}` is not a 12-digit account id")));
         }
@@ -263,8 +263,7 @@ fn is_secret_id(id: &str) -> bool {
             let f: Vec<&str> = rest.splitn(6, ':').collect();
             f.len() == 6
                 && f[1] == "secretsmanager"
-                && f[3].len() == 12
-                && f[3].bytes().all(|b| b.is_ascii_digit())
+                && tagwarden_core::catalog::is_account_id(f[3])
                 && f[4] == "secret"
                 && name(f[5])
         }

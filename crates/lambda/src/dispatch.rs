@@ -7,7 +7,7 @@
 use crate::attribute::{attribute, settle};
 use crate::check::{check, scan};
 use crate::job::Job;
-use crate::report::{flush, seconds, Run};
+use crate::report::flush;
 use crate::state::{Failure, Shared};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
@@ -15,6 +15,7 @@ use std::time::Instant;
 use tagwarden_aws::dead_letter::{park, Refused};
 use tagwarden_core::trigger::{self, classify, Direct, Trigger};
 use tagwarden_flow::report::Report;
+use tagwarden_flow::sinks::{seconds, Run};
 
 /// Runs one invocation; `request_id` names it in logs and in the events it
 /// stands for, `deadline` is Lambda's for it.
@@ -98,12 +99,7 @@ pub async fn handle(
         .parse::<jiff::Timestamp>()
         .unwrap_or_else(|_| jiff::Timestamp::now());
     let id = format!("{}-{request_id}", stamp.strftime("%Y%m%dT%H%M%SZ"));
-    let run = Run {
-        id: &id,
-        at: stamp,
-        deadline,
-    };
-    flush(report, shared, &run).await;
+    flush(report, shared, &Run::new(id, stamp), deadline).await;
     if let Err(e) = &result {
         tracing::error!(request_id, error = %e, "invocation failed: delivered again");
     }
@@ -179,15 +175,12 @@ async fn direct(
     let plan = tagwarden_flow::direct::plan(clients, &policy, d, &event_id, job.at)
         .await
         .map_err(Failure::new)?;
-    let arn = plan
-        .items
-        .iter()
-        .chain(&plan.untouched)
-        .map(|i| i.arn.as_str())
-        .next();
-    tracing::info!(resource = ?arn, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");
+    let mut arns = plan.items.iter().chain(&plan.untouched).map(|i| &i.arn);
+    let resource = arns.next().map(String::as_str).unwrap_or_default();
+    tracing::info!(resource, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");
     settle(shared, &policy, &plan, &[], report).await
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

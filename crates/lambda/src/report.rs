@@ -6,29 +6,17 @@ use crate::state::Shared;
 use std::time::{Duration, Instant};
 use tagwarden_aws::webhook::{self, Tries};
 use tagwarden_flow::report::Report;
-use tagwarden_flow::sinks::{deliver, Destinations};
-
-/// A time as events and scan logs write it (ISO-8601 UTC, seconds).
-pub fn seconds(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// What one invocation ends with: the id names its scan log; the
-/// webhook gets what is left before the deadline.
-pub struct Run<'a> {
-    pub id: &'a str,
-    pub at: jiff::Timestamp,
-    pub deadline: Option<Instant>,
-}
+use tagwarden_flow::sinks::{deliver, Destinations, Run};
 
 /// Kept back from the deadline to answer Lambda.
 const ANSWER_MARGIN: Duration = Duration::from_secs(2);
 
 /// Sends everything; a sink that fails is logged and does not fail the
-/// invocation (what it reports is already recorded).
-pub async fn flush(report: Report, shared: &Shared, run: &Run<'_>) {
+/// invocation (what it reports is already recorded). The webhook gets what
+/// is left before `deadline`.
+pub async fn flush(report: Report, shared: &Shared, run: &Run, deadline: Option<Instant>) {
     let config = &shared.config;
-    for line in report.emf(&config.namespace, run.at.as_millisecond()) {
+    for line in report.emf(&config.namespace, run.at_ms) {
         println!("{line}");
     }
     let to = Destinations {
@@ -39,11 +27,7 @@ pub async fn flush(report: Report, shared: &Shared, run: &Run<'_>) {
         alert_topic: config.alert_topic.as_deref(),
         environment: Some(&config.environment),
     };
-    let flow_run = tagwarden_flow::sinks::Run {
-        id: run.id.to_string(),
-        at: seconds(run.at),
-    };
-    let done = deliver(shared.clients().await, &report, &flow_run, to).await;
+    let done = deliver(shared.clients().await, &report, run, to).await;
     match done.scan_log {
         Some(Ok(url)) => tracing::info!(scan_log = %url, "scan log written"),
         Some(Err(e)) => tracing::error!(error = %e, "scan log not written"),
@@ -51,7 +35,8 @@ pub async fn flush(report: Report, shared: &Shared, run: &Run<'_>) {
     }
     match (done.published, &done.alert) {
         (Some(Ok(())), Some((subject, _))) => {
-            tracing::info!(topic = ?config.alert_topic, subject = %subject, "alert sent")
+            let topic = config.alert_topic.as_deref().unwrap_or_default();
+            tracing::info!(topic, subject = %subject, "alert sent")
         }
         (Some(Err(e)), _) => tracing::error!(error = %e, "alert not sent"),
         _ => {}
@@ -59,8 +44,7 @@ pub async fn flush(report: Report, shared: &Shared, run: &Run<'_>) {
     let (Some(hook), Some((subject, message))) = (&shared.webhook, &done.alert) else {
         return;
     };
-    let budget = run
-        .deadline
+    let budget = deadline
         .map(|d| {
             d.saturating_duration_since(Instant::now())
                 .saturating_sub(ANSWER_MARGIN)

@@ -7,7 +7,7 @@
 use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, State, UserAction};
 use crate::url::Tables;
 use crate::{AuditStore, StoreError, Visit};
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, KeysAndAttributes, PointInTimeRecoverySpecification, Projection, ProjectionType,
@@ -496,7 +496,10 @@ where
         // No answer: said in one line (the SDK's chain is a debug dump).
         _ => tagwarden_core::outcome::unanswered(&e).2,
     };
-    StoreError::new(format!("dynamodb:{table}"), message)
+    StoreError {
+        detail: Some(DisplayErrorContext(&e).to_string()),
+        ..StoreError::new(format!("dynamodb:{table}"), message)
+    }
 }
 
 impl AuditStore for DynamoStore {

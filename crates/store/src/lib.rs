@@ -25,7 +25,10 @@ pub use url::StoreUrl;
 #[error("{location}: {message}")]
 pub struct StoreError {
     pub location: String,
+    /// One line a person can act on.
     pub message: String,
+    /// Everything the SDK said, for `-v` and the function's logs.
+    pub detail: Option<String>,
 }
 
 impl StoreError {
@@ -33,6 +36,7 @@ impl StoreError {
         Self {
             location: location.into(),
             message: message.into(),
+            detail: None,
         }
     }
 }

@@ -130,7 +130,7 @@ pub fn now() -> String {
         .to_string()
 }
 
-pub fn event_ref(item: &PlanItem) -> EventRef {
+fn event_ref(item: &PlanItem) -> EventRef {
     event_of(&item.event)
 }
 

@@ -171,6 +171,11 @@ pub struct Resource {
     pub region: String,
 }
 
+/// A 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Where something happens: the event, as the ARN template needs it, and
 /// a call, as the client cache keys it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -279,9 +279,9 @@ impl Pipeline {
         rec: &RawRecord<'_>,
         out: &mut dyn FnMut(Found),
     ) -> Result<(), FieldError> {
-        let object = envelope::s3_notice(rec)?;
+        let notice = envelope::s3_notice(rec)?;
         self.skip(SkipReason::S3Notification);
-        if let Some(o) = object {
+        if let Some(o) = envelope::notified_object(notice)? {
             out(Found::Fetch(o));
         }
         Ok(())

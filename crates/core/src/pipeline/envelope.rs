@@ -30,7 +30,7 @@ struct Envelope<'a> {
 }
 
 #[derive(Deserialize)]
-struct S3Notice {
+pub(super) struct S3Notice {
     #[serde(rename = "eventName", default)]
     event_name: String,
     s3: S3Entity,
@@ -77,10 +77,14 @@ pub(super) fn eventbridge<'b>(
     Ok(Some((inner, defaults)))
 }
 
+/// An S3 notification, parsed.
+pub(super) fn s3_notice(rec: &RawRecord<'_>) -> Result<S3Notice, FieldError> {
+    serde_json::from_slice(rec.bytes).map_err(|e| FieldError::new("s3", e))
+}
+
 /// The log object a notification names; `None` for anything but a new
 /// object (removals and the like name no log to read).
-pub(super) fn s3_notice(rec: &RawRecord<'_>) -> Result<Option<ObjectRef>, FieldError> {
-    let n: S3Notice = serde_json::from_slice(rec.bytes).map_err(|e| FieldError::new("s3", e))?;
+pub(super) fn notified_object(n: S3Notice) -> Result<Option<ObjectRef>, FieldError> {
     if !n.event_name.starts_with("ObjectCreated:") {
         return Ok(None);
     }
