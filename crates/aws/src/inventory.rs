@@ -33,7 +33,7 @@ impl LiveResource {
     /// The resource's verdict under `policy`.
     pub fn judge(self, policy: &Compliance) -> Finding {
         Finding {
-            verdict: evaluate(policy, &self.tags),
+            verdict: evaluate(policy, self.resource_type, &self.tags),
             arn: self.arn,
             resource_type: self.resource_type.to_string(),
             account: self.account,

@@ -38,8 +38,13 @@ pub struct Finding {
 
 /// `service:type` in the policy's scope: `*`, `service:*` or the type.
 pub fn in_scope(policy: &Compliance, resource_type: &str) -> bool {
+    covers(&policy.resource_types, resource_type)
+}
+
+/// `types` (`*`, `service:*`, `service:type`) name `resource_type`.
+fn covers(types: &[String], resource_type: &str) -> bool {
     let service = resource_type.split(':').next().unwrap_or_default();
-    policy.resource_types.iter().any(|t| {
+    types.iter().any(|t| {
         t == "*" || t == resource_type || t.strip_suffix(":*").is_some_and(|s| s == service)
     })
 }
@@ -63,7 +68,11 @@ pub(crate) fn allowed(rule: &Rule, value: &str) -> bool {
 }
 
 /// Judges `tags` (as the resource carries them) against the policy.
-pub fn evaluate(policy: &Compliance, tags: &BTreeMap<String, String>) -> Verdict {
+pub fn evaluate(
+    policy: &Compliance,
+    resource_type: &str,
+    tags: &BTreeMap<String, String>,
+) -> Verdict {
     let mut v = Verdict::default();
     let user: Vec<(&String, &String)> = tags.iter().filter(|(k, _)| !is_reserved(k)).collect();
     // Required keys must be there; optional ones are judged when present.
@@ -71,7 +80,12 @@ pub fn evaluate(policy: &Compliance, tags: &BTreeMap<String, String>) -> Verdict
         .required
         .iter()
         .map(|(k, r)| (k, r, true))
-        .chain(policy.optional.iter().map(|(k, r)| (k, r, false)));
+        .chain(policy.optional.iter().map(|(k, r)| (k, r, false)))
+        .filter(|(_, r, _)| {
+            r.resource_types
+                .as_ref()
+                .is_none_or(|types| covers(types, resource_type))
+        });
     for (key, rule, required) in rules {
         let key: &TagKey = key;
         let key = key.as_str();
@@ -148,7 +162,7 @@ mod tests {
 
     #[test]
     fn a_resource_with_every_required_tag_is_compliant() {
-        let v = evaluate(&policy(""), &tags(GOOD));
+        let v = evaluate(&policy(""), "ec2:instance", &tags(GOOD));
         assert!(v.compliant, "{v:?}");
         assert_eq!(
             v,
@@ -161,7 +175,7 @@ mod tests {
 
     #[test]
     fn no_tags_at_all_misses_every_required_key() {
-        let v = evaluate(&policy(""), &tags(&[]));
+        let v = evaluate(&policy(""), "ec2:instance", &tags(&[]));
         assert!(!v.compliant);
         assert_eq!(v.missing, ["Application", "Environment", "Owner"]);
     }
@@ -171,7 +185,7 @@ mod tests {
         let mut t = tags(GOOD);
         t.insert("Environment".into(), "production".into());
         t.insert("Application".into(), "Billing".into());
-        let v = evaluate(&policy(""), &t);
+        let v = evaluate(&policy(""), "ec2:instance", &t);
         assert_eq!(
             v.invalid,
             tags(&[("Application", "Billing"), ("Environment", "production")])
@@ -183,7 +197,7 @@ mod tests {
     fn a_key_in_the_wrong_case_is_a_violation_not_a_match() {
         let mut t = tags(&GOOD[1..]);
         t.insert("environment".into(), "prod".into());
-        let v = evaluate(&policy(""), &t);
+        let v = evaluate(&policy(""), "ec2:instance", &t);
         assert!(!v.compliant);
         assert!(v.missing.is_empty(), "{v:?}");
         assert_eq!(v.wrong_case, tags(&[("environment", "Environment")]));
@@ -192,12 +206,12 @@ mod tests {
     #[test]
     fn optional_keys_are_judged_only_when_present_and_wildcards_match() {
         let mut t = tags(GOOD);
-        assert!(evaluate(&policy(""), &t).compliant);
+        assert!(evaluate(&policy(""), "ec2:instance", &t).compliant);
         t.insert("CostCenter".into(), "300-west".into());
-        assert!(evaluate(&policy(""), &t).compliant);
+        assert!(evaluate(&policy(""), "ec2:instance", &t).compliant);
         t.insert("CostCenter".into(), "200".into());
         assert_eq!(
-            evaluate(&policy(""), &t).invalid,
+            evaluate(&policy(""), "ec2:instance", &t).invalid,
             tags(&[("CostCenter", "200")])
         );
     }
@@ -208,7 +222,7 @@ mod tests {
         let mut t = tags(GOOD);
         t.insert("TEMP-owner".into(), "x".into());
         t.insert("aws:cloudformation:stack-name".into(), "s".into());
-        let v = evaluate(&p, &t);
+        let v = evaluate(&p, "ec2:instance", &t);
         assert_eq!(v.prohibited, ["TEMP-owner"]);
         assert_eq!(v.near_limit, Some(4), "aws: tags are not counted");
     }

@@ -180,7 +180,7 @@ mod tests {
             resource_type: "ec2:instance".into(),
             account: "111122223333".into(),
             region: "eu-west-1".into(),
-            verdict: evaluate(&policy.compliance, &tags),
+            verdict: evaluate(&policy.compliance, "ec2:instance", &tags),
             tags,
         }
     }
@@ -216,7 +216,7 @@ mod tests {
         let policy = Policy::from_yaml(yaml).unwrap().compliance;
         let tags: BTreeMap<String, String> = [("Stage".to_string(), "qa".to_string())].into();
         let f = Finding {
-            verdict: evaluate(&policy, &tags),
+            verdict: evaluate(&policy, "ec2:instance", &tags),
             tags,
             ..finding(&[])
         };

@@ -85,7 +85,7 @@ pub fn still_bad(
     findings
         .iter()
         .filter(|f| match after.get(f.arn.as_str()) {
-            Some(tags) => !evaluate(&policy.compliance, tags).compliant,
+            Some(tags) => !evaluate(&policy.compliance, &f.resource_type, tags).compliant,
             None => !f.verdict.compliant,
         })
         .count()

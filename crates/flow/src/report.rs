@@ -154,7 +154,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Finding {
-            verdict: evaluate(&Policy::default_policy().compliance, &tags),
+            verdict: evaluate(&Policy::default_policy().compliance, "ec2:instance", &tags),
             arn: arn.into(),
             resource_type: "ec2:instance".into(),
             account: "1".into(),

@@ -57,6 +57,8 @@ struct RawRule {
     allowed: Vec<String>,
     #[serde(default)]
     pattern: Option<String>,
+    #[serde(default)]
+    resource_types: Option<Vec<String>>,
 }
 
 /// A policy error, naming the field it is about.
@@ -128,11 +130,14 @@ pub struct Attribution {
     pub overwrite: bool,
 }
 
-/// A value rule: `allowed` values (each with at most one `*`) and/or a regex.
+/// A value rule: `allowed` values (each with at most one `*`) and/or a regex,
+/// for the key on `resource_types` only when set (as Organizations'
+/// `report_required_tag_for` names them), else on every type in scope.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub allowed: Vec<String>,
     pub pattern: Option<Regex>,
+    pub resource_types: Option<Vec<String>>,
 }
 
 /// What compliance asks of resources in scope.
@@ -188,15 +193,40 @@ fn rules(
                 .map(|p| Regex::new(&p))
                 .transpose()
                 .map_err(|e| PolicyError::at(format!("{field}.{k}.pattern"), e))?;
+            if let Some(types) = &r.resource_types {
+                check_types(&format!("{field}.{k}.resource_types"), types)?;
+            }
             Ok((
                 key(field, &k)?,
                 Rule {
                     allowed: r.allowed,
                     pattern,
+                    resource_types: r.resource_types,
                 },
             ))
         })
         .collect()
+}
+
+/// Resource types as Organizations names them: `*`, `service:*` or
+/// `service:type`.
+fn check_types(field: &str, types: &[String]) -> Result<(), PolicyError> {
+    for (i, t) in types.iter().enumerate() {
+        let ok = t == "*"
+            || t.split_once(':').is_some_and(|(svc, ty)| {
+                !svc.is_empty()
+                    && !ty.is_empty()
+                    && !svc.contains('*')
+                    && (ty == "*" || !ty.contains('*'))
+            });
+        if !ok {
+            return Err(PolicyError::at(
+                format!("{field}[{i}]"),
+                format!("`{t}`: use `*`, `service:*` or `service:type` (e.g. `ec2:instance`)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Policy {
@@ -250,21 +280,7 @@ impl Policy {
         let resource_types = compliance
             .resource_types
             .unwrap_or_else(|| vec!["*".into()]);
-        for (i, t) in resource_types.iter().enumerate() {
-            let ok = t == "*"
-                || t.split_once(':').is_some_and(|(svc, ty)| {
-                    !svc.is_empty()
-                        && !ty.is_empty()
-                        && !svc.contains('*')
-                        && (ty == "*" || !ty.contains('*'))
-                });
-            if !ok {
-                return Err(PolicyError::at(
-                    format!("compliance.resource_types[{i}]"),
-                    format!("`{t}`: use `*`, `service:*` or `service:type` (e.g. `ec2:instance`)"),
-                ));
-            }
-        }
+        check_types("compliance.resource_types", &resource_types)?;
         let remediation = compliance
             .remediation
             .iter()
@@ -300,6 +316,20 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_may_name_its_own_resource_types_and_bad_ones_are_placed() {
+        let ok = "compliance:\n  required:\n    Owner: {resource_types: [\"ec2:instance\"]}\n";
+        let p = Policy::from_yaml(ok).unwrap();
+        let owner = &p.compliance.required[&TagKey::new("Owner").unwrap()];
+        assert_eq!(
+            owner.resource_types.as_deref(),
+            Some(&["ec2:instance".to_string()][..])
+        );
+        let bad = "compliance:\n  optional:\n    Owner: {resource_types: [\"ec2\"]}\n";
+        let e = Policy::from_yaml(bad).unwrap_err();
+        assert_eq!(e.field, "compliance.optional.Owner.resource_types[0]");
+    }
 
     #[test]
     fn default_policy_has_the_attribution_tags() {

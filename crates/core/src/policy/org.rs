@@ -1,6 +1,7 @@
 //! AWS Organizations tag policy → tagwarden policy. Organizations does not
 //! judge untagged resources nor keys a policy does not name, so every key
-//! goes under `optional` unless the caller requires it.
+//! goes under `optional`, unless the caller requires it or the policy does
+//! (`report_required_tag_for`: required on the types it names).
 
 use super::{PolicyError, DEFAULT_POLICY_YAML};
 use serde::Serialize;
@@ -43,6 +44,16 @@ fn values(field: &str, v: &Value) -> Result<Vec<String>, PolicyError> {
 struct Rule {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     allowed: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resource_types: Vec<String>,
+}
+
+/// Organizations' resource types: `service:ALL_SUPPORTED` is `service:*`.
+fn types(field: &str, v: &Value) -> Result<Vec<String>, PolicyError> {
+    Ok(values(field, v)?
+        .into_iter()
+        .map(|t| t.replace(":ALL_SUPPORTED", ":*"))
+        .collect())
 }
 
 #[derive(Serialize)]
@@ -95,20 +106,45 @@ pub fn import(json: &str, require: &[String]) -> Result<String, PolicyError> {
             allowed
         };
         if let Some(e) = stmt.get("enforced_for") {
-            let types: Vec<String> = values(&format!("{field}.enforced_for"), e)?
-                .into_iter()
-                .map(|t| t.replace(":ALL_SUPPORTED", ":*"))
-                .collect();
+            let types = types(&format!("{field}.enforced_for"), e)?;
             if !types.is_empty() {
                 enforced.push(format!("{key}: {}", types.join(", ")));
             }
         }
+        let reported = match stmt.get("report_required_tag_for") {
+            Some(r) => types(&format!("{field}.report_required_tag_for"), r)?,
+            None => Vec::new(),
+        };
         let before = wanted.len();
         wanted.retain(|r| !r.eq_ignore_ascii_case(&key));
         if wanted.len() < before {
-            required.insert(key, Rule { allowed });
+            // Required everywhere: the caller's word covers every type.
+            let resource_types = Vec::new();
+            required.insert(
+                key,
+                Rule {
+                    allowed,
+                    resource_types,
+                },
+            );
+        } else if !reported.is_empty() {
+            let resource_types = reported;
+            required.insert(
+                key,
+                Rule {
+                    allowed,
+                    resource_types,
+                },
+            );
         } else {
-            optional.insert(key, Rule { allowed });
+            let resource_types = Vec::new();
+            optional.insert(
+                key,
+                Rule {
+                    allowed,
+                    resource_types,
+                },
+            );
         }
     }
     if let Some(r) = wanted.first() {
@@ -177,18 +213,18 @@ mod tests {
         assert_eq!(p.attribution.tags.len(), 3, "attribution is kept");
         let c = &p.compliance;
         // Untagged: not judged, as in Organizations.
-        assert!(evaluate(c, &tags(&[])).compliant);
-        assert!(evaluate(c, &tags(&[("CostCenter", "300-eu")])).compliant);
-        assert!(!evaluate(c, &tags(&[("CostCenter", "400")])).compliant);
+        assert!(evaluate(c, "ec2:instance", &tags(&[])).compliant);
+        assert!(evaluate(c, "ec2:instance", &tags(&[("CostCenter", "300-eu")])).compliant);
+        assert!(!evaluate(c, "ec2:instance", &tags(&[("CostCenter", "400")])).compliant);
         // Wrong case of the key is non-compliant.
-        assert!(!evaluate(c, &tags(&[("costcenter", "100")])).compliant);
+        assert!(!evaluate(c, "ec2:instance", &tags(&[("costcenter", "100")])).compliant);
     }
 
     #[test]
     fn require_makes_keys_required_and_must_name_a_key() {
         let yaml = import(BASIC, &["costcenter".into()]).unwrap();
         let p = Policy::from_yaml(&yaml).unwrap();
-        assert!(!evaluate(&p.compliance, &tags(&[])).compliant);
+        assert!(!evaluate(&p.compliance, "ec2:instance", &tags(&[])).compliant);
         let e = import(BASIC, &["Owner".into()]).unwrap_err();
         assert_eq!(e.field, "--require");
     }
@@ -210,6 +246,26 @@ mod tests {
             .optional
             .iter()
             .any(|(k, r)| k.as_str() == "Owner" && r.allowed.is_empty()));
+    }
+
+    #[test]
+    fn report_required_tag_for_makes_a_key_required_on_those_types_only() {
+        let json = r#"{"tags": {"owner": {
+            "tag_key": {"@@assign": "Owner"},
+            "report_required_tag_for": {"@@assign": ["ec2:instance", "s3:ALL_SUPPORTED"]}},
+            "costcenter": {"tag_key": {"@@assign": "CostCenter"}}}}"#;
+        let yaml = import(json, &[]).unwrap();
+        let p = Policy::from_yaml(&yaml).unwrap();
+        let c = &p.compliance;
+        assert!(!evaluate(c, "ec2:instance", &tags(&[])).compliant, "{yaml}");
+        assert!(!evaluate(c, "s3:bucket", &tags(&[])).compliant);
+        assert!(evaluate(c, "ec2:volume", &tags(&[])).compliant, "not named");
+        assert!(evaluate(c, "ec2:instance", &tags(&[("Owner", "a")])).compliant);
+        // A key the policy does not require stays optional.
+        assert!(c.optional.keys().any(|k| k.as_str() == "CostCenter"));
+        // --require widens it to every type.
+        let p = Policy::from_yaml(&import(json, &["owner".into()]).unwrap()).unwrap();
+        assert!(!evaluate(&p.compliance, "ec2:volume", &tags(&[])).compliant);
     }
 
     #[test]
