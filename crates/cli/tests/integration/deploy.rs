@@ -10,6 +10,7 @@ use crate::moto::{endpoint, python};
 use crate::support::repo;
 use serde_json::Value;
 use std::process::Command;
+use tagwarden_core::catalog::grants::TAG_ACTIONS;
 
 fn translate(extra: &[&str]) -> Value {
     let out = Command::new(python())
@@ -222,26 +223,40 @@ fn the_template_keeps_its_security_and_naming_settings() {
     // condition: its own statement, bucket ARNs only).
     let all = statements(&t);
     assert!(!all.is_empty());
+    // Every catalogued service's own tagging action (the Tagging API needs
+    // it too), from the catalog's table, and in the member role as well.
+    let tag_actions: Vec<&str> = TAG_ACTIONS
+        .iter()
+        .flat_map(|(_, a)| a.iter().copied())
+        .filter(|a| *a != "s3:PutBucketTagging")
+        .collect();
+    let mut granted = std::collections::BTreeSet::new();
     let mut secret_reads = 0;
     let mut dead_letters = 0;
     for s in &all {
         for a in actions(s) {
             assert!(!a.contains('*'), "wildcard action {a}");
-            let tags = a.ends_with(":CreateTags")
-                || a.ends_with(":TagResource")
-                || a.ends_with(":TagResources")
-                || a.ends_with(":AddTagsToResource")
-                || a.ends_with(":TagQueue")
-                || a.ends_with(":CreateOrUpdateTags")
-                || a.starts_with("iam:Tag");
+            let tags = a == "tag:TagResources" || tag_actions.contains(&a);
             if tags {
                 assert_eq!(
                     s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]["Ref"], "TagKeys",
                     "{a} without the tag-key condition: {s}"
                 );
+                // Some key at all, so ForAllValues cannot pass vacuously;
+                // TagResources lists no condition key of its own.
+                if a != "tag:TagResources" {
+                    assert_eq!(s["Condition"]["Null"]["aws:TagKeys"], "false", "{a}: {s}");
+                }
+                granted.insert(a);
+            }
+            if a.starts_with("apigateway:") {
+                assert!(
+                    text(&s["Resource"]).contains("::/tags/*"),
+                    "{a} beyond /tags: {s}"
+                );
             }
             // The webhook's secret: that one, read only, when it is given.
-            if a.starts_with("secretsmanager:") {
+            if a.starts_with("secretsmanager:") && !tags {
                 assert_eq!(a, "secretsmanager:GetSecretValue", "{s}");
                 assert_eq!(s["Resource"]["Ref"], "AlertWebhookSecretArn", "{s}");
                 secret_reads += 1;
@@ -252,6 +267,7 @@ fn the_template_keeps_its_security_and_naming_settings() {
                 dead_letters += 1;
             }
             if a == "s3:PutBucketTagging" {
+                granted.insert(a);
                 assert!(
                     text(&s["Resource"]).contains("arn:${AWS::Partition}:s3:::"),
                     "{s}"
@@ -261,6 +277,27 @@ fn the_template_keeps_its_security_and_naming_settings() {
     }
     assert_eq!(secret_reads, 1);
     assert!(dead_letters >= 1, "the function may park refused messages");
+    let wanted: std::collections::BTreeSet<&str> = TAG_ACTIONS
+        .iter()
+        .flat_map(|(_, a)| a.iter().copied())
+        .chain(["tag:TagResources"])
+        .collect();
+    assert_eq!(
+        granted, wanted,
+        "the function's tag grants and the catalog's"
+    );
+    let member = std::fs::read_to_string(repo().join("deploy/member-role.yaml")).unwrap();
+    for a in &wanted {
+        assert!(
+            member.contains(&format!("- {a}\n")) || member.contains(&format!("Action: {a}\n")),
+            "member-role.yaml lacks {a}"
+        );
+    }
+    assert_eq!(
+        member.matches("aws:TagKeys: \"false\"").count(),
+        2,
+        "the Null guards"
+    );
     assert!(
         all.iter().any(|s| actions(s) == ["sts:AssumeRole"]
             && s["Condition"]["StringEquals"]["aws:ResourceOrgID"].is_string()),

@@ -4,6 +4,7 @@
 //! eventName)` because names collide across services (`CreateTable` is
 //! DynamoDB, Glue and Keyspaces). Adding a resource type is adding a row.
 
+pub mod grants;
 pub mod path;
 pub mod table;
 pub mod tag_events;
