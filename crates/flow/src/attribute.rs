@@ -42,6 +42,17 @@ pub enum Tagging<'t, T> {
     },
 }
 
+impl<'t, T> Tagging<'t, T> {
+    /// Live, with no one watching the progress (the function).
+    pub fn live(tagger: &'t T, opts: Options) -> Self {
+        Tagging::Live {
+            tagger,
+            opts,
+            progress: &|_| {},
+        }
+    }
+}
+
 /// Applies `plan` and records it with the tag calls seen beside it.
 pub async fn settle<T: Tagger, S: AuditStore>(
     tagging: Tagging<'_, T>,
@@ -113,18 +124,18 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn live(tagger: &MemoryTagger) -> Tagging<'_, MemoryTagger> {
-        Tagging::Live {
+        let backoff = Backoff {
+            retries: 2,
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(2),
+        };
+        Tagging::live(
             tagger,
-            opts: Options {
-                backoff: Backoff {
-                    retries: 2,
-                    base: Duration::from_millis(1),
-                    cap: Duration::from_millis(2),
-                },
+            Options {
+                backoff,
                 ..Options::default()
             },
-            progress: &|_| {},
-        }
+        )
     }
 
     fn plan(n: usize) -> Plan {

@@ -77,14 +77,11 @@ pub async fn settle(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let tagger = AwsTagger::new(Arc::clone(shared.clients().await));
-    let tagging = Tagging::Live {
-        tagger: &tagger,
-        opts: Options {
-            overwrite: policy.attribution.overwrite,
-            ..Options::default()
-        },
-        progress: &|_| {},
+    let opts = Options {
+        overwrite: policy.attribution.overwrite,
+        ..Options::default()
     };
+    let tagging = Tagging::live(&tagger, opts);
     let settled =
         tagwarden_flow::attribute::settle(tagging, shared.store().await, plan, changes).await;
     report.attribution(policy, plan, &settled.outcomes);

@@ -126,11 +126,7 @@ async fn fill_missing(
         return Ok(());
     }
     let tagger = AwsTagger::new(Arc::clone(clients));
-    let tagging = Tagging::Live {
-        tagger: &tagger,
-        opts: Options::default(),
-        progress: &|_| {},
-    };
+    let tagging = Tagging::live(&tagger, Options::default());
     let done = remediate(tagging, shared.store().await, &remedies.items).await;
     report.remediation(&done.outcomes);
     let retry = done.to_retry();
