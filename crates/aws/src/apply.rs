@@ -170,22 +170,13 @@ async fn apply_group<T: Tagger>(
         progress(results.len() as u64);
         for (arn, result) in results {
             let n = index[arn];
-            let status = match result {
-                Ok(()) => Status::Tagged,
-                Err(error) => Status::Failed { error },
+            let (status, written, request) = match result {
+                Ok(request) => (Status::Tagged, batch.tags.clone(), request),
+                Err(error) => (Status::Failed { error }, Tags::new(), None),
             };
-            let written = if status == Status::Tagged {
-                batch.tags.clone()
-            } else {
-                Tags::new()
-            };
-            out.push(Outcome::new(
-                n,
-                &items[n],
-                status,
-                written,
-                current.get(arn),
-            ));
+            let mut o = Outcome::new(n, &items[n], status, written, current.get(arn));
+            o.request_id = request;
+            out.push(o);
         }
     }
     out
@@ -240,7 +231,7 @@ async fn write_batch<'a, T: Tagger>(
     arns: Vec<&'a str>,
     tags: &Tags,
     backoff: Backoff,
-) -> Vec<(&'a str, Result<(), CallError>)> {
+) -> Vec<(&'a str, Result<Option<String>, CallError>)> {
     let mut done = Vec::with_capacity(arns.len());
     let mut work = vec![(arns, 0u32)];
     while let Some((arns, attempt)) = work.pop() {
@@ -250,7 +241,7 @@ async fn write_batch<'a, T: Tagger>(
                 let mut retry = Vec::new();
                 for arn in arns {
                     match w.failed.get(arn) {
-                        None => done.push((arn, Ok(()))),
+                        None => done.push((arn, Ok(w.requests.get(arn).cloned()))),
                         Some(e) if e.kind.retryable() && may_retry => retry.push(arn),
                         Some(e) => done.push((arn, Err(e.clone()))),
                     }

@@ -3,12 +3,13 @@
 //!
 //! Credentials come from the standard chain. With `assume_role`, every
 //! account other than the caller's own is reached through
-//! `arn:<partition>:iam::<account>:role/<name>`; the provider caches the
-//! session and refreshes it before it expires.
+//! `arn:<partition>:iam::<account>:role/<name>`, in the one named
+//! [`Session`] per account; the SDK's identity cache refreshes it before it
+//! expires.
 
 use crate::calls::CallCounter;
 use crate::error::{CallError, ErrorKind};
-use aws_config::sts::AssumeRoleProvider;
+use crate::session::{AssumeRole, Session};
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_types::retry::RetryConfig;
@@ -29,6 +30,8 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
     /// Role name to assume in member accounts.
     pub assume_role: Option<String>,
+    /// How tagwarden names itself there.
+    pub session: Session,
     /// SDK attempts per call, adaptive mode (client-side rate limiting on
     /// throttles). 0 means the default.
     pub max_attempts: u32,
@@ -42,6 +45,7 @@ type Cache<C> = Mutex<HashMap<(String, String), C>>;
 pub struct Clients {
     base: SdkConfig,
     assume_role: Option<String>,
+    session: Session,
     counter: CallCounter,
     /// (account, ARN) of the caller. Only a success is kept: a failed
     /// lookup is asked again next time.
@@ -90,13 +94,16 @@ impl Clients {
         if let Some(e) = &settings.endpoint_url {
             loader = loader.endpoint_url(e);
         }
-        Self::from_config(loader.load().await, settings.assume_role)
+        let mut clients = Self::from_config(loader.load().await, settings.assume_role);
+        clients.session = settings.session;
+        clients
     }
 
     pub fn from_config(base: SdkConfig, assume_role: Option<String>) -> Self {
         Self {
             base,
             assume_role,
+            session: Session::default(),
             counter: CallCounter::default(),
             own_identity: OnceCell::new(),
             accounts: Mutex::default(),
@@ -287,11 +294,7 @@ impl Clients {
         let role_arn = format!("arn:{}:iam::{}:role/{role}", scope.partition, scope.account);
         let config = cell
             .get_or_init(|| async {
-                let provider = AssumeRoleProvider::builder(role_arn)
-                    .session_name("tagwarden")
-                    .configure(&self.base)
-                    .build()
-                    .await;
+                let provider = AssumeRole::new(self.sts(), role_arn, self.session.clone());
                 self.base
                     .to_builder()
                     .credentials_provider(SharedCredentialsProvider::new(provider))

@@ -17,5 +17,6 @@ pub mod inventory;
 pub mod mock;
 pub mod s3_source;
 pub mod secrets;
+pub mod session;
 pub mod sinks;
 pub mod webhook;

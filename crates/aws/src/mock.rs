@@ -75,7 +75,8 @@ impl Tagger for MemoryTagger {
                 entry.insert(k.as_str().into(), v.as_str().into());
             }
         }
-        Ok(WriteResult { failed })
+        let request = format!("mock-{}", self.writes.lock().unwrap().len());
+        Ok(WriteResult::one_call(arns, Some(&request), failed))
     }
 }
 

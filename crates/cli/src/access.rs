@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tagwarden_aws::clients::{Clients, Settings};
 use tagwarden_aws::error::{explain, CallError};
 use tagwarden_aws::s3_source::S3Client;
+use tagwarden_aws::session::Session;
 
 pub struct Aws {
     pub runtime: tokio::runtime::Runtime,
@@ -44,6 +45,7 @@ impl Aws {
             endpoint_url: cli.aws.endpoint_url.clone(),
             assume_role: cli.aws.assume_role.clone(),
             max_attempts: cli.aws.max_attempts,
+            session: Session::cli(),
         };
         let clients = Arc::new(runtime.block_on(Clients::load(settings)));
         let endpoint = match (clients.base().endpoint_url(), clients.default_region()) {

@@ -197,6 +197,10 @@ pub struct Outcome {
     /// The tags read before writing; `None` when they were not read.
     #[serde(skip)]
     pub before: Option<Current>,
+    /// AWS's id of the request that wrote the tags: CloudTrail's
+    /// `requestID` of that write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Outcome {
@@ -216,6 +220,7 @@ impl Outcome {
             region: item.region.clone(),
             status,
             written,
+            request_id: None,
         }
     }
 

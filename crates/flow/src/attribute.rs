@@ -170,6 +170,10 @@ pub(crate) mod tests {
             suite::CREATOR
         );
         assert_eq!(first.to_retry(), 0);
+        // The write's request id, for finding it in CloudTrail.
+        let h = block(db.history(&plan.items[1].arn)).unwrap();
+        let tagged = h.history.iter().find(|e| e.change == Change::Tagged);
+        assert_eq!(tagged.unwrap().request_id.as_deref(), Some("mock-1"));
 
         let again = block(settle(live(&tagger), &db, &plan, &[]));
         assert_eq!(tagger.write_calls(), 1, "the replay wrote");

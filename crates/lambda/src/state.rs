@@ -6,6 +6,7 @@ use crate::config::{Config, PolicySource, ALERT_WEBHOOK_SECRET, POLICY_PARAMETER
 use std::sync::Arc;
 use tagwarden_aws::clients::{Clients, Settings};
 use tagwarden_aws::documents;
+use tagwarden_aws::session::Session;
 use tagwarden_aws::webhook::Webhook;
 use tagwarden_core::policy::Policy;
 use tagwarden_store::DynamoStore;
@@ -52,6 +53,13 @@ impl Shared {
                 Arc::new(
                     Clients::load(Settings {
                         assume_role: self.config.member_role.clone(),
+                        session: Session::function(
+                            &self.config.environment,
+                            Session::execution_from_log_stream(
+                                &std::env::var("AWS_LAMBDA_LOG_STREAM_NAME")
+                                    .unwrap_or_else(|_| "local".into()),
+                            ),
+                        ),
                         ..Settings::default()
                     })
                     .await,

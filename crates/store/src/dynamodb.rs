@@ -405,7 +405,7 @@ fn rev(item: &Item) -> u64 {
 }
 
 fn history_item(h: &HistoryEntry) -> Item {
-    Item::from([
+    let mut item = Item::from([
         ("arn".into(), s(&h.arn)),
         ("sk".into(), s(&h.sort_key())),
         ("time".into(), s(&h.event.time)),
@@ -418,7 +418,12 @@ fn history_item(h: &HistoryEntry) -> Item {
         ("region".into(), s(&h.region)),
         ("recorded_at".into(), s(&h.recorded_at)),
         ("doc".into(), json(h)),
-    ])
+    ]);
+    // Top level, so an auditor holding a CloudTrail requestID can scan for it.
+    if let Some(id) = &h.request_id {
+        item.insert("request_id".into(), s(id));
+    }
+    item
 }
 
 fn action_item(a: &UserAction) -> Item {

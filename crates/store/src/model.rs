@@ -183,6 +183,11 @@ pub struct HistoryEntry {
     #[serde(default)]
     pub removed: Vec<String>,
     pub error: Option<WriteError>,
+    /// AWS's id of tagwarden's write: CloudTrail's `requestID` of it, in
+    /// the account written to (its session names the deployment and the
+    /// execution environment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// When tagwarden recorded it (RFC 3339).
     pub recorded_at: String,
 }

@@ -32,6 +32,8 @@ struct Row<'p> {
     /// write (`Failed`).
     tags: PlainTags,
     error: Option<WriteError>,
+    /// AWS's id of the write (CloudTrail's `requestID`).
+    request_id: Option<String>,
 }
 
 impl<'p> Row<'p> {
@@ -44,6 +46,7 @@ impl<'p> Row<'p> {
                     state: State::Tagged,
                     tags,
                     error: None,
+                    request_id: None,
                 };
             }
         }
@@ -67,6 +70,7 @@ impl<'p> Row<'p> {
             state,
             tags,
             error,
+            request_id: o.request_id.clone(),
         }
     }
 
@@ -78,6 +82,7 @@ impl<'p> Row<'p> {
             state: State::AlreadyTagged,
             tags: PlainTags::new(),
             error: None,
+            request_id: None,
         }
     }
 }
@@ -171,6 +176,7 @@ fn tag_changes(changes: &[TagChange], now: &str, out: &mut Rows) {
                 changed: BTreeMap::new(),
                 removed: removed.clone(),
                 error: None,
+                request_id: None,
                 recorded_at: now.to_string(),
             });
         }
@@ -218,6 +224,7 @@ fn build(handled: &[Row<'_>], now: &str) -> Rows {
             changed: BTreeMap::new(),
             removed: Vec::new(),
             error: None,
+            request_id: None,
             recorded_at: now.to_string(),
         };
         out.history.push(entry(Change::Created, &item.creator.arn));
@@ -247,6 +254,7 @@ fn build(handled: &[Row<'_>], now: &str) -> Rows {
                 }
             }
             e.error = h.error.clone();
+            e.request_id = h.request_id.clone();
             out.history.push(e);
         }
         let tags = h.before.clone().map(|mut t| {

@@ -7,6 +7,7 @@ use super::{untagged, ReadResult, Tags, WriteResult};
 use crate::error::CallError;
 use aws_sdk_autoscaling::types::{Filter, Tag};
 use aws_sdk_autoscaling::Client;
+use aws_types::request_id::RequestId;
 use std::collections::HashMap;
 
 const NAME_MARK: &str = ":autoScalingGroupName/";
@@ -65,13 +66,17 @@ pub(super) async fn write(
             })
         })
         .collect();
-    client
+    let out = client
         .create_or_update_tags()
         .set_tags(Some(set))
         .send()
         .await
         .map_err(crate::error::from_sdk)?;
-    Ok(WriteResult::default())
+    Ok(WriteResult::one_call(
+        arns,
+        out.request_id(),
+        HashMap::new(),
+    ))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use super::{id_after_type, untagged, ReadResult, Tags, WriteResult};
 use crate::error::CallError;
 use aws_sdk_ec2::types::{Filter, Tag};
 use aws_sdk_ec2::Client;
+use aws_types::request_id::RequestId;
 use std::collections::HashMap;
 
 pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, CallError> {
@@ -46,7 +47,7 @@ pub(super) async fn write(
     arns: &[&str],
     tags: &Tags,
 ) -> Result<WriteResult, CallError> {
-    client
+    let out = client
         .create_tags()
         .set_resources(Some(
             arns.iter().map(|a| id_after_type(a).to_string()).collect(),
@@ -59,5 +60,9 @@ pub(super) async fn write(
         .send()
         .await
         .map_err(crate::error::from_sdk)?;
-    Ok(WriteResult::default())
+    Ok(WriteResult::one_call(
+        arns,
+        out.request_id(),
+        HashMap::new(),
+    ))
 }

@@ -7,6 +7,7 @@ use crate::clients::Scope;
 use crate::error::{CallError, ErrorKind};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
+use aws_types::request_id::RequestId;
 use tagwarden_core::reconcile::Current;
 
 /// IAM calls go to the partition's global region.
@@ -109,47 +110,51 @@ pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, C
     read_each(arns, |arn| current(client, arn)).await
 }
 
-async fn write_one(client: &Client, arn: &str, tags: &Tags) -> Result<(), CallError> {
+async fn write_one(client: &Client, arn: &str, tags: &Tags) -> Result<Option<String>, CallError> {
     let set = tags
         .iter()
         .map(|(k, v)| Tag::builder().key(k.as_str()).value(v.as_str()).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CallError::new("InvalidTag", &e.to_string()))?;
-    match entity(arn)? {
+    let request = match entity(arn)? {
         Entity::User(n) => client
             .tag_user()
             .user_name(n)
             .set_tags(Some(set))
             .send()
             .await
-            .map(drop)
-            .map_err(crate::error::from_sdk)?,
+            .map_err(crate::error::from_sdk)?
+            .request_id()
+            .map(str::to_string),
         Entity::Role(n) => client
             .tag_role()
             .role_name(n)
             .set_tags(Some(set))
             .send()
             .await
-            .map(drop)
-            .map_err(crate::error::from_sdk)?,
+            .map_err(crate::error::from_sdk)?
+            .request_id()
+            .map(str::to_string),
         Entity::Policy(a) => client
             .tag_policy()
             .policy_arn(a)
             .set_tags(Some(set))
             .send()
             .await
-            .map(drop)
-            .map_err(crate::error::from_sdk)?,
+            .map_err(crate::error::from_sdk)?
+            .request_id()
+            .map(str::to_string),
         Entity::InstanceProfile(n) => client
             .tag_instance_profile()
             .instance_profile_name(n)
             .set_tags(Some(set))
             .send()
             .await
-            .map(drop)
-            .map_err(crate::error::from_sdk)?,
+            .map_err(crate::error::from_sdk)?
+            .request_id()
+            .map(str::to_string),
     };
-    Ok(())
+    Ok(request)
 }
 
 pub(super) async fn write(

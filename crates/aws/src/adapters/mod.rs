@@ -32,10 +32,32 @@ pub struct ReadResult {
 }
 
 /// ARNs the call did not tag, with why (e.g. `FailedResourcesMap`, which
-/// arrives with HTTP 200).
+/// arrives with HTTP 200); and AWS's request id of the call that tagged
+/// each of the others, which the store keeps so that CloudTrail's record of
+/// the write can be found from it.
 #[derive(Debug, Default)]
 pub struct WriteResult {
     pub failed: HashMap<String, CallError>,
+    pub requests: HashMap<String, String>,
+}
+
+impl WriteResult {
+    /// One call wrote every ARN but the failed ones.
+    pub(crate) fn one_call(
+        arns: &[&str],
+        request: Option<&str>,
+        failed: HashMap<String, CallError>,
+    ) -> Self {
+        let requests = match request {
+            Some(id) => arns
+                .iter()
+                .filter(|a| !failed.contains_key(**a))
+                .map(|a| (a.to_string(), id.to_string()))
+                .collect(),
+            None => HashMap::new(),
+        };
+        Self { failed, requests }
+    }
 }
 
 pub use tagwarden_core::outcome::Tags;
@@ -142,12 +164,19 @@ where
 async fn write_each<'a, F, Fut>(arns: &[&'a str], write_one: F) -> Result<WriteResult, CallError>
 where
     F: Fn(&'a str) -> Fut,
-    Fut: Future<Output = Result<(), CallError>>,
+    Fut: Future<Output = Result<Option<String>, CallError>>,
 {
     let mut out = WriteResult::default();
     for arn in arns {
-        if let Err(e) = write_one(arn).await {
-            out.failed.insert(arn.to_string(), e);
+        match write_one(arn).await {
+            Ok(request) => {
+                if let Some(id) = request {
+                    out.requests.insert(arn.to_string(), id);
+                }
+            }
+            Err(e) => {
+                out.failed.insert(arn.to_string(), e);
+            }
         }
     }
     Ok(out)

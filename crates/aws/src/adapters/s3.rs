@@ -7,6 +7,7 @@ use crate::error::CallError;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{Tag, Tagging};
 use aws_sdk_s3::Client;
+use aws_types::request_id::RequestId;
 use tagwarden_core::reconcile::Current;
 
 pub(crate) async fn current(client: &Client, bucket: &str) -> Result<Current, CallError> {
@@ -34,7 +35,11 @@ pub(super) async fn write(
     write_each(arns, |arn| write_one(client, resource_part(arn), tags)).await
 }
 
-async fn write_one(client: &Client, bucket: &str, tags: &Tags) -> Result<(), CallError> {
+async fn write_one(
+    client: &Client,
+    bucket: &str,
+    tags: &Tags,
+) -> Result<Option<String>, CallError> {
     let mut merged = current(client, bucket).await?;
     for (k, v) in tags {
         merged.insert(k.as_str().to_string(), v.as_str().to_string());
@@ -48,12 +53,12 @@ async fn write_one(client: &Client, bucket: &str, tags: &Tags) -> Result<(), Cal
         .set_tag_set(Some(set))
         .build()
         .map_err(|e| CallError::new("InvalidTag", &e.to_string()))?;
-    client
+    let out = client
         .put_bucket_tagging()
         .bucket(bucket)
         .tagging(tagging)
         .send()
         .await
         .map_err(crate::error::from_sdk)?;
-    Ok(())
+    Ok(out.request_id().map(str::to_string))
 }

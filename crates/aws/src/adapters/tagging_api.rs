@@ -4,6 +4,7 @@
 use super::{untagged, ReadResult, Tags, WriteResult};
 use crate::error::{CallError, ErrorKind};
 use aws_sdk_resourcegroupstagging::Client;
+use aws_types::request_id::RequestId;
 use std::collections::{HashMap, HashSet};
 
 pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, CallError> {
@@ -64,5 +65,5 @@ pub(super) async fn write(
             (arn.clone(), e)
         })
         .collect();
-    Ok(WriteResult { failed })
+    Ok(WriteResult::one_call(arns, out.request_id(), failed))
 }

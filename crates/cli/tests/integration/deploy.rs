@@ -261,10 +261,32 @@ fn the_template_keeps_its_security_and_naming_settings() {
                 assert_eq!(s["Resource"]["Ref"], "AlertWebhookSecretArn", "{s}");
                 secret_reads += 1;
             }
-            // Refused messages are parked in the DLQ, and only there.
-            if a == "sqs:SendMessage" {
-                assert_eq!(s["Resource"]["Fn::GetAtt"][0], "DeadLetterQueue", "{s}");
-                dead_letters += 1;
+            // Refused messages are parked in the DLQ; waiting ones go back
+            // to the event queue. Every other queue call is the event
+            // queue's mapping, on that queue alone.
+            if a.starts_with("sqs:") && a != "sqs:ListQueues" && !tags {
+                let queue = s["Resource"]["Fn::GetAtt"][0].as_str();
+                if a == "sqs:SendMessage" && queue == Some("DeadLetterQueue") {
+                    dead_letters += 1;
+                } else {
+                    assert_eq!(queue, Some("EventQueue"), "{a}: {s}");
+                }
+            }
+            if a.starts_with("logs:") && !tags {
+                assert_eq!(
+                    s["Resource"]["Fn::GetAtt"][0], "FunctionLogGroup",
+                    "{a}: {s}"
+                );
+            }
+            // Reads that take a resource name their own kind in this account.
+            if a.starts_with("iam:List") || a.starts_with("rds:Describe") {
+                let kind = if a.starts_with("iam:") {
+                    ":iam::"
+                } else {
+                    ":rds:*:"
+                };
+                assert!(text(&s["Resource"]).contains(kind), "{a}: {s}");
+                assert_ne!(s["Resource"], "*", "{a}");
             }
             if a == "s3:PutBucketTagging" {
                 granted.insert(a);
@@ -299,11 +321,25 @@ fn the_template_keeps_its_security_and_naming_settings() {
         "the Null guards"
     );
     assert!(
-        all.iter().any(|s| actions(s) == ["sts:AssumeRole"]
-            && s["Condition"]["StringEquals"]["aws:ResourceOrgID"].is_string()),
+        all.iter().any(
+            |s| actions(s) == ["sts:AssumeRole", "sts:SetSourceIdentity"]
+                && s["Condition"]["StringEquals"]["aws:ResourceOrgID"].is_string()
+        ),
         "member roles only within the organization"
     );
+    // The function's role is the template's own: SAM generates none, so
+    // no managed policy comes with the queue's event source.
+    let roles = of_type(&t, "AWS::IAM::Role");
+    assert_eq!(roles.len(), 1, "one role");
+    let (role, props) = roles[0];
+    assert_eq!(role, "FunctionRole");
+    assert!(props["ManagedPolicyArns"].is_null(), "{props}");
+    assert_eq!(
+        props["RoleName"]["Fn::Sub"],
+        "tagwarden-function-${EnvironmentSuffix}"
+    );
     let (_, function) = of_type(&t, "AWS::Lambda::Function")[0];
+    assert_eq!(function["Role"]["Fn::GetAtt"][0], "FunctionRole");
     assert_eq!(
         function["Environment"]["Variables"]["TAGWARDEN_ALERT_WEBHOOK_SECRET"]["Ref"],
         "AlertWebhookSecretArn"

@@ -401,6 +401,16 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
             .collect()
     };
     let tagged = rows("tagged");
+    // Each write's AWS request id, to find it in the account's CloudTrail.
+    for row in history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["change"] == "tagged")
+    {
+        let id = row["request_id"].as_str().unwrap_or_default();
+        assert!(!id.is_empty(), "no request id: {row}");
+    }
     for r in resources {
         let arn = r["arn"].as_str().unwrap();
         assert!(
