@@ -18,6 +18,12 @@ ensure_checkov_venv "$(pwd)"
 echo "== checkov deploy/ (each skipped check has its reason in the template)"
 # --skip-download: no call to the vendor's platform; the built-in checks only.
 "$checkov_venv/bin/checkov" -d deploy --framework cloudformation --compact --quiet --skip-download
+ensure_iam_venv "$(pwd)"
+echo "== IAM policies against AWS's service authorization reference and parliament"
+# Findings pass only with a written reason: crates/cli/tests/deploy/iam-findings.yaml.
+"$iam_venv/bin/python" crates/cli/tests/deploy/iam_check.py deploy/*.yaml
+# The end-to-end test checks the function's recorded calls against its grants.
+export TAGWARDEN_IAM_PYTHON="$iam_venv/bin/python"
 echo "== cargo build -p tagwarden-lambda (bootstrap, for the end-to-end test)"
 cargo build -p tagwarden-lambda --locked
 echo "== cargo test"

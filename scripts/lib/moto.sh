@@ -26,6 +26,14 @@ ensure_checkov_venv() {
   pinned_venv "$checkov_venv" "$1/scripts/requirements-checkov.txt"
 }
 
+# ensure_iam_venv ROOT: sets $iam_venv, the IAM policy check's venv
+# (apart, so parliament's and policy_sentry's dependencies never move the
+# test tools').
+ensure_iam_venv() {
+  iam_venv="${TAGWARDEN_IAM_VENV:-$1/.venv-iam}"
+  pinned_venv "$iam_venv" "$1/scripts/requirements-iam.txt"
+}
+
 # start_moto: starts the server and exports what the SDKs and tests need.
 start_moto() {
   local port log

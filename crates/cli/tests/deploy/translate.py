@@ -22,10 +22,22 @@ from samtranslator.yaml_helper import yaml_parse
 
 
 def main():
+    out = translate(sys.argv[1])
+    if sys.argv[2:3] == ["--deploy"]:
+        out = deploy(out, sys.argv[3])
+    json.dump(out, sys.stdout, indent=1, default=str)
+
+
+def translate(path):
+    """The plain CloudFormation of the SAM template at PATH (also used by
+    iam_check.py); exits with the translator's complaints if it has any."""
     # The transform fills AWS::Region; any region does for the test.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    with open(sys.argv[1]) as f:
+    with open(path) as f:
         template = yaml_parse(f.read())
+    # A plain template (member-role.yaml, regional.yaml) is only parsed.
+    if "Transform" not in template:
+        return template
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://tagwarden-artifacts/bootstrap.zip"
@@ -34,12 +46,9 @@ def main():
     iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x",
                        aws_secret_access_key="x", endpoint_url="http://127.0.0.1:9")
     try:
-        out = transform(template, {}, ManagedPolicyLoader(iam))
+        return transform(template, {}, ManagedPolicyLoader(iam))
     except InvalidDocumentException as e:
         sys.exit("; ".join(str(c) for c in e.causes))
-    if sys.argv[2:3] == ["--deploy"]:
-        out = deploy(out, sys.argv[3])
-    json.dump(out, sys.stdout, indent=1, default=str)
 
 
 def deploy(template, suffix):

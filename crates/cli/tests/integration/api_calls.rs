@@ -5,7 +5,7 @@
 //! moto accepts more than 1000 ids in one CreateTags, where AWS refuses:
 //! the 1000 limit is proven on the recorded requests, not by moto.
 
-use crate::moto::{world_py, ROLE};
+use crate::moto::{world_py, Recording, ROLE};
 use crate::support::{tagwarden, temp_dir};
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ fn writes_for_new_resources_meet_the_lower_bound_and_a_rerun_writes_none() {
     .unwrap();
     let manifest = dir.join("bulk.json");
     std::fs::write(&manifest, created.to_string()).unwrap();
-    world_py(&["recorder", "start"]);
+    let recording = Recording::start();
     let run = tagwarden(&[
         "apply",
         "--assume-role",
@@ -51,12 +51,7 @@ fn writes_for_new_resources_meet_the_lower_bound_and_a_rerun_writes_none() {
         "json",
         &logs.display().to_string(),
     ]);
-    let recorded: Value = serde_json::from_str(&world_py(&[
-        "recorder",
-        "writes",
-        &manifest.display().to_string(),
-    ]))
-    .unwrap();
+    let recorded = recording.writes(&manifest);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["summary"]["tagged"], 1042);
     // ceil(1001 / 1000) = 2 and ceil(41 / 20) = 3.

@@ -6,16 +6,22 @@
 //!   trails, bucket/topic/queue policies; versioning, public-access blocks,
 //!   notifications, PITR, SSE), which are asserted on the template itself.
 
-use crate::moto::{endpoint, python};
+use crate::moto::{endpoint, python, world_py};
 use crate::support::repo;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::process::Command;
 use tagwarden_core::catalog::grants::TAG_ACTIONS;
 
 fn translate(extra: &[&str]) -> Value {
+    template("template.yaml", extra)
+}
+
+/// deploy/NAME as plain CloudFormation (SAM translated, when it is SAM).
+fn template(name: &str, extra: &[&str]) -> Value {
     let out = Command::new(python())
         .arg(repo().join("crates/cli/tests/deploy/translate.py"))
-        .arg(repo().join("deploy/template.yaml"))
+        .arg(repo().join("deploy").join(name))
         .args(extra)
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .output()
@@ -91,6 +97,46 @@ fn actions(s: &Value) -> Vec<&str> {
         Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     }
+}
+
+/// The tag actions the statements grant, each checked: no wildcard action;
+/// a service's own tag action only with the policy's keys (and some key at
+/// all, so `ForAllValues` cannot pass vacuously) on this account's
+/// resources; API Gateway's verbs on `/tags/*` only; `tag:TagResources`,
+/// which takes no condition key and no resource type, bare.
+fn tag_grants<'t>(all: &[&'t Value]) -> BTreeSet<&'t str> {
+    let mut granted = BTreeSet::new();
+    for s in all {
+        let resource = s["Resource"].to_string();
+        for a in actions(s) {
+            assert!(!a.contains('*'), "wildcard action {a}");
+            let own = TAG_ACTIONS.iter().any(|(_, t)| t.contains(&a));
+            if a.starts_with("apigateway:") {
+                assert!(resource.contains("::/tags/*"), "{a} beyond /tags: {s}");
+            }
+            if a == "s3:PutBucketTagging" {
+                assert!(resource.contains("arn:${AWS::Partition}:s3:::"), "{s}");
+            } else if own {
+                assert_eq!(
+                    s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]["Ref"], "TagKeys",
+                    "{a} without the tag-key condition: {s}"
+                );
+                assert_eq!(s["Condition"]["Null"]["aws:TagKeys"], "false", "{a}: {s}");
+                if !a.starts_with("apigateway:") {
+                    assert_eq!(
+                        s["Resource"]["Fn::Sub"], "arn:${AWS::Partition}:*:*:${AWS::AccountId}:*",
+                        "{a}: {s}"
+                    );
+                }
+            } else if a == "tag:TagResources" {
+                assert!(s["Condition"].is_null(), "{s}");
+            } else {
+                continue;
+            }
+            granted.insert(a);
+        }
+    }
+    granted
 }
 
 #[test]
@@ -219,42 +265,32 @@ fn the_template_keeps_its_security_and_naming_settings() {
     assert_eq!(t["Parameters"]["NonCompliantThreshold"]["Default"], 5);
 
     // Least privilege: no wildcard action, and every tagging action bound
-    // to the policy's tag keys (S3's replace-the-set call takes no such
-    // condition: its own statement, bucket ARNs only).
+    // to the policy's tag keys, in the function's role and the member role
+    // alike (S3's replace-the-set call takes no such condition: its own
+    // statement, bucket ARNs only).
     let all = statements(&t);
     assert!(!all.is_empty());
-    // Every catalogued service's own tagging action (the Tagging API needs
-    // it too), from the catalog's table, and in the member role as well.
-    let tag_actions: Vec<&str> = TAG_ACTIONS
+    let wanted: BTreeSet<&str> = TAG_ACTIONS
         .iter()
         .flat_map(|(_, a)| a.iter().copied())
-        .filter(|a| *a != "s3:PutBucketTagging")
+        .chain(["tag:TagResources"])
         .collect();
-    let mut granted = std::collections::BTreeSet::new();
+    assert_eq!(
+        tag_grants(&all),
+        wanted,
+        "the function's tag grants and the catalog's"
+    );
+    let member = template("member-role.yaml", &[]);
+    assert_eq!(
+        tag_grants(&statements(&member)),
+        wanted,
+        "the member role's tag grants and the catalog's"
+    );
     let mut secret_reads = 0;
     let mut dead_letters = 0;
     for s in &all {
         for a in actions(s) {
-            assert!(!a.contains('*'), "wildcard action {a}");
-            let tags = a == "tag:TagResources" || tag_actions.contains(&a);
-            if tags {
-                assert_eq!(
-                    s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]["Ref"], "TagKeys",
-                    "{a} without the tag-key condition: {s}"
-                );
-                // Some key at all, so ForAllValues cannot pass vacuously;
-                // TagResources lists no condition key of its own.
-                if a != "tag:TagResources" {
-                    assert_eq!(s["Condition"]["Null"]["aws:TagKeys"], "false", "{a}: {s}");
-                }
-                granted.insert(a);
-            }
-            if a.starts_with("apigateway:") {
-                assert!(
-                    text(&s["Resource"]).contains("::/tags/*"),
-                    "{a} beyond /tags: {s}"
-                );
-            }
+            let tags = wanted.contains(a);
             // The webhook's secret: that one, read only, when it is given.
             if a.starts_with("secretsmanager:") && !tags {
                 assert_eq!(a, "secretsmanager:GetSecretValue", "{s}");
@@ -278,7 +314,14 @@ fn the_template_keeps_its_security_and_naming_settings() {
                     "{a}: {s}"
                 );
             }
-            // Reads that take a resource name their own kind in this account.
+        }
+    }
+    assert_eq!(secret_reads, 1);
+    assert!(dead_letters >= 1, "the function may park refused messages");
+    // Reads that take a resource name their own kind in this account, in
+    // both roles.
+    for s in all.iter().chain(statements(&member).iter()) {
+        for a in actions(s) {
             if a.starts_with("iam:List") || a.starts_with("rds:Describe") {
                 let kind = if a.starts_with("iam:") {
                     ":iam::"
@@ -288,38 +331,8 @@ fn the_template_keeps_its_security_and_naming_settings() {
                 assert!(text(&s["Resource"]).contains(kind), "{a}: {s}");
                 assert_ne!(s["Resource"], "*", "{a}");
             }
-            if a == "s3:PutBucketTagging" {
-                granted.insert(a);
-                assert!(
-                    text(&s["Resource"]).contains("arn:${AWS::Partition}:s3:::"),
-                    "{s}"
-                );
-            }
         }
     }
-    assert_eq!(secret_reads, 1);
-    assert!(dead_letters >= 1, "the function may park refused messages");
-    let wanted: std::collections::BTreeSet<&str> = TAG_ACTIONS
-        .iter()
-        .flat_map(|(_, a)| a.iter().copied())
-        .chain(["tag:TagResources"])
-        .collect();
-    assert_eq!(
-        granted, wanted,
-        "the function's tag grants and the catalog's"
-    );
-    let member = std::fs::read_to_string(repo().join("deploy/member-role.yaml")).unwrap();
-    for a in &wanted {
-        assert!(
-            member.contains(&format!("- {a}\n")) || member.contains(&format!("Action: {a}\n")),
-            "member-role.yaml lacks {a}"
-        );
-    }
-    assert_eq!(
-        member.matches("aws:TagKeys: \"false\"").count(),
-        2,
-        "the Null guards"
-    );
     assert!(
         all.iter().any(
             |s| actions(s) == ["sts:AssumeRole", "sts:SetSourceIdentity"]
@@ -327,6 +340,25 @@ fn the_template_keeps_its_security_and_naming_settings() {
         ),
         "member roles only within the organization"
     );
+    // The member role trusts the function's role alone, from within the
+    // organization, in sessions that name tagwarden.
+    let trust = &of_type(&member, "AWS::IAM::Role")[0].1["AssumeRolePolicyDocument"]["Statement"];
+    for s in trust.as_array().unwrap() {
+        assert!(
+            s["Condition"]["ArnEquals"]["aws:PrincipalArn"].is_object(),
+            "{s}"
+        );
+        assert_eq!(
+            s["Condition"]["StringEquals"]["aws:PrincipalOrgID"]["Ref"],
+            "OrganizationId"
+        );
+        let named = &s["Condition"]["StringLike"];
+        assert!(
+            named["sts:RoleSessionName"] == "tagwarden-*"
+                || named["sts:SourceIdentity"] == "tagwarden-*",
+            "{s}"
+        );
+    }
     // The function's role is the template's own: SAM generates none, so
     // no managed policy comes with the queue's event source.
     let roles = of_type(&t, "AWS::IAM::Role");
@@ -363,7 +395,10 @@ fn the_api_call_rules_name_exactly_the_catalogs_calls() {
     let mut names: BTreeSet<String> = BTreeSet::new();
     for (rule, p) in of_type(&t, "AWS::Events::Rule") {
         let pattern = &p["EventPattern"];
-        if pattern["detail-type"][0] != "AWS API Call via CloudTrail" {
+        // The central bus's rule takes what the regional stacks chose.
+        if pattern["detail-type"][0] != "AWS API Call via CloudTrail"
+            || !p["EventBusName"].is_null()
+        {
             continue;
         }
         let size = serde_json::to_string(pattern).unwrap().len();
@@ -405,4 +440,120 @@ fn the_api_call_rules_name_exactly_the_catalogs_calls() {
     let catalog_sources: BTreeSet<&String> = catalog.iter().map(|(s, _)| s).collect();
     let extra: Vec<_> = sources.difference(&catalog_sources).collect();
     assert!(extra.is_empty(), "sources not in the catalog: {extra:?}");
+}
+
+/// deploy/regional.yaml holds the central stack's own rules, forwarding to
+/// the central bus (with a role that may put there and nowhere else) except
+/// in the central account's home region, where the central rules already
+/// listen; the central bus admits the organization only and feeds the queue.
+#[test]
+fn the_regional_stack_forwards_the_central_rules_to_the_central_bus() {
+    let central = translated();
+    let regional = template("regional.yaml", &[]);
+    let rules = |t: &Value| -> std::collections::BTreeMap<String, Value> {
+        t["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
+            .map(|(n, r)| (n.clone(), r.clone()))
+            .collect()
+    };
+    let (c, r) = (rules(&central), rules(&regional));
+    let bus = "arn:${AWS::Partition}:events:${HomeRegion}:${CentralAccountId}:event-bus/tagwarden-${EnvironmentSuffix}";
+    assert_eq!(r.len(), 3, "{r:?}");
+    for (name, rule) in &r {
+        let p = &rule["Properties"];
+        assert_eq!(
+            p["EventPattern"], c[name]["Properties"]["EventPattern"],
+            "{name}"
+        );
+        assert_eq!(p["Name"], c[name]["Properties"]["Name"], "{name}");
+        assert_eq!(rule["Condition"], "Forwards", "{name}");
+        let targets = p["Targets"].as_array().unwrap();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0]["Arn"]["Fn::Sub"], bus, "{name}");
+        assert_eq!(
+            targets[0]["RoleArn"]["Fn::GetAtt"][0], "ForwardRole",
+            "{name}"
+        );
+    }
+    let forward = statements(&regional);
+    assert_eq!(forward.len(), 1, "{forward:?}");
+    assert_eq!(actions(forward[0]), ["events:PutEvents"]);
+    assert_eq!(forward[0]["Resource"]["Fn::Sub"], bus);
+    let home = &regional["Conditions"]["Forwards"]["Fn::Not"][0]["Fn::And"];
+    assert_eq!(home[0]["Fn::Equals"][1]["Ref"], "CentralAccountId");
+    assert_eq!(home[1]["Fn::Equals"][1]["Ref"], "HomeRegion");
+
+    let (_, bus) = of_type(&central, "AWS::Events::EventBus")[0];
+    assert_eq!(bus["Name"]["Fn::Sub"], "tagwarden-${EnvironmentSuffix}");
+    let (_, policy) = of_type(&central, "AWS::Events::EventBusPolicy")[0];
+    let org = &policy["Statement"]["Fn::If"];
+    assert_eq!(org[0], "HasOrganization");
+    assert_eq!(
+        org[1]["Condition"]["StringEquals"]["aws:PrincipalOrgID"]["Ref"],
+        "OrganizationId"
+    );
+    assert_eq!(org[1]["Action"], "events:PutEvents");
+    assert!(
+        org[2]["Principal"]["AWS"].is_object(),
+        "the listed accounts: {org}"
+    );
+    let forwarded = &c["ForwardedRule"]["Properties"];
+    assert_eq!(forwarded["EventBusName"]["Fn::GetAtt"][0], "EventBus");
+    assert_eq!(
+        forwarded["Targets"][0]["Arn"]["Fn::GetAtt"][0],
+        "EventQueue"
+    );
+    let queue_policy = of_type(&central, "AWS::SQS::QueuePolicy")[0].1;
+    assert!(
+        queue_policy.to_string().contains("\"ForwardedRule\""),
+        "the queue accepts the bus's rule: {queue_policy}"
+    );
+}
+
+/// In moto: a catalogued call and an EC2 state change put on another
+/// region's default bus reach the central stack's event queue; a call
+/// outside the catalog does not.
+#[test]
+fn another_regions_events_reach_the_central_queue() {
+    endpoint();
+    let got = translate(&["--deploy", "rg"]);
+    assert_eq!(got["status"], "CREATE_COMPLETE", "{got}");
+    let call = |name: &str| {
+        serde_json::json!({"source": "aws.ec2", "detail-type": "AWS API Call via CloudTrail",
+            "detail": {"eventSource": "ec2.amazonaws.com", "eventName": name,
+                       "awsRegion": "us-west-2", "eventID": format!("rg-{name}")}})
+    };
+    let state = serde_json::json!({"source": "aws.ec2",
+        "detail-type": "EC2 Instance State-change Notification",
+        "detail": {"instance-id": "i-0123456789abcdef0", "state": "running"}});
+    let events = serde_json::json!([call("RunInstances"), call("DescribeInstances"), state]);
+    let status = world_py(&[
+        "regional",
+        &repo().join("deploy/regional.yaml").display().to_string(),
+        "rg",
+        "us-west-2",
+        &events.to_string(),
+    ]);
+    assert_eq!(status.trim(), "\"CREATE_COMPLETE\"");
+    let queue = got["outputs"]["DeadLetterQueueUrl"]
+        .as_str()
+        .unwrap()
+        .replace("tagwarden-dlq-rg", "tagwarden-events-rg");
+    let bodies: Vec<String> = serde_json::from_str(&world_py(&["queue-read", &queue])).unwrap();
+    let mut seen: Vec<String> = bodies
+        .iter()
+        .map(|b| {
+            let e: Value = serde_json::from_str(b).unwrap();
+            e["detail"]["eventName"]
+                .as_str()
+                .or(e["detail"]["state"].as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["RunInstances", "running"], "{bodies:?}");
 }

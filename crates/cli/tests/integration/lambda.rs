@@ -3,8 +3,8 @@
 //! its environment pointing at the resources the SAM template created as a
 //! stack in moto. What it did is read back through each service's own API.
 
-use crate::moto::{endpoint, python, world_py, World, OWN_ACCOUNT};
-use crate::support::repo;
+use crate::moto::{endpoint, iam_python, python, world_py, Recording, World, OWN_ACCOUNT};
+use crate::support::{repo, temp_dir};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
@@ -344,11 +344,14 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         ("TAGWARDEN_MEMBER_ROLE", ""),
         ("TAGWARDEN_TRAIL_BUCKET", trail),
         ("TAGWARDEN_ALERT_WEBHOOK_SECRET", secret.as_str().unwrap()),
+        // Its own key, so that its calls stand apart in moto's recording.
+        ("AWS_ACCESS_KEY_ID", FUNCTION_KEY),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let api = RuntimeApi::start();
+    let recording = Recording::start();
     let function = Function::start(&api, &env);
 
     let notification = s3_notification(trail, keys[0]);
@@ -654,7 +657,40 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
         .collect();
     assert_eq!(remediations.len(), 1, "{remediations:?}");
     assert_eq!(remediations[0]["arn"], arn);
+    drop(function);
+
+    // Every AWS call the function made is one its role grants: a call
+    // added later without its grant fails here (actions only; moto checks
+    // no IAM, the templates' resources are checked in deploy.rs).
+    let path = temp_dir("twl-calls").join("recording.jsonl");
+    recording.save(&path);
+    let out = Command::new(iam_python())
+        .arg(repo().join("crates/cli/tests/deploy/iam_check.py"))
+        .arg("calls")
+        .arg(&path)
+        .arg(repo().join("deploy/template.yaml"))
+        .args(["FunctionRole", "--access-key", FUNCTION_KEY])
+        .output()
+        .expect("run iam_check.py (scripts/test.sh makes its venv)");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls: Value = serde_json::from_str(&report).unwrap();
+    for made in [
+        "s3:GetObject",
+        "dynamodb:BatchWriteItem",
+        "sns:Publish",
+        "ec2:CreateTags",
+    ] {
+        assert!(calls["calls"][made].as_u64() > Some(0), "{made}: {report}");
+    }
 }
+
+/// The function's access key in moto (any key is accepted there).
+const FUNCTION_KEY: &str = "AKIATAGWARDENE2E0001";
 
 /// The store refuses the first delivery's rows after the tags were
 /// written; the redelivery finds the tags there, as this event wrote them,

@@ -117,3 +117,38 @@ pub fn tag_map(v: &Value) -> TagMap {
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
         .collect()
 }
+
+/// moto's request recorder, held by one test at a time: starting clears
+/// what another test recorded.
+pub struct Recording(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+static RECORDER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Recording {
+    pub fn start() -> Self {
+        let guard = RECORDER.lock().unwrap_or_else(|p| p.into_inner());
+        world_py(&["recorder", "start"]);
+        Self(guard)
+    }
+
+    /// Stops and counts the tagging writes naming the manifest's resources.
+    pub fn writes(self, manifest: &std::path::Path) -> Value {
+        serde_json::from_str(&world_py(&[
+            "recorder",
+            "writes",
+            &manifest.display().to_string(),
+        ]))
+        .unwrap()
+    }
+
+    /// Stops and keeps every request recorded in `path`.
+    pub fn save(self, path: &std::path::Path) {
+        world_py(&["recorder", "save", &path.display().to_string()]);
+    }
+}
+
+/// The IAM check's interpreter (scripts/test.sh exports it).
+pub fn iam_python() -> String {
+    std::env::var("TAGWARDEN_IAM_PYTHON")
+        .unwrap_or_else(|_| repo().join(".venv-iam/bin/python").display().to_string())
+}

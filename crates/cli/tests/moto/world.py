@@ -12,6 +12,7 @@ Reaches moto through AWS_ENDPOINT_URL; other accounts through
 sts:AssumeRole (moto puts each account's state apart).
 """
 import argparse, gzip, io, json, os, uuid, zipfile
+from pathlib import Path
 import boto3
 
 TIME = "2026-11-20T10:00:00Z"
@@ -409,8 +410,8 @@ def bulk(account, region, instances, groups, prefix, out):
 
 
 def recorder(action, manifest=None):
-    """moto's request recorder: `start` clears and starts it; `writes
-    MANIFEST` stops it and counts the tagging writes that name a resource of
+    """moto's request recorder: `start` clears and starts it; `save PATH`
+    stops it and writes what it recorded to PATH; `writes MANIFEST` stops it and counts the tagging writes that name a resource of
     the manifest, with the most resources one call named (other tests' requests are recorded too, and ignored)."""
     import base64, urllib.parse, urllib.request
     def call(path, method="POST"):
@@ -421,6 +422,9 @@ def recorder(action, manifest=None):
         call("start-recording")
         return {}
     call("stop-recording")
+    if action == "save":
+        Path(manifest).write_text(call("download-recording", "GET"))
+        return {}
     ours = set(json.load(open(manifest))["ec2"]) | set(json.load(open(manifest))["log_groups"])
     counts = {}
     # Requests recorded at the same moment can land on one line, back to
@@ -647,6 +651,28 @@ def subscribe(topic):
     return q
 
 
+def regional(template, suffix, region, events):
+    """Deploys deploy/regional.yaml in REGION of the own
+    account, forwarding to the bus of the central stack SUFFIX in us-east-1,
+    then puts EVENTS (a JSON list of EventBridge events) on REGION's default
+    bus. Prints the stack's status."""
+    cf = boto3.client("cloudformation", region_name=region, endpoint_url=ENDPOINT)
+    name = f"tagwarden-regional-{suffix}"
+    from samtranslator.yaml_helper import yaml_parse  # reads the !Sub short forms
+    body = json.dumps(yaml_parse(open(template).read()))
+    cf.create_stack(StackName=name, TemplateBody=body,
+                    Parameters=[{"ParameterKey": "EnvironmentSuffix", "ParameterValue": suffix},
+                                {"ParameterKey": "CentralAccountId", "ParameterValue": OWN_ACCOUNT},
+                                {"ParameterKey": "HomeRegion", "ParameterValue": "us-east-1"}],
+                    Capabilities=["CAPABILITY_NAMED_IAM"])
+    status = cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    events_client = boto3.client("events", region_name=region, endpoint_url=ENDPOINT)
+    for e in json.loads(events):
+        events_client.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"],
+                                           "Detail": json.dumps(e["detail"])}])
+    return status
+
+
 def queue_read(url):
     """Every message waiting in the queue (deleted once read)."""
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=ENDPOINT)
@@ -706,7 +732,8 @@ def instance_new(region):
 def main():
     import sys
     for command, fn in [("instance-new", instance_new), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
-                        ("table-items", table_items), ("secret-put", secret_put)]:
+                        ("table-items", table_items), ("secret-put", secret_put),
+                        ("regional", regional)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
             return
