@@ -64,6 +64,9 @@ pub struct Options {
     pub backoff: Backoff,
     /// (account, region, API) groups worked on at once.
     pub concurrency: usize,
+    /// A resource still being created waits ([`Status::Waiting`]) rather
+    /// than failing: the caller tries it again later.
+    pub may_wait: bool,
 }
 
 impl Default for Options {
@@ -73,6 +76,7 @@ impl Default for Options {
             dry_run: false,
             backoff: Backoff::default(),
             concurrency: 8,
+            may_wait: false,
         }
     }
 }
@@ -133,13 +137,8 @@ async fn apply_group<T: Tagger>(
             let error = read_failed.remove(&item.arn).unwrap_or_else(|| {
                 CallError::of_kind(ErrorKind::Other, "NotRead", "the read did not return it")
             });
-            out.push(Outcome::new(
-                n,
-                item,
-                Status::Failed { error },
-                Tags::new(),
-                None,
-            ));
+            let status = Status::failure(error, opts.may_wait);
+            out.push(Outcome::new(n, item, status, Tags::new(), None));
             continue;
         };
         match reconcile::decide(item, now, opts.overwrite) {
@@ -172,7 +171,7 @@ async fn apply_group<T: Tagger>(
             let n = index[arn];
             let (status, written, request) = match result {
                 Ok(request) => (Status::Tagged, batch.tags.clone(), request),
-                Err(error) => (Status::Failed { error }, Tags::new(), None),
+                Err(error) => (Status::failure(error, opts.may_wait), Tags::new(), None),
             };
             let mut o = Outcome::new(n, &items[n], status, written, current.get(arn));
             o.request_id = request;

@@ -15,6 +15,8 @@ pub mod error;
 pub mod inventory;
 #[cfg(any(test, feature = "mock"))]
 pub mod mock;
+pub mod queue;
+pub mod requeue;
 pub mod s3_source;
 pub mod secrets;
 pub mod session;

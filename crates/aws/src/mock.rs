@@ -1,7 +1,8 @@
 //! A tagging API in memory, for the tests of every layer above the
 //! adapters (as mountpoint-s3's mock client): state that can be read back,
 //! call counts, and the faults AWS gives — a throttle, an unknown id that
-//! fails a whole EC2 call or one entry of a batch, a denial.
+//! fails a whole EC2 call or one entry of a batch, a denial, a resource
+//! that refuses tags while it is being created.
 
 use crate::adapters::Tags;
 use crate::adapters::{ReadResult, Tagger, Target, WriteResult};
@@ -25,6 +26,9 @@ pub struct MemoryTagger {
     pub throttled: bool,
     pub writes: Mutex<Vec<Vec<String>>>,
     pub reads: Mutex<u64>,
+    /// Writes to these ARNs fail with the service's own answer while the
+    /// count lasts (one per write): the resource is being created.
+    pub creating: Mutex<HashMap<String, (CallError, u32)>>,
 }
 
 impl Tagger for MemoryTagger {
@@ -66,6 +70,11 @@ impl Tagger for MemoryTagger {
                 failed.insert(arn.to_string(), e);
             } else if self.flaky.lock().unwrap().remove(*arn) {
                 failed.insert(arn.to_string(), CallError::new("ThrottlingException", ""));
+            } else if let Some((e, left)) = self.creating.lock().unwrap().get_mut(*arn) {
+                if *left > 0 {
+                    *left -= 1;
+                    failed.insert(arn.to_string(), e.clone());
+                }
             }
         }
         let mut all = self.tags.lock().unwrap();

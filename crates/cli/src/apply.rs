@@ -10,11 +10,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::{Backoff, Options, Status};
 use tagwarden_aws::calls::CallCounts;
+use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
-use tagwarden_flow::attribute::{settle, Tagging};
+use tagwarden_core::waiting;
+use tagwarden_flow::attribute::{settle, Settled, Tagging};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::AuditStore;
 
@@ -60,18 +63,33 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
                 ..Backoff::default()
             },
             concurrency: args.concurrency,
+            may_wait: false,
         };
-        let bar = progress(cli, plan.items.len() as u64);
         let tagger = AwsTagger::new(Arc::clone(&aws.clients));
-        let tagging = Tagging::Live {
-            tagger: &tagger,
-            opts,
-            progress: &|n| bar.inc(n),
-        };
-        let settled = aws
-            .runtime
-            .block_on(settle(tagging, &audit.store, plan, changes));
-        bar.finish_and_clear();
+        let deadline = Instant::now() + args.wait;
+        let (store, tagger) = (&audit.store, &tagger);
+        let settled = aws.runtime.block_on(async {
+            let round = async |plan: &Plan, changes: &[TagChange], attempt: u32| {
+                // Another round only if its pause ends before the deadline:
+                // on the last one, what is still being created has failed.
+                let may_wait =
+                    waiting::delay(attempt).is_some_and(|pause| Instant::now() + pause <= deadline);
+                let opts = Options {
+                    may_wait,
+                    ..opts.clone()
+                };
+                let bar = progress(cli, plan.items.len() as u64);
+                let tagging = Tagging::Live {
+                    tagger,
+                    opts,
+                    progress: &|n| bar.inc(n),
+                };
+                let settled = settle(tagging, store, plan, changes).await;
+                bar.finish_and_clear();
+                settled
+            };
+            wait_while_created(cli, plan, changes, round).await
+        });
         (settled, aws.clients.counter().snapshot())
     };
     let outcomes = &settled.outcomes;
@@ -137,6 +155,54 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     } else {
         0
     })
+}
+
+/// Settles `plan`, then again, after each pause, the resources still being
+/// created, until none waits: one outcome per item of `plan`, the last
+/// round's for those that waited, and every round's rows recorded.
+async fn wait_while_created(
+    cli: &Cli,
+    plan: &Plan,
+    changes: &[TagChange],
+    round: impl AsyncFn(&Plan, &[TagChange], u32) -> Settled,
+) -> Settled {
+    let mut settled = round(plan, changes, 0).await;
+    let mut attempt = 0;
+    loop {
+        let waiting: Vec<usize> = settled
+            .outcomes
+            .iter()
+            .filter(|o| matches!(o.status, Status::Waiting { .. }))
+            .map(|o| o.item)
+            .collect();
+        let Some(pause) = waiting::delay(attempt).filter(|_| !waiting.is_empty()) else {
+            return settled;
+        };
+        if !cli.quiet {
+            eprintln!(
+                "{} resources are still being created: trying again in {}s.",
+                waiting.len(),
+                pause.as_secs()
+            );
+        }
+        tokio::time::sleep(pause).await;
+        attempt += 1;
+        let again = Plan {
+            items: waiting.iter().map(|&n| plan.items[n].clone()).collect(),
+            ..Plan::default()
+        };
+        let next = round(&again, &[], attempt).await;
+        for mut o in next.outcomes {
+            o.item = waiting[o.item];
+            let n = o.item;
+            settled.outcomes[n] = o;
+        }
+        settled.recorded = match (settled.recorded, next.recorded) {
+            (Ok(a), Ok(b)) => Ok(a.plus(b)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        settled.rows.extend(next.rows);
+    }
 }
 
 /// The plan `--retry-failed` runs: what the store holds as failed.

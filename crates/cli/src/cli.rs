@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -145,6 +146,20 @@ pub struct ApplyArgs {
     /// (account, region, API) groups worked on at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
+    /// How long to wait for resources that refuse tags while they are being
+    /// created (a cache cluster, a search domain, a stream), trying again
+    /// after 1, 2, 4, 8, then every 15 minutes; `0s` records them as failed
+    /// at once (`--retry-failed` tries them later).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = duration)]
+    pub wait: Duration,
+}
+
+/// `30m`, `2h`, `90s`, `1h 30m`.
+fn duration(s: &str) -> Result<Duration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("`{s}` is not a duration (30m, 2h, 90s): {e}"))?;
+    Duration::try_from(d).map_err(|_| format!("`{s}` is negative"))
 }
 
 #[derive(Debug, Args)]

@@ -187,6 +187,8 @@ pub struct Counts {
     pub already_tagged: u64,
     pub full: u64,
     pub failed: u64,
+    /// Being created: the CLI waits, then tries again.
+    pub pending: u64,
 }
 
 impl Counts {
@@ -197,6 +199,7 @@ impl Counts {
             Status::AlreadyTagged => self.already_tagged += 1,
             Status::Full => self.full += 1,
             Status::Failed { .. } => self.failed += 1,
+            Status::Waiting { .. } => self.pending += 1,
         }
     }
 }

@@ -23,3 +23,4 @@ pub mod report;
 pub mod subjects;
 pub mod tags;
 pub mod trigger;
+pub mod waiting;

@@ -26,6 +26,10 @@ pub enum ErrorKind {
     Validation,
     /// The API does not serve this resource type.
     Unsupported,
+    /// The resource refuses tags while it is being created (a cache
+    /// cluster, a domain, a stream in `creating`): minutes, not the seconds
+    /// of apply's backoff, so it waits outside the run.
+    NotReady,
     Other,
 }
 
@@ -46,6 +50,7 @@ impl ErrorKind {
             ErrorKind::Permission => "permission",
             ErrorKind::Validation => "validation",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::NotReady => "not_ready",
             ErrorKind::Other => "other",
         }
     }
@@ -178,6 +183,24 @@ pub enum Status {
     Failed {
         error: CallError,
     },
+    /// Not written yet: the resource refuses tags while it is being
+    /// created. Tried again later ([`crate::waiting`]), then tagged or
+    /// failed.
+    Waiting {
+        error: CallError,
+    },
+}
+
+impl Status {
+    /// A failed call's status: a resource still being created waits when
+    /// there is time to wait ([`crate::waiting`]), else it failed.
+    pub fn failure(error: CallError, may_wait: bool) -> Self {
+        if may_wait && error.kind == ErrorKind::NotReady {
+            Status::Waiting { error }
+        } else {
+            Status::Failed { error }
+        }
+    }
 }
 
 /// One planned resource's result.
@@ -227,7 +250,7 @@ impl Outcome {
     /// Why the resource was not tagged, when it was not.
     pub fn error(&self) -> Option<&CallError> {
         match &self.status {
-            Status::Failed { error } => Some(error),
+            Status::Failed { error } | Status::Waiting { error } => Some(error),
             _ => None,
         }
     }
@@ -301,14 +324,55 @@ const PERMISSION: &[&str] = &[
     "OptInRequired",
 ];
 
+/// Each service's answer to tagging a resource it is still creating. The
+/// Tagging API passes the service's message under its own generic codes,
+/// so the message counts too ([`NOT_READY_SAID`]).
+const NOT_READY: &[&str] = &[
+    // ElastiCache: "... is not in available state" while creating.
+    "InvalidCacheClusterState",
+    "InvalidCacheClusterStateFault",
+    "InvalidReplicationGroupState",
+    "InvalidReplicationGroupStateFault",
+    // Redshift.
+    "InvalidClusterState",
+    "InvalidClusterStateFault",
+    // RDS.
+    "InvalidDBInstanceState",
+    "InvalidDBInstanceStateFault",
+    "InvalidDBClusterStateFault",
+    // Kinesis ("... is in CREATING state"), EKS ("... is in CREATING").
+    "ResourceInUseException",
+    // MSK: "The cluster is in CREATING state" (409).
+    "ConflictException",
+];
+
+/// How a service says "still being created" in a message, lowercased.
+const NOT_READY_SAID: &[&str] = &[
+    "creating state",
+    "state creating",
+    "is being created",
+    "is in creating",
+    "is currently being created",
+    "not in available state",
+    "not in an available state",
+    "not in the available state",
+    "not in active state",
+    "processing state",
+    "is being processed",
+];
+
 /// Classifies by the AWS error code, and by the message where a service
-/// reports "not found" or "not supported" under a generic code.
+/// reports "not found", "not supported" or "being created" under a generic
+/// code.
 pub fn classify(code: &str, message: &str) -> ErrorKind {
     let lower = message.to_ascii_lowercase();
     // Said in the message, under whatever code (moto's tagging API answers
     // `InternalServiceException: Service not yet supported`).
     if lower.contains("not supported") || lower.contains("not yet supported") {
         return ErrorKind::Unsupported;
+    }
+    if NOT_READY.contains(&code) || NOT_READY_SAID.iter().any(|s| lower.contains(s)) {
+        return ErrorKind::NotReady;
     }
     if THROTTLED.contains(&code) {
         ErrorKind::Throttled
@@ -382,6 +446,40 @@ mod tests {
                 ErrorKind::Unsupported,
             ),
             ("SomethingNew", "", ErrorKind::Other),
+            // Each service's answer while it creates the resource, direct
+            // and through the Tagging API.
+            (
+                "InvalidReplicationGroupState",
+                "Replication group rg-1 is not in available state.",
+                ErrorKind::NotReady,
+            ),
+            (
+                "InvalidCacheClusterState",
+                "Cache cluster c-1 is not in available state.",
+                ErrorKind::NotReady,
+            ),
+            ("InvalidClusterState", "", ErrorKind::NotReady),
+            ("InvalidDBInstanceState", "", ErrorKind::NotReady),
+            (
+                "ResourceInUseException",
+                "Stream s under account 123456789012 is in CREATING state.",
+                ErrorKind::NotReady,
+            ),
+            (
+                "BadRequestException",
+                "Cluster c is in CREATING state",
+                ErrorKind::NotReady,
+            ),
+            (
+                "ValidationException",
+                "Domain d is being processed",
+                ErrorKind::NotReady,
+            ),
+            (
+                "InvalidParameterException",
+                "ElastiCache: Cache cluster c-1 is not in available state.",
+                ErrorKind::NotReady,
+            ),
         ] {
             assert_eq!(classify(code, msg), kind, "{code}");
         }

@@ -35,6 +35,10 @@ pub struct Message {
     /// `attributes.SentTimestamp` (ms since the epoch): the same on every
     /// redelivery, so what the message stands for keeps one time.
     pub sent_ms: Option<i64>,
+    /// How many times the function sent this delivery back to wait for
+    /// resources being created ([`crate::waiting::ATTEMPT_ATTRIBUTE`]); 0
+    /// for the first delivery.
+    pub attempt: u32,
 }
 
 /// `{"resource_arn" | "resource_id", "user", "region"?, "tags"?}`.
@@ -219,6 +223,12 @@ fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
                         .get("attributes")
                         .and_then(|a| text(a, "SentTimestamp"))
                         .and_then(|t| t.parse().ok()),
+                    attempt: r
+                        .get("messageAttributes")
+                        .and_then(|a| a.get(crate::waiting::ATTEMPT_ATTRIBUTE))
+                        .and_then(|a| text(a, "stringValue"))
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0),
                 })
             })
             .collect::<Result<_, String>>()
@@ -301,6 +311,12 @@ mod tests {
         assert_eq!(messages[0].id, "MessageID_1");
         assert_eq!(messages[0].body, "Message Body");
         assert_eq!(messages[0].sent_ms, Some(1520621625029));
+        assert_eq!(messages[0].attempt, 0);
+        let waited = br#"{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"{}","messageAttributes":{"tagwarden-attempt":{"stringValue":"3","dataType":"Number"}}}]}"#;
+        let Ok(Trigger::SqsBatch(messages)) = classify(waited) else {
+            panic!("an SQS batch")
+        };
+        assert_eq!(messages[0].attempt, 3);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use tagwarden_aws::adapters::Tagger;
 use tagwarden_aws::apply::{apply, Options};
-use tagwarden_core::outcome::{offline, ErrorKind, Outcome};
+use tagwarden_core::outcome::{offline, ErrorKind, Outcome, Status};
 use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::{Plan, PlanItem};
 use tagwarden_store::model::{Recorded, Rows};
@@ -26,6 +26,14 @@ impl Settled {
         self.outcomes
             .iter()
             .filter(|o| o.error().is_some_and(|e| worth_retrying(e.kind)))
+            .count()
+    }
+
+    /// Resources still being created, to try again later.
+    pub fn waiting(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.status, Status::Waiting { .. }))
             .count()
     }
 }
@@ -106,6 +114,7 @@ pub(crate) mod tests {
     use std::time::Duration;
     use tagwarden_aws::apply::Backoff;
     use tagwarden_aws::mock::MemoryTagger;
+    use tagwarden_core::outcome::CallError;
     use tagwarden_core::outcome::Status;
     use tagwarden_store::model::{Change, State};
     use tagwarden_store::sqlite::Open;
@@ -152,6 +161,7 @@ pub(crate) mod tests {
             .iter()
             .map(|o| match &o.status {
                 Status::Failed { error } => format!("failed:{}", error.kind.as_str()),
+                Status::Waiting { .. } => "Waiting { .. }".to_string(),
                 s => format!("{s:?}"),
             })
             .collect()
@@ -193,6 +203,105 @@ pub(crate) mod tests {
         let h = block(db.history(&plan.items[0].arn)).unwrap();
         assert_eq!(h.metadata.unwrap().state, State::Planned);
         assert_eq!(h.history.last().unwrap().change, Change::Planned);
+    }
+
+    /// Each service's own answer while it creates the resource.
+    fn creating_answers() -> Vec<CallError> {
+        [
+            (
+                "InvalidReplicationGroupState",
+                "Replication group rg is not in available state.",
+            ),
+            (
+                "InvalidCacheClusterState",
+                "Cache cluster cc is not in available state.",
+            ),
+            (
+                "InvalidClusterState",
+                "The cluster is not in the available state.",
+            ),
+            (
+                "InvalidDBInstanceState",
+                "DB instance db is not in available state.",
+            ),
+            (
+                "ResourceInUseException",
+                "Stream s under account 1 is in CREATING state.",
+            ),
+            ("BadRequestException", "Cluster eks-1 is in CREATING state"),
+            ("ValidationException", "Domain d is being processed"),
+            ("ConflictException", "The cluster is in CREATING state"),
+        ]
+        .iter()
+        .map(|(code, message)| CallError::new(code, message))
+        .collect()
+    }
+
+    /// As the function runs it: each delivery waits while it has attempts
+    /// left ([`tagwarden_core::waiting`]); returns each round's states.
+    fn deliveries(tagger: &MemoryTagger, db: &SqliteStore, plan: &Plan) -> Vec<Vec<String>> {
+        let mut rounds = Vec::new();
+        for attempt in 0.. {
+            let opts = Options {
+                may_wait: tagwarden_core::waiting::may_wait(attempt),
+                ..Options::default()
+            };
+            let s = block(settle(Tagging::live(tagger, opts), db, plan, &[]));
+            rounds.push(states(&s));
+            if s.waiting() == 0 {
+                return rounds;
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn resources_being_created_wait_for_the_next_delivery_then_are_tagged() {
+        let dir = tempfile::tempdir().unwrap();
+        let answers = creating_answers();
+        let (db, plan) = (store(&dir), plan(answers.len()));
+        let tagger = MemoryTagger::default();
+        for (item, e) in plan.items.iter().zip(&answers) {
+            assert_eq!(e.kind, ErrorKind::NotReady, "{e}");
+            tagger
+                .creating
+                .lock()
+                .unwrap()
+                .insert(item.arn.clone(), (e.clone(), 2));
+        }
+        let rounds = deliveries(&tagger, &db, &plan);
+        let all = |s: &str| vec![s.to_string(); answers.len()];
+        assert_eq!(
+            rounds,
+            [all("Waiting { .. }"), all("Waiting { .. }"), all("Tagged")]
+        );
+        let h = block(db.history(&plan.items[0].arn)).unwrap();
+        assert_eq!(h.metadata.unwrap().state, State::Tagged);
+        let changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
+        assert!(changes.contains(&Change::Pending), "{changes:?}");
+    }
+
+    #[test]
+    fn a_resource_still_being_created_after_the_last_attempt_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, plan) = (store(&dir), plan(1));
+        let tagger = MemoryTagger::default();
+        let e = creating_answers().remove(0);
+        tagger
+            .creating
+            .lock()
+            .unwrap()
+            .insert(plan.items[0].arn.clone(), (e, u32::MAX));
+        let rounds = deliveries(&tagger, &db, &plan);
+        // The first delivery and each of the schedule's attempts.
+        assert_eq!(rounds.len(), 16, "{rounds:?}");
+        assert_eq!(rounds.last().unwrap(), &["failed:not_ready"]);
+        let m = block(db.history(&plan.items[0].arn))
+            .unwrap()
+            .metadata
+            .unwrap();
+        assert_eq!(m.state, State::Failed);
+        assert_eq!(m.error.unwrap().kind, "not_ready");
     }
 
     #[test]

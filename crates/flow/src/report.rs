@@ -117,6 +117,8 @@ impl Report {
                         .push(format!("{}: {} ({})", o.arn, error, error.kind.as_str()));
                     Attributed::Failed
                 }
+                // Not a failure yet: alerted only if the wait runs out.
+                Status::Waiting { .. } => Attributed::Pending,
             };
             self.attributed.push((o.resource_type, how));
         }

@@ -2,6 +2,7 @@
 //! S3 notification names, streamed) → [`tagwarden_flow::read`] → plan →
 //! [`tagwarden_flow::attribute`] → the report; then what to answer Lambda.
 
+use crate::job::{Done, Job};
 use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
@@ -9,6 +10,7 @@ use tagwarden_aws::apply::Options;
 use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
+use tagwarden_core::waiting;
 use tagwarden_flow::attribute::Tagging;
 use tagwarden_flow::read::{delivery, Delivery};
 use tagwarden_flow::report::Report;
@@ -20,10 +22,11 @@ const FETCH_AHEAD: usize = 2;
 /// event, CloudTrail records) created.
 pub async fn attribute(
     shared: &Shared,
-    origin: &str,
+    job: &Job<'_>,
     payload: &[u8],
     report: &mut Report,
-) -> Result<(), Failure> {
+) -> Result<Done, Failure> {
+    let origin = job.origin;
     let policy = shared.policy().await?;
     let trail = shared.config.trail_bucket.as_deref();
     let clients = shared.clients().await;
@@ -55,30 +58,42 @@ pub async fn attribute(
     let plan = reading.plan(&policy);
     // What was read is applied even when a log broke off: the rest comes
     // with the delivery again, and what is done is not done twice.
-    settle(shared, &policy, &plan, &reading.changes, report).await?;
+    let done = settle(
+        shared,
+        &policy,
+        &plan,
+        &reading.changes,
+        job.attempt,
+        report,
+    )
+    .await?;
     if !unread.is_empty() {
         return Err(Failure::new(format!(
             "could not be read whole: {}",
             unread.join("; ")
         )));
     }
-    Ok(())
+    Ok(done)
 }
 
 /// plan → apply → record → report; fails (to be delivered again) when the
-/// store refused the rows or resources are not taggable yet. Denied
-/// resources are recorded as failed and alerted, not retried: an operator
-/// must act, and `tagwarden apply --retry-failed` retries them.
+/// store refused the rows or resources are throttled or unavailable.
+/// Resources still being created wait ([`Done::Waiting`]) while the
+/// delivery has attempts left and the event queue can take it back.
+/// Denied resources are recorded as failed and alerted, not retried: an
+/// operator must act, and `tagwarden apply --retry-failed` retries them.
 pub async fn settle(
     shared: &Shared,
     policy: &Policy,
     plan: &Plan,
     changes: &[TagChange],
+    attempt: u32,
     report: &mut Report,
-) -> Result<(), Failure> {
+) -> Result<Done, Failure> {
     let tagger = AwsTagger::new(Arc::clone(shared.clients().await));
     let opts = Options {
         overwrite: policy.attribution.overwrite,
+        may_wait: shared.config.event_queue.is_some() && waiting::may_wait(attempt),
         ..Options::default()
     };
     let tagging = Tagging::live(&tagger, opts);
@@ -112,7 +127,8 @@ pub async fn settle(
         }
     }
     match settled.to_retry() {
-        0 => Ok(()),
+        0 if settled.waiting() > 0 => Ok(Done::Waiting),
+        0 => Ok(Done::Finished),
         n => Err(Failure::new(format!(
             "{n} resources could not be tagged yet (throttled, not visible or unavailable)"
         ))),

@@ -18,6 +18,7 @@ pub const ACCOUNTS: &str = "TAGWARDEN_ACCOUNTS";
 pub const TRAIL_BUCKET: &str = "TAGWARDEN_TRAIL_BUCKET";
 pub const REMEDIATE: &str = "TAGWARDEN_REMEDIATE";
 pub const DEAD_LETTER_QUEUE: &str = "TAGWARDEN_DEAD_LETTER_QUEUE";
+pub const EVENT_QUEUE: &str = "TAGWARDEN_EVENT_QUEUE";
 
 pub const DEFAULT_NAMESPACE: &str = "TagCompliance";
 
@@ -64,6 +65,10 @@ pub struct Config {
     /// The DLQ's URL: a refused SQS message is parked there at once, as no
     /// redelivery can make it acceptable.
     pub dead_letter_queue: Option<String>,
+    /// The event queue's URL: a delivery whose resources are still being
+    /// created goes back there, delayed ([`tagwarden_core::waiting`]).
+    /// Unset, such resources are recorded as failed at once.
+    pub event_queue: Option<String>,
 }
 
 impl Config {
@@ -219,20 +224,19 @@ impl Config {
             }
         };
 
-        let dead_letter_queue = var(DEAD_LETTER_QUEUE);
-        if let Some(q) = &dead_letter_queue {
-            if !(q.starts_with("https://") || q.starts_with("http://")) {
-                return Err(bad(
-                    DEAD_LETTER_QUEUE,
-                    format!(
-                        "`{q}` is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"
-                    ),
-                ));
-            }
-        }
+        let queue = |name: &'static str| match var(name) {
+            Some(q) if !(q.starts_with("https://") || q.starts_with("http://")) => Err(bad(
+                name,
+                format!("`{q}` is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"),
+            )),
+            q => Ok(q),
+        };
+        let dead_letter_queue = queue(DEAD_LETTER_QUEUE)?;
+        let event_queue = queue(EVENT_QUEUE)?;
 
         Ok(Self {
             dead_letter_queue,
+            event_queue,
             remediate,
             environment,
             tables,
@@ -315,11 +319,16 @@ mod tests {
                     DEAD_LETTER_QUEUE,
                     "https://sqs.us-east-1.amazonaws.com/123456789012/tagwarden-dlq-dev",
                 ),
+                (
+                    EVENT_QUEUE,
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/tagwarden-events-dev",
+                ),
             ],
             &[],
         )
         .unwrap();
         assert!(c.dead_letter_queue.unwrap().ends_with("/tagwarden-dlq-dev"));
+        assert!(c.event_queue.unwrap().ends_with("/tagwarden-events-dev"));
         assert_eq!(c.tables.history, "TagHistory-dev");
         assert_eq!(
             c.scan_log,
@@ -376,6 +385,12 @@ mod tests {
                 &[(DEAD_LETTER_QUEUE, "tagwarden-dlq-dev")],
                 &[],
                 DEAD_LETTER_QUEUE,
+                "not a queue URL",
+            ),
+            (
+                &[(EVENT_QUEUE, "tagwarden-events-dev")],
+                &[],
+                EVENT_QUEUE,
                 "not a queue URL",
             ),
             (

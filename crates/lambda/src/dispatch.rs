@@ -2,17 +2,20 @@
 //! the response Lambda expects. An SQS batch runs each message as its own
 //! trigger and answers with the failed ones (`batchItemFailures`), so only
 //! those are delivered again; anything else that fails is returned as an
-//! error, so that Lambda retries it and then sends it to the DLQ.
+//! error, so that Lambda retries it and then sends it to the DLQ. A
+//! delivery whose resources are still being created goes back to the event
+//! queue, delayed ([`tagwarden_aws::requeue`]), and counts as done.
 
 use crate::attribute::{attribute, settle};
 use crate::check::{check, scan};
-use crate::job::Job;
+use crate::job::{Done, Job};
 use crate::report::flush;
 use crate::state::{Failure, Shared};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 use std::time::Instant;
 use tagwarden_aws::dead_letter::{park, Refused};
+use tagwarden_aws::requeue::{requeue, Waiting};
 use tagwarden_core::trigger::{self, classify, Direct, Trigger};
 use tagwarden_flow::report::Report;
 use tagwarden_flow::sinks::{seconds, Run};
@@ -36,6 +39,7 @@ pub async fn handle(
         Trigger::SqsBatch(messages) => {
             let mut again = Vec::new();
             let mut refusals = Vec::new();
+            let mut waiting = Vec::new();
             for m in messages {
                 let origin = format!("sqs message {}", m.id);
                 let refused = |why: String| Left::Refused(format!("event refused: {why}"));
@@ -51,6 +55,7 @@ pub async fn handle(
                             origin: &origin,
                             id: &m.id,
                             at: &at,
+                            attempt: m.attempt,
                         };
                         run(shared, &job, t, m.body.as_bytes(), &mut report)
                             .await
@@ -59,7 +64,12 @@ pub async fn handle(
                     Err(why) => Err(refused(why)),
                 };
                 match done {
-                    Ok(()) => {}
+                    Ok(Done::Finished) => {}
+                    Ok(Done::Waiting) => waiting.push(Waiting {
+                        id: m.id,
+                        body: m.body,
+                        attempt: m.attempt,
+                    }),
                     Err(Left::Failed(e)) => {
                         tracing::error!(request_id, message_id = %m.id, error = %e, "message failed: delivered again");
                         again.push(m.id);
@@ -73,6 +83,7 @@ pub async fn handle(
             }
             let queue = shared.config.dead_letter_queue.as_deref();
             again.extend(park(shared.clients().await, queue, refusals).await);
+            again.extend(wait(shared, request_id, waiting).await);
             let mut response = SqsBatchResponse::default();
             for id in again {
                 let mut failure = BatchItemFailure::default();
@@ -87,10 +98,25 @@ pub async fn handle(
                 origin: &origin,
                 id: request_id,
                 at: &at,
+                attempt: 0,
             };
-            run(shared, &job, t, payload, &mut report)
-                .await
-                .map(|()| summary(&report))
+            match run(shared, &job, t, payload, &mut report).await {
+                Ok(Done::Waiting) => {
+                    let body = String::from_utf8_lossy(payload).into_owned();
+                    let w = Waiting {
+                        id: request_id.to_string(),
+                        body,
+                        attempt: 0,
+                    };
+                    match wait(shared, request_id, vec![w]).await.is_empty() {
+                        true => Ok(summary(&report)),
+                        false => Err(Failure::new(
+                            "resources being created, and the event queue refused the delivery",
+                        )),
+                    }
+                }
+                done => done.map(|_| summary(&report)),
+            }
         }
     };
     // Named after the event's own time and the request id, which a retry
@@ -104,6 +130,31 @@ pub async fn handle(
         tracing::error!(request_id, error = %e, "invocation failed: delivered again");
     }
     result
+}
+
+/// Sends deliveries that wait back to the event queue; returns the ids of
+/// those it could not send, to be delivered again by their own retry.
+async fn wait(shared: &Shared, request_id: &str, waiting: Vec<Waiting>) -> Vec<String> {
+    if waiting.is_empty() {
+        return Vec::new();
+    }
+    let queue = shared.config.event_queue.as_deref();
+    let r = requeue(shared.clients().await, queue, waiting).await;
+    for id in &r.sent {
+        tracing::info!(request_id, delivery = %id, "resources being created: delivery sent back to wait");
+    }
+    // A delivery past its last attempt ran with waiting off: its resources
+    // are recorded as failed already, so none is left here.
+    for id in &r.over {
+        tracing::error!(request_id, delivery = %id, "resources still being created after the last attempt");
+    }
+    r.not_sent
+        .into_iter()
+        .map(|(id, why)| {
+            tracing::error!(request_id, delivery = %id, error = %why, "could not send the delivery back to wait: delivered again");
+            id
+        })
+        .collect()
 }
 
 /// Why an SQS message was not done: a failure may pass when delivered
@@ -131,6 +182,7 @@ fn summary(report: &Report) -> Value {
         "tagged": n(Tagged),
         "skipped": n(Skipped),
         "failed": n(Failed),
+        "pending": n(Pending),
         "checked": report.findings.len(),
         "remediated": report.remediated,
         "non_compliant": report.findings.iter().filter(|f| !f.verdict.compliant).count(),
@@ -151,11 +203,14 @@ async fn run(
     trigger: Trigger,
     payload: &[u8],
     report: &mut Report,
-) -> Result<(), Failure> {
+) -> Result<Done, Failure> {
+    let finished = |r: Result<(), Failure>| r.map(|()| Done::Finished);
     match trigger {
-        Trigger::Attribute => attribute(shared, job.origin, payload, report).await,
-        Trigger::Check => check(shared, job, payload, report).await,
-        Trigger::Scan { account, region } => scan(shared, job, &account, &region, report).await,
+        Trigger::Attribute => attribute(shared, job, payload, report).await,
+        Trigger::Check => finished(check(shared, job, payload, report).await),
+        Trigger::Scan { account, region } => {
+            finished(scan(shared, job, &account, &region, report).await)
+        }
         Trigger::Direct(d) => direct(shared, job, &d, report).await,
         Trigger::SqsBatch(_) => Err(Failure::new("nested batch")),
     }
@@ -168,7 +223,7 @@ async fn direct(
     job: &Job<'_>,
     d: &Direct,
     report: &mut Report,
-) -> Result<(), Failure> {
+) -> Result<Done, Failure> {
     let policy = shared.policy().await?;
     let clients = shared.clients().await;
     let event_id = format!("tagwarden-direct-{}", job.id);
@@ -178,7 +233,7 @@ async fn direct(
     let mut arns = plan.items.iter().chain(&plan.untouched).map(|i| &i.arn);
     let resource = arns.next().map(String::as_str).unwrap_or_default();
     tracing::info!(resource, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");
-    settle(shared, &policy, &plan, &[], report).await
+    settle(shared, &policy, &plan, &[], job.attempt, report).await
 }
 
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub struct Creator {
 pub enum State {
     /// A dry run planned tags; nothing was written.
     Planned,
+    /// The resource refuses tags while it is being created: tried again
+    /// later, then `tagged` or `failed`; `pending` holds what to write.
+    Pending,
     /// The write failed; `pending` holds what is still to write.
     Failed,
     /// AWS's 50-tag limit left no room.
@@ -52,6 +55,7 @@ impl State {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Planned => "planned",
+            Self::Pending => "pending",
             Self::Failed => "failed",
             Self::Full => "full",
             Self::AlreadyTagged => "already_tagged",
@@ -134,6 +138,8 @@ pub enum Change {
     Planned,
     /// tagwarden tried to write tags and failed.
     Failed,
+    /// The resource refused tags while being created; tried again later.
+    Pending,
     /// A principal set tags (`added`: the values set; CloudTrail does not
     /// log the values before).
     TagsSet,
@@ -150,6 +156,7 @@ impl Change {
             Self::Tagged => "tagged",
             Self::Planned => "planned",
             Self::Failed => "failed",
+            Self::Pending => "pending",
             Self::TagsSet => "tags_set",
             Self::TagsRemoved => "tags_removed",
             Self::TagsReplaced => "tags_replaced",
@@ -238,6 +245,15 @@ pub struct Rows {
     pub actions: Vec<UserAction>,
 }
 
+impl Rows {
+    /// `other`'s rows after these.
+    pub fn extend(&mut self, other: Rows) {
+        self.metadata.extend(other.metadata);
+        self.history.extend(other.history);
+        self.actions.extend(other.actions);
+    }
+}
+
 /// What a `record` changed: rows added and items changed. A replay gives
 /// all zeros.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -245,6 +261,17 @@ pub struct Recorded {
     pub metadata: usize,
     pub history: usize,
     pub actions: usize,
+}
+
+impl Recorded {
+    /// What two records changed together.
+    pub fn plus(self, other: Recorded) -> Recorded {
+        Recorded {
+            metadata: self.metadata + other.metadata,
+            history: self.history + other.history,
+            actions: self.actions + other.actions,
+        }
+    }
 }
 
 /// A resource's creator and its whole history, for `tagwarden history`.

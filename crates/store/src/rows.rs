@@ -55,6 +55,14 @@ impl<'p> Row<'p> {
             Status::WouldTag => (State::Planned, plain(&o.written), None),
             Status::AlreadyTagged => (State::AlreadyTagged, PlainTags::new(), None),
             Status::Full => (State::Full, PlainTags::new(), None),
+            Status::Waiting { error } => (
+                State::Pending,
+                plain(&item.tags),
+                Some(WriteError {
+                    kind: error.kind.as_str().to_string(),
+                    message: one_line(&error.to_string()),
+                }),
+            ),
             Status::Failed { error } => (
                 State::Failed,
                 plain(&item.tags),
@@ -231,6 +239,7 @@ fn build(handled: &[Row<'_>], now: &str) -> Rows {
         let change = match h.state {
             State::Tagged => Some(Change::Tagged),
             State::Planned => Some(Change::Planned),
+            State::Pending => Some(Change::Pending),
             State::Failed => Some(Change::Failed),
             State::AlreadyTagged | State::Full => None,
         };
@@ -278,7 +287,7 @@ fn build(handled: &[Row<'_>], now: &str) -> Rows {
             last_event: event,
             state: h.state,
             pending: match h.state {
-                State::Planned | State::Failed => h.tags.clone(),
+                State::Planned | State::Pending | State::Failed => h.tags.clone(),
                 _ => PlainTags::new(),
             },
             error: h.error.clone(),

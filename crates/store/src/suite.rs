@@ -67,6 +67,15 @@ pub fn outcome(item: &PlanItem, state: State) -> Outcome {
         State::Planned => (Status::WouldTag, item.tags.clone()),
         State::AlreadyTagged => (Status::AlreadyTagged, Default::default()),
         State::Full => (Status::Full, Default::default()),
+        State::Pending => (
+            Status::Waiting {
+                error: CallError::new(
+                    "InvalidReplicationGroupState",
+                    "Replication group rg-1 is not in available state.",
+                ),
+            },
+            Default::default(),
+        ),
         State::Failed => (
             Status::Failed {
                 error: CallError::new("AccessDenied", "not authorized to perform ec2:CreateTags"),
@@ -195,6 +204,49 @@ pub async fn dry_run_is_planned_only<S: AuditStore>(store: &S, prefix: &str) {
     let changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
     assert_eq!(changes, [Change::Created, Change::Planned, Change::Tagged]);
     assert_eq!(h.metadata.unwrap().state, State::Tagged);
+}
+
+/// A resource being created is `pending` (not among the failures, which
+/// `apply --retry-failed` takes: the queue tries it again), then `tagged`
+/// or `failed`, one history row each, under its one event.
+pub async fn waiting_resources_end_tagged_or_failed<S: AuditStore>(store: &S, prefix: &str) {
+    let items: Vec<_> = (0..2)
+        .map(|n| item(prefix, n, &format!("{prefix}-e1"), "2026-04-02T00:00:00Z"))
+        .collect();
+    record(store, &rows_of(&items, State::Pending, NOW)).await;
+    let m = store
+        .history(&items[0].arn)
+        .await
+        .unwrap()
+        .metadata
+        .unwrap();
+    assert_eq!(m.state, State::Pending);
+    assert_eq!(m.pending.len(), 2);
+    assert_eq!(m.error.map(|e| e.kind), Some("not_ready".to_string()));
+    let failed = store.failed().await.unwrap();
+    assert!(!failed.iter().any(|m| m.arn.contains(prefix)), "{failed:?}");
+    // Waiting again records nothing new.
+    let again = record(store, &rows_of(&items, State::Pending, LATER)).await;
+    assert_eq!(again, Default::default());
+
+    record(store, &rows_of(&items[..1], State::Tagged, LATER)).await;
+    record(store, &rows_of(&items[1..], State::Failed, LATER)).await;
+    for (item, state, last) in [
+        (&items[0], State::Tagged, Change::Tagged),
+        (&items[1], State::Failed, Change::Failed),
+    ] {
+        let h = store.history(&item.arn).await.unwrap();
+        assert_eq!(h.metadata.unwrap().state, state);
+        // One event's rows sort by change (its key), not by time.
+        let mut changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
+        changes.sort();
+        assert_eq!(
+            changes,
+            [Change::Created, last, Change::Pending],
+            "{}",
+            item.arn
+        );
+    }
 }
 
 /// Failures are kept with their error until a retry succeeds.
@@ -400,6 +452,7 @@ pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     replay_changes_nothing(store, &format!("{prefix}-replay")).await;
     dry_run_is_planned_only(store, &format!("{prefix}-dry")).await;
     failures_wait_for_a_retry(store, &format!("{prefix}-fail")).await;
+    waiting_resources_end_tagged_or_failed(store, &format!("{prefix}-wait")).await;
     latest_event_wins(store, &format!("{prefix}-latest")).await;
     export_orders_and_filters(store, &format!("{prefix}-export")).await;
     principals_tag_changes_are_history(store, &format!("{prefix}-principal")).await;

@@ -123,15 +123,17 @@ pub enum Attributed {
     Failed,
     /// Nothing to write: already tagged, at the tag limit, or preset.
     Skipped,
+    /// Being created: tried again later.
+    Pending,
 }
 
-/// `Tagged`, `Failed` and `Skipped` in all and per resource type (the
-/// dashboard's "Tagged and failed").
+/// `Tagged`, `Failed`, `Skipped` and `Pending` in all and per resource type
+/// (the dashboard's "Tagged and failed").
 pub fn attribution_metrics<'a>(
     outcomes: impl IntoIterator<Item = (&'a str, Attributed)>,
 ) -> Vec<Metric> {
-    let mut by_type: BTreeMap<Option<&str>, [u64; 3]> = BTreeMap::new();
-    by_type.insert(None, [0; 3]);
+    let mut by_type: BTreeMap<Option<&str>, [u64; 4]> = BTreeMap::new();
+    by_type.insert(None, [0; 4]);
     for (ty, how) in outcomes {
         let slot = how as usize;
         for key in [None, Some(ty)] {
@@ -140,7 +142,10 @@ pub fn attribution_metrics<'a>(
     }
     let mut out = Vec::new();
     for (ty, counts) in by_type {
-        for (name, value) in ["Tagged", "Failed", "Skipped"].into_iter().zip(counts) {
+        for (name, value) in ["Tagged", "Failed", "Skipped", "Pending"]
+            .into_iter()
+            .zip(counts)
+        {
             out.push(Metric {
                 name,
                 resource_type: ty.map(str::to_string),
@@ -268,6 +273,7 @@ mod tests {
             ("ec2:instance", Attributed::Tagged),
             ("s3:bucket", Attributed::Failed),
             ("s3:bucket", Attributed::Skipped),
+            ("elasticache:replicationgroup", Attributed::Pending),
         ]);
         let get = |name: &str, ty: Option<&str>| {
             m.iter()
@@ -280,14 +286,19 @@ mod tests {
         assert_eq!(get("Tagged", Some("ec2:instance")), Some(2));
         assert_eq!(get("Failed", Some("ec2:instance")), Some(0));
         assert_eq!(get("Skipped", Some("s3:bucket")), Some(1));
+        assert_eq!(get("Pending", None), Some(1));
+        assert_eq!(
+            get("Pending", Some("elasticache:replicationgroup")),
+            Some(1)
+        );
         // A run with nothing still says so: zeros, so the dashboard shows it.
         let none = attribution_metrics([]);
-        assert_eq!(none.len(), 3);
+        assert_eq!(none.len(), 4);
         assert!(none
             .iter()
             .all(|x| x.value == 0 && x.resource_type.is_none()));
         let lines = emf_lines(&m, "NS", 1);
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4, "in all and per type");
         assert!(lines[0].contains(r#""Namespace":"NS""#), "{}", lines[0]);
     }
 
