@@ -331,14 +331,22 @@ def merge_variants(findings):
     return list(merged.values())
 
 
+# IAM's limit on a role's inline policies together, whitespace not counted.
+ROLE_POLICY_CHARS = 10_240
+
+
 def check(paths, allow_path):
     allowances = yaml.safe_load(Path(allow_path).read_text()) or []
-    labels, unknown, actions, findings = [], set(), set(), []
+    labels, unknown, actions, findings, sizes = [], set(), set(), [], {}
     for path in paths:
         for label, doc, _ in policies(path):
             labels.append(label)
             actions.update(a.lower() for s in as_list(doc["Statement"]) for a in as_list(s.get("Action", [])))
             findings += check_policy(label, doc, unknown)
+            sizes[label] = len(json.dumps(doc, separators=(",", ":")))
+    # The catalog grows the tag statements: fail before IAM refuses the role.
+    findings += [{"issue": "ROLE_POLICY_SIZE", "policy": label, "detail": f"{n} of {ROLE_POLICY_CHARS} characters"}
+                 for label, n in sizes.items() if n > ROLE_POLICY_CHARS]
     used, unexplained, explained = set(), [], []
     for f in merge_variants(findings):
         for i, a in enumerate(allowances):
@@ -350,7 +358,7 @@ def check(paths, allow_path):
             unexplained.append(f)
     unused = [a for i, a in enumerate(allowances)
               if any((i, k, v) not in used for k, vs in a["match"].items() for v in as_list(vs))]
-    summary = {"policies": labels, "actions": len(actions), "unknown_actions": sorted(unknown),
+    summary = {"policies": labels, "sizes": sizes, "actions": len(actions), "unknown_actions": sorted(unknown),
                "findings": unexplained, "explained": explained, "unused_allowances": unused}
     json.dump(summary, sys.stdout, indent=1)
     print()

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Proxy {
+pub(crate) struct Proxy {
     child: Child,
     port: u16,
     log: PathBuf,
@@ -34,6 +34,21 @@ fn start_proxy(throttle: u32, reset: u32) -> Proxy {
 }
 
 fn start_proxy_with(throttle: u32, reset: u32, unprocessed: u32) -> Proxy {
+    start_proxy_set(&[
+        ("throttle_permille", throttle.to_string()),
+        ("reset_permille", reset.to_string()),
+        ("unprocessed_permille", unprocessed.to_string()),
+    ])
+}
+
+impl Proxy {
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// A proxy to moto with faults.py's options set as given.
+pub(crate) fn start_proxy_set(options: &[(&str, String)]) -> Proxy {
     let upstream = endpoint();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -51,9 +66,11 @@ fn start_proxy_with(throttle: u32, reset: u32, unprocessed: u32) -> Proxy {
             &port.to_string(),
         ])
         .args(["-q", "-s", &addon.display().to_string()])
-        .args(["--set", &format!("throttle_permille={throttle}")])
-        .args(["--set", &format!("reset_permille={reset}")])
-        .args(["--set", &format!("unprocessed_permille={unprocessed}")])
+        .args(
+            options
+                .iter()
+                .flat_map(|(k, v)| ["--set".to_string(), format!("{k}={v}")]),
+        )
         .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
         .stderr(Stdio::null())
         .spawn()

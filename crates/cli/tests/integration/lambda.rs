@@ -877,3 +877,100 @@ fn a_bad_configuration_stops_the_function_at_init_naming_the_variable() {
     assert!(lines.contains("TAGWARDEN_ALERT_TOPIC"), "{lines}");
     assert!(lines.contains("not an SNS topic ARN"), "{lines}");
 }
+
+/// An RDS instance refuses tags while it is being created (the proxy
+/// answers so once): the function records it `pending` and sends the
+/// delivery back to the event queue, delayed; the delivery that comes back
+/// with its attempt tags it.
+#[test]
+fn a_resource_being_created_waits_in_the_event_queue_then_is_tagged() {
+    let outputs = deploy("e2w");
+    let db = py_json(&["db-new", "us-east-1", "e2w-db"]);
+    let db = db.as_str().unwrap();
+    let proxy = crate::faults::start_proxy_set(&[("creating", format!("{db}=1"))]);
+    let queue = outputs["DeadLetterQueueUrl"].replace("tagwarden-dlq-e2w", "tagwarden-events-e2w");
+    let record = json!({
+        "eventVersion": "1.09", "eventTime": "2026-11-20T11:00:00Z", "eventSource": "rds.amazonaws.com",
+        "eventName": "CreateDBInstance", "awsRegion": "us-east-1", "eventID": "e2w-db-1",
+        "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": OWN_ACCOUNT,
+        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice"),
+                         "accountId": OWN_ACCOUNT},
+        "requestParameters": {"dBInstanceIdentifier": "e2w-db"},
+        "responseElements": {"dBInstanceArn": db, "dBInstanceIdentifier": "e2w-db"},
+    });
+    let event = json!({"version": "0", "id": "eb-e2w-1", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.rds", "account": OWN_ACCOUNT, "time": "2026-11-20T11:00:05Z",
+        "region": "us-east-1", "resources": [], "detail": record});
+    let message = |attempt: Option<u32>| {
+        let mut m = json!({"eventSource": "aws:sqs", "awsRegion": "us-east-1",
+            "messageId": format!("e2w-{attempt:?}"), "body": event.to_string(),
+            "attributes": {"SentTimestamp": "1763636405000"}});
+        if let Some(n) = attempt {
+            m["messageAttributes"] =
+                json!({"tagwarden-attempt": {"stringValue": n.to_string(), "dataType": "Number"}});
+        }
+        json!({"Records": [m]})
+    };
+    let env: BTreeMap<String, String> = [
+        ("TAGWARDEN_ENVIRONMENT", "e2w"),
+        (
+            "TAGWARDEN_TAGS_METADATA_TABLE",
+            &outputs["TagsMetadataTableName"],
+        ),
+        (
+            "TAGWARDEN_TAG_HISTORY_TABLE",
+            &outputs["TagHistoryTableName"],
+        ),
+        (
+            "TAGWARDEN_USER_ACTIONS_TABLE",
+            &outputs["UserActionsTableName"],
+        ),
+        ("TAGWARDEN_EVENT_QUEUE", &queue),
+        ("AWS_ENDPOINT_URL", &proxy.url()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let state = || -> String {
+        let items = py_json(&["table-items", &outputs["TagsMetadataTableName"]]);
+        let item = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["arn"] == db)
+            .cloned();
+        item.map(|i| i["state"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let delayed = || py_json(&["queue-delayed", &queue]).as_u64().unwrap();
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+
+    // The first delivery: pending, sent back, and done.
+    let Answer::Response(first) = api.invoke("w-1", message(None)) else {
+        panic!("{}", function.lines().join("\n"))
+    };
+    assert_eq!(
+        first,
+        json!({"batchItemFailures": []}),
+        "{}",
+        function.lines().join("\n")
+    );
+    assert_eq!(state(), "pending");
+    assert_eq!(delayed(), 1, "sent back with a delay");
+    let untagged = py_json(&["tags-now", "us-east-1", db]);
+    assert!(untagged[db].get("CreatedBy").is_none(), "{untagged}");
+
+    // It comes back with its attempt: tagged, and nothing sent again.
+    let Answer::Response(second) = api.invoke("w-2", message(Some(1))) else {
+        panic!("{}", function.lines().join("\n"))
+    };
+    assert_eq!(second, json!({"batchItemFailures": []}));
+    assert_eq!(state(), "tagged");
+    assert_eq!(delayed(), 1);
+    let tags = py_json(&["tags-now", "us-east-1", db]);
+    assert_eq!(
+        tags[db]["CreatedBy"],
+        format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice")
+    );
+}

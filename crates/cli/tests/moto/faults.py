@@ -5,6 +5,9 @@ protocol uses in AWS; another share (`reset_permille`) has its connection cut
 before any answer. A share of DynamoDB batch calls (`unprocessed_permille`)
 is cut in half: moto gets the first half, and the answer hands the rest back
 as `UnprocessedItems` / `UnprocessedKeys`, as DynamoDB does when throttled.
+With `creating=ARN=N`, the Tagging API's TagResources answers the first N
+calls naming ARN as it does for a resource still being created: that entry
+in `FailedResourcesMap` (the rest of the call goes to moto).
 Every fault is printed as `FAULT <kind> <service>`.
 Run: mitmdump --mode reverse:http://127.0.0.1:MOTO -s faults.py
      --set throttle_permille=200 --set reset_permille=50
@@ -87,14 +90,44 @@ class Faults:
         )
         loader.add_option("reset_permille", int, 0, "connections cut, per thousand")
         loader.add_option("fault_seed", int, 7, "random seed")
+        loader.add_option("creating", str, "", "ARN=N: TagResources says ARN is being created, N times")
         self.rng = random.Random(7)
+        self.creating_left = None
 
     def configure(self, updated):
         if "fault_seed" in updated:
             self.rng = random.Random(ctx.options.fault_seed)
 
+    def being_created(self, flow):
+        """Takes ARN out of a TagResources call naming it, N times, and
+        keeps the failure the answer gets."""
+        arn, _, n = ctx.options.creating.rpartition("=")
+        if not arn or not flow.request.headers.get("X-Amz-Target", "").endswith(".TagResources"):
+            return
+        if self.creating_left is None:
+            self.creating_left = int(n)
+        body = json.loads(flow.request.get_text())
+        arns = body.get("ResourceARNList", [])
+        if arn not in arns or self.creating_left <= 0:
+            return
+        self.creating_left -= 1
+        print(f"FAULT creating {arn}", flush=True)
+        failed = {arn: {"StatusCode": 400, "ErrorCode": "InvalidParameterException",
+                        "ErrorMessage": f"DB instance {arn.rsplit(':', 1)[-1]} is not in available state."}}
+        body["ResourceARNList"] = [a for a in arns if a != arn]
+        if body["ResourceARNList"]:
+            flow.request.set_text(json.dumps(body))
+            flow.metadata["failed"] = failed
+        else:
+            flow.response = http.Response.make(
+                200, json.dumps({"FailedResourcesMap": failed}).encode(),
+                {"Content-Type": "application/x-amz-json-1.1"})
+
     def request(self, flow):
         if flow.request.path.startswith("/moto-api"):
+            return
+        self.being_created(flow)
+        if flow.response:
             return
         service = service_of(flow)
         r = self.rng.random() * 1000
@@ -111,6 +144,11 @@ class Faults:
                 flow.metadata["unprocessed"] = cut
 
     def response(self, flow):
+        failed = flow.metadata.get("failed")
+        if failed and flow.response.status_code == 200:
+            body = json.loads(flow.response.get_text() or "{}")
+            body.setdefault("FailedResourcesMap", {}).update(failed)
+            flow.response.set_text(json.dumps(body))
         cut = flow.metadata.get("unprocessed")
         if not cut or flow.response.status_code != 200:
             return

@@ -673,6 +673,22 @@ def regional(template, suffix, region, events):
     return status
 
 
+def db_new(region, name):
+    """A new RDS instance in the own account: its ARN."""
+    rds = boto3.client("rds", region_name=region, endpoint_url=ENDPOINT)
+    return rds.create_db_instance(
+        DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20, MasterUsername="admin1", MasterUserPassword="password-123",
+    )["DBInstance"]["DBInstanceArn"]
+
+
+def queue_delayed(url):
+    """How many messages wait out their DelaySeconds in the queue."""
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=ENDPOINT)
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    return int(got["Attributes"]["ApproximateNumberOfMessagesDelayed"])
+
+
 def queue_read(url):
     """Every message waiting in the queue (deleted once read)."""
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=ENDPOINT)
@@ -733,7 +749,7 @@ def main():
     import sys
     for command, fn in [("instance-new", instance_new), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
                         ("table-items", table_items), ("secret-put", secret_put),
-                        ("regional", regional)]:
+                        ("regional", regional), ("db-new", db_new), ("queue-delayed", queue_delayed)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
             return
