@@ -51,6 +51,33 @@ def translate(path):
         sys.exit("; ".join(str(c) for c in e.causes))
 
 
+def language_extensions(template, params):
+    """What AWS::LanguageExtensions does for this template, which neither
+    aws-sam-translator nor moto does: a DeletionPolicy or
+    UpdateReplacePolicy that is an Fn::If, decided by its condition."""
+    def value(v):
+        if isinstance(v, dict) and "Ref" in v:
+            return params.get(v["Ref"], template["Parameters"].get(v["Ref"], {}).get("Default"))
+        return v
+
+    def holds(c):
+        if isinstance(c, dict) and "Condition" in c:
+            return holds(template["Conditions"][c["Condition"]])
+        (fn, args), = c.items()
+        return {"Fn::Equals": lambda: value(args[0]) == value(args[1]),
+                "Fn::Not": lambda: not holds(args[0]),
+                "Fn::And": lambda: all(holds(a) for a in args),
+                "Fn::Or": lambda: any(holds(a) for a in args)}[fn]()
+
+    for resource in template["Resources"].values():
+        for key in ["DeletionPolicy", "UpdateReplacePolicy"]:
+            choice = resource.get(key)
+            if isinstance(choice, dict):
+                name, yes, no = choice["Fn::If"]
+                resource[key] = yes if holds({"Condition": name}) else no
+    return template
+
+
 def deploy(template, suffix):
     import io
     import zipfile
@@ -64,6 +91,7 @@ def deploy(template, suffix):
     c("s3").put_object(Bucket="tagwarden-artifacts", Key="bootstrap.zip", Body=buf.getvalue())
     cf = c("cloudformation")
     name = f"tagwarden-{suffix}"
+    template = language_extensions(template, {"EnvironmentSuffix": suffix})
     cf.create_stack(StackName=name, TemplateBody=json.dumps(template),
                     Parameters=[{"ParameterKey": "EnvironmentSuffix", "ParameterValue": suffix}],
                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
@@ -85,8 +113,8 @@ def deploy(template, suffix):
     probe("AlertTopicArn", lambda: c("sns").get_topic_attributes(TopicArn=outputs["AlertTopicArn"]))
     probe("DeadLetterQueueUrl", lambda: c("sqs").get_queue_attributes(QueueUrl=outputs["DeadLetterQueueUrl"]))
     probe("FunctionArn", lambda: c("lambda").get_function(FunctionName=outputs["FunctionArn"]))
-    queue = f"tagwarden-events-{suffix}"
-    probe("EventQueue", lambda: c("sqs").get_queue_url(QueueName=queue))
+    probe("EventQueueUrl", lambda: c("sqs").get_queue_attributes(QueueUrl=outputs["EventQueueUrl"]))
+    probe("EventBusArn", lambda: c("events").describe_event_bus(Name=outputs["EventBusArn"]))
     for rule in [f"tagwarden-api-calls-{suffix}", f"tagwarden-ec2-api-calls-{suffix}", f"tagwarden-state-changes-{suffix}", f"tagwarden-scan-{suffix}"]:
         probe(rule, lambda rule=rule: c("events").describe_rule(Name=rule))
     return {"status": stack["StackStatus"], "outputs": outputs, "found": found}

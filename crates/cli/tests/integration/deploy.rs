@@ -44,8 +44,8 @@ fn the_stack_deploys_in_moto_and_each_service_finds_its_part() {
     let got = translate(&["--deploy", "it"]);
     assert_eq!(got["status"], "CREATE_COMPLETE", "{got}");
     let found = got["found"].as_object().unwrap();
-    // Buckets, tables, topic, queues, function, the four rules.
-    assert_eq!(found.len(), 13, "{got}");
+    // Buckets, tables, topic, queues, bus, function, the four rules.
+    assert_eq!(found.len(), 14, "{got}");
     for (what, ok) in found {
         assert_eq!(ok, &Value::Bool(true), "{what} not found: {ok}");
     }
@@ -538,10 +538,10 @@ fn another_regions_events_reach_the_central_queue() {
         &events.to_string(),
     ]);
     assert_eq!(status.trim(), "\"CREATE_COMPLETE\"");
-    let queue = got["outputs"]["DeadLetterQueueUrl"]
+    let queue = got["outputs"]["EventQueueUrl"]
         .as_str()
         .unwrap()
-        .replace("tagwarden-dlq-rg", "tagwarden-events-rg");
+        .to_string();
     let bodies: Vec<String> = serde_json::from_str(&world_py(&["queue-read", &queue])).unwrap();
     let mut seen: Vec<String> = bodies
         .iter()
@@ -556,4 +556,86 @@ fn another_regions_events_reach_the_central_queue() {
         .collect();
     seen.sort();
     assert_eq!(seen, ["RunInstances", "running"], "{bodies:?}");
+}
+
+/// prod keeps its evidence: buckets and tables retained, tables protected;
+/// any other suffix is removed whole. Every log group expires.
+#[test]
+fn prod_retains_its_data_and_every_log_group_expires() {
+    let t = translated();
+    assert_eq!(
+        t["Conditions"]["Production"]["Fn::Equals"],
+        serde_json::json!([{"Ref": "EnvironmentSuffix"}, "prod"])
+    );
+    let retain = serde_json::json!({"Fn::If": ["Production", "Retain", "Delete"]});
+    let resources = t["Resources"].as_object().unwrap();
+    let mut data = 0;
+    for (name, r) in resources {
+        if matches!(
+            r["Type"].as_str(),
+            Some("AWS::S3::Bucket" | "AWS::DynamoDB::Table")
+        ) {
+            assert_eq!(r["DeletionPolicy"], retain, "{name}");
+            assert_eq!(r["UpdateReplacePolicy"], retain, "{name}");
+            data += 1;
+        }
+        if r["Type"] == "AWS::DynamoDB::Table" {
+            assert_eq!(
+                r["Properties"]["DeletionProtectionEnabled"]["Fn::If"][0], "Production",
+                "{name}"
+            );
+        }
+    }
+    assert_eq!(data, 6, "three buckets, three tables");
+    let groups = of_type(&t, "AWS::Logs::LogGroup");
+    assert!(!groups.is_empty());
+    for (name, g) in groups {
+        assert!(!g["RetentionInDays"].is_null(), "{name} never expires");
+    }
+    let (_, function) = of_type(&t, "AWS::Lambda::Function")[0];
+    assert_eq!(
+        function["LoggingConfig"]["LogGroup"]["Ref"],
+        "FunctionLogGroup"
+    );
+}
+
+/// scripts/remove-stack.py empties a stack's versioned buckets and deletes
+/// it, everything with it; prod it refuses.
+#[test]
+fn a_stack_other_than_prod_is_removed_whole() {
+    endpoint();
+    let got = translate(&["--deploy", "rm"]);
+    assert_eq!(got["status"], "CREATE_COMPLETE", "{got}");
+    let outputs = &got["outputs"];
+    let bucket = outputs["TrailBucketName"].as_str().unwrap();
+    let table = outputs["TagHistoryTableName"].as_str().unwrap();
+    let remove = |suffix: &str| {
+        Command::new(python())
+            .arg(repo().join("scripts/remove-stack.py"))
+            .args([suffix, "--region", "us-east-1", "--yes"])
+            .output()
+            .unwrap()
+    };
+    world_py(&["versions-put", bucket, "AWSLogs/x.json.gz"]);
+    let out = remove("rm");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!("emptied {bucket}: 2 object versions")),
+        "{said}"
+    );
+    let gone: Value =
+        serde_json::from_str(&world_py(&["gone", "tagwarden-rm", bucket, table])).unwrap();
+    assert_eq!(
+        gone,
+        serde_json::json!({"stack": true, "bucket": true, "table": true})
+    );
+
+    let refused = remove("prod");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("retained"));
 }

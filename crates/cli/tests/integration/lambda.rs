@@ -888,7 +888,7 @@ fn a_resource_being_created_waits_in_the_event_queue_then_is_tagged() {
     let db = py_json(&["db-new", "us-east-1", "e2w-db"]);
     let db = db.as_str().unwrap();
     let proxy = crate::faults::start_proxy_set(&[("creating", format!("{db}=1"))]);
-    let queue = outputs["DeadLetterQueueUrl"].replace("tagwarden-dlq-e2w", "tagwarden-events-e2w");
+    let queue = outputs["EventQueueUrl"].clone();
     let record = json!({
         "eventVersion": "1.09", "eventTime": "2026-11-20T11:00:00Z", "eventSource": "rds.amazonaws.com",
         "eventName": "CreateDBInstance", "awsRegion": "us-east-1", "eventID": "e2w-db-1",

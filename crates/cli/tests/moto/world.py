@@ -689,6 +689,31 @@ def queue_delayed(url):
     return int(got["Attributes"]["ApproximateNumberOfMessagesDelayed"])
 
 
+def versions_put(bucket, key):
+    """Two versions of KEY in BUCKET."""
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=ENDPOINT)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in [b"one", b"two"]:
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return {}
+
+
+def gone(stack, bucket, table):
+    """Whether the stack, the bucket and the table are gone."""
+    from botocore.exceptions import ClientError
+    def missing(call):
+        try:
+            call()
+            return False
+        except ClientError:
+            return True
+    cf = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=ENDPOINT)
+    stacks = cf.list_stacks()["StackSummaries"]
+    return {"stack": all(s["StackStatus"] == "DELETE_COMPLETE" for s in stacks if s["StackName"] == stack),
+            "bucket": missing(lambda: boto3.client("s3", region_name="us-east-1", endpoint_url=ENDPOINT).head_bucket(Bucket=bucket)),
+            "table": missing(lambda: boto3.client("dynamodb", region_name="us-east-1", endpoint_url=ENDPOINT).describe_table(TableName=table))}
+
+
 def queue_read(url):
     """Every message waiting in the queue (deleted once read)."""
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=ENDPOINT)
@@ -749,7 +774,8 @@ def main():
     import sys
     for command, fn in [("instance-new", instance_new), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
                         ("table-items", table_items), ("secret-put", secret_put),
-                        ("regional", regional), ("db-new", db_new), ("queue-delayed", queue_delayed)]:
+                        ("regional", regional), ("db-new", db_new), ("queue-delayed", queue_delayed),
+                        ("versions-put", versions_put), ("gone", gone)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
             return
