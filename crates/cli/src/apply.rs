@@ -67,13 +67,17 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         };
         let tagger = AwsTagger::new(Arc::clone(&aws.clients));
         let deadline = Instant::now() + args.wait;
+        let pause = |attempt| {
+            waiting::delay(attempt)
+                .map(|d| Duration::from_millis(d.as_secs().saturating_mul(args.wait_unit_ms)))
+        };
         let (store, tagger) = (&audit.store, &tagger);
         let settled = aws.runtime.block_on(async {
             let round = async |plan: &Plan, changes: &[TagChange], attempt: u32| {
                 // Another round only if its pause ends before the deadline:
                 // on the last one, what is still being created has failed.
                 let may_wait =
-                    waiting::delay(attempt).is_some_and(|pause| Instant::now() + pause <= deadline);
+                    pause(attempt).is_some_and(|pause| Instant::now() + pause <= deadline);
                 let opts = Options {
                     may_wait,
                     ..opts.clone()
@@ -88,7 +92,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
                 bar.finish_and_clear();
                 settled
             };
-            wait_while_created(cli, plan, changes, round).await
+            wait_while_created(cli, plan, changes, pause, round).await
         });
         (settled, aws.clients.counter().snapshot())
     };
@@ -164,6 +168,7 @@ async fn wait_while_created(
     cli: &Cli,
     plan: &Plan,
     changes: &[TagChange],
+    pause: impl Fn(u32) -> Option<Duration>,
     round: impl AsyncFn(&Plan, &[TagChange], u32) -> Settled,
 ) -> Settled {
     let mut settled = round(plan, changes, 0).await;
@@ -175,14 +180,14 @@ async fn wait_while_created(
             .filter(|o| matches!(o.status, Status::Waiting { .. }))
             .map(|o| o.item)
             .collect();
-        let Some(pause) = waiting::delay(attempt).filter(|_| !waiting.is_empty()) else {
+        let Some(pause) = pause(attempt).filter(|_| !waiting.is_empty()) else {
             return settled;
         };
         if !cli.quiet {
             eprintln!(
-                "{} resources are still being created: trying again in {}s.",
+                "{} resources are still being created: trying again in {:.0?}.",
                 waiting.len(),
-                pause.as_secs()
+                pause
             );
         }
         tokio::time::sleep(pause).await;

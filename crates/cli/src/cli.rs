@@ -152,6 +152,9 @@ pub struct ApplyArgs {
     /// at once (`--retry-failed` tries them later).
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = duration)]
     pub wait: Duration,
+    /// Milliseconds for each second of the waiting schedule (tests shorten it).
+    #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
+    pub wait_unit_ms: u64,
 }
 
 /// `30m`, `2h`, `90s`, `1h 30m`.

@@ -168,3 +168,75 @@ fn the_dynamodb_store_retries_unprocessed_items_and_keys() {
         "no throttling injected:\n{log}"
     );
 }
+
+/// The CLI waits for a resource that refuses tags while it is being
+/// created (the proxy answers so twice), within its deadline, and records
+/// it pending, then tagged; with no time to wait it fails, to be retried.
+#[test]
+fn apply_waits_for_a_resource_being_created_until_its_deadline() {
+    let world = World::build("tcw", &[OWN_ACCOUNT], &["us-east-1"], false);
+    let db = world
+        .resources()
+        .iter()
+        .find(|r| r["type"] == "rds:db")
+        .map(|r| r["arn"].as_str().unwrap().to_string())
+        .unwrap();
+    let dir = temp_dir("tcw-store");
+    let store = format!("sqlite:{}", dir.join("tw.db").display());
+    let apply = |proxy: &Proxy, wait: &str| {
+        tagwarden(&[
+            "apply",
+            "--endpoint-url",
+            &proxy.url(),
+            "--store",
+            &store,
+            "--wait",
+            wait,
+            "--wait-unit-ms",
+            "1",
+            "--format",
+            "json",
+            &world.logs.display().to_string(),
+        ])
+    };
+    let status = |run: &crate::support::Run| -> String {
+        assert!(!run.stdout.is_empty(), "{}", run.stderr);
+        let doc = run.json();
+        let o = doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["arn"] == db.as_str());
+        o.map(|o| o["status"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+
+    // No time to wait: failed, not ready.
+    let proxy = start_proxy_set(&[("creating", format!("{db}=1"))]);
+    let run = apply(&proxy, "0s");
+    assert_eq!(status(&run), "failed", "{}", run.stdout);
+    assert!(run.stderr.contains("(not_ready)"), "{}", run.stderr);
+    assert_eq!(run.code, 1);
+    drop(proxy);
+
+    // Within the deadline: tried again after each pause, then tagged.
+    let proxy = start_proxy_set(&[("creating", format!("{db}=2"))]);
+    let run = apply(&proxy, "10m");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(status(&run), "tagged", "{}", run.stdout);
+    assert_eq!(
+        run.stderr.matches("still being created").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+    let history = tagwarden(&["history", &db, "--store", &store, "--format", "json"]);
+    let changes: Vec<String> = history.json()["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["change"].as_str().unwrap().to_string())
+        .collect();
+    assert!(changes.contains(&"pending".to_string()), "{changes:?}");
+    assert!(changes.contains(&"tagged".to_string()), "{changes:?}");
+}
