@@ -55,22 +55,17 @@ impl<'p> Row<'p> {
             Status::WouldTag => (State::Planned, plain(&o.written), None),
             Status::AlreadyTagged => (State::AlreadyTagged, PlainTags::new(), None),
             Status::Full => (State::Full, PlainTags::new(), None),
-            Status::Waiting { error } => (
-                State::Pending,
-                plain(&item.tags),
-                Some(WriteError {
+            Status::Waiting { error } | Status::Failed { error } => {
+                let state = match o.status {
+                    Status::Waiting { .. } => State::Pending,
+                    _ => State::Failed,
+                };
+                let error = WriteError {
                     kind: error.kind.as_str().to_string(),
                     message: one_line(&error.to_string()),
-                }),
-            ),
-            Status::Failed { error } => (
-                State::Failed,
-                plain(&item.tags),
-                Some(WriteError {
-                    kind: error.kind.as_str().to_string(),
-                    message: one_line(&error.to_string()),
-                }),
-            ),
+                };
+                (state, plain(&item.tags), Some(error))
+            }
         };
         Row {
             item,

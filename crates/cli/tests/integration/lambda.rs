@@ -278,6 +278,28 @@ fn deploy(suffix: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The function's environment naming the stack's tables.
+fn stack_env(environment: &str, outputs: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    [
+        ("TAGWARDEN_ENVIRONMENT", environment),
+        (
+            "TAGWARDEN_TAGS_METADATA_TABLE",
+            &outputs["TagsMetadataTableName"],
+        ),
+        (
+            "TAGWARDEN_TAG_HISTORY_TABLE",
+            &outputs["TagHistoryTableName"],
+        ),
+        (
+            "TAGWARDEN_USER_ACTIONS_TABLE",
+            &outputs["UserActionsTableName"],
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
 fn py_json(args: &[&str]) -> Value {
     serde_json::from_str(&world_py(args)).unwrap()
 }
@@ -320,36 +342,25 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     ]);
 
     // The template's variables, with the stack's names.
-    let env: BTreeMap<String, String> = [
-        ("TAGWARDEN_ENVIRONMENT", "e2e"),
-        (
-            "TAGWARDEN_TAGS_METADATA_TABLE",
-            &outputs["TagsMetadataTableName"],
-        ),
-        (
-            "TAGWARDEN_TAG_HISTORY_TABLE",
-            &outputs["TagHistoryTableName"],
-        ),
-        (
-            "TAGWARDEN_USER_ACTIONS_TABLE",
-            &outputs["UserActionsTableName"],
-        ),
-        ("TAGWARDEN_ALERT_TOPIC", topic),
-        (
-            "TAGWARDEN_SCAN_LOG",
-            &format!("s3://{}/tagwarden", outputs["ScanLogBucketName"]),
-        ),
-        ("TAGWARDEN_POLICY_PARAMETER", ""),
-        ("TAGWARDEN_METRICS_NAMESPACE", "TagCompliance"),
-        ("TAGWARDEN_MEMBER_ROLE", ""),
-        ("TAGWARDEN_TRAIL_BUCKET", trail),
-        ("TAGWARDEN_ALERT_WEBHOOK_SECRET", secret.as_str().unwrap()),
-        // Its own key, so that its calls stand apart in moto's recording.
-        ("AWS_ACCESS_KEY_ID", FUNCTION_KEY),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let mut env = stack_env("e2e", &outputs);
+    env.extend(
+        [
+            ("TAGWARDEN_ALERT_TOPIC", topic.as_str()),
+            (
+                "TAGWARDEN_SCAN_LOG",
+                &format!("s3://{}/tagwarden", outputs["ScanLogBucketName"]),
+            ),
+            ("TAGWARDEN_POLICY_PARAMETER", ""),
+            ("TAGWARDEN_METRICS_NAMESPACE", "TagCompliance"),
+            ("TAGWARDEN_MEMBER_ROLE", ""),
+            ("TAGWARDEN_TRAIL_BUCKET", trail),
+            ("TAGWARDEN_ALERT_WEBHOOK_SECRET", secret.as_str().unwrap()),
+            // Its own key, so that its calls stand apart in moto's recording.
+            ("AWS_ACCESS_KEY_ID", FUNCTION_KEY),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     let api = RuntimeApi::start();
     let recording = Recording::start();
     let function = Function::start(&api, &env);
@@ -635,7 +646,6 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     // With remediation on, the check fills what the policy's templates can
     // (Owner from CreatedBy), once.
     let api = RuntimeApi::start();
-    let mut env = env;
     env.insert("TAGWARDEN_REMEDIATE".into(), "true".into());
     let function = Function::start(&api, &env);
     let arn = instance["arn"].as_str().unwrap();
@@ -911,26 +921,9 @@ fn a_resource_being_created_waits_in_the_event_queue_then_is_tagged() {
         }
         json!({"Records": [m]})
     };
-    let env: BTreeMap<String, String> = [
-        ("TAGWARDEN_ENVIRONMENT", "e2w"),
-        (
-            "TAGWARDEN_TAGS_METADATA_TABLE",
-            &outputs["TagsMetadataTableName"],
-        ),
-        (
-            "TAGWARDEN_TAG_HISTORY_TABLE",
-            &outputs["TagHistoryTableName"],
-        ),
-        (
-            "TAGWARDEN_USER_ACTIONS_TABLE",
-            &outputs["UserActionsTableName"],
-        ),
-        ("TAGWARDEN_EVENT_QUEUE", &queue),
-        ("AWS_ENDPOINT_URL", &proxy.url()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let mut env = stack_env("e2w", &outputs);
+    env.insert("TAGWARDEN_EVENT_QUEUE".into(), queue.clone());
+    env.insert("AWS_ENDPOINT_URL".into(), proxy.url());
     let state = || -> String {
         let items = py_json(&["table-items", &outputs["TagsMetadataTableName"]]);
         let item = items
