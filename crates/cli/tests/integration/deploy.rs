@@ -124,7 +124,8 @@ fn tag_grants<'t>(all: &[&'t Value]) -> BTreeSet<&'t str> {
                 assert_eq!(s["Condition"]["Null"]["aws:TagKeys"], "false", "{a}: {s}");
                 if !a.starts_with("apigateway:") {
                     assert_eq!(
-                        s["Resource"]["Fn::Sub"], "arn:${AWS::Partition}:*:*:${AWS::AccountId}:*",
+                        s["Resource"][0]["Fn::Sub"],
+                        "arn:${AWS::Partition}:*:*:${AWS::AccountId}:*",
                         "{a}: {s}"
                     );
                 }
@@ -638,4 +639,80 @@ fn a_stack_other_than_prod_is_removed_whole() {
     let refused = remove("prod");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("retained"));
+}
+
+/// IAM's wildcard match: `*` any run of characters, `?` one.
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+            Some((&c, rest)) => t
+                .split_first()
+                .is_some_and(|(&x, tail)| (c == b'?' || c == x) && go(rest, tail)),
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+/// Every catalogued resource's ARN, as the catalog makes it, falls within
+/// the resources its service's tag action is granted on, in both roles: an
+/// ARN shape the grant misses (an image has no account) fails here, not in
+/// a customer's account.
+#[test]
+fn every_catalogued_arn_is_within_its_tag_grant() {
+    use tagwarden_core::catalog::table::ENTRIES;
+    let account = "123456789012";
+    for (name, t) in [
+        ("template.yaml", translated()),
+        ("member-role.yaml", template("member-role.yaml", &[])),
+    ] {
+        let all = statements(&t);
+        for e in ENTRIES {
+            let service = tagwarden_core::catalog::grants::service_of(e.source);
+            let (_, wanted) = TAG_ACTIONS.iter().find(|(p, _)| *p == service).unwrap();
+            let arns = std::iter::once(e.arn).chain(e.fallback.map(|(_, arn)| arn));
+            for arn in arns {
+                // The event gives the whole ARN: the service's usual shape.
+                let whole = format!(
+                    "arn:{{partition}}:{service}:{{region}}:{{account}}:{}/{{id}}",
+                    e.resource_type.split_once(':').map_or("", |(_, r)| r)
+                );
+                let arn = if arn == "{id}" { &whole } else { arn };
+                let arn = arn
+                    .replace("{partition}", "aws")
+                    .replace("{region}", "eu-west-1")
+                    .replace("{account}", account)
+                    .replace("{id}", "x-1");
+                // API Gateway's tags are written through /tags/{arn}.
+                let target = match service {
+                    "apigateway" => format!(
+                        "arn:aws:apigateway:eu-west-1::/tags/{}",
+                        arn.replace(':', "%3A").replace('/', "%2F")
+                    ),
+                    _ => arn.clone(),
+                };
+                for action in *wanted {
+                    let granted = all.iter().filter(|s| actions(s).contains(action)).any(|s| {
+                        let resources = match &s["Resource"] {
+                            Value::Array(r) => r.clone(),
+                            r => vec![r.clone()],
+                        };
+                        resources.iter().any(|r| {
+                            let p = r["Fn::Sub"].as_str().or(r.as_str()).unwrap_or_default();
+                            let p = p
+                                .replace("${AWS::Partition}", "aws")
+                                .replace("${AWS::AccountId}", account);
+                            glob(&p, &target)
+                        })
+                    });
+                    assert!(
+                        granted,
+                        "{name}: {action} is not granted on {target} ({} {})",
+                        e.source, e.name
+                    );
+                }
+            }
+        }
+    }
 }
