@@ -324,11 +324,12 @@ const PERMISSION: &[&str] = &[
     "OptInRequired",
 ];
 
-/// Each service's answer to tagging a resource it is still creating. The
-/// Tagging API passes the service's message under its own generic codes,
-/// so the message counts too ([`NOT_READY_SAID`]).
+/// Each service's own code for a resource not available yet (creating,
+/// or briefly modifying): these codes say nothing else. A resource that
+/// never becomes available (create-failed) waits out the schedule, then
+/// fails.
 const NOT_READY: &[&str] = &[
-    // ElastiCache: "... is not in available state" while creating.
+    // ElastiCache: "... is not in available state".
     "InvalidCacheClusterState",
     "InvalidCacheClusterStateFault",
     "InvalidReplicationGroupState",
@@ -340,13 +341,11 @@ const NOT_READY: &[&str] = &[
     "InvalidDBInstanceState",
     "InvalidDBInstanceStateFault",
     "InvalidDBClusterStateFault",
-    // Kinesis ("... is in CREATING state"), EKS ("... is in CREATING").
-    "ResourceInUseException",
-    // MSK: "The cluster is in CREATING state" (409).
-    "ConflictException",
 ];
 
-/// How a service says "still being created" in a message, lowercased.
+/// Generic codes (Kinesis' and EKS' ResourceInUseException, MSK's
+/// ConflictException, the Tagging API's own) mean "being created" only
+/// when the message says so; a resource being deleted says other words.
 const NOT_READY_SAID: &[&str] = &[
     "creating state",
     "state creating",
@@ -356,9 +355,6 @@ const NOT_READY_SAID: &[&str] = &[
     "not in available state",
     "not in an available state",
     "not in the available state",
-    "not in active state",
-    "processing state",
-    "is being processed",
 ];
 
 /// Classifies by the AWS error code, and by the message where a service
@@ -470,10 +466,11 @@ mod tests {
                 "Cluster c is in CREATING state",
                 ErrorKind::NotReady,
             ),
+            // In use for another reason: not a creation to wait for.
             (
-                "ValidationException",
-                "Domain d is being processed",
-                ErrorKind::NotReady,
+                "ResourceInUseException",
+                "Stream s under account 1 is in DELETING state.",
+                ErrorKind::Other,
             ),
             (
                 "InvalidParameterException",

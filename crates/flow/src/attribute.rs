@@ -229,7 +229,6 @@ pub(crate) mod tests {
                 "Stream s under account 1 is in CREATING state.",
             ),
             ("BadRequestException", "Cluster eks-1 is in CREATING state"),
-            ("ValidationException", "Domain d is being processed"),
             ("ConflictException", "The cluster is in CREATING state"),
         ]
         .iter()

@@ -52,6 +52,12 @@ pub enum State {
 }
 
 impl State {
+    /// Tried and not done: the later of two tries of one event says more
+    /// (a throttled try, then one that waits; a wait, then its last try).
+    pub fn unsettled(self) -> bool {
+        matches!(self, State::Pending | State::Failed)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Planned => "planned",
@@ -104,9 +110,13 @@ impl Metadata {
         let theirs = incoming.last_event.order();
         let mut next = if theirs < ours {
             return None;
-        } else if theirs == ours && incoming.state <= self.state {
+        } else if theirs == ours
+            && incoming.state <= self.state
+            && !(incoming.state.unsettled() && self.state.unsettled())
+        {
             // The same event again, with no progress: keep our state and
-            // learn only fresher tags.
+            // learn only fresher tags. Between two unsettled tries, the
+            // later one holds.
             Metadata {
                 tags: incoming.tags.clone().or_else(|| self.tags.clone()),
                 ..self.clone()
@@ -364,6 +374,29 @@ mod tests {
         assert_eq!(merged.state, State::Tagged);
         assert!(merged.pending.is_empty() && merged.error.is_none());
         assert_eq!(merged.updated_at, done.updated_at);
+    }
+
+    #[test]
+    fn between_unsettled_tries_of_one_event_the_later_holds() {
+        let at = "2026-01-01T00:00:00Z";
+        let with = |state, kind: &str| {
+            let mut m = item(at, "e1", state, Some(&[]));
+            m.error = Some(WriteError {
+                kind: kind.into(),
+                message: kind.into(),
+            });
+            m
+        };
+        // Throttled, then waiting for the creation: waiting.
+        let waits = with(State::Failed, "throttled").merge(&with(State::Pending, "not_ready"));
+        assert_eq!(waits.map(|m| m.state), Some(State::Pending));
+        // Waiting, then the last try's failure, with its own error.
+        let last = with(State::Pending, "not_ready").merge(&with(State::Failed, "other"));
+        assert_eq!(last.and_then(|m| m.error).unwrap().kind, "other");
+        // A tagged resource stays tagged.
+        let tagged = item(at, "e1", State::Tagged, Some(&[("A", "1")]));
+        let after = tagged.merge(&with(State::Pending, "not_ready"));
+        assert_eq!(after.map_or(State::Tagged, |m| m.state), State::Tagged);
     }
 
     #[test]
