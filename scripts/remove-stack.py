@@ -55,7 +55,12 @@ def main():
         except botocore.exceptions.ClientError as e:
             print(f"  trail {trail}: {e.response['Error']['Code']} (deleted with the stack)")
     s3 = session.client("s3")
+    # Emptying a bucket writes access logs into the access-log bucket:
+    # logging goes off first.
     for b in buckets:
+        s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={})
+
+    def empty(b):
         emptied = 0
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=b):
             gone = [{"Key": v["Key"], "VersionId": v["VersionId"]}
@@ -64,10 +69,27 @@ def main():
             if gone:
                 s3.delete_objects(Bucket=b, Delete={"Objects": gone, "Quiet": True})
                 emptied += len(gone)
-        print(f"  emptied {b}: {emptied} object versions")
-    cf.delete_stack(StackName=stack)
-    cf.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 180})
-    print(f"Deleted {stack}.")
+        return emptied
+
+    for b in buckets:
+        print(f"  emptied {b}: {empty(b)} object versions")
+    # Log deliveries already under way can still land: a bucket that was
+    # not empty after all is emptied again, and the deletion tried again.
+    for _ in range(3):
+        cf.delete_stack(StackName=stack)
+        try:
+            cf.get_waiter("stack_delete_complete").wait(
+                StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 180})
+            print(f"Deleted {stack}.")
+            return
+        except botocore.exceptions.WaiterError as e:
+            print(f"  {stack}: {e}; emptying the buckets again")
+            for b in buckets:
+                try:
+                    empty(b)
+                except botocore.exceptions.ClientError:
+                    pass  # already deleted
+    sys.exit(f"{stack} could not be deleted: see its events in CloudFormation")
 
 
 if __name__ == "__main__":

@@ -5,13 +5,17 @@
 
 use crate::clients::Clients;
 use crate::queue::{send, Outgoing};
-use tagwarden_core::waiting::{delay, ATTEMPT_ATTRIBUTE};
+use tagwarden_core::waiting::{
+    delay, ATTEMPT_ATTRIBUTE, ORIGIN_ID_ATTRIBUTE, ORIGIN_TIME_ATTRIBUTE,
+};
 
-/// A delivery to try again: its body as received and the attempt it was.
+/// A delivery to try again: its body as received, the attempt it was, and
+/// the first delivery's id and time, which every attempt keeps.
 pub struct Waiting {
     pub id: String,
     pub body: String,
     pub attempt: u32,
+    pub origin: (String, String),
 }
 
 /// What became of the deliveries.
@@ -44,7 +48,11 @@ pub async fn requeue(clients: &Clients, queue: Option<&str>, waiting: Vec<Waitin
         .iter()
         .map(|w| Outgoing {
             body: &w.body,
-            attributes: vec![(ATTEMPT_ATTRIBUTE, "Number", (w.attempt + 1).to_string())],
+            attributes: vec![
+                (ATTEMPT_ATTRIBUTE, "Number", (w.attempt + 1).to_string()),
+                (ORIGIN_ID_ATTRIBUTE, "String", w.origin.0.clone()),
+                (ORIGIN_TIME_ATTRIBUTE, "String", w.origin.1.clone()),
+            ],
             delay: delay(w.attempt).map(|d| d.as_secs() as i32),
         })
         .collect();

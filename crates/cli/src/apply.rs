@@ -213,7 +213,7 @@ async fn wait_while_created(
 /// The plan `--retry-failed` runs: what the store holds as failed.
 fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
     let failed = audit.run(audit.store.failed())?;
-    let (items, errors) = tagwarden_flow::retry::items(failed);
+    let (items, errors) = tagwarden_flow::retry::items(failed, jiff::Timestamp::now());
     for e in &errors {
         eprintln!("error: {}", crate::one_line(e));
     }

@@ -39,6 +39,8 @@ pub struct Message {
     /// resources being created ([`crate::waiting::ATTEMPT_ATTRIBUTE`]); 0
     /// for the first delivery.
     pub attempt: u32,
+    /// The first delivery's (id, time), on a delivery that came back.
+    pub origin: Option<(String, String)>,
 }
 
 /// `{"resource_arn" | "resource_id", "user", "region"?, "tags"?}`.
@@ -223,12 +225,12 @@ fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
                         .get("attributes")
                         .and_then(|a| text(a, "SentTimestamp"))
                         .and_then(|t| t.parse().ok()),
-                    attempt: r
-                        .get("messageAttributes")
-                        .and_then(|a| a.get(crate::waiting::ATTEMPT_ATTRIBUTE))
-                        .and_then(|a| text(a, "stringValue"))
+                    attempt: attribute(r, crate::waiting::ATTEMPT_ATTRIBUTE)
                         .and_then(|t| t.parse().ok())
                         .unwrap_or(0),
+                    origin: attribute(r, crate::waiting::ORIGIN_ID_ATTRIBUTE)
+                        .zip(attribute(r, crate::waiting::ORIGIN_TIME_ATTRIBUTE))
+                        .map(|(id, at)| (id.to_string(), at.to_string())),
                 })
             })
             .collect::<Result<_, String>>()
@@ -239,6 +241,11 @@ fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
             "Records[0].eventSource `{s}` is not a trigger of this function"
         )),
     }
+}
+
+/// An SQS record's string message attribute.
+fn attribute<'v>(record: &'v Value, name: &str) -> Option<&'v str> {
+    text(record.get("messageAttributes")?.get(name)?, "stringValue")
 }
 
 fn direct(v: &Value) -> Result<Direct, String> {
@@ -312,11 +319,16 @@ mod tests {
         assert_eq!(messages[0].body, "Message Body");
         assert_eq!(messages[0].sent_ms, Some(1520621625029));
         assert_eq!(messages[0].attempt, 0);
-        let waited = br#"{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"{}","messageAttributes":{"tagwarden-attempt":{"stringValue":"3","dataType":"Number"}}}]}"#;
+        assert_eq!(messages[0].origin, None);
+        let waited = br#"{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"{}","messageAttributes":{"tagwarden-attempt":{"stringValue":"3","dataType":"Number"},"tagwarden-origin-id":{"stringValue":"req-1","dataType":"String"},"tagwarden-origin-time":{"stringValue":"2026-11-20T10:00:00Z","dataType":"String"}}}]}"#;
         let Ok(Trigger::SqsBatch(messages)) = classify(waited) else {
             panic!("an SQS batch")
         };
         assert_eq!(messages[0].attempt, 3);
+        assert_eq!(
+            messages[0].origin,
+            Some(("req-1".into(), "2026-11-20T10:00:00Z".into()))
+        );
     }
 
     #[test]

@@ -13,6 +13,11 @@ use std::time::Duration;
 
 /// The SQS message attribute carrying the attempt (1 for the first retry).
 pub const ATTEMPT_ATTRIBUTE: &str = "tagwarden-attempt";
+/// The id and time of the delivery as it first came (a message id or a
+/// request id), which what it stands for keeps on every attempt: a direct
+/// invocation's event id is made from it.
+pub const ORIGIN_ID_ATTRIBUTE: &str = "tagwarden-origin-id";
+pub const ORIGIN_TIME_ATTRIBUTE: &str = "tagwarden-origin-time";
 
 /// SQS's longest `DelaySeconds`.
 const LONGEST: u64 = 900;
@@ -39,6 +44,12 @@ pub fn delay(attempt: u32) -> Option<Duration> {
     }
     None
 }
+
+/// A `pending` resource untouched this long has no one waiting for it any
+/// more (every pause is at most 15 minutes; a redelivery after a failed
+/// invocation comes within the queue's 30-minute visibility): its delivery
+/// was lost, and `apply --retry-failed` takes it.
+pub const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
 
 /// Whether there is another attempt after `attempt`.
 pub fn may_wait(attempt: u32) -> bool {

@@ -1,12 +1,13 @@
 //! plan → apply → record: tags written where they are missing, and every
 //! creation, tag call and outcome recorded as one batch.
 
+use std::collections::HashMap;
 use tagwarden_aws::adapters::Tagger;
 use tagwarden_aws::apply::{apply, Options};
 use tagwarden_core::outcome::{offline, ErrorKind, Outcome, Status};
 use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::{Plan, PlanItem};
-use tagwarden_store::model::{Recorded, Rows};
+use tagwarden_store::model::{Metadata, Recorded, Rows, State};
 use tagwarden_store::{rows, AuditStore, StoreError};
 
 /// What applying and recording a plan gave.
@@ -96,6 +97,33 @@ pub(crate) async fn record<S: AuditStore>(store: &S, rows: &Rows) -> Result<Reco
         true => Ok(Recorded::default()),
         false => store.record(rows).await,
     }
+}
+
+/// A delivery that came back to wait: only its resources the store still
+/// holds as pending under this same event. The others were settled by an
+/// earlier attempt (tagged, or failed and alerted once), or belong to a
+/// newer event now; one the store does not know is kept.
+pub async fn still_waiting<S: AuditStore>(store: &S, plan: &Plan) -> Result<Plan, StoreError> {
+    let arns: Vec<&str> = plan.items.iter().map(|i| i.arn.as_str()).collect();
+    let known: HashMap<String, Metadata> = store
+        .metadata(&arns)
+        .await?
+        .into_iter()
+        .map(|m| (m.arn.clone(), m))
+        .collect();
+    let items = plan
+        .items
+        .iter()
+        .filter(|i| match known.get(&i.arn) {
+            None => true,
+            Some(m) => m.last_event.id == i.event.id && m.state == State::Pending,
+        })
+        .cloned()
+        .collect();
+    Ok(Plan {
+        items,
+        ..Plan::default()
+    })
 }
 
 /// Throttling and outages pass; a resource still not found after apply's
@@ -237,14 +265,22 @@ pub(crate) mod tests {
     }
 
     /// As the function runs it: each delivery waits while it has attempts
-    /// left ([`tagwarden_core::waiting`]); returns each round's states.
+    /// left ([`tagwarden_core::waiting`]), and one that came back handles
+    /// only what still waits; returns each round's states.
     fn deliveries(tagger: &MemoryTagger, db: &SqliteStore, plan: &Plan) -> Vec<Vec<String>> {
         let mut rounds = Vec::new();
         for attempt in 0.. {
             let opts = Options {
                 may_wait: tagwarden_core::waiting::may_wait(attempt),
+                backoff: Backoff {
+                    retries: 2,
+                    base: Duration::from_millis(1),
+                    cap: Duration::from_millis(2),
+                },
                 ..Options::default()
             };
+            let narrowed = block(still_waiting(db, plan)).unwrap();
+            let plan = if attempt > 0 { &narrowed } else { plan };
             let s = block(settle(Tagging::live(tagger, opts), db, plan, &[]));
             rounds.push(states(&s));
             if s.waiting() == 0 {
@@ -278,6 +314,37 @@ pub(crate) mod tests {
         assert_eq!(h.metadata.unwrap().state, State::Tagged);
         let changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
         assert!(changes.contains(&Change::Pending), "{changes:?}");
+    }
+
+    #[test]
+    fn a_delivery_that_comes_back_handles_only_what_still_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, plan) = (store(&dir), plan(3));
+        let tagger = MemoryTagger {
+            unknown: HashSet::from([plan.items[0].arn.clone()]),
+            ..MemoryTagger::default()
+        };
+        let e = creating_answers().remove(0);
+        tagger
+            .creating
+            .lock()
+            .unwrap()
+            .insert(plan.items[2].arn.clone(), (e, 1));
+        let rounds = deliveries(&tagger, &db, &plan);
+        // The unknown resource fails once, and is neither tried nor
+        // reported again; the tagged one is not read again.
+        assert_eq!(
+            rounds,
+            [
+                vec!["failed:not_found", "Tagged", "Waiting { .. }"],
+                vec!["Tagged"]
+            ]
+        );
+        let m = block(db.history(&plan.items[0].arn))
+            .unwrap()
+            .metadata
+            .unwrap();
+        assert_eq!(m.state, State::Failed);
     }
 
     #[test]

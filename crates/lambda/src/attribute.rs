@@ -90,6 +90,17 @@ pub async fn settle(
     attempt: u32,
     report: &mut Report,
 ) -> Result<Done, Failure> {
+    // A delivery that came back: only what still waits, and the tag calls
+    // beside it were recorded the first time.
+    let narrowed;
+    let (plan, changes) = if attempt > 0 {
+        narrowed = tagwarden_flow::attribute::still_waiting(shared.store().await, plan)
+            .await
+            .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+        (&narrowed, &[][..])
+    } else {
+        (plan, changes)
+    };
     let tagger = AwsTagger::new(Arc::clone(shared.clients().await));
     let opts = Options {
         overwrite: policy.attribution.overwrite,

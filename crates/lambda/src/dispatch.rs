@@ -48,27 +48,33 @@ pub async fn handle(
                         Err(refused("an SQS batch inside an SQS message".into()))
                     }
                     Ok(t) => {
-                        let at = trigger::event_time(m.body.as_bytes())
-                            .or_else(|| m.sent_ms.and_then(rfc3339))
-                            .unwrap_or_else(now);
+                        // A delivery that came back keeps its first id and time.
+                        let (id, at) = m.origin.clone().unwrap_or_else(|| {
+                            let at = trigger::event_time(m.body.as_bytes())
+                                .or_else(|| m.sent_ms.and_then(rfc3339))
+                                .unwrap_or_else(now);
+                            (m.id.clone(), at)
+                        });
                         let job = Job {
                             origin: &origin,
-                            id: &m.id,
+                            id: &id,
                             at: &at,
                             attempt: m.attempt,
                         };
                         run(shared, &job, t, m.body.as_bytes(), &mut report)
                             .await
+                            .map(|done| (done, (id.clone(), at.clone())))
                             .map_err(Left::Failed)
                     }
                     Err(why) => Err(refused(why)),
                 };
                 match done {
-                    Ok(Done::Finished) => {}
-                    Ok(Done::Waiting) => waiting.push(Waiting {
+                    Ok((Done::Finished, _)) => {}
+                    Ok((Done::Waiting, origin)) => waiting.push(Waiting {
                         id: m.id,
                         body: m.body,
                         attempt: m.attempt,
+                        origin,
                     }),
                     Err(Left::Failed(e)) => {
                         tracing::error!(request_id, message_id = %m.id, error = %e, "message failed: delivered again");
@@ -107,6 +113,7 @@ pub async fn handle(
                         id: request_id.to_string(),
                         body,
                         attempt: 0,
+                        origin: (request_id.to_string(), at.clone()),
                     };
                     match wait(shared, request_id, vec![w]).await.is_empty() {
                         true => Ok(summary(&report)),

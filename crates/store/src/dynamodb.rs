@@ -4,7 +4,7 @@
 //! Metadata items are merged and written with a condition on their
 //! revision, so two writers never lose each other's update.
 
-use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, State, UserAction};
+use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, UserAction};
 use crate::url::Tables;
 use crate::{AuditStore, StoreError, Visit};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -453,7 +453,7 @@ fn metadata_item(m: &Metadata) -> Item {
     if let Some(c) = &m.creator {
         item.insert("created_by".into(), s(&c.arn));
     }
-    if m.state == State::Failed {
+    if m.state.unsettled() {
         item.insert(FAILED_KEY.into(), s("failed"));
     }
     item
@@ -606,8 +606,19 @@ impl AuditStore for DynamoStore {
                 "failed",
             )
             .await?;
-        // The index is eventually consistent: keep only what still is failed.
-        out.retain(|m| m.state == State::Failed);
+        // The index is eventually consistent: keep only what still is.
+        out.retain(|m| m.state.unsettled());
+        out.sort_by(|a, b| a.arn.cmp(&b.arn));
+        Ok(out)
+    }
+
+    async fn metadata(&self, arns: &[&str]) -> Result<Vec<Metadata>, StoreError> {
+        let mut out: Vec<Metadata> = self
+            .metadata_of(arns)
+            .await?
+            .into_values()
+            .map(|(m, _)| m)
+            .collect();
         out.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(out)
     }

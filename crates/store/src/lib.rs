@@ -63,8 +63,16 @@ pub trait AuditStore: Send + Sync {
         arn: &str,
     ) -> impl Future<Output = Result<ResourceHistory, StoreError>> + Send;
 
-    /// Resources whose last write failed: what `apply --retry-failed` retries.
+    /// Resources whose last write failed, or that wait for their creation
+    /// to end: what `apply --retry-failed` retries (a wait it takes only
+    /// once it has outlasted the waiting schedule: its delivery was lost).
     fn failed(&self) -> impl Future<Output = Result<Vec<Metadata>, StoreError>> + Send;
+
+    /// The items of these ARNs the store holds (the others are unknown).
+    fn metadata(
+        &self,
+        arns: &[&str],
+    ) -> impl Future<Output = Result<Vec<Metadata>, StoreError>> + Send;
 
     /// One principal's actions in order.
     fn actions(
@@ -117,6 +125,10 @@ impl AuditStore for Store {
 
     async fn failed(&self) -> Result<Vec<Metadata>, StoreError> {
         both!(self, s => s.failed().await)
+    }
+
+    async fn metadata(&self, arns: &[&str]) -> Result<Vec<Metadata>, StoreError> {
+        both!(self, s => s.metadata(arns).await)
     }
 
     async fn actions(&self, principal: &str) -> Result<Vec<UserAction>, StoreError> {

@@ -202,7 +202,9 @@ pub struct HistoryEntry {
     pub error: Option<WriteError>,
     /// AWS's id of tagwarden's write: CloudTrail's `requestID` of it, in
     /// the account written to (its session names the deployment and the
-    /// execution environment).
+    /// execution environment). Through the Tagging API it is the
+    /// `TagResources` call's, not the service's own write's. None when a
+    /// redelivery recorded a write an earlier delivery made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// When tagwarden recorded it (RFC 3339).

@@ -295,9 +295,21 @@ impl AuditStore for SqliteStore {
 
     async fn failed(&self) -> Result<Vec<Metadata>, StoreError> {
         self.docs(
-            "SELECT doc FROM tags_metadata WHERE state = 'failed' ORDER BY arn",
+            "SELECT doc FROM tags_metadata WHERE state IN ('failed', 'pending') ORDER BY arn",
             [],
         )
+    }
+
+    async fn metadata(&self, arns: &[&str]) -> Result<Vec<Metadata>, StoreError> {
+        let mut out = Vec::new();
+        for arn in arns {
+            out.extend(
+                self.docs::<Metadata>("SELECT doc FROM tags_metadata WHERE arn = ?1", [arn])?,
+            );
+        }
+        out.sort_by(|a, b| a.arn.cmp(&b.arn));
+        out.dedup_by(|a, b| a.arn == b.arn);
+        Ok(out)
     }
 
     async fn actions(&self, principal: &str) -> Result<Vec<UserAction>, StoreError> {

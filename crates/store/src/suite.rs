@@ -206,9 +206,9 @@ pub async fn dry_run_is_planned_only<S: AuditStore>(store: &S, prefix: &str) {
     assert_eq!(h.metadata.unwrap().state, State::Tagged);
 }
 
-/// A resource being created is `pending` (not among the failures, which
-/// `apply --retry-failed` takes: the queue tries it again), then `tagged`
-/// or `failed`, one history row each, under its one event.
+/// A resource being created is `pending` (listed with the failures, for a
+/// retry once its wait is long over), then `tagged` or `failed`, one
+/// history row each, under its one event. `metadata` reads items by ARN.
 pub async fn waiting_resources_end_tagged_or_failed<S: AuditStore>(store: &S, prefix: &str) {
     let items: Vec<_> = (0..2)
         .map(|n| item(prefix, n, &format!("{prefix}-e1"), "2026-04-02T00:00:00Z"))
@@ -224,7 +224,19 @@ pub async fn waiting_resources_end_tagged_or_failed<S: AuditStore>(store: &S, pr
     assert_eq!(m.pending.len(), 2);
     assert_eq!(m.error.map(|e| e.kind), Some("not_ready".to_string()));
     let failed = store.failed().await.unwrap();
-    assert!(!failed.iter().any(|m| m.arn.contains(prefix)), "{failed:?}");
+    let waiting: Vec<_> = failed.iter().filter(|m| m.arn.contains(prefix)).collect();
+    assert_eq!(waiting.len(), 2, "{failed:?}");
+    assert!(waiting.iter().all(|m| m.state == State::Pending));
+    let unknown = format!("{}-unknown", items[0].arn);
+    let known = store
+        .metadata(&[&items[1].arn, &unknown, &items[1].arn])
+        .await
+        .unwrap();
+    assert_eq!(known.len(), 1);
+    assert_eq!(
+        (known[0].arn.as_str(), known[0].state),
+        (items[1].arn.as_str(), State::Pending)
+    );
     // Waiting again records nothing new.
     let again = record(store, &rows_of(&items, State::Pending, LATER)).await;
     assert_eq!(again, Default::default());
