@@ -127,14 +127,27 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Slack's incoming webhooks read `text` (its control characters escaped,
-/// so that a tag value cannot ping a channel or hide a link); other
-/// receivers get the parts as they are.
+/// Slack's incoming webhooks read `text`: its control characters escaped,
+/// so that a tag value cannot ping a channel or hide a link, and its
+/// formatting characters (`*`, `_`, `~`, backtick) followed by a zero-width
+/// space, as Slack has no escape for them, so that a value cannot restyle
+/// the alert. Other receivers get the parts as they are.
 pub fn payload(environment: &str, subject: &str, body: &str) -> Value {
     let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '*' | '_' | '~' | '`' => {
+                    out.push(c);
+                    out.push('\u{200B}');
+                }
+                c => out.push(c),
+            }
+        }
+        out
     };
     let mut text = format!("*{}*\n{}", escape(subject), escape(body));
     if text.len() > TEXT_MAX {
@@ -487,6 +500,11 @@ mod tests {
             "*s*\nOwner=&lt;!channel&gt; &amp; &lt;https://x|y&gt;"
         );
         assert_eq!(p["body"], "Owner=<!channel> & <https://x|y>");
+        let p = payload("prod", "s", "Owner=*boss* _x_ ~y~ `z`");
+        assert_eq!(
+            p["text"],
+            "*s*\nOwner=*\u{200B}boss*\u{200B} _\u{200B}x_\u{200B} ~\u{200B}y~\u{200B} `\u{200B}z`\u{200B}"
+        );
         let long = "é".repeat(5000);
         let p = payload("prod", "s", &long);
         let text = p["text"].as_str().unwrap();

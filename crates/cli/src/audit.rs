@@ -196,7 +196,8 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8> {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(EXPORT_COLUMNS)?;
             let n = audit.run(audit.store.export(since, &mut |e| {
-                w.write_record(export_row(&e)).map_err(|e| stop(e.into()))
+                w.write_record(export_row(&e).map(render::inert_cell))
+                    .map_err(|e| stop(e.into()))
             }));
             w.flush()?;
             n

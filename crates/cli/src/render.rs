@@ -10,6 +10,22 @@ use tagwarden_aws::calls::{is_write, CallCounts};
 use tagwarden_core::pipeline::Stats;
 use tagwarden_core::plan::{Plan, PlanItem};
 
+/// Writes what `render` prints without control characters but newlines:
+/// event data (a tag value, a user agent) reaches a terminal here, and an
+/// escape sequence in it must not move the cursor or rewrite the screen.
+fn printable(
+    out: &mut dyn Write,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut text = Vec::new();
+    render(&mut text)?;
+    let clean: String = String::from_utf8_lossy(&text)
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    out.write_all(clean.as_bytes())
+}
+
 /// The last segment of an ARN's resource part: the id a person recognises.
 fn short_id(arn: &str) -> &str {
     let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
@@ -23,6 +39,10 @@ fn short_creator(item: &PlanItem) -> String {
 
 /// An 80-column table: one row per resource, then the tags it writes.
 pub fn plan_table(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    printable(out, |out| plan_table_raw(plan, out))
+}
+
+fn plan_table_raw(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     if plan.items.is_empty() {
         return writeln!(out, "Nothing to tag.");
     }
@@ -173,6 +193,32 @@ mod tests {
     }
 
     #[test]
+    fn cells_a_spreadsheet_would_run_are_made_inert() {
+        for (cell, want) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            (
+                "arn:aws:ec2:us-east-1:1:instance/i-1",
+                "arn:aws:ec2:us-east-1:1:instance/i-1",
+            ),
+            ("", ""),
+        ] {
+            assert_eq!(inert_cell(cell.to_string()), want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_tables_carry_no_control_characters() {
+        let mut out = Vec::new();
+        printable(&mut out, |o| writeln!(o, "a\u{1b}[2Jb\u{9b}c\td")).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a[2Jbcd\n");
+    }
+
+    #[test]
     fn thousands_are_grouped() {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
@@ -228,6 +274,14 @@ fn totals(outcomes: &[Outcome]) -> Counts {
 
 /// `apply`'s table: outcomes per service and region, then the calls made.
 pub fn apply_table(
+    outcomes: &[Outcome],
+    calls: &CallCounts,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    printable(out, |out| apply_table_raw(outcomes, calls, out))
+}
+
+fn apply_table_raw(
     outcomes: &[Outcome],
     calls: &CallCounts,
     out: &mut dyn Write,
@@ -334,6 +388,14 @@ pub fn history_table(
     h: &tagwarden_store::model::ResourceHistory,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    printable(out, |out| history_table_raw(arn, h, out))
+}
+
+fn history_table_raw(
+    arn: &str,
+    h: &tagwarden_store::model::ResourceHistory,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     use tagwarden_store::model::Change;
     writeln!(out, "{arn}")?;
     if let Some(m) = &h.metadata {
@@ -406,6 +468,13 @@ pub fn scan_table(
     findings: &[tagwarden_core::compliance::Finding],
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    printable(out, |out| scan_table_raw(findings, out))
+}
+
+fn scan_table_raw(
+    findings: &[tagwarden_core::compliance::Finding],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let bad: Vec<_> = findings.iter().filter(|f| !f.verdict.compliant).collect();
     if bad.is_empty() {
         return writeln!(out, "Every resource scanned is compliant.");
@@ -462,6 +531,16 @@ pub fn json_cell<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
+/// A cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return gets a leading `'` (OWASP's CSV injection
+/// advice), as event data can start with anything.
+pub fn inert_cell(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
+
 /// `scan --format csv`: one row per resource; lists and maps as JSON cells.
 pub fn scan_csv(
     findings: &[tagwarden_core::compliance::Finding],
@@ -471,7 +550,7 @@ pub fn scan_csv(
     w.write_record(SCAN_COLUMNS)?;
     for f in findings {
         let v = &f.verdict;
-        w.write_record([
+        let row = [
             f.arn.clone(),
             f.resource_type.clone(),
             f.account.clone(),
@@ -482,7 +561,8 @@ pub fn scan_csv(
             json_cell(&v.wrong_case),
             json_cell(&v.prohibited),
             json_cell(&f.tags),
-        ])?;
+        ];
+        w.write_record(row.map(inert_cell))?;
     }
     w.flush()?;
     Ok(())

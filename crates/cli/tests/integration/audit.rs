@@ -427,3 +427,41 @@ fn a_broken_store_stops_apply_before_anything_changes() {
         run.stdout
     );
 }
+
+/// Event data that a spreadsheet would run as a formula is exported inert,
+/// and `history` prints no control character from it to the terminal.
+#[test]
+fn exported_and_printed_event_data_cannot_run_or_rewrite_the_screen() {
+    let dir = temp_dir("sqlite-inert");
+    let store = format!("sqlite:{}", dir.join("tw.db").display());
+    let arn = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0";
+    let record = serde_json::json!({"Records": [{
+        "eventVersion": "1.09", "eventTime": "2026-11-20T10:00:00Z", "eventSource": "ec2.amazonaws.com",
+        "eventName": "RunInstances", "awsRegion": "us-east-1", "eventID": "=HYPERLINK(\"http://x\")\u{1b}[2J",
+        "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "123456789012",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice",
+                         "accountId": "123456789012"},
+        "requestParameters": {},
+        "responseElements": {"instancesSet": {"items": [{"instanceId": "i-0123456789abcdef0"}]}}}]});
+    let file = dir.join("forged.json");
+    std::fs::write(&file, record.to_string()).unwrap();
+    let run = tagwarden(&[
+        "--store",
+        &store,
+        "apply",
+        &file.display().to_string(),
+        "--offline",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = csv_rows(&tagwarden(&["--store", &store, "export"]));
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[9].as_str()).collect();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|id| id.starts_with("'=HYPERLINK(")),
+        "{ids:?}"
+    );
+    let history = tagwarden(&["--store", &store, "history", arn]);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert!(history.stdout.contains("HYPERLINK"), "{}", history.stdout);
+    assert!(!history.stdout.contains('\u{1b}'), "{}", history.stdout);
+}
