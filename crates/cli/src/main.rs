@@ -257,6 +257,7 @@ fn read_plan<'c>(
     let mut reading = Reading::new(Window {
         since: args.since.clone(),
         until: args.until.clone(),
+        not_after: Some(Window::latest(jiff::Timestamp::now())),
     });
     let mut open_errors = 0;
     for input in inputs.iter().filter(|i| !matches!(i, Input::S3 { .. })) {

@@ -139,7 +139,10 @@ pub async fn delivery(
     trail: Option<&str>,
     ahead: usize,
 ) -> Result<Delivery, String> {
-    let mut reading = Reading::new(Window::default());
+    let mut reading = Reading::new(Window {
+        not_after: Some(Window::latest(jiff::Timestamp::now())),
+        ..Window::default()
+    });
     reading.read(origin, payload);
     let (logs, skipped) = logs_named(std::mem::take(&mut reading.named), trail)?;
     let objects = log_objects(clients, logs).await;

@@ -241,6 +241,14 @@ impl Pipeline {
                 (Found::TagChange(Box::new(c)), time)
             }
         };
+        if let Some(limit) = self.window.not_after.as_deref() {
+            if time.as_str() > limit {
+                return Err(FieldError::new(
+                    "eventTime",
+                    format!("{time} is more than 15 minutes in the future"),
+                ));
+            }
+        }
         // Only a copy that produced something counts as seen: a damaged
         // first copy must not hide a good second one.
         self.seen.insert(id_hash);

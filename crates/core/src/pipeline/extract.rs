@@ -36,7 +36,10 @@ fn context<'r>(
     source: &str,
     name: &str,
 ) -> Result<(EventInfo, Creator), FieldError> {
-    let time = Record::required(&record.event_time, "eventTime")?;
+    let raw_time = Record::required(&record.event_time, "eventTime")?;
+    let time = super::output::canonical_time(raw_time).ok_or_else(|| {
+        FieldError::new("eventTime", format!("`{raw_time}` is not an RFC 3339 time"))
+    })?;
     let region = given(record.aws_region.as_deref())
         .or(given(defaults.region.as_deref()))
         .ok_or_else(|| FieldError::missing("awsRegion"))?;
@@ -54,7 +57,7 @@ fn context<'r>(
         id: record.event_id.as_deref().unwrap_or_default().to_string(),
         source: source.to_string(),
         name: name.to_string(),
-        time: time.to_string(),
+        time,
         region: region.to_string(),
         account: account.to_string(),
         partition: partition.to_string(),

@@ -134,6 +134,49 @@ mod tests {
         assert_eq!(errs, ["f.json: Records[1].eventTime: missing or empty"]);
     }
 
+    /// `eventTime` is parsed: kept in UTC to the second, refused when it is
+    /// no time, or later than the window allows (a forged future time).
+    #[test]
+    fn event_times_are_parsed_and_the_future_is_refused() {
+        let at = |time: &str| {
+            record("").replace(
+                r#""eventTime":"2026-01-15T10:30:00Z""#,
+                &format!(r#""eventTime":"{time}""#),
+            )
+        };
+        let errors = |found: &[Found]| -> Vec<String> {
+            found
+                .iter()
+                .filter_map(|f| match f {
+                    Found::Error(e) => Some(e.to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (found, _) = read_all("t.json", at("2026-01-15T12:30:00+02:00").as_bytes());
+        assert_eq!(creations(&found)[0].event.time, "2026-01-15T10:30:00Z");
+        let (found, _) = read_all("t.json", at("yesterday").as_bytes());
+        assert_eq!(
+            errors(&found),
+            ["t.json: $.eventTime: `yesterday` is not an RFC 3339 time"]
+        );
+        let now: jiff::Timestamp = "2026-01-15T10:00:00Z".parse().unwrap();
+        let mut p = Pipeline::new(Window {
+            not_after: Some(Window::latest(now)),
+            ..Window::default()
+        });
+        let mut found = Vec::new();
+        for time in ["2026-01-15T10:14:00Z", "2099-01-01T00:00:00Z"] {
+            let doc = at(time).replace("\"e1\"", &format!("\"{time}\""));
+            p.read("t.json", doc.as_bytes(), &mut |f| found.push(f));
+        }
+        assert_eq!(creations(&found).len(), 1, "{found:?}");
+        assert_eq!(
+            errors(&found),
+            ["t.json: $.eventTime: 2099-01-01T00:00:00Z is more than 15 minutes in the future"]
+        );
+    }
+
     #[test]
     fn s3_notifications_name_objects_to_fetch() {
         let doc = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"trail"},"object":{"key":"AWSLogs/1/CloudTrail/us-east-1/2026/01/15/a+b%3Dc.json.gz"}}}]}"#;

@@ -152,9 +152,29 @@ pub struct Stats {
 pub struct Window {
     pub since: Option<String>,
     pub until: Option<String>,
+    /// Records dated later are refused as bad input, not skipped: a forged
+    /// far-future time would otherwise win every later merge of a
+    /// resource's store item. The faces give [`Window::latest`] of now.
+    pub not_after: Option<String>,
+}
+
+/// How far ahead of the reader's clock an event may be dated (clock skew).
+pub const FUTURE_SLACK: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
+
+/// `eventTime` as the store keeps it: RFC 3339, in UTC, to the second, so
+/// that text order is time order whatever offset the record was written in.
+pub fn canonical_time(s: &str) -> Option<String> {
+    let t: jiff::Timestamp = s.parse().ok()?;
+    Some(t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 impl Window {
+    /// The latest event time to accept when the clock says `now`.
+    pub fn latest(now: jiff::Timestamp) -> String {
+        let t = now.checked_add(FUTURE_SLACK).unwrap_or(now);
+        t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
+
     pub(super) fn contains(&self, time: &str) -> bool {
         self.since.as_deref().is_none_or(|s| time >= s)
             && self.until.as_deref().is_none_or(|u| time <= u)
