@@ -81,6 +81,11 @@ pub(super) fn creation(
     record: &Record<'_>,
     defaults: &Defaults,
 ) -> Result<Creation, FieldError> {
+    // Who made it is what attribution is for: without an identity there is
+    // nothing to attribute, and an `Unknown` creator would pass as evidence.
+    if record.user_identity.is_none() {
+        return Err(FieldError::missing("userIdentity"));
+    }
     let (event, creator) = context(record, defaults, entry.source, entry.name)?;
     let resources = entry
         .resources(record, &scope(&event))

@@ -134,6 +134,25 @@ mod tests {
         assert_eq!(errs, ["f.json: Records[1].eventTime: missing or empty"]);
     }
 
+    #[test]
+    fn a_creation_without_an_identity_is_an_error_not_an_unknown_creator() {
+        let bare = record("").replace(
+            r#""userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"},"#,
+            "",
+        );
+        assert!(!bare.contains("userIdentity"), "{bare}");
+        let (found, _) = read_all("u.json", bare.as_bytes());
+        assert!(creations(&found).is_empty(), "{found:?}");
+        let errors: Vec<String> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::Error(e) => Some(e.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errors, ["u.json: $.userIdentity: missing or empty"]);
+    }
+
     /// `eventTime` is parsed: kept in UTC to the second, refused when it is
     /// no time, or later than the window allows (a forged future time).
     #[test]
