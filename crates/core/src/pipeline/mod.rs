@@ -41,6 +41,16 @@ mod tests {
             .collect()
     }
 
+    fn errors(found: &[Found]) -> Vec<String> {
+        found
+            .iter()
+            .filter_map(|f| match f {
+                Found::Error(e) => Some(e.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn a_create_record_becomes_a_creation() {
         let (found, stats) = read_all("t.json", record("").as_bytes());
@@ -124,14 +134,10 @@ mod tests {
             bad.replace("\"e1\"", "\"e9\"")
         );
         let (found, _) = read_all("f.json", doc.as_bytes());
-        let errs: Vec<String> = found
-            .iter()
-            .filter_map(|f| match f {
-                Found::Error(e) => Some(e.to_string()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(errs, ["f.json: Records[1].eventTime: missing or empty"]);
+        assert_eq!(
+            errors(&found),
+            ["f.json: Records[1].eventTime: missing or empty"]
+        );
     }
 
     #[test]
@@ -143,14 +149,7 @@ mod tests {
         assert!(!bare.contains("userIdentity"), "{bare}");
         let (found, _) = read_all("u.json", bare.as_bytes());
         assert!(creations(&found).is_empty(), "{found:?}");
-        let errors: Vec<String> = found
-            .iter()
-            .filter_map(|f| match f {
-                Found::Error(e) => Some(e.to_string()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(errors, ["u.json: $.userIdentity: missing or empty"]);
+        assert_eq!(errors(&found), ["u.json: $.userIdentity: missing or empty"]);
     }
 
     /// `eventTime` is parsed: kept in UTC to the second, refused when it is
@@ -162,15 +161,6 @@ mod tests {
                 r#""eventTime":"2026-01-15T10:30:00Z""#,
                 &format!(r#""eventTime":"{time}""#),
             )
-        };
-        let errors = |found: &[Found]| -> Vec<String> {
-            found
-                .iter()
-                .filter_map(|f| match f {
-                    Found::Error(e) => Some(e.to_string()),
-                    _ => None,
-                })
-                .collect()
         };
         let (found, _) = read_all("t.json", at("2026-01-15T12:30:00+02:00").as_bytes());
         assert_eq!(creations(&found)[0].event.time, "2026-01-15T10:30:00Z");
