@@ -17,7 +17,7 @@ use tagwarden_aws::calls::CallCounts;
 use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
 use tagwarden_core::waiting;
-use tagwarden_flow::attribute::{settle, Settled, Tagging};
+use tagwarden_flow::attribute::{settle, settle_while_created, Tagging};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::AuditStore;
 
@@ -92,7 +92,14 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
                 bar.finish_and_clear();
                 settled
             };
-            wait_while_created(cli, plan, changes, pause, round).await
+            let told = |n: usize, pause: Duration| {
+                if !cli.quiet {
+                    eprintln!(
+                        "{n} resources are still being created: trying again in {pause:.0?}."
+                    );
+                }
+            };
+            settle_while_created(plan, changes, pause, told, round).await
         });
         (settled, aws.clients.counter().snapshot())
     };
@@ -159,55 +166,6 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     } else {
         0
     })
-}
-
-/// Settles `plan`, then again, after each pause, the resources still being
-/// created, until none waits: one outcome per item of `plan`, the last
-/// round's for those that waited, and every round's rows recorded.
-async fn wait_while_created(
-    cli: &Cli,
-    plan: &Plan,
-    changes: &[TagChange],
-    pause: impl Fn(u32) -> Option<Duration>,
-    round: impl AsyncFn(&Plan, &[TagChange], u32) -> Settled,
-) -> Settled {
-    let mut settled = round(plan, changes, 0).await;
-    let mut attempt = 0;
-    loop {
-        let waiting: Vec<usize> = settled
-            .outcomes
-            .iter()
-            .filter(|o| matches!(o.status, Status::Waiting { .. }))
-            .map(|o| o.item)
-            .collect();
-        let Some(pause) = pause(attempt).filter(|_| !waiting.is_empty()) else {
-            return settled;
-        };
-        if !cli.quiet {
-            eprintln!(
-                "{} resources are still being created: trying again in {:.0?}.",
-                waiting.len(),
-                pause
-            );
-        }
-        tokio::time::sleep(pause).await;
-        attempt += 1;
-        let again = Plan {
-            items: waiting.iter().map(|&n| plan.items[n].clone()).collect(),
-            ..Plan::default()
-        };
-        let next = round(&again, &[], attempt).await;
-        for mut o in next.outcomes {
-            o.item = waiting[o.item];
-            let n = o.item;
-            settled.outcomes[n] = o;
-        }
-        settled.recorded = match (settled.recorded, next.recorded) {
-            (Ok(a), Ok(b)) => Ok(a.plus(b)),
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
-        settled.rows.extend(next.rows);
-    }
 }
 
 /// The plan `--retry-failed` runs: what the store holds as failed.

@@ -2,6 +2,7 @@
 //! creation, tag call and outcome recorded as one batch.
 
 use std::collections::HashMap;
+use std::time::Duration;
 use tagwarden_aws::adapters::Tagger;
 use tagwarden_aws::apply::{apply, Options};
 use tagwarden_core::outcome::{offline, ErrorKind, Outcome, Status};
@@ -96,6 +97,49 @@ pub(crate) async fn record<S: AuditStore>(store: &S, rows: &Rows) -> Result<Reco
     match rows.history.is_empty() && rows.actions.is_empty() && rows.metadata.is_empty() {
         true => Ok(Recorded::default()),
         false => store.record(rows).await,
+    }
+}
+
+/// Settles `plan` (`round` with the attempt), then again, after each pause, the resources still being
+/// created, until none waits: one outcome per item of `plan`, the last
+/// round's for those that waited, and every round's rows recorded.
+pub async fn settle_while_created(
+    plan: &Plan,
+    changes: &[TagChange],
+    pause: impl Fn(u32) -> Option<Duration>,
+    told: impl Fn(usize, Duration),
+    round: impl AsyncFn(&Plan, &[TagChange], u32) -> Settled,
+) -> Settled {
+    let mut settled = round(plan, changes, 0).await;
+    let mut attempt = 0;
+    loop {
+        let waiting: Vec<usize> = settled
+            .outcomes
+            .iter()
+            .filter(|o| matches!(o.status, Status::Waiting { .. }))
+            .map(|o| o.item)
+            .collect();
+        let Some(pause) = pause(attempt).filter(|_| !waiting.is_empty()) else {
+            return settled;
+        };
+        told(waiting.len(), pause);
+        tokio::time::sleep(pause).await;
+        attempt += 1;
+        let again = Plan {
+            items: waiting.iter().map(|&n| plan.items[n].clone()).collect(),
+            ..Plan::default()
+        };
+        let next = round(&again, &[], attempt).await;
+        for mut o in next.outcomes {
+            o.item = waiting[o.item];
+            let n = o.item;
+            settled.outcomes[n] = o;
+        }
+        settled.recorded = match (settled.recorded, next.recorded) {
+            (Ok(a), Ok(b)) => Ok(a.plus(b)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        settled.rows.extend(next.rows);
     }
 }
 
