@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
+use tagwarden_core::trust::Accounts;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -301,6 +302,27 @@ pub struct InputArgs {
     /// Only events at or before this time (RFC 3339, or a date, meaning its end).
     #[arg(long, value_name = "T", value_parser = parse_until)]
     pub until: Option<String>,
+    /// Take records of these accounts only (comma-separated); others are
+    /// refused as bad input. Every account the logs name when absent.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_account)]
+    pub accounts: Vec<String>,
+}
+
+impl InputArgs {
+    pub fn accounts(&self) -> Accounts {
+        match self.accounts.is_empty() {
+            true => Accounts::Any,
+            false => Accounts::only(self.accounts.iter().cloned()),
+        }
+    }
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    match tagwarden_core::catalog::is_account_id(s) {
+        true => Ok(s.to_string()),
+        false => Err(format!("`{s}` is not a 12-digit account id")),
+    }
 }
 
 /// Normalises a time to CloudTrail's `YYYY-MM-DDTHH:MM:SSZ`, which sorts as

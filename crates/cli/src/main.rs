@@ -254,11 +254,14 @@ fn read_plan<'c>(
     let total = inputs.iter().map(|i| i.size()).sum::<u64>()
         + objects.iter().map(|(_, o)| o.size).sum::<u64>();
     let bar = progress(cli, total);
-    let mut reading = Reading::new(Window {
-        since: args.since.clone(),
-        until: args.until.clone(),
-        not_after: Some(Window::latest(jiff::Timestamp::now())),
-    });
+    let mut reading = Reading::new(
+        Window {
+            since: args.since.clone(),
+            until: args.until.clone(),
+            not_after: Some(Window::latest(jiff::Timestamp::now())),
+        },
+        args.accounts(),
+    );
     let mut open_errors = 0;
     for input in inputs.iter().filter(|i| !matches!(i, Input::S3 { .. })) {
         let name = input.name();

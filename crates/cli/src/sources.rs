@@ -8,14 +8,23 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     File(PathBuf),
+    /// An entry of a directory that cannot be walked (a symlink loop, no
+    /// permission): reported as that entry's error, and the rest is read.
+    Unreadable {
+        path: PathBuf,
+        why: String,
+    },
     Stdin,
-    S3 { bucket: String, prefix: String },
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
 }
 
 impl Input {
     pub fn name(&self) -> String {
         match self {
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) | Input::Unreadable { path: p, .. } => p.display().to_string(),
             Input::Stdin => "-".to_string(),
             Input::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
         }
@@ -25,6 +34,7 @@ impl Input {
         Ok(match self {
             Input::File(p) => Box::new(File::open(p)?),
             Input::Stdin => Box::new(io::stdin().lock()),
+            Input::Unreadable { why, .. } => return Err(io::Error::other(why.clone())),
             Input::S3 { .. } => return Err(io::Error::other("S3 prefixes are listed, not opened")),
         })
     }
@@ -33,7 +43,7 @@ impl Input {
     pub fn size(&self) -> u64 {
         match self {
             Input::File(p) => p.metadata().map(|m| m.len()).unwrap_or(0),
-            Input::Stdin | Input::S3 { .. } => 0,
+            Input::Stdin | Input::Unreadable { .. } | Input::S3 { .. } => 0,
         }
     }
 }
@@ -44,8 +54,6 @@ pub enum SourceError {
     NotFound(String),
     #[error("{0}: not an S3 URL (s3://bucket/prefix)")]
     BadUrl(String),
-    #[error("{0}")]
-    Walk(String),
 }
 
 /// Digest and Insight files sit under these folder names in a trail bucket.
@@ -89,9 +97,15 @@ pub fn expand(sources: &[String]) -> Result<Vec<Input>, SourceError> {
                     !(e.file_type().is_dir() && e.file_name().to_str().is_some_and(is_skipped_dir))
                 });
             for entry in walk {
-                let entry = entry.map_err(|e| SourceError::Walk(e.to_string()))?;
-                if entry.file_type().is_file() && is_log_file(entry.path()) {
-                    out.push(Input::File(entry.into_path()));
+                match entry {
+                    Ok(e) if e.file_type().is_file() && is_log_file(e.path()) => {
+                        out.push(Input::File(e.into_path()))
+                    }
+                    Ok(_) => {}
+                    Err(e) => out.push(Input::Unreadable {
+                        path: e.path().unwrap_or(path).to_path_buf(),
+                        why: e.to_string(),
+                    }),
                 }
             }
         } else if path.exists() {
@@ -138,6 +152,29 @@ mod tests {
                 "/AWSLogs/1/CloudTrail/us-east-1/b.json.gz"
             ]
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A symlink loop is that entry's error; the rest is still read.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_one_unreadable_entry() {
+        let dir = std::env::temp_dir().join(format!("tw-loop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("a")).unwrap();
+        std::fs::write(dir.join("a/log.json"), b"{}").unwrap();
+        std::fs::write(dir.join("z.json"), b"{}").unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("a/back")).unwrap();
+        let got = expand(&[dir.display().to_string()]).unwrap();
+        assert_eq!(got.len(), 3, "{got:?}");
+        let Input::Unreadable { path, why } = &got[0] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(path, &dir.join("a/back"));
+        assert!(why.contains("loop"), "{why}");
+        assert!(got[0].open().is_err());
+        assert_eq!(got[1], Input::File(dir.join("a/log.json")));
+        assert_eq!(got[2], Input::File(dir.join("z.json")));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

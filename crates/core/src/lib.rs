@@ -23,4 +23,5 @@ pub mod report;
 pub mod subjects;
 pub mod tags;
 pub mod trigger;
+pub mod trust;
 pub mod waiting;

@@ -6,15 +6,16 @@
 use crate::attribution::{Creator, IdentityType};
 use crate::catalog::{self, tag_events, Resource as Created, Scope};
 use crate::pipeline::{Creation, EventInfo};
+use crate::trust::Accounts;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// What one invocation (or one SQS message) asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
-    /// CloudTrail to attribute: S3 `ObjectCreated` notifications for log
-    /// keys, EventBridge `AWS API Call via CloudTrail` events, or records
-    /// themselves. The pipeline reads the payload as it is.
+    /// CloudTrail to attribute: S3 `ObjectCreated` notifications for the
+    /// trail bucket's log keys, or EventBridge `AWS API Call via CloudTrail`
+    /// events from the event queue. The pipeline reads the payload as it is.
     Attribute,
     /// An EC2 instance state change: check that instance
     /// ([`crate::subjects`]).
@@ -43,24 +44,14 @@ pub struct Message {
     pub origin: Option<(String, String)>,
 }
 
-/// `{"resource_arn" | "resource_id", "user", "region"?, "tags"?}`.
+/// `{"resource_arn", "user"}` and nothing else: an invoker may assert who
+/// created a resource, never choose other tags or values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Direct {
-    pub resource: Resource,
-    /// Who the resource is attributed to (`CreatedBy`).
+    pub resource_arn: String,
+    /// Who the resource is attributed to: an IAM or STS ARN
+    /// ([`crate::trust::principal`]).
     pub user: String,
-    /// Extra tags asked for, besides the policy's.
-    pub tags: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resource {
-    Arn(String),
-    /// An EC2 id (`i-…`, `vol-…`), in `region` or the function's own.
-    Id {
-        id: String,
-        region: Option<String>,
-    },
 }
 
 /// The event name a direct invocation is recorded under.
@@ -70,30 +61,19 @@ impl Direct {
     /// The creation this invocation stands for: `user` as the creator and
     /// the invocation as the event. `event_id` should come from the payload
     /// itself, so that a replay is the same event and is recorded once;
-    /// `home` places a bare id and fills what an ARN leaves empty.
+    /// `home` fills what an ARN leaves empty. Both the user and the
+    /// resource must be of accounts in scope.
     pub fn creation(
         &self,
         home: &Scope<'_>,
+        accounts: &Accounts,
         event_id: &str,
         time: &str,
     ) -> Result<Creation, String> {
-        let (resource_type, arn) = match &self.resource {
-            Resource::Arn(arn) => (tag_events::type_of_arn(arn), arn.clone()),
-            Resource::Id { id, region } => {
-                let ty = tag_events::ec2_type_of_id(id).ok_or_else(|| {
-                    format!(
-                        "direct invocation: resource_id `{id}` is not an EC2 id; give resource_arn"
-                    )
-                })?;
-                let scope = Scope {
-                    region: region.as_deref().unwrap_or(home.region),
-                    ..*home
-                };
-                let arn = catalog::arn_for(ty, id, &scope)
-                    .ok_or_else(|| format!("direct invocation: no ARN for {ty} `{id}`"))?;
-                (ty.to_string(), arn)
-            }
-        };
+        crate::trust::principal(&self.user, accounts)
+            .map_err(|e| format!("direct invocation: {e}"))?;
+        let arn = self.resource_arn.clone();
+        let resource_type = tag_events::type_of_arn(&arn);
         let (resource_type, api) = catalog::resource_type(&resource_type).ok_or_else(|| {
             format!(
                 "direct invocation: {arn}: resource type `{resource_type}` is not in the catalog"
@@ -109,6 +89,9 @@ impl Direct {
             field(3, home.region),
             field(4, home.account),
         );
+        if let Some(why) = accounts.refusal(&account) {
+            return Err(format!("direct invocation: {arn}: {why}"));
+        }
         let kind = IdentityType::of_arn(&self.user);
         Ok(Creation {
             event: EventInfo {
@@ -155,45 +138,112 @@ pub fn event_time(payload: &[u8]) -> Option<String> {
     text(&v, "time").map(str::to_string)
 }
 
-/// Decides what `payload` asks for; `Err` says why it fits no row.
-pub fn classify(payload: &[u8]) -> Result<Trigger, String> {
-    let v: Value = serde_json::from_slice(payload).map_err(|e| format!("not a JSON event: {e}"))?;
-    if !v.is_object() {
-        return Err("not a JSON object".into());
-    }
+/// What the function trusts beside a payload's shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gate<'a> {
+    /// The bucket CloudTrail writes to: a notification for any other is
+    /// refused, as only the trail's bucket (whose policy lets no one else
+    /// write) speaks for CloudTrail. Unset, every bucket is read.
+    pub trail_bucket: Option<&'a str>,
+}
+
+/// Decides what an invocation's `payload` asks for; `Err` says why it fits
+/// no row. CloudTrail records themselves, bare or in an EventBridge
+/// envelope, are refused here: anyone allowed to invoke the function could
+/// write them, while the template's rules deliver them through the event
+/// queue, whose policy admits no one else.
+pub fn classify(payload: &[u8], gate: Gate<'_>) -> Result<Trigger, String> {
+    let v = object(payload)?;
     if let Some(records) = v.get("Records").and_then(Value::as_array) {
-        return records_trigger(records);
-    }
-    if let Some(kind) = text(&v, "detail-type") {
-        let source = text(&v, "source").unwrap_or_default();
-        return match (kind, source) {
-            (API_CALL, s) if s.starts_with("aws.") => Ok(Trigger::Attribute),
-            (crate::subjects::STATE_CHANGE, "aws.ec2") => Ok(Trigger::Check),
-            (SCHEDULED, "aws.events") => match (text(&v, "account"), text(&v, "region")) {
-                (Some(a), Some(r)) => Ok(Trigger::Scan {
-                    account: a.into(),
-                    region: r.into(),
-                }),
-                _ => Err("scheduled event without account or region".into()),
-            },
-            _ => Err(format!(
-                "detail-type `{kind}` from source `{source}` is not a trigger of this function"
+        return match records_source(records)? {
+            "aws:sqs" => messages(records).map(Trigger::SqsBatch),
+            "aws:s3" => s3_notification(records, gate),
+            s if s.ends_with(".amazonaws.com") => Err(format!(
+                "CloudTrail records (`{s}`) are taken only from the trail bucket's logs and the event queue"
+            )),
+            s => Err(format!(
+                "Records[0].eventSource `{s}` is not a trigger of this function"
             )),
         };
     }
-    if v.get("eventVersion").is_some()
-        && text(&v, "eventSource").is_some_and(|s| s.ends_with(".amazonaws.com"))
-    {
-        return Ok(Trigger::Attribute);
+    if let Some(kind) = text(&v, "detail-type") {
+        if kind == API_CALL {
+            return Err(format!(
+                "`{API_CALL}` events are taken only from the event queue, where the template's rules deliver them"
+            ));
+        }
+        return eventbridge(&v, kind);
     }
-    if v.get("resource_arn").is_some() || v.get("resource_id").is_some() {
+    if v.get("eventVersion").is_some() && v.get("eventSource").is_some() {
+        return Err(
+            "a CloudTrail record is taken only from the trail bucket's logs and the event queue"
+                .into(),
+        );
+    }
+    if v.get("resource_arn").is_some() || v.get("user").is_some() {
         return direct(&v).map(Trigger::Direct);
     }
-    Err("neither an S3, SQS, EventBridge or CloudTrail event nor a direct invocation".into())
+    Err("neither an S3, SQS or EventBridge event nor a direct invocation".into())
 }
 
-fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
-    let source = |r: &Value| text(r, "eventSource").unwrap_or_default().to_string();
+/// Decides what one SQS message asks for: only an EventBridge event from an
+/// `aws.*` source, or an S3 notification for the trail bucket, which is
+/// what the template's rules and the function itself put on the queue.
+/// Anything else is refused, whoever managed to send it.
+pub fn classify_message(body: &[u8], gate: Gate<'_>) -> Result<Trigger, String> {
+    let only = "only EventBridge events from `aws.*` sources and S3 notifications for the trail bucket are taken from the queue";
+    let v = object(body)?;
+    if let Some(records) = v.get("Records").and_then(Value::as_array) {
+        return match records_source(records)? {
+            "aws:s3" => s3_notification(records, gate),
+            "aws:sqs" => Err("an SQS batch inside an SQS message".into()),
+            s => Err(format!("Records[0].eventSource `{s}`: {only}")),
+        };
+    }
+    match text(&v, "detail-type") {
+        Some(kind) if text(&v, "source").is_some_and(|s| s.starts_with("aws.")) => match kind {
+            API_CALL => Ok(Trigger::Attribute),
+            _ => eventbridge(&v, kind),
+        },
+        Some(_) => Err(format!(
+            "source `{}`: {only}",
+            text(&v, "source").unwrap_or_default()
+        )),
+        None => Err(only.into()),
+    }
+}
+
+fn object(payload: &[u8]) -> Result<Value, String> {
+    let v: Value = serde_json::from_slice(payload).map_err(|e| format!("not a JSON event: {e}"))?;
+    match v.is_object() {
+        true => Ok(v),
+        false => Err("not a JSON object".into()),
+    }
+}
+
+/// EventBridge events other than API calls: state changes and schedules.
+fn eventbridge(v: &Value, kind: &str) -> Result<Trigger, String> {
+    let source = text(v, "source").unwrap_or_default();
+    match (kind, source) {
+        (crate::subjects::STATE_CHANGE, "aws.ec2") => Ok(Trigger::Check),
+        (SCHEDULED, "aws.events") => match (text(v, "account"), text(v, "region")) {
+            (Some(a), Some(r)) => Ok(Trigger::Scan {
+                account: a.into(),
+                region: r.into(),
+            }),
+            _ => Err("scheduled event without account or region".into()),
+        },
+        _ => Err(format!(
+            "detail-type `{kind}` from source `{source}` is not a trigger of this function"
+        )),
+    }
+}
+
+/// The one `eventSource` all of `records` share.
+fn records_source(records: &[Value]) -> Result<&str, String> {
+    fn source(r: &Value) -> &str {
+        text(r, "eventSource").unwrap_or_default()
+    }
     let first = records
         .first()
         .map(source)
@@ -208,39 +258,55 @@ fn records_trigger(records: &[Value]) -> Result<Trigger, String> {
             "Records[{n}].eventSource `{other}` differs from Records[0]'s `{first}`"
         ));
     }
-    match first.as_str() {
-        "aws:s3" => Ok(Trigger::Attribute),
-        "aws:sqs" => records
-            .iter()
-            .enumerate()
-            .map(|(n, r)| {
-                Ok(Message {
-                    id: text(r, "messageId")
-                        .ok_or_else(|| format!("Records[{n}].messageId is missing"))?
-                        .into(),
-                    body: text(r, "body")
-                        .ok_or_else(|| format!("Records[{n}].body is missing"))?
-                        .into(),
-                    sent_ms: r
-                        .get("attributes")
-                        .and_then(|a| text(a, "SentTimestamp"))
-                        .and_then(|t| t.parse().ok()),
-                    attempt: attribute(r, crate::waiting::ATTEMPT_ATTRIBUTE)
-                        .and_then(|t| t.parse().ok())
-                        .unwrap_or(0),
-                    origin: attribute(r, crate::waiting::ORIGIN_ID_ATTRIBUTE)
-                        .zip(attribute(r, crate::waiting::ORIGIN_TIME_ATTRIBUTE))
-                        .map(|(id, at)| (id.to_string(), at.to_string())),
-                })
-            })
-            .collect::<Result<_, String>>()
-            .map(Trigger::SqsBatch),
-        // A CloudTrail log file's content.
-        s if s.ends_with(".amazonaws.com") => Ok(Trigger::Attribute),
-        s => Err(format!(
-            "Records[0].eventSource `{s}` is not a trigger of this function"
-        )),
+    Ok(first)
+}
+
+/// S3 notifications are taken for the trail bucket only, decided here so
+/// that a foreign one is refused for good rather than retried.
+fn s3_notification(records: &[Value], gate: Gate<'_>) -> Result<Trigger, String> {
+    let Some(trail) = gate.trail_bucket else {
+        return Ok(Trigger::Attribute);
+    };
+    for (n, r) in records.iter().enumerate() {
+        let bucket = r
+            .get("s3")
+            .and_then(|s| s.get("bucket"))
+            .and_then(|b| text(b, "name"))
+            .ok_or_else(|| format!("Records[{n}].s3.bucket.name is missing"))?;
+        if bucket != trail {
+            return Err(format!(
+                "Records[{n}]: an S3 notification for bucket `{bucket}`, not the trail bucket `{trail}`"
+            ));
+        }
     }
+    Ok(Trigger::Attribute)
+}
+
+fn messages(records: &[Value]) -> Result<Vec<Message>, String> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            Ok(Message {
+                id: text(r, "messageId")
+                    .ok_or_else(|| format!("Records[{n}].messageId is missing"))?
+                    .into(),
+                body: text(r, "body")
+                    .ok_or_else(|| format!("Records[{n}].body is missing"))?
+                    .into(),
+                sent_ms: r
+                    .get("attributes")
+                    .and_then(|a| text(a, "SentTimestamp"))
+                    .and_then(|t| t.parse().ok()),
+                attempt: attribute(r, crate::waiting::ATTEMPT_ATTRIBUTE)
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0),
+                origin: attribute(r, crate::waiting::ORIGIN_ID_ATTRIBUTE)
+                    .zip(attribute(r, crate::waiting::ORIGIN_TIME_ATTRIBUTE))
+                    .map(|(id, at)| (id.to_string(), at.to_string())),
+            })
+        })
+        .collect()
 }
 
 /// An SQS record's string message attribute.
@@ -249,38 +315,24 @@ fn attribute<'v>(record: &'v Value, name: &str) -> Option<&'v str> {
 }
 
 fn direct(v: &Value) -> Result<Direct, String> {
+    let fields = v.as_object().map(|o| o.keys()).into_iter().flatten();
+    if let Some(other) = fields
+        .into_iter()
+        .find(|k| !matches!(k.as_str(), "resource_arn" | "user"))
+    {
+        return Err(format!(
+            "direct invocation: `{other}` is not taken: give `resource_arn` and `user` only"
+        ));
+    }
     let user = text(v, "user")
         .filter(|u| !u.is_empty())
         .ok_or("direct invocation: `user` is missing")?
         .to_string();
-    let resource = match (text(v, "resource_arn"), text(v, "resource_id")) {
-        (Some(arn), None) if arn.starts_with("arn:") => Resource::Arn(arn.into()),
-        (None, Some(id)) if !id.is_empty() => Resource::Id {
-            id: id.into(),
-            region: text(v, "region").map(str::to_string),
-        },
-        (Some(_), Some(_)) => {
-            return Err("direct invocation: give resource_arn or resource_id, not both".into())
-        }
-        _ => return Err("direct invocation: `resource_arn` must be an ARN".into()),
-    };
-    let mut tags = BTreeMap::new();
-    if let Some(t) = v.get("tags") {
-        let t = t
-            .as_object()
-            .ok_or("direct invocation: `tags` must be an object")?;
-        for (k, val) in t {
-            let val = val
-                .as_str()
-                .ok_or_else(|| format!("direct invocation: tags.{k} must be a string"))?;
-            tags.insert(k.clone(), val.to_string());
-        }
-    }
-    Ok(Direct {
-        resource,
-        user,
-        tags,
-    })
+    let resource_arn = text(v, "resource_arn")
+        .filter(|a| a.starts_with("arn:"))
+        .ok_or("direct invocation: `resource_arn` must be an ARN")?
+        .to_string();
+    Ok(Direct { resource_arn, user })
 }
 
 #[cfg(test)]
@@ -295,24 +347,28 @@ mod tests {
         std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
     }
 
+    const ANY: Gate<'static> = Gate { trail_bucket: None };
+
     #[test]
     fn the_public_samples_land_on_their_rows() {
         assert_eq!(
-            classify(&fixture("example-s3-event.json")),
+            classify(&fixture("example-s3-event.json"), ANY),
             Ok(Trigger::Attribute)
         );
+        // A bare CloudTrail record, as CloudWatch Logs holds it: anyone
+        // could have written it, so it enters neither way.
+        let bare = fixture("example-cloudwatch-cloudtrail-assumed-role.json");
+        assert!(classify(&bare, ANY).is_err());
+        assert!(classify_message(&bare, ANY).is_err());
         assert_eq!(
-            classify(&fixture("example-cloudwatch-cloudtrail-assumed-role.json")),
-            Ok(Trigger::Attribute)
-        );
-        assert_eq!(
-            classify(&fixture("example-eventbridge-schedule.json")),
+            classify(&fixture("example-eventbridge-schedule.json"), ANY),
             Ok(Trigger::Scan {
                 account: "123456789012".into(),
                 region: "us-east-1".into()
             })
         );
-        let Ok(Trigger::SqsBatch(messages)) = classify(&fixture("example-sqs-event.json")) else {
+        let Ok(Trigger::SqsBatch(messages)) = classify(&fixture("example-sqs-event.json"), ANY)
+        else {
             panic!("an SQS batch")
         };
         assert_eq!(messages[0].id, "MessageID_1");
@@ -321,7 +377,7 @@ mod tests {
         assert_eq!(messages[0].attempt, 0);
         assert_eq!(messages[0].origin, None);
         let waited = br#"{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"{}","messageAttributes":{"tagwarden-attempt":{"stringValue":"3","dataType":"Number"},"tagwarden-origin-id":{"stringValue":"req-1","dataType":"String"},"tagwarden-origin-time":{"stringValue":"2026-11-20T10:00:00Z","dataType":"String"}}}]}"#;
-        let Ok(Trigger::SqsBatch(messages)) = classify(waited) else {
+        let Ok(Trigger::SqsBatch(messages)) = classify(waited, ANY) else {
             panic!("an SQS batch")
         };
         assert_eq!(messages[0].attempt, 3);
@@ -334,22 +390,80 @@ mod tests {
     #[test]
     fn state_changes_api_calls_and_direct_invocations() {
         let change = br#"{"detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"1","region":"r","detail":{"instance-id":"i-1","state":"running"}}"#;
-        assert_eq!(classify(change), Ok(Trigger::Check));
+        assert_eq!(classify(change, ANY), Ok(Trigger::Check));
+        assert_eq!(classify_message(change, ANY), Ok(Trigger::Check));
         let call =
             br#"{"detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","detail":{}}"#;
-        assert_eq!(classify(call), Ok(Trigger::Attribute));
-        let d = classify(br#"{"resource_id":"i-1","user":"alice","tags":{"Team":"a"}}"#).unwrap();
+        assert_eq!(classify_message(call, ANY), Ok(Trigger::Attribute));
+        let d = classify(
+            br#"{"resource_arn":"arn:aws:s3:::b","user":"arn:aws:iam::111122223333:user/alice"}"#,
+            ANY,
+        );
         assert_eq!(
             d,
-            Trigger::Direct(Direct {
-                resource: Resource::Id {
-                    id: "i-1".into(),
-                    region: None
-                },
-                user: "alice".into(),
-                tags: [("Team".to_string(), "a".to_string())].into(),
-            })
+            Ok(Trigger::Direct(Direct {
+                resource_arn: "arn:aws:s3:::b".into(),
+                user: "arn:aws:iam::111122223333:user/alice".into(),
+            }))
         );
+    }
+
+    /// Who may speak: CloudTrail itself never invokes the function, and the
+    /// queue carries only what the template's rules and S3 put there.
+    #[test]
+    fn forged_records_and_strangers_are_refused_where_they_enter() {
+        let record = br#"{"eventVersion":"1.08","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","eventID":"x"}"#;
+        let log = br#"{"Records":[{"eventVersion":"1.08","eventSource":"ec2.amazonaws.com"}]}"#;
+        let call =
+            br#"{"detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","detail":{}}"#;
+        let direct =
+            br#"{"resource_arn":"arn:aws:s3:::b","user":"arn:aws:iam::111122223333:user/a"}"#;
+        let forged_source =
+            br#"{"detail-type":"AWS API Call via CloudTrail","source":"my.app","detail":{}}"#;
+        for (payload, why) in [
+            (&record[..], "taken only from the trail bucket"),
+            (log, "taken only from the trail bucket"),
+            (call, "taken only from the event queue"),
+        ] {
+            let e = classify(payload, ANY).unwrap_err();
+            assert!(e.contains(why), "{e} should say {why}");
+        }
+        for (body, why) in [
+            (&record[..], "only EventBridge events"),
+            (log, "`ec2.amazonaws.com`: only EventBridge events"),
+            (direct, "only EventBridge events"),
+            (forged_source, "source `my.app`: only EventBridge events"),
+        ] {
+            let e = classify_message(body, ANY).unwrap_err();
+            assert!(e.contains(why), "{e} should say {why}");
+        }
+    }
+
+    #[test]
+    fn only_the_trail_buckets_notifications_are_taken() {
+        let notice = |bucket: &str| {
+            format!(
+                r#"{{"Records":[{{"eventSource":"aws:s3","s3":{{"bucket":{{"name":"trail"}},"object":{{"key":"k"}}}}}},{{"eventSource":"aws:s3","s3":{{"bucket":{{"name":"{bucket}"}},"object":{{"key":"k"}}}}}}]}}"#
+            )
+        };
+        let gate = Gate {
+            trail_bucket: Some("trail"),
+        };
+        for classify in [classify, classify_message] {
+            assert_eq!(
+                classify(notice("trail").as_bytes(), gate),
+                Ok(Trigger::Attribute)
+            );
+            let e = classify(notice("elsewhere").as_bytes(), gate).unwrap_err();
+            assert!(
+                e.contains("Records[1]") && e.contains("`elsewhere`, not the trail bucket"),
+                "{e}"
+            );
+            assert_eq!(
+                classify(notice("elsewhere").as_bytes(), ANY),
+                Ok(Trigger::Attribute)
+            );
+        }
     }
 
     const HOME: Scope<'static> = Scope {
@@ -360,33 +474,26 @@ mod tests {
 
     #[test]
     fn a_direct_invocation_is_a_creation_by_its_user() {
-        let Ok(Trigger::Direct(d)) =
-            classify(br#"{"resource_id":"i-0abc","user":"arn:aws:iam::111122223333:user/alice"}"#)
-        else {
-            panic!("direct")
+        let scope = Accounts::only(["111122223333"]);
+        let d = |arn: &str, user: &str| Direct {
+            resource_arn: arn.into(),
+            user: user.into(),
         };
-        let c = d
-            .creation(&HOME, "direct-1", "2026-12-01T10:00:00Z")
+        let alice = "arn:aws:iam::111122223333:user/alice";
+        let c = d("arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc", alice)
+            .creation(&HOME, &scope, "direct-1", "2026-12-01T10:00:00Z")
             .unwrap();
         assert_eq!(c.resource_type, "ec2:instance");
-        assert_eq!(
-            c.resources[0].arn,
-            "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc"
-        );
-        assert_eq!(c.creator.id, "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(c.creator.id, alice);
         assert_eq!(c.creator.kind, IdentityType::IAMUser);
         assert_eq!(
             (c.event.id.as_str(), c.event.name.as_str()),
             ("direct-1", DIRECT_EVENT)
         );
 
-        let arn = "arn:aws-cn:s3:::bucket-1";
-        let d = Direct {
-            resource: Resource::Arn(arn.into()),
-            user: "bob".into(),
-            tags: BTreeMap::new(),
-        };
-        let c = d.creation(&HOME, "direct-2", "t").unwrap();
+        let c = d("arn:aws-cn:s3:::bucket-1", alice)
+            .creation(&HOME, &scope, "direct-2", "t")
+            .unwrap();
         assert_eq!(c.resource_type, "s3:bucket");
         // What the ARN leaves empty comes from the function's home; the
         // partition from the ARN.
@@ -394,29 +501,28 @@ mod tests {
             (c.event.partition.as_str(), c.resources[0].region.as_str()),
             ("aws-cn", "eu-west-1")
         );
-        assert_eq!(c.creator.kind, IdentityType::Unknown);
 
-        let d = Direct {
-            resource: Resource::Id {
-                id: "bucket-1".into(),
-                region: None,
-            },
-            user: "bob".into(),
-            tags: BTreeMap::new(),
-        };
-        assert!(d
-            .creation(&HOME, "x", "t")
-            .unwrap_err()
-            .contains("not an EC2 id"));
-        let d = Direct {
-            resource: Resource::Arn("arn:aws:example:eu-west-1:1:widget/x".into()),
-            user: "bob".into(),
-            tags: BTreeMap::new(),
-        };
-        assert!(d
-            .creation(&HOME, "x", "t")
-            .unwrap_err()
-            .contains("not in the catalog"));
+        for (arn, user, why) in [
+            (
+                "arn:aws:example:eu-west-1:111122223333:widget/x",
+                alice,
+                "not in the catalog",
+            ),
+            ("arn:aws:s3:::b", "bob", "`user` `bob`: not an ARN"),
+            (
+                "arn:aws:s3:::b",
+                "arn:aws:iam::999988887777:user/m",
+                "outside the accounts in scope",
+            ),
+            (
+                "arn:aws:ec2:eu-west-1:999988887777:instance/i-1",
+                alice,
+                "instance/i-1: account `999988887777` is outside",
+            ),
+        ] {
+            let e = d(arn, user).creation(&HOME, &scope, "x", "t").unwrap_err();
+            assert!(e.contains(why), "{e} should say {why}");
+        }
     }
 
     #[test]
@@ -428,11 +534,13 @@ mod tests {
             (br#"{"Records":[{"eventSource":"aws:sns"}]}"#, "aws:sns"),
             (br#"{"resource_arn":"arn:aws:s3:::b"}"#, "`user`"),
             (br#"{"resource_arn":"b","user":"u"}"#, "must be an ARN"),
+            (br#"{"resource_arn":"arn:aws:s3:::b","user":"u","tags":{"Owner":"x"}}"#, "`tags` is not taken"),
+            (br#"{"resource_id":"i-1","user":"u"}"#, "`resource_id` is not taken"),
             (br#"{"hello":1}"#, "neither"),
             (b"[1]", "not a JSON object"),
             (b"{", "not a JSON event"),
         ] {
-            let e = classify(payload).unwrap_err();
+            let e = classify(payload, ANY).unwrap_err();
             assert!(e.contains(why), "{e} should say {why}");
         }
     }

@@ -11,6 +11,7 @@ use tagwarden_core::pipeline::{
 };
 use tagwarden_core::plan::{Plan, Planner};
 use tagwarden_core::policy::Policy;
+use tagwarden_core::trust::{log_key_account, Accounts};
 
 #[derive(Default)]
 pub struct Reading {
@@ -25,9 +26,10 @@ pub struct Reading {
 }
 
 impl Reading {
-    pub fn new(window: Window) -> Self {
+    /// Reads records dated within `window`, of the `accounts` in scope.
+    pub fn new(window: Window, accounts: Accounts) -> Self {
         Self {
-            pipeline: Pipeline::new(window),
+            pipeline: Pipeline::new(window).with_accounts(accounts),
             ..Self::default()
         }
     }
@@ -38,18 +40,25 @@ impl Reading {
 
     /// Reads one document (a log file, an event, a notification…).
     pub fn read(&mut self, origin: &str, src: impl Read) {
+        self.read_for(origin, None, src);
+    }
+
+    /// Reads a document written for one `account`: its other accounts'
+    /// records are refused.
+    fn read_for(&mut self, origin: &str, account: Option<&str>, src: impl Read) {
         let (creations, changes, named, errors) = (
             &mut self.creations,
             &mut self.changes,
             &mut self.named,
             &mut self.errors,
         );
-        self.pipeline.read(origin, src, &mut |found| match found {
-            Found::Creation(c) => creations.push(*c),
-            Found::TagChange(c) => changes.push(*c),
-            Found::Fetch(o) => named.push(o),
-            Found::Error(e) => errors.push(e),
-        });
+        self.pipeline
+            .read_for(origin, account, src, &mut |found| match found {
+                Found::Creation(c) => creations.push(*c),
+                Found::TagChange(c) => changes.push(*c),
+                Found::Fetch(o) => named.push(o),
+                Found::Error(e) => errors.push(e),
+            });
     }
 
     /// Streams S3 objects through [`Self::read`], a few downloading ahead
@@ -80,7 +89,8 @@ impl Reading {
             };
             let src = wrap(&object, body);
             let before = self.stats().clone();
-            self.read(&object.url(), src);
+            // CloudTrail writes an account's records under its own key.
+            self.read_for(&object.url(), log_key_account(&object.key), src);
             done(&object, self, before);
             let failed = failed.borrow_mut().take();
             if let Some(e) = failed {
@@ -131,18 +141,22 @@ pub struct Delivery {
 /// records): the payload, then the logs it names, streamed on a blocking
 /// thread while they download, `ahead` at a time, never held whole. With
 /// `trail`, a notification for any other bucket is refused before anything
-/// is read.
+/// is read. Records of accounts outside `accounts` are refused.
 pub async fn delivery(
     clients: &Clients,
     origin: &str,
     payload: &[u8],
     trail: Option<&str>,
+    accounts: Accounts,
     ahead: usize,
 ) -> Result<Delivery, String> {
-    let mut reading = Reading::new(Window {
-        not_after: Some(Window::latest(jiff::Timestamp::now())),
-        ..Window::default()
-    });
+    let mut reading = Reading::new(
+        Window {
+            not_after: Some(Window::latest(jiff::Timestamp::now())),
+            ..Window::default()
+        },
+        accounts,
+    );
     reading.read(origin, payload);
     let (logs, skipped) = logs_named(std::mem::take(&mut reading.named), trail)?;
     let objects = log_objects(clients, logs).await;

@@ -29,12 +29,13 @@ pub async fn attribute(
     let origin = job.origin;
     let policy = shared.policy().await?;
     let trail = shared.config.trail_bucket.as_deref();
+    let accounts = shared.accounts().await?;
     let clients = shared.clients().await;
     let Delivery {
         reading,
         skipped,
         unread,
-    } = delivery(clients, origin, payload, trail, FETCH_AHEAD)
+    } = delivery(clients, origin, payload, trail, accounts, FETCH_AHEAD)
         .await
         .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
     for o in skipped {
@@ -58,15 +59,10 @@ pub async fn attribute(
     let plan = reading.plan(&policy);
     // What was read is applied even when a log broke off: the rest comes
     // with the delivery again, and what is done is not done twice.
-    let done = settle(
-        shared,
-        &policy,
-        &plan,
-        &reading.changes,
-        job.attempt,
-        report,
-    )
-    .await?;
+    let from = Asserted::CloudTrail {
+        attempt: job.attempt,
+    };
+    let done = settle(shared, &policy, &plan, &reading.changes, from, report).await?;
     if !unread.is_empty() {
         return Err(Failure::new(format!(
             "could not be read whole: {}",
@@ -74,6 +70,19 @@ pub async fn attribute(
         )));
     }
     Ok(done)
+}
+
+/// Who vouches for a plan, which bounds what it may do.
+#[derive(Debug, Clone, Copy)]
+pub enum Asserted {
+    /// CloudTrail: the policy's `overwrite` holds, and a delivery whose
+    /// resources are being created may wait in the event queue (`attempt`
+    /// times so far).
+    CloudTrail { attempt: u32 },
+    /// A direct invocation, which anyone allowed to invoke could send:
+    /// it never replaces a tag, and it does not wait in the event queue,
+    /// which takes only what AWS sends (the invoker is told to retry).
+    Direct,
 }
 
 /// plan → apply → record → report; fails (to be delivered again) when the
@@ -87,9 +96,17 @@ pub async fn settle(
     policy: &Policy,
     plan: &Plan,
     changes: &[TagChange],
-    attempt: u32,
+    from: Asserted,
     report: &mut Report,
 ) -> Result<Done, Failure> {
+    let (attempt, overwrite, queue) = match from {
+        Asserted::CloudTrail { attempt } => (
+            attempt,
+            policy.attribution.overwrite,
+            shared.config.event_queue.is_some(),
+        ),
+        Asserted::Direct => (0, false, false),
+    };
     // A delivery that came back: only what still waits, and the tag calls
     // beside it were recorded the first time.
     let narrowed;
@@ -103,8 +120,8 @@ pub async fn settle(
     };
     let tagger = AwsTagger::new(Arc::clone(shared.clients().await));
     let opts = Options {
-        overwrite: policy.attribution.overwrite,
-        may_wait: shared.config.event_queue.is_some() && waiting::may_wait(attempt),
+        overwrite,
+        may_wait: queue && waiting::may_wait(attempt),
         ..Options::default()
     };
     let tagging = Tagging::live(&tagger, opts);

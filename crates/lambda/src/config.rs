@@ -16,6 +16,7 @@ pub const METRICS_NAMESPACE: &str = "TAGWARDEN_METRICS_NAMESPACE";
 pub const MEMBER_ROLE: &str = "TAGWARDEN_MEMBER_ROLE";
 pub const ACCOUNTS: &str = "TAGWARDEN_ACCOUNTS";
 pub const TRAIL_BUCKET: &str = "TAGWARDEN_TRAIL_BUCKET";
+pub const ORGANIZATION: &str = "TAGWARDEN_ORGANIZATION";
 pub const REMEDIATE: &str = "TAGWARDEN_REMEDIATE";
 pub const DEAD_LETTER_QUEUE: &str = "TAGWARDEN_DEAD_LETTER_QUEUE";
 pub const EVENT_QUEUE: &str = "TAGWARDEN_EVENT_QUEUE";
@@ -59,6 +60,9 @@ pub struct Config {
     pub accounts: Vec<String>,
     /// S3 notifications naming any other bucket are refused.
     pub trail_bucket: Option<String>,
+    /// The organization (`o-…`) whose every account is in scope; unset,
+    /// only the function's own account and [`Self::accounts`] are.
+    pub organization: Option<String>,
     /// Checks and scans fill missing required keys from the policy's
     /// `remediation` templates.
     pub remediate: bool,
@@ -215,6 +219,19 @@ impl Config {
         }
         accounts.sort();
         accounts.dedup();
+        let organization = var(ORGANIZATION);
+        if let Some(o) = organization.as_deref().filter(|o| {
+            !((12..=34).contains(&o.len())
+                && o.starts_with("o-")
+                && o[2..]
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        }) {
+            return Err(bad(
+                ORGANIZATION,
+                format!("`{o}` is not an organization id (o-…)"),
+            ));
+        }
 
         let remediate = match var(REMEDIATE).as_deref() {
             None | Some("false") => false,
@@ -248,6 +265,7 @@ impl Config {
             member_role,
             accounts,
             trail_bucket: var(TRAIL_BUCKET),
+            organization,
         })
     }
 }

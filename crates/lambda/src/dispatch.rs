@@ -6,7 +6,7 @@
 //! delivery whose resources are still being created goes back to the event
 //! queue, delayed ([`tagwarden_aws::requeue`]), and counts as done.
 
-use crate::attribute::{attribute, settle};
+use crate::attribute::{attribute, settle, Asserted};
 use crate::check::{check, scan};
 use crate::job::{Done, Job};
 use crate::report::flush;
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::time::Instant;
 use tagwarden_aws::dead_letter::{park, Refused};
 use tagwarden_aws::requeue::{requeue, Waiting};
-use tagwarden_core::trigger::{self, classify, Direct, Trigger};
+use tagwarden_core::trigger::{self, classify, classify_message, Direct, Trigger};
 use tagwarden_flow::report::Report;
 use tagwarden_flow::sinks::{seconds, Run};
 
@@ -28,7 +28,7 @@ pub async fn handle(
     deadline: Option<Instant>,
     payload: &[u8],
 ) -> Result<Value, Failure> {
-    let trigger = classify(payload).map_err(|why| {
+    let trigger = classify(payload, shared.gate()).map_err(|why| {
         tracing::error!(request_id, why = %why, "event refused: nothing was done");
         Failure::new(format!("event refused: {why}"))
     })?;
@@ -43,10 +43,7 @@ pub async fn handle(
             for m in messages {
                 let origin = format!("sqs message {}", m.id);
                 let refused = |why: String| Left::Refused(format!("event refused: {why}"));
-                let done = match classify(m.body.as_bytes()) {
-                    Ok(Trigger::SqsBatch(_)) => {
-                        Err(refused("an SQS batch inside an SQS message".into()))
-                    }
+                let done = match classify_message(m.body.as_bytes(), shared.gate()) {
                     Ok(t) => {
                         // A delivery that came back keeps its first id and time.
                         let (id, at) = m.origin.clone().unwrap_or_else(|| {
@@ -223,8 +220,10 @@ async fn run(
     }
 }
 
-/// Tags one resource on `user`'s behalf. The event id is the invocation's
-/// (or SQS message's), which a retry keeps: a retried request is one event.
+/// Tags one resource on `user`'s behalf. The event id is the invocation's,
+/// which a retry keeps: a retried request is one event. Lambda does not
+/// say who invoked, so the store records it as a direct invocation with
+/// that request id, never as CloudTrail's word.
 async fn direct(
     shared: &Shared,
     job: &Job<'_>,
@@ -232,15 +231,16 @@ async fn direct(
     report: &mut Report,
 ) -> Result<Done, Failure> {
     let policy = shared.policy().await?;
+    let accounts = shared.accounts().await?;
     let clients = shared.clients().await;
     let event_id = format!("tagwarden-direct-{}", job.id);
-    let plan = tagwarden_flow::direct::plan(clients, &policy, d, &event_id, job.at)
+    let plan = tagwarden_flow::direct::plan(clients, &policy, &accounts, d, &event_id, job.at)
         .await
         .map_err(Failure::new)?;
     let mut arns = plan.items.iter().chain(&plan.untouched).map(|i| &i.arn);
     let resource = arns.next().map(String::as_str).unwrap_or_default();
     tracing::info!(resource, user = %d.user, event = trigger::DIRECT_EVENT, "direct invocation");
-    settle(shared, &policy, &plan, &[], job.attempt, report).await
+    settle(shared, &policy, &plan, &[], Asserted::Direct, report).await
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use tagwarden_aws::documents;
 use tagwarden_aws::session::Session;
 use tagwarden_aws::webhook::Webhook;
 use tagwarden_core::policy::Policy;
+use tagwarden_core::trigger::Gate;
+use tagwarden_core::trust::Accounts;
 use tagwarden_store::DynamoStore;
 use tokio::sync::OnceCell;
 
@@ -87,6 +89,25 @@ impl Shared {
             .map_err(|e| Failure::new(format!("who am I: {e}")))?;
         let region = clients.default_region().unwrap_or("us-east-1").to_string();
         Ok((account, region))
+    }
+
+    /// The accounts whose records are taken: the organization's, or this
+    /// one and the configured ones.
+    pub async fn accounts(&self) -> Result<Accounts, Failure> {
+        if self.config.organization.is_some() {
+            return Ok(Accounts::Any);
+        }
+        let (own, _) = self.home().await?;
+        Ok(Accounts::only(
+            std::iter::once(own).chain(self.config.accounts.iter().cloned()),
+        ))
+    }
+
+    /// What a payload is checked against before anything is read.
+    pub fn gate(&self) -> Gate<'_> {
+        Gate {
+            trail_bucket: self.config.trail_bucket.as_deref(),
+        }
     }
 
     /// The policy, read once; a failed read is tried again next time.

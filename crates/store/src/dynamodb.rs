@@ -1,6 +1,8 @@
 //! The store in AWS: three DynamoDB tables. History and action rows are
 //! append-only: keys already present are skipped (read in batches of 100),
-//! the rest go in `BatchWriteItem`s of 25 with unprocessed-item retry.
+//! and the rest are put on condition that their key is absent, 100 to a
+//! `TransactWriteItems`, so that concurrent writers of one event still
+//! write each row once and keep its first `recorded_at`.
 //! Metadata items are merged and written with a condition on their
 //! revision, so two writers never lose each other's update.
 
@@ -8,10 +10,11 @@ use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, User
 use crate::url::Tables;
 use crate::{AuditStore, StoreError, Visit};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, PointInTimeRecoverySpecification, Projection, ProjectionType,
-    PutRequest, ScalarAttributeType, SseSpecification, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, PointInTimeRecoverySpecification, Projection,
+    ProjectionType, Put, ScalarAttributeType, SseSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -19,10 +22,10 @@ use rand::Rng;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-/// DynamoDB's limits: `BatchGetItem` reads 100 keys, `BatchWriteItem`
-/// writes 25 items.
+/// DynamoDB's limit: `BatchGetItem` reads 100 keys.
 const MAX_GET: usize = 100;
-const MAX_WRITE: usize = 25;
+/// `TransactWriteItems` takes 100 actions.
+const MAX_TRANSACT: usize = 100;
 /// Attempts for unprocessed keys/items and for revision conflicts.
 const ATTEMPTS: u32 = 8;
 /// Metadata items written at once.
@@ -97,42 +100,6 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// Writes `items` to `table` 25 at a time, retrying what comes back
-    /// unprocessed.
-    async fn put_all(&self, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
-        for chunk in items.chunks(MAX_WRITE) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    PutRequest::builder()
-                        .set_item(Some(item.clone()))
-                        .build()
-                        .map(|p| WriteRequest::builder().put_request(p).build())
-                        .map_err(|e| StoreError::new(table, e.to_string()))
-                })
-                .collect::<Result<_, _>>()?;
-            let mut attempt = 0;
-            while !requests.is_empty() {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| sdk(table, e))?;
-                requests = out
-                    .unprocessed_items
-                    .unwrap_or_default()
-                    .remove(table)
-                    .unwrap_or_default();
-                if !requests.is_empty() {
-                    attempt = pause(table, attempt, "unprocessed items").await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Adds rows whose keys are not there yet; returns how many.
     async fn append(&self, table: &str, rows: Vec<Item>) -> Result<usize, StoreError> {
         let names = key_names(table, &self.tables);
@@ -150,6 +117,7 @@ impl DynamoStore {
                     .collect()
             })
             .collect();
+        // Most replays stop here, with no write at all.
         let existing: HashSet<Key> = self
             .get_all(table, keys, true)
             .await?
@@ -160,9 +128,73 @@ impl DynamoStore {
             .into_iter()
             .filter(|r| !existing.contains(&Key::of(r, names)))
             .collect();
-        let n = new.len();
-        self.put_all(table, new).await?;
-        Ok(n)
+        let mut added = 0;
+        for chunk in new.chunks(MAX_TRANSACT) {
+            added += self.put_absent(table, names[0], chunk.to_vec()).await?;
+        }
+        Ok(added)
+    }
+
+    /// Puts `rows` (at most 100, distinct keys) in one transaction, each on
+    /// condition that its key is absent; returns how many it wrote. A row
+    /// another writer put first cancels the transaction: it is dropped
+    /// (that writer counted it), and the rest are sent again; so are rows
+    /// cancelled for a conflict or throttling, after a pause.
+    async fn put_absent(
+        &self,
+        table: &str,
+        pk: &str,
+        rows: Vec<Item>,
+    ) -> Result<usize, StoreError> {
+        let mut left = rows;
+        let mut attempt = 0;
+        while !left.is_empty() {
+            let actions = left
+                .iter()
+                .map(|item| {
+                    Put::builder()
+                        .table_name(table)
+                        .set_item(Some(item.clone()))
+                        .condition_expression("attribute_not_exists(#pk)")
+                        .expression_attribute_names("#pk", pk)
+                        .build()
+                        .map(|p| TransactWriteItem::builder().put(p).build())
+                        .map_err(|e| StoreError::new(table, e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let e = match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(left.len()),
+                Err(e) => e,
+            };
+            let reasons = match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c))
+                    if c.cancellation_reasons().len() == left.len() =>
+                {
+                    c.cancellation_reasons().to_vec()
+                }
+                _ => return Err(sdk(table, e)),
+            };
+            let taken = |r: &CancellationReason| r.code() == Some("ConditionalCheckFailed");
+            let other = reasons
+                .iter()
+                .any(|r| !taken(r) && !matches!(r.code(), None | Some("None")));
+            left = left
+                .into_iter()
+                .zip(&reasons)
+                .filter(|(_, r)| !taken(r))
+                .map(|(item, _)| item)
+                .collect();
+            if other {
+                attempt = pause(table, attempt, "cancelled transaction").await?;
+            }
+        }
+        Ok(0)
     }
 
     /// Current metadata items by ARN, with their revisions.

@@ -455,6 +455,57 @@ pub async fn principals_tag_changes_are_history<S: AuditStore>(store: &S, prefix
     assert_eq!(mine[0].resources, std::slice::from_ref(&created.arn));
 }
 
+/// Append-only under concurrency: writers of overlapping batches of the
+/// same events, each with its own `recorded_at`, run at once. The new rows
+/// they report add up to the distinct rows, and each stored row carries the
+/// `recorded_at` of the one writer that counted it: none was written twice.
+pub async fn concurrent_writers_append_each_row_once<S: AuditStore>(store: &S, prefix: &str) {
+    const WRITERS: usize = 4;
+    let items: Vec<PlanItem> = (0..60)
+        .map(|n| item(prefix, n, &format!("{prefix}-e{n}"), "2026-01-15T10:30:00Z"))
+        .collect();
+    // Writer w takes items 10w .. 10w + 30: each overlaps its neighbours.
+    let batches: Vec<Rows> = (0..WRITERS)
+        .map(|w| {
+            let at = format!("2026-11-24T00:00:0{w}Z");
+            rows_of(&items[10 * w..10 * w + 30], State::Tagged, &at)
+        })
+        .collect();
+    let recorded = futures::future::join_all(batches.iter().map(|b| store.record(b))).await;
+    let reported: Vec<usize> = recorded
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("record on {}: {e}", store.describe()))
+                .history
+        })
+        .collect();
+    let mut distinct = std::collections::BTreeSet::new();
+    for b in &batches {
+        for h in &b.history {
+            distinct.insert((h.arn.clone(), h.event.id.clone(), h.change));
+        }
+    }
+    assert_eq!(
+        reported.iter().sum::<usize>(),
+        distinct.len(),
+        "{reported:?}"
+    );
+    let mut owned = [0usize; WRITERS];
+    for i in &items {
+        for h in store.history(&i.arn).await.expect("history").history {
+            let w = (0..WRITERS)
+                .find(|w| h.recorded_at == format!("2026-11-24T00:00:0{w}Z"))
+                .unwrap_or_else(|| panic!("{}: recorded_at {}", h.arn, h.recorded_at));
+            owned[w] += 1;
+        }
+    }
+    assert_eq!(
+        owned.to_vec(),
+        reported,
+        "each writer's count is the rows it owns"
+    );
+}
+
 /// Every case, one after another.
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     store.init().await.expect("init");
@@ -468,4 +519,5 @@ pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     latest_event_wins(store, &format!("{prefix}-latest")).await;
     export_orders_and_filters(store, &format!("{prefix}-export")).await;
     principals_tag_changes_are_history(store, &format!("{prefix}-principal")).await;
+    concurrent_writers_append_each_row_once(store, &format!("{prefix}-concurrent")).await;
 }

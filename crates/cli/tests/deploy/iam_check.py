@@ -377,6 +377,9 @@ OP_TO_ACTION = {
     "lambda:Invoke": "lambda:InvokeFunction", "sqs:SendMessageBatch": "sqs:SendMessage",
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage", "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
     "sns:PublishBatch": "sns:Publish",
+    # Not an IAM action: each of its items is authorized as its own kind
+    # (tagwarden's are all Puts).
+    "dynamodb:TransactWriteItems": "dynamodb:PutItem",
 }
 # IAM prefixes whose actions are the HTTP methods.
 METHOD_ACTIONS = {"apigateway"}

@@ -716,3 +716,92 @@ fn every_catalogued_arn_is_within_its_tag_grant() {
         }
     }
 }
+
+/// The resource a `Fn::GetAtt` names, in either of its spellings.
+fn get_att(v: &Value) -> Option<String> {
+    match &v["Fn::GetAtt"] {
+        Value::Array(parts) => parts.first()?.as_str().map(str::to_string),
+        Value::String(s) => s.split('.').next().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Who may speak: the queue's policy denies every sender but the rules that
+/// target it and the function's role; the trail bucket's denies every
+/// writer but the trail. Each list is derived from the template, so a rule
+/// added without its grant (or a grant without its rule) fails here.
+#[test]
+fn only_the_templates_rules_and_its_trail_may_speak() {
+    let t = translated();
+    let targets_queue = |p: &Value| {
+        p["Targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|target| get_att(&target["Arn"]).as_deref() == Some("EventQueue"))
+    };
+    let rules: BTreeSet<String> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Events::Rule" && targets_queue(&r["Properties"]))
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert_eq!(rules.len(), 4, "{rules:?}");
+
+    let deny = |policy: &Value, action: &str| -> Value {
+        let found: Vec<&Value> = policy["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Effect"] == "Deny" && s["Principal"] == "*" && s["Action"] == action)
+            .collect();
+        assert_eq!(found.len(), 1, "one deny of {action}: {policy}");
+        found[0]["Condition"].clone()
+    };
+    let (_, queue_policy) = of_type(&t, "AWS::SQS::QueuePolicy")[0];
+    let c = deny(queue_policy, "sqs:SendMessage");
+    let senders: BTreeSet<String> = c["ArnNotEquals"]["aws:SourceArn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(get_att)
+        .collect();
+    assert_eq!(senders, rules);
+    assert_eq!(
+        get_att(&c["ArnNotEquals"]["aws:PrincipalArn"]).as_deref(),
+        Some("FunctionRole"),
+        "{c}"
+    );
+    // Both keys in one operator: denied only when neither matches.
+    assert_eq!(c.as_object().unwrap().len(), 1, "{c}");
+
+    let (_, bucket_policy) = of_type(&t, "AWS::S3::BucketPolicy")
+        .into_iter()
+        .find(|(_, p)| p["Bucket"]["Ref"] == "TrailBucket")
+        .unwrap();
+    let c = deny(bucket_policy, "s3:PutObject");
+    let allowed = bucket_policy["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Allow" && s["Action"] == "s3:PutObject")
+        .unwrap();
+    assert_eq!(
+        c["StringNotEquals"]["aws:SourceArn"],
+        allowed["Condition"]["StringEquals"]["aws:SourceArn"],
+        "the deny spares exactly the trail the allow names"
+    );
+    assert!(
+        c["StringNotEquals"]["aws:SourceArn"]
+            .to_string()
+            .contains(":trail/tagwarden-${EnvironmentSuffix}"),
+        "{c}"
+    );
+
+    // The function knows its scope: the organization or the member list.
+    let (_, function) = of_type(&t, "AWS::Lambda::Function")[0];
+    let env = &function["Environment"]["Variables"];
+    assert_eq!(env["TAGWARDEN_ORGANIZATION"]["Ref"], "OrganizationId");
+    assert!(env["TAGWARDEN_TRAIL_BUCKET"].is_object(), "{env}");
+}

@@ -691,7 +691,7 @@ fn the_function_attributes_a_trail_log_records_alerts_and_a_replay_changes_nothi
     let calls: Value = serde_json::from_str(&report).unwrap();
     for made in [
         "s3:GetObject",
-        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
         "sns:Publish",
         "ec2:CreateTags",
     ] {
@@ -729,6 +729,9 @@ fn a_redelivery_after_the_store_failed_records_what_the_first_delivery_wrote() {
     let event = json!({"version": "0", "id": "eb-e2r-1", "detail-type": "AWS API Call via CloudTrail",
         "source": "aws.ec2", "account": OWN_ACCOUNT, "time": "2026-11-20T10:00:05Z", "region": "us-east-1",
         "resources": [], "detail": record});
+    // As the template delivers it: through the event queue.
+    let message = json!({"Records": [{"messageId": "m-e2r", "receiptHandle": "h", "body": event.to_string(),
+        "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1"}]});
     let env = |history: &str| -> BTreeMap<String, String> {
         [
             ("TAGWARDEN_ENVIRONMENT", "e2r"),
@@ -762,15 +765,20 @@ fn a_redelivery_after_the_store_failed_records_what_the_first_delivery_wrote() {
     // and the invocation fails, to be delivered again.
     let api = RuntimeApi::start();
     let function = Function::start(&api, &env("TagHistory-missing"));
-    let Answer::Error(refused) = api.invoke("r-1", event.clone()) else {
-        panic!(
-            "recorded without its table:\n{}",
-            function.lines().join("\n")
-        )
+    let Answer::Response(refused) = api.invoke("r-1", message.clone()) else {
+        panic!("the batch failed whole:\n{}", function.lines().join("\n"))
     };
+    assert_eq!(
+        refused,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-e2r"}]})
+    );
     assert!(
-        refused.to_string().contains("TagHistory-missing"),
-        "{refused}"
+        function
+            .lines()
+            .iter()
+            .any(|l| l.contains("TagHistory-missing")),
+        "{}",
+        function.lines().join("\n")
     );
     let written = tags();
     assert_eq!(written.get("CreatedBy"), Some(&creator), "{written:?}");
@@ -782,10 +790,10 @@ fn a_redelivery_after_the_store_failed_records_what_the_first_delivery_wrote() {
     let api = RuntimeApi::start();
     let function = Function::start(&api, &env(history_table));
     for (n, request) in ["r-1", "r-1"].iter().enumerate() {
-        let Answer::Response(out) = api.invoke(request, event.clone()) else {
+        let Answer::Response(out) = api.invoke(request, message.clone()) else {
             panic!("redelivery {n} failed:\n{}", function.lines().join("\n"))
         };
-        assert_eq!(out["tagged"], 0, "{out}");
+        assert_eq!(out, json!({"batchItemFailures": []}), "redelivery {n}");
         let mut changes = ours(&py_json(&["table-items", history_table]));
         changes.sort();
         assert_eq!(changes, ["created", "tagged"], "redelivery {n}");
@@ -843,7 +851,7 @@ fn a_refused_message_is_parked_in_the_dead_letter_queue_at_once() {
             .to_string()
     };
     assert!(
-        why(&parked[0]).starts_with("event refused: neither"),
+        why(&parked[0]).starts_with("event refused: only EventBridge events"),
         "{}",
         why(&parked[0])
     );
@@ -966,4 +974,202 @@ fn a_resource_being_created_waits_in_the_event_queue_then_is_tagged() {
         tags[db]["CreatedBy"],
         format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice")
     );
+}
+
+/// Who may speak, end to end. Forged SQS bodies (a bare record, a stranger's
+/// envelope, a direct payload, a foreign bucket) are parked in the DLQ at
+/// once with why; CloudTrail at the top level and a loose direct invocation
+/// are refused; a trail-bucket log's records of another account than its
+/// key, or of an account outside the scope, are refused while the rest is
+/// applied; a valid direct invocation writes attribution keys only and
+/// replaces nothing, even under `overwrite: true`.
+#[test]
+fn forged_inputs_are_refused_where_they_enter() {
+    let outputs = deploy("e2f");
+    let dlq = &outputs["DeadLetterQueueUrl"];
+    let trail = &outputs["TrailBucketName"];
+    let history_table = &outputs["TagHistoryTableName"];
+    let new_instance = |tags: Value| -> String {
+        let id = py_json(&["instance-new", "us-east-1", &tags.to_string()]);
+        format!(
+            "arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{}",
+            id.as_str().unwrap()
+        )
+    };
+    let (real, victim, third) = (
+        new_instance(json!({})),
+        new_instance(json!({})),
+        new_instance(json!({})),
+    );
+    let preset = new_instance(json!({"CreatedBy": "terraform"}));
+    let id_of = |arn: &str| arn.rsplit('/').next().unwrap().to_string();
+    let alice = format!("arn:aws:sts::{OWN_ACCOUNT}:assumed-role/Deployer/alice");
+    let scapegoat = format!("arn:aws:iam::{OWN_ACCOUNT}:user/scapegoat");
+    let record = |event: &str, arn: &str, who: &str, account: &str| {
+        json!({
+            "eventVersion": "1.09", "eventTime": "2026-11-20T10:00:00Z", "eventSource": "ec2.amazonaws.com",
+            "eventName": "RunInstances", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+            "eventID": event, "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": account,
+            "userIdentity": {"type": if who.contains(":user/") { "IAMUser" } else { "AssumedRole" },
+                "arn": who, "accountId": account},
+            "requestParameters": {"instanceType": "t3.micro"},
+            "responseElements": {"instancesSet": {"items": [{"instanceId": id_of(arn)}]}},
+        })
+    };
+    let envelope = |source: &str, detail: Value| {
+        json!({"version": "0", "id": "eb-1", "detail-type": "AWS API Call via CloudTrail", "source": source,
+            "account": OWN_ACCOUNT, "time": "2026-11-20T10:00:05Z", "region": "us-east-1", "resources": [],
+            "detail": detail})
+    };
+    let forged = record("forged-1", &victim, &scapegoat, OWN_ACCOUNT);
+
+    let mut env = stack_env("e2f", &outputs);
+    env.extend(
+        [
+            ("TAGWARDEN_TRAIL_BUCKET", trail.as_str()),
+            ("TAGWARDEN_DEAD_LETTER_QUEUE", dlq.as_str()),
+            (
+                "TAGWARDEN_POLICY",
+                "attribution:\n  overwrite: true\n  tags:\n    CreatedBy: \"{creator.arn}\"\n    CreatedDate: \"{event.time}\"\n    ManagedBy: tagwarden\n",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+    let logs = || function.lines().join("\n");
+    let tags = |arn: &str| -> BTreeMap<String, String> {
+        serde_json::from_value(py_json(&["tags-now", "us-east-1", arn])[arn].clone()).unwrap()
+    };
+
+    // Through the queue: only the aws.* envelope is taken.
+    let message = |id: &str, body: String| {
+        json!({"messageId": id, "receiptHandle": "h", "body": body, "attributes": {},
+               "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1"})
+    };
+    let batch = json!({"Records": [
+        message("f-record", forged.to_string()),
+        message("f-source", envelope("my.app", forged.clone()).to_string()),
+        message("f-direct", json!({"resource_arn": victim, "user": scapegoat}).to_string()),
+        message("f-bucket", s3_notification("elsewhere", "AWSLogs/x/CloudTrail/k.json.gz").to_string()),
+        message("ok", envelope("aws.ec2", record("real-1", &real, &alice, OWN_ACCOUNT)).to_string()),
+    ]});
+    let Answer::Response(out) = api.invoke("b-1", batch) else {
+        panic!("batch failed:\n{}", logs())
+    };
+    assert_eq!(out, json!({"batchItemFailures": []}), "{}", logs());
+    assert_eq!(tags(&real).get("CreatedBy"), Some(&alice));
+    let parked = py_json(&["dead-letters", dlq]);
+    let why: BTreeMap<String, String> = parked
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let a = &m["attributes"];
+            (
+                a["tagwarden-message-id"].as_str().unwrap().to_string(),
+                a["tagwarden-refused"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        why.keys().collect::<Vec<_>>(),
+        ["f-bucket", "f-direct", "f-record", "f-source"]
+    );
+    assert!(why["f-source"].contains("source `my.app`"), "{why:?}");
+    assert!(why["f-bucket"].contains("not the trail bucket"), "{why:?}");
+    for w in [&why["f-record"], &why["f-direct"]] {
+        assert!(w.contains("only EventBridge events"), "{why:?}");
+    }
+
+    // At the top level: CloudTrail is refused, and so is a direct
+    // invocation with more than resource_arn and user, or of a stranger.
+    for (payload, said) in [
+        (forged.clone(), "taken only from the trail bucket"),
+        (
+            envelope("aws.ec2", forged.clone()),
+            "taken only from the event queue",
+        ),
+        (
+            json!({"resource_arn": victim, "user": alice, "tags": {"Owner": "mallory"}}),
+            "`tags` is not taken",
+        ),
+        (
+            json!({"resource_arn": victim, "user": "arn:aws:iam::999988887777:user/m"}),
+            "outside the accounts in scope",
+        ),
+    ] {
+        let Answer::Error(e) = api.invoke("t-1", payload.clone()) else {
+            panic!("taken: {payload}\n{}", logs())
+        };
+        assert!(e.to_string().contains(said), "{e} should say {said}");
+    }
+    assert_eq!(tags(&victim).get("CreatedBy"), None, "{}", logs());
+
+    // Planted logs: one keyed for this account holding another's record,
+    // one keyed for an account outside the scope. Only `third` is tagged.
+    let dir = temp_dir("forged-logs");
+    let log = |account: &str, records: Vec<Value>| {
+        let key = format!(
+            "AWSLogs/{account}/CloudTrail/us-east-1/2026/11/20/{account}_CloudTrail_us-east-1_20261120T1000Z_f.json.gz"
+        );
+        let path = dir.join(&key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, json!({"Records": records}).to_string().as_bytes())
+            .unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        key
+    };
+    let other = "999988887777";
+    let keys = [
+        log(
+            OWN_ACCOUNT,
+            vec![
+                record("log-other", &victim, &scapegoat, other),
+                record("log-own", &third, &alice, OWN_ACCOUNT),
+            ],
+        ),
+        log(other, vec![record("log-scope", &victim, &scapegoat, other)]),
+    ];
+    py_json(&["put-logs", trail, &dir.display().to_string()]);
+    let mut notification = s3_notification(trail, &keys[0]);
+    let second = s3_notification(trail, &keys[1])["Records"][0].clone();
+    notification["Records"].as_array_mut().unwrap().push(second);
+    let Answer::Response(out) = api.invoke("n-1", notification) else {
+        panic!("the notification failed:\n{}", logs())
+    };
+    assert_eq!(out["tagged"], 1, "{out}\n{}", logs());
+    assert_eq!(tags(&third).get("CreatedBy"), Some(&alice));
+    let lines = function.lines();
+    for said in [
+        "written for account 123456789012: refused",
+        "account `999988887777` is outside the accounts in scope",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(said)),
+            "{said}:\n{}",
+            logs()
+        );
+    }
+
+    // A valid direct invocation: attribution keys, nothing replaced.
+    let Answer::Response(out) = api.invoke("d-1", json!({"resource_arn": preset, "user": alice}))
+    else {
+        panic!("direct failed:\n{}", logs())
+    };
+    assert_eq!(out["tagged"], 1, "{out}");
+    let now = tags(&preset);
+    assert_eq!(now.get("CreatedBy").map(String::as_str), Some("terraform"));
+    assert_eq!(now.get("ManagedBy").map(String::as_str), Some("tagwarden"));
+    let rows = py_json(&["table-items", history_table]);
+    let direct = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["arn"] == preset.as_str() && r["change"] == "tagged")
+        .unwrap();
+    assert_eq!(direct["event_id"], "tagwarden-direct-d-1", "{direct}");
+    assert_eq!(tags(&victim).get("CreatedBy"), None);
 }

@@ -258,3 +258,63 @@ fn verbose_prints_a_line_per_source() {
     assert_eq!(quiet.errors().len(), 1, "errors still show with -q");
     assert!(!quiet.stderr.contains("plan:"), "{}", quiet.stderr);
 }
+
+/// `--accounts` takes records of those accounts only; another's is refused
+/// as bad input, naming file, record and field, and the rest is planned.
+#[test]
+fn accounts_bound_whose_records_are_taken() {
+    let dir = temp_dir("accounts");
+    let own = fixture_record("ec2.RunInstances.json");
+    let account = own["recipientAccountId"].as_str().unwrap().to_string();
+    let mut other = own.clone();
+    other["recipientAccountId"] = json!("999988887777");
+    other["eventID"] = json!("another-accounts-event");
+    let log = write(&dir, "log.json", &json!({"Records": [own, other]}));
+    let all = tagwarden(&["plan", &log, "--format", "json"]);
+    let scoped = tagwarden(&["plan", &log, "--format", "json", "--accounts", &account]);
+    assert_eq!(all.json().as_array().unwrap().len(), 4, "{}", all.stderr);
+    let planned = scoped.json();
+    assert_eq!(planned.as_array().unwrap().len(), 2, "{}", scoped.stderr);
+    assert!(planned
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["account"] == account.as_str()));
+    assert_eq!(
+        scoped.errors(),
+        [format!(
+            "error: {log}: Records[1].recipientAccountId: account `999988887777` is outside the accounts in scope: refused"
+        )]
+    );
+    let bad = tagwarden(&["plan", &log, "--accounts", "12345"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("not a 12-digit account id"),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// A symlink loop in a source directory is that entry's error: the rest is
+/// planned, and the run exits 2 for the bad input.
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_is_reported_and_the_rest_planned() {
+    let dir = temp_dir("loop");
+    write(
+        &dir,
+        "log.json",
+        &json!([fixture_record("ec2.RunInstances.json")]),
+    );
+    std::os::unix::fs::symlink(&dir, dir.join("again")).unwrap();
+    let run = tagwarden(&["plan", &dir.display().to_string(), "--format", "json"]);
+    assert_eq!(run.json().as_array().unwrap().len(), 2, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.errors()
+            .iter()
+            .any(|e| e.contains("again") && e.contains("File system loop found")),
+        "{}",
+        run.stderr
+    );
+}

@@ -764,10 +764,13 @@ def secret_put(name, value):
         return sm.put_secret_value(SecretId=name, SecretString=value)["ARN"]
 
 
-def instance_new(region):
-    """One new EC2 instance in the own account; prints its id."""
+def instance_new(region, tags="{}"):
+    """One new EC2 instance in the own account, with the tags (a JSON
+    object) set at launch; prints its id."""
     ec2 = session(OWN_ACCOUNT).client("ec2", region_name=region, endpoint_url=ENDPOINT)
-    return ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    spec = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in json.loads(tags).items()]}]
+    extra = {"TagSpecifications": spec} if json.loads(tags) else {}
+    return ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, **extra)["Instances"][0]["InstanceId"]
 
 
 def main():

@@ -73,6 +73,11 @@ enum State {
     Skipping(SlowSkip),
     /// After damage between records: step to the next `{` and read on.
     Resync,
+    /// After the records' `]`: the log's own `}` (when `brace`), then
+    /// nothing but whitespace. Bytes after the end are not CloudTrail's.
+    Closing {
+        brace: bool,
+    },
     Done,
 }
 
@@ -155,6 +160,13 @@ impl<'r> RecordReader<'r> {
         Position {
             shape: self.shape,
             index: self.index,
+        }
+    }
+
+    /// What follows the records' `]`.
+    fn closing(&self) -> State {
+        State::Closing {
+            brace: self.shape == Shape::Records,
         }
     }
 
@@ -259,7 +271,8 @@ impl<'r> RecordReader<'r> {
                         self.state = State::BeforeElement { first: false };
                     }
                     Ok(Some(b']')) if !matches!(self.shape, Shape::Object | Shape::Stream) => {
-                        return None
+                        self.pos += 1;
+                        self.state = self.closing();
                     }
                     Ok(Some(b)) => {
                         let found = describe(b);
@@ -277,6 +290,24 @@ impl<'r> RecordReader<'r> {
                         return Some(Item::Error(self.fail(None, ReadErrorKind::Truncated)))
                     }
                     Err(e) => return Some(Item::Error(self.fail(None, e.into()))),
+                },
+                State::Closing { brace } => match self.next_byte() {
+                    Ok(Some(b'}')) if brace => {
+                        self.pos += 1;
+                        self.state = State::Closing { brace: false };
+                    }
+                    Ok(None) if !brace => return None,
+                    Ok(None) => return Some(Item::Error(at_end(ReadErrorKind::Truncated))),
+                    Ok(Some(b)) => {
+                        let expected = match brace {
+                            true => "'}' closing the log",
+                            false => "the end of the document",
+                        };
+                        let found = describe(b);
+                        let kind = ReadErrorKind::Invalid { expected, found };
+                        return Some(Item::Error(at_end(kind)));
+                    }
+                    Err(e) => return Some(Item::Error(at_end(e.into()))),
                 },
                 State::Resync => match memchr::memchr(b'{', &self.buf[self.pos..self.end]) {
                     Some(i) => {
@@ -311,7 +342,11 @@ impl<'r> RecordReader<'r> {
                 State::BeforeElement { first } => {
                     match self.next_byte() {
                         Ok(Some(b'{')) => {}
-                        Ok(Some(b']')) if first && self.shape != Shape::Object => return None,
+                        Ok(Some(b']')) if first && self.shape != Shape::Object => {
+                            self.pos += 1;
+                            self.state = self.closing();
+                            continue;
+                        }
                         Ok(Some(b)) => {
                             let found = describe(b);
                             let err = self.fail(
@@ -397,6 +432,15 @@ impl<'r> RecordReader<'r> {
             short.push('…');
         }
         short
+    }
+}
+
+/// An error after the last record: it names the document, not a record.
+fn at_end(kind: ReadErrorKind) -> ReadError {
+    ReadError {
+        position: None,
+        field: None,
+        kind,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::catalog::{self, Entry};
 use crate::ingest::scan::HeadKey;
 use crate::ingest::{Item, RawRecord, RecordReader};
 use crate::record::{FieldError, Record};
+use crate::trust::Accounts;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
 use std::fmt;
@@ -48,6 +49,10 @@ impl fmt::Display for Place<'_> {
 #[derive(Debug, Default)]
 pub struct Pipeline {
     window: Window,
+    accounts: Accounts,
+    /// The account the document being read was written for (a log object's
+    /// key): its records must all be that account's.
+    vouched: Option<String>,
     /// Hashes of eventIDs of catalogued records seen so far: only those,
     /// so memory grows with creations, not with log size.
     seen: HashSet<u64>,
@@ -62,12 +67,37 @@ impl Pipeline {
         }
     }
 
+    /// Records of accounts outside `accounts` are refused.
+    pub fn with_accounts(mut self, accounts: Accounts) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
 
     /// Reads one document (any shape, plain or gzip) and reports what it found.
     pub fn read<R: Read>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
+        self.read_for(origin, None, src, out);
+    }
+
+    /// [`Self::read`] for a document written for one account (a CloudTrail
+    /// object whose key names it, [`crate::trust::log_key_account`]): a
+    /// record of any other account in it is refused.
+    pub fn read_for<R: Read>(
+        &mut self,
+        origin: &str,
+        account: Option<&str>,
+        src: R,
+        out: &mut dyn FnMut(Found),
+    ) {
+        self.vouched = account.map(str::to_string);
+        self.read_document(origin, src, out);
+        self.vouched = None;
+    }
+
+    fn read_document<R: Read>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
         self.stats.documents += 1;
         let mut reader = match RecordReader::new(src) {
             Ok(r) => r,
@@ -179,6 +209,12 @@ impl Pipeline {
             return self.envelope(origin, place, rec, out).map(|()| None);
         }
         match rec.raw(HeadKey::EventSource) {
+            Some(b"aws:s3") if place.detail => {
+                return Err(FieldError::new(
+                    "eventSource",
+                    "an S3 notification inside an EventBridge event",
+                ))
+            }
             Some(b"aws:s3") => return self.s3_notice(rec, out).map(|()| None),
             Some(b"aws:sqs") => {
                 if !place.prefix.is_empty() || place.detail {
@@ -229,18 +265,20 @@ impl Pipeline {
             return Ok(None);
         }
         let record = Record::parse(rec.bytes)?;
-        let (found, time) = match row {
+        let (found, event) = match row {
             Row::Creates(entry) => {
                 let c = creation(entry, &record, defaults)?;
-                let time = c.event.time.clone();
-                (Found::Creation(Box::new(c)), time)
+                let event = c.event.clone();
+                (Found::Creation(Box::new(c)), event)
             }
             Row::Tags(t) => {
                 let c = tag_change(t, &record, defaults)?;
-                let time = c.event.time.clone();
-                (Found::TagChange(Box::new(c)), time)
+                let event = c.event.clone();
+                (Found::TagChange(Box::new(c)), event)
             }
         };
+        self.speaks_for(&event.account)?;
+        let time = event.time;
         if let Some(limit) = self.window.not_after.as_deref() {
             if time.as_str() > limit {
                 return Err(FieldError::new(
@@ -257,6 +295,21 @@ impl Pipeline {
             return Ok(None);
         }
         Ok(Some(found))
+    }
+
+    /// Whether a record of `account` may be taken from this document.
+    fn speaks_for(&self, account: &str) -> Result<(), FieldError> {
+        let field = "recipientAccountId";
+        if let Some(key) = self.vouched.as_deref().filter(|k| *k != account) {
+            return Err(FieldError::new(
+                field,
+                format!("`{account}` in a log object written for account {key}: refused"),
+            ));
+        }
+        match self.accounts.refusal(account) {
+            Some(why) => Err(FieldError::new(field, why)),
+            None => Ok(()),
+        }
     }
 
     fn envelope(

@@ -186,6 +186,92 @@ mod tests {
         );
     }
 
+    /// A record of an account outside the scope, or of another account
+    /// than the log object's key names, is refused; the rest is read.
+    #[test]
+    fn records_speak_only_for_their_logs_account_and_the_scope() {
+        let other = record("")
+            .replace("\"e1\"", "\"e2\"")
+            .replace("logs-1", "logs-2")
+            .replace(
+                r#""recipientAccountId":"111122223333""#,
+                r#""recipientAccountId":"999988887777""#,
+            );
+        let doc = format!(r#"{{"Records":[{},{other}]}}"#, record(""));
+        let read = |p: &mut Pipeline, account: Option<&str>| {
+            let mut found = Vec::new();
+            p.read_for("k.json", account, doc.as_bytes(), &mut |f| found.push(f));
+            found
+        };
+        let found = read(&mut Pipeline::default(), Some("111122223333"));
+        assert_eq!(creations(&found).len(), 1);
+        assert_eq!(
+            errors(&found),
+            ["k.json: Records[1].recipientAccountId: `999988887777` in a log object written for account 111122223333: refused"]
+        );
+        let mut scoped =
+            Pipeline::default().with_accounts(crate::trust::Accounts::only(["999988887777"]));
+        let found = read(&mut scoped, None);
+        assert_eq!(creations(&found)[0].resources[0].arn, "arn:aws:s3:::logs-2");
+        assert_eq!(
+            errors(&found),
+            ["k.json: Records[0].recipientAccountId: account `111122223333` is outside the accounts in scope: refused"]
+        );
+        // Unvouched and unscoped, both are taken.
+        assert_eq!(creations(&read(&mut Pipeline::default(), None)).len(), 2);
+    }
+
+    /// Only S3 speaks for the trail bucket: a notification smuggled into an
+    /// EventBridge event's detail names nothing to fetch.
+    #[test]
+    fn an_s3_notification_inside_an_event_is_refused() {
+        let doc = r#"{"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{"eventSource":"aws:s3","s3":{"bucket":{"name":"trail"},"object":{"key":"AWSLogs/1/CloudTrail/r/k.json.gz"}}}}"#;
+        let (found, _) = read_all("e.json", doc.as_bytes());
+        assert_eq!(
+            errors(&found),
+            ["e.json: $.detail.eventSource: an S3 notification inside an EventBridge event"]
+        );
+    }
+
+    /// A log ends at its closing brace: bytes after it (an appended forged
+    /// record, junk) are an error naming the document, and the records
+    /// before it still count.
+    #[test]
+    fn bytes_after_the_end_are_an_error() {
+        let invalid = "t.json: document: invalid JSON: expected";
+        for (doc, why) in [
+            (
+                format!(r#"{{"Records":[{}]}} {{"x":1}}"#, record("")),
+                format!("{invalid} the end of the document, found '{{'"),
+            ),
+            (
+                format!(r#"{{"Records":[{}]]"#, record("")),
+                format!("{invalid} '}}' closing the log, found ']'"),
+            ),
+            (
+                format!(r#"{{"Records":[{}]"#, record("")),
+                "t.json: document: unexpected end of input".to_string(),
+            ),
+            (
+                format!("[{}]\n,", record("")),
+                format!("{invalid} the end of the document, found ','"),
+            ),
+        ] {
+            let (found, _) = read_all("t.json", doc.as_bytes());
+            assert_eq!(creations(&found).len(), 1, "{doc}");
+            assert_eq!(errors(&found), [why]);
+        }
+        for fine in [
+            format!("{{\"Records\":[{}]}}\n\n", record("")),
+            "{\"Records\":[]}".to_string(),
+        ] {
+            assert_eq!(
+                errors(&read_all("t.json", fine.as_bytes()).0),
+                Vec::<String>::new()
+            );
+        }
+    }
+
     #[test]
     fn s3_notifications_name_objects_to_fetch() {
         let doc = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"trail"},"object":{"key":"AWSLogs/1/CloudTrail/us-east-1/2026/01/15/a+b%3Dc.json.gz"}}}]}"#;
