@@ -312,6 +312,7 @@ mod tests {
             api,
             kept: BTreeSet::new(),
             dropped: vec![],
+            mismatches: Vec::new(),
         }
     }
 

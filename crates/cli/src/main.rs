@@ -305,8 +305,19 @@ fn read_plan<'c>(
         }
     }
     bar.finish_and_clear();
+    let plan = reading.plan(&policy);
+    if !cli.quiet {
+        for line in plan
+            .items
+            .iter()
+            .chain(&plan.untouched)
+            .flat_map(|i| i.mismatch_lines())
+        {
+            eprintln!("warning: attribution-mismatch: {}", one_line(&line));
+        }
+    }
     Ok(Planned {
-        plan: reading.plan(&policy),
+        plan,
         tag_changes: std::mem::take(&mut reading.changes),
         stats: reading.stats().clone(),
         open_errors,

@@ -117,6 +117,7 @@ mod tests {
             api,
             kept: BTreeSet::new(),
             dropped: vec![],
+            mismatches: Vec::new(),
         }
     }
 

@@ -40,6 +40,45 @@ pub struct PlanItem {
     /// Keys dropped to stay within AWS's 50-tag limit.
     #[serde(skip)]
     pub dropped: Vec<TagKey>,
+    /// Protected keys the creator preset to another value than tagwarden's.
+    #[serde(skip)]
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// An `attribution-mismatch`: a creator preset a protected key (say
+/// `CreatedBy`) to a value other than the one the event supports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub key: TagKey,
+    /// What the creator set.
+    pub preset: String,
+    /// What tagwarden writes: the event's word.
+    pub expected: TagValue,
+    /// Planned to be replaced (`enforce`, or `overwrite`); else kept, as the
+    /// creator's.
+    pub corrected: bool,
+}
+
+impl PlanItem {
+    /// One line per `attribution-mismatch`: the resource, what was preset,
+    /// and who the event says created it (alerts, the CLI's warnings).
+    pub fn mismatch_lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.mismatches.iter().map(|m| {
+            let done = match m.corrected {
+                true => "corrected",
+                false => "kept (the policy does not enforce it)",
+            };
+            format!(
+                "{}: {} preset to `{}`; created by {} (event {}): `{}` {done}",
+                self.arn, m.key, m.preset, self.creator.arn, self.event.id, m.expected
+            )
+        })
+    }
+
+    /// Whether `key` may replace a value the resource already carries.
+    pub fn replaces(&self, key: &TagKey, overwrite: bool) -> bool {
+        overwrite || self.mismatches.iter().any(|m| m.corrected && &m.key == key)
+    }
 }
 
 /// The plan for a run.
@@ -159,13 +198,30 @@ impl<'p> Planner<'p> {
         let ctx = Context { creation, resource };
         let mut kept = BTreeSet::new();
         let mut tags = BTreeMap::new();
+        let mut mismatches = Vec::new();
         for (key, template) in &attribution.tags {
-            if !attribution.overwrite && creation.preset_tags.contains_key(key.as_str()) {
-                kept.insert(key.as_str().to_string());
-                continue;
+            let value = template.render(&ctx).map(|v| TagValue::clean(&v));
+            if let Some(preset) = creation.preset_tags.get(key.as_str()) {
+                let differs = value.as_ref().is_some_and(|v| v.as_str() != preset);
+                let mismatch = differs
+                    && attribution.is_protected(key.as_str())
+                    && !attribution.allows(preset);
+                let corrected = attribution.overwrite || (mismatch && attribution.enforce);
+                if let (true, Some(expected)) = (mismatch, &value) {
+                    mismatches.push(Mismatch {
+                        key: key.clone(),
+                        preset: preset.clone(),
+                        expected: expected.clone(),
+                        corrected,
+                    });
+                }
+                if !corrected {
+                    kept.insert(key.as_str().to_string());
+                    continue;
+                }
             }
-            if let Some(value) = template.render(&ctx) {
-                tags.insert(key.clone(), TagValue::clean(&value));
+            if let Some(value) = value {
+                tags.insert(key.clone(), value);
             }
         }
         // AWS counts user tags only (`aws:` tags do not use up the 50), and
@@ -194,6 +250,7 @@ impl<'p> Planner<'p> {
             api: creation.api,
             kept,
             dropped,
+            mismatches,
         }
     }
 
@@ -281,6 +338,58 @@ mod tests {
         assert_eq!(plan.items.len(), 1);
         assert_eq!(plan.items[0].creator.arn, "arn:aws:iam::1:user/new");
         assert_eq!(plan.superseded, 1);
+    }
+
+    /// A preset protected key naming someone else is a finding: kept as
+    /// the creator's unless the policy enforces it; a value the policy
+    /// allows, the true value, or an unprotected key is no finding.
+    #[test]
+    fn a_preset_protected_key_naming_someone_else_is_a_mismatch() {
+        let alice = "arn:aws:iam::1:user/alice";
+        let plan_of = |extra: &str, preset: &[(&str, &str)]| {
+            let p = policy(&format!(
+                "attribution:\n  tags:\n    CreatedBy: \"{{creator.arn}}\"\n    Team: \"{{creator.arn}}\"\n{extra}"
+            ));
+            let mut planner = Planner::new(&p);
+            planner.add(&creation(preset, "2026-01-01T00:00:00Z", "a", alice));
+            let plan = planner.finish();
+            plan.items.into_iter().chain(plan.untouched).next().unwrap()
+        };
+        let forged = [("CreatedBy", "arn:aws:iam::1:user/bob"), ("Team", "ops")];
+        let kept = plan_of("", &forged);
+        assert_eq!(
+            kept.mismatches,
+            [Mismatch {
+                key: TagKey::new("CreatedBy").unwrap(),
+                preset: "arn:aws:iam::1:user/bob".into(),
+                expected: TagValue::clean(alice),
+                corrected: false,
+            }],
+            "Team is not protected"
+        );
+        assert!(kept.tags.is_empty() && kept.kept.contains("CreatedBy"));
+        let key = TagKey::new("CreatedBy").unwrap();
+        assert!(!kept.replaces(&key, false));
+
+        let enforced = plan_of("  enforce: true\n", &forged);
+        assert!(enforced.mismatches[0].corrected);
+        assert_eq!(enforced.tags[&key].as_str(), alice);
+        assert!(enforced.replaces(&key, false));
+        assert!(!enforced.kept.contains("CreatedBy") && enforced.kept.contains("Team"));
+
+        for (extra, preset) in [
+            (
+                "  protect_allow: [\"terra*\"]\n",
+                [("CreatedBy", "terraform")],
+            ),
+            ("", [("CreatedBy", alice)]),
+            (
+                "  protect: []\n",
+                [("CreatedBy", "arn:aws:iam::1:user/bob")],
+            ),
+        ] {
+            assert_eq!(plan_of(extra, &preset).mismatches, [], "{extra} {preset:?}");
+        }
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! The plan knows the tags the creator set in the create call; the read
 //! before writing also sees the tags added since. Only keys the resource
-//! lacks are written (or, with `overwrite`, keys whose value differs), so a
-//! second run over the same events writes nothing.
+//! lacks are written (or, with `overwrite`, keys whose value differs, and
+//! protected keys the policy enforces), so a second run over the same
+//! events writes nothing.
 
 use crate::plan::PlanItem;
 use crate::tags::{is_reserved, TagKey, TagValue, MAX_TAGS};
@@ -30,7 +31,7 @@ pub fn decide(item: &PlanItem, current: &Current, overwrite: bool) -> Decision {
         .iter()
         .filter(|(k, v)| match current.get(k.as_str()) {
             None => true,
-            Some(now) => overwrite && now != v.as_str(),
+            Some(now) => now != v.as_str() && item.replaces(k, overwrite),
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
@@ -102,6 +103,7 @@ mod tests {
             api: TaggingApi::Ec2,
             kept: BTreeSet::new(),
             dropped: vec![],
+            mismatches: Vec::new(),
         }
     }
 
@@ -142,6 +144,22 @@ mod tests {
             decide(&i, &current(&[("Owner", "me"), ("CreatedBy", "me")]), true),
             Decision::AlreadyTagged
         );
+    }
+
+    /// An enforced protected key replaces the creator's value without
+    /// `overwrite`; the other keys keep theirs.
+    #[test]
+    fn an_enforced_protected_key_replaces_the_creators_value() {
+        let mut i = item(&[("CreatedBy", "me"), ("Owner", "me")]);
+        let now = current(&[("CreatedBy", "bob"), ("Owner", "bob")]);
+        assert_eq!(decide(&i, &now, false), Decision::AlreadyTagged);
+        i.mismatches.push(crate::plan::Mismatch {
+            key: TagKey::new("CreatedBy").unwrap(),
+            preset: "bob".into(),
+            expected: TagValue::clean("me"),
+            corrected: true,
+        });
+        assert_eq!(keys(&decide(&i, &now, false)), ["CreatedBy"]);
     }
 
     #[test]

@@ -118,6 +118,7 @@ pub fn remedies<'f>(
             api,
             kept: Default::default(),
             dropped: Vec::new(),
+            mismatches: Vec::new(),
         });
         out.fixing.push(f);
     }

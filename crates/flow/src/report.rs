@@ -6,7 +6,7 @@
 use tagwarden_aws::inventory::LiveResource;
 use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::outcome::{Outcome, Status};
-use tagwarden_core::plan::Plan;
+use tagwarden_core::plan::{Plan, PlanItem};
 use tagwarden_core::policy::Policy;
 use tagwarden_core::report::{self, Attributed};
 
@@ -21,6 +21,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Resources tagwarden could not tag, or read, and why.
     pub failures: Vec<String>,
+    /// `attribution-mismatch` findings: a creator preset a protected key to
+    /// someone else's value.
+    pub mismatches: Vec<String>,
     /// A scheduled scan ran: its findings go to the scan log.
     pub scanned: bool,
     /// Resources remediation added tags to.
@@ -45,42 +48,51 @@ impl Report {
         lines
     }
 
-    /// The one alert: violations as the scan reports them, then failures;
-    /// the subject names the environment when there is one.
+    /// The one alert: violations as the scan reports them, then
+    /// attribution mismatches, then failures; the subject names the
+    /// environment when there is one.
     pub fn alert(&self, environment: Option<&str>) -> Option<(String, String)> {
-        // Failures get half the room when there are any.
-        let room = match self.failures.is_empty() {
-            true => report::ALERT_MAX_BYTES,
-            false => report::ALERT_MAX_BYTES / 2,
+        let extra = [
+            (
+                &self.mismatches,
+                "attribution mismatches",
+                "preset a protected key to another value than the event's",
+            ),
+            (
+                &self.failures,
+                "resources could not be tagged",
+                "could not be tagged or read",
+            ),
+        ];
+        let any_extra = extra.iter().any(|(lines, ..)| !lines.is_empty());
+        // The other sections get half the room when there are any.
+        let room = match any_extra {
+            false => report::ALERT_MAX_BYTES,
+            true => report::ALERT_MAX_BYTES / 2,
         };
         let violations = report::alert(&self.findings, room);
-        if violations.is_none() && self.failures.is_empty() {
+        if violations.is_none() && !any_extra {
             return None;
         }
         let (mut subject, mut body) = violations.unwrap_or_default();
-        if !self.failures.is_empty() {
+        let max = report::ALERT_MAX_BYTES - 512;
+        for (lines, what, said) in extra.into_iter().filter(|(l, ..)| !l.is_empty()) {
             if subject.is_empty() {
-                subject = format!(
-                    "tagwarden: {} resources could not be tagged",
-                    self.failures.len()
-                );
+                subject = format!("tagwarden: {} {what}", lines.len());
             }
-            body.push_str(&format!(
-                "{} resources could not be tagged or read:\n\n",
-                self.failures.len()
-            ));
-            let max = report::ALERT_MAX_BYTES - 512;
-            for (n, f) in self.failures.iter().enumerate() {
-                if body.len() + f.len() + 1 > max {
+            body.push_str(&format!("{} resources {said}:\n\n", lines.len()));
+            for (n, line) in lines.iter().enumerate() {
+                if body.len() + line.len() + 1 > max {
                     body.push_str(&format!(
                         "… and {} more (see the logs and the audit store).\n",
-                        self.failures.len() - n
+                        lines.len() - n
                     ));
                     break;
                 }
-                body.push_str(f);
+                body.push_str(line);
                 body.push('\n');
             }
+            body.push('\n');
         }
         let mut subject = match environment {
             Some(env) => format!("[{env}] {subject}"),
@@ -90,6 +102,10 @@ impl Report {
             subject.truncate(i);
         }
         Some((subject, body))
+    }
+
+    fn mismatches_of(&mut self, item: &PlanItem) {
+        self.mismatches.extend(item.mismatch_lines());
     }
 
     /// Counts how attribution ended for every planned resource; what
@@ -121,9 +137,16 @@ impl Report {
                 Status::Waiting { .. } => Attributed::Pending,
             };
             self.attributed.push((o.resource_type, how));
+            // A replay finds the tags there: its mismatches were told.
+            if !matches!(o.status, Status::AlreadyTagged | Status::Full) {
+                if let Some(item) = plan.items.get(o.item) {
+                    self.mismatches_of(item);
+                }
+            }
         }
         for u in &plan.untouched {
             self.attributed.push((u.resource_type, Attributed::Skipped));
+            self.mismatches_of(u);
         }
     }
 

@@ -73,6 +73,7 @@ pub fn items(failed: Vec<Metadata>, now: jiff::Timestamp) -> (Vec<PlanItem>, Vec
             api,
             kept: Default::default(),
             dropped: Vec::new(),
+            mismatches: Vec::new(),
         });
     }
     (items, errors)

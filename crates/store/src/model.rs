@@ -157,6 +157,11 @@ pub enum Change {
     TagsRemoved,
     /// A principal replaced the whole set (`added`: the new set).
     TagsReplaced,
+    /// The creator preset a protected key to another value than the event
+    /// supports (`changed`: the key, from the preset value to tagwarden's);
+    /// the actor is the creator. Named as the design's finding is.
+    #[serde(rename = "attribution-mismatch")]
+    AttributionMismatch,
 }
 
 impl Change {
@@ -170,6 +175,7 @@ impl Change {
             Self::TagsSet => "tags_set",
             Self::TagsRemoved => "tags_removed",
             Self::TagsReplaced => "tags_replaced",
+            Self::AttributionMismatch => "attribution-mismatch",
         }
     }
 }

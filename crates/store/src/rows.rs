@@ -231,6 +231,16 @@ fn build(handled: &[Row<'_>], now: &str) -> Rows {
             recorded_at: now.to_string(),
         };
         out.history.push(entry(Change::Created, &item.creator.arn));
+        if !item.mismatches.is_empty() {
+            let mut e = entry(Change::AttributionMismatch, &item.creator.arn);
+            for m in &item.mismatches {
+                let after = m.expected.as_str().to_string();
+                let before = m.preset.clone();
+                e.changed
+                    .insert(m.key.as_str().to_string(), ValueChange { before, after });
+            }
+            out.history.push(e);
+        }
         let change = match h.state {
             State::Tagged => Some(Change::Tagged),
             State::Planned => Some(Change::Planned),

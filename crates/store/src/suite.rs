@@ -52,6 +52,7 @@ pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
         api: TaggingApi::Ec2,
         kept: Default::default(),
         dropped: Vec::new(),
+        mismatches: Vec::new(),
     }
 }
 

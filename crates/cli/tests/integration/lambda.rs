@@ -989,6 +989,8 @@ fn forged_inputs_are_refused_where_they_enter() {
     let dlq = &outputs["DeadLetterQueueUrl"];
     let trail = &outputs["TrailBucketName"];
     let history_table = &outputs["TagHistoryTableName"];
+    let topic = &outputs["AlertTopicArn"];
+    let alerts: String = serde_json::from_str(&world_py(&["subscribe", topic])).unwrap();
     let new_instance = |tags: Value| -> String {
         let id = py_json(&["instance-new", "us-east-1", &tags.to_string()]);
         format!(
@@ -1028,6 +1030,7 @@ fn forged_inputs_are_refused_where_they_enter() {
         [
             ("TAGWARDEN_TRAIL_BUCKET", trail.as_str()),
             ("TAGWARDEN_DEAD_LETTER_QUEUE", dlq.as_str()),
+            ("TAGWARDEN_ALERT_TOPIC", topic.as_str()),
             (
                 "TAGWARDEN_POLICY",
                 "attribution:\n  overwrite: true\n  tags:\n    CreatedBy: \"{creator.arn}\"\n    CreatedDate: \"{event.time}\"\n    ManagedBy: tagwarden\n",
@@ -1043,7 +1046,12 @@ fn forged_inputs_are_refused_where_they_enter() {
         serde_json::from_value(py_json(&["tags-now", "us-east-1", arn])[arn].clone()).unwrap()
     };
 
-    // Through the queue: only the aws.* envelope is taken.
+    // Through the queue: only the aws.* envelope is taken. Its creator
+    // preset CreatedBy to someone else: a mismatch, corrected under
+    // `overwrite: true`, recorded and alerted naming the real creator.
+    let mut real_run = record("real-1", &real, &alice, OWN_ACCOUNT);
+    real_run["requestParameters"]["tagSpecificationSet"] = json!({"items": [
+        {"resourceType": "instance", "tags": [{"key": "CreatedBy", "value": scapegoat}]}]});
     let message = |id: &str, body: String| {
         json!({"messageId": id, "receiptHandle": "h", "body": body, "attributes": {},
                "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1"})
@@ -1053,13 +1061,34 @@ fn forged_inputs_are_refused_where_they_enter() {
         message("f-source", envelope("my.app", forged.clone()).to_string()),
         message("f-direct", json!({"resource_arn": victim, "user": scapegoat}).to_string()),
         message("f-bucket", s3_notification("elsewhere", "AWSLogs/x/CloudTrail/k.json.gz").to_string()),
-        message("ok", envelope("aws.ec2", record("real-1", &real, &alice, OWN_ACCOUNT)).to_string()),
+        message("ok", envelope("aws.ec2", real_run).to_string()),
     ]});
     let Answer::Response(out) = api.invoke("b-1", batch) else {
         panic!("batch failed:\n{}", logs())
     };
     assert_eq!(out, json!({"batchItemFailures": []}), "{}", logs());
     assert_eq!(tags(&real).get("CreatedBy"), Some(&alice));
+    let alerts = py_json(&["queue-read", &alerts]);
+    let alerts = alerts.as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert = alerts[0].as_str().unwrap();
+    assert!(
+        alert.contains("1 resources preset a protected key")
+            && alert.contains(&format!(
+                "{real}: CreatedBy preset to `{scapegoat}`; created by {alice}"
+            )),
+        "{alert}"
+    );
+    let mismatch = py_json(&["table-items", history_table]);
+    let mismatch: Vec<&Value> = mismatch
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["change"] == "attribution-mismatch")
+        .collect();
+    assert_eq!(mismatch.len(), 1, "{mismatch:?}");
+    assert_eq!(mismatch[0]["arn"], real.as_str());
+    assert_eq!(mismatch[0]["actor"], alice.as_str());
     let parked = py_json(&["dead-letters", dlq]);
     let why: BTreeMap<String, String> = parked
         .as_array()

@@ -318,3 +318,62 @@ fn a_symlink_loop_is_reported_and_the_rest_planned() {
         run.stderr
     );
 }
+
+/// A creator who presets `CreatedBy` to someone else: an
+/// `attribution-mismatch` warning naming the resource and the real creator,
+/// the value kept; under `enforce: true`, corrected in the plan; recorded
+/// as an `attribution-mismatch` history row by `apply`.
+#[test]
+fn a_preset_created_by_naming_someone_else_is_a_mismatch() {
+    let dir = temp_dir("mismatch");
+    let mut record = fixture_record("ec2.RunInstances.json");
+    let creator = record["userIdentity"]["arn"].as_str().unwrap().to_string();
+    let scapegoat = "arn:aws:iam::111122223333:user/scapegoat";
+    record["requestParameters"]["tagSpecificationSet"]["items"][0]["tags"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "CreatedBy", "value": scapegoat}));
+    let log = write(&dir, "log.json", &json!([record]));
+    let kept = tagwarden(&["plan", &log, "--format", "json"]);
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    let warnings: Vec<&str> = kept
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: attribution-mismatch: "))
+        .collect();
+    assert_eq!(warnings.len(), 2, "both instances: {}", kept.stderr);
+    assert!(
+        warnings[0].contains(&format!(
+            "CreatedBy preset to `{scapegoat}`; created by {creator}"
+        )),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(kept.json()[0]["tags"].get("CreatedBy"), None);
+
+    let enforce = dir.join("enforce.yaml");
+    std::fs::write(
+        &enforce,
+        "attribution:\n  enforce: true\n  tags:\n    CreatedBy: \"{creator.arn}\"\n    CreatedDate: \"{event.time}\"\n",
+    )
+    .unwrap();
+    let policy = enforce.to_str().unwrap();
+    let fixed = tagwarden(&["plan", &log, "--format", "json", "--policy", policy]);
+    assert_eq!(fixed.json()[0]["tags"]["CreatedBy"], creator.as_str());
+    assert!(fixed.stderr.contains("corrected"), "{}", fixed.stderr);
+
+    let store = format!("sqlite:{}", dir.join("tw.db").display());
+    let run = tagwarden(&["--store", &store, "apply", &log, "--offline", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = tagwarden(&["--store", &store, "export", "--format", "json"]).json();
+    let found: Vec<&Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["change"] == "attribution-mismatch")
+        .collect();
+    assert_eq!(found.len(), 2, "{rows}");
+    assert_eq!(found[0]["actor"], creator.as_str());
+    assert_eq!(found[0]["changed"]["CreatedBy"]["before"], scapegoat);
+    assert_eq!(found[0]["changed"]["CreatedBy"]["after"], creator.as_str());
+}

@@ -31,6 +31,12 @@ struct RawAttribution {
     tags: BTreeMap<String, String>,
     #[serde(default)]
     overwrite: bool,
+    #[serde(default)]
+    protect: Option<Vec<String>>,
+    #[serde(default)]
+    protect_allow: Vec<String>,
+    #[serde(default)]
+    enforce: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +134,31 @@ pub struct Attribution {
     pub tags: BTreeMap<TagKey, Template>,
     /// When false (the default), a key the resource already has is left alone.
     pub overwrite: bool,
+    /// The keys that are evidence (`CreatedBy`, `CreatedDate` by default,
+    /// those of them the policy writes): a creator who presets one to
+    /// another value than tagwarden's is a finding, not just a kept tag.
+    pub protect: Vec<TagKey>,
+    /// Preset values of protected keys that are no finding (`*` wildcards):
+    /// tools that set their own, e.g. `terraform`.
+    pub protect_allow: Vec<String>,
+    /// Correct a protected key a creator preset, whatever `overwrite` says.
+    pub enforce: bool,
+}
+
+/// Keys protected when the policy names none.
+pub const DEFAULT_PROTECT: [&str; 2] = ["CreatedBy", "CreatedDate"];
+
+impl Attribution {
+    pub fn is_protected(&self, key: &str) -> bool {
+        self.protect.iter().any(|k| k.as_str() == key)
+    }
+
+    /// Whether a creator's preset value of a protected key stands.
+    pub fn allows(&self, value: &str) -> bool {
+        self.protect_allow
+            .iter()
+            .any(|p| crate::compliance::wildcard(p, value))
+    }
 }
 
 /// A value rule: `allowed` values (each with at most one `*`) and/or a regex,
@@ -243,8 +274,11 @@ impl Policy {
         let attribution = raw.attribution.unwrap_or(RawAttribution {
             tags: BTreeMap::new(),
             overwrite: false,
+            protect: None,
+            protect_allow: Vec::new(),
+            enforce: false,
         });
-        let tags = attribution
+        let tags: BTreeMap<TagKey, Template> = attribution
             .tags
             .iter()
             .map(|(k, t)| {
@@ -254,6 +288,35 @@ impl Policy {
                 ))
             })
             .collect::<Result<_, PolicyError>>()?;
+        let protect = match &attribution.protect {
+            None => DEFAULT_PROTECT
+                .iter()
+                .filter_map(|k| tags.keys().find(|t| t.as_str() == *k).cloned())
+                .collect(),
+            Some(keys) => keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let field = format!("attribution.protect[{i}]");
+                    let key = TagKey::new(k).map_err(|e| PolicyError::at(&field, e))?;
+                    match tags.contains_key(&key) {
+                        true => Ok(key),
+                        false => Err(PolicyError::at(
+                            field,
+                            format!("`{k}` is not one of attribution.tags: only what tagwarden writes can be protected"),
+                        )),
+                    }
+                })
+                .collect::<Result<Vec<_>, PolicyError>>()?,
+        };
+        for (i, p) in attribution.protect_allow.iter().enumerate() {
+            if p.is_empty() || p.matches('*').count() > 1 {
+                return Err(PolicyError::at(
+                    format!("attribution.protect_allow[{i}]"),
+                    format!("`{p}`: a value, with at most one `*` wildcard"),
+                ));
+            }
+        }
         let compliance = raw.compliance.unwrap_or(RawCompliance {
             resource_types: None,
             required: BTreeMap::new(),
@@ -295,6 +358,9 @@ impl Policy {
             attribution: Attribution {
                 tags,
                 overwrite: attribution.overwrite,
+                protect,
+                protect_allow: attribution.protect_allow,
+                enforce: attribution.enforce,
             },
             compliance: Compliance {
                 resource_types,
@@ -329,6 +395,28 @@ mod tests {
         let bad = "compliance:\n  optional:\n    Owner: {resource_types: [\"ec2\"]}\n";
         let e = Policy::from_yaml(bad).unwrap_err();
         assert_eq!(e.field, "compliance.optional.Owner.resource_types[0]");
+    }
+
+    #[test]
+    fn protected_keys_default_to_the_evidence_and_must_be_written() {
+        let p = Policy::default_policy();
+        let keys: Vec<_> = p.attribution.protect.iter().map(TagKey::as_str).collect();
+        assert_eq!(keys, ["CreatedBy", "CreatedDate"]);
+        assert!(!p.attribution.enforce);
+        let own = "attribution:\n  tags:\n    CreatedBy: \"{creator.arn}\"\n";
+        let p = Policy::from_yaml(own).unwrap();
+        let keys: Vec<_> = p.attribution.protect.iter().map(TagKey::as_str).collect();
+        assert_eq!(keys, ["CreatedBy"], "only the defaults it writes");
+        let p = Policy::from_yaml(&format!(
+            "{own}  protect: []\n  protect_allow: [terraform, \"arn:aws:iam::*:role/ci\"]\n  enforce: true\n"
+        ))
+        .unwrap();
+        assert!(p.attribution.protect.is_empty() && p.attribution.enforce);
+        assert!(p.attribution.allows("arn:aws:iam::1:role/ci") && !p.attribution.allows("bob"));
+        let e = Policy::from_yaml(&format!("{own}  protect: [Owner]\n")).unwrap_err();
+        assert_eq!(e.field, "attribution.protect[0]");
+        let e = Policy::from_yaml(&format!("{own}  protect_allow: [\"a*b*\"]\n")).unwrap_err();
+        assert_eq!(e.field, "attribution.protect_allow[0]");
     }
 
     #[test]
