@@ -36,13 +36,24 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     };
     let plan = &planned.plan;
     let dry_run = args.dry_run || args.offline;
+    // Tampering with keys tagwarden owns, undone below: shown first too.
+    let (tampered, _) = audit.run(tagwarden_flow::tamper::find(
+        &audit.store,
+        &planned.tag_changes,
+    ))?;
     // Changes are shown before they are made.
     if args.format == PlanFormat::Table && !cli.quiet {
         let mut out = io::stdout().lock();
         render::plan_table(plan, &mut out)?;
         writeln!(out, "{}", render::summary(plan, &planned.stats))?;
     }
-    if !dry_run && !args.yes && !plan.items.is_empty() && !confirm(plan.items.len())? {
+    if !cli.quiet {
+        for t in &tampered {
+            eprintln!("warning: tampering: {}; to be restored", t.line());
+        }
+    }
+    let changing = plan.items.len() + tampered.len();
+    if !dry_run && !args.yes && changing > 0 && !confirm(changing)? {
         eprintln!("Nothing changed.");
         return Ok(0);
     }
@@ -116,6 +127,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     out.flush()?;
     let failed: Vec<_> = outcomes
         .iter()
+        .chain(&settled.undone.outcomes)
         .filter_map(|o| match &o.status {
             Status::Failed { error } => Some((o, error)),
             _ => None,
@@ -134,6 +146,32 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         if args.offline {
             eprintln!("Offline: no AWS call was made; the plan is recorded as planned only.");
         }
+    }
+    // Blinding calls are recorded as their callers' actions (warned above).
+    if !dry_run {
+        let now = tagwarden_store::rows::now();
+        if let Err(e) = audit.run(tagwarden_flow::watch::record(
+            &audit.store,
+            &planned.watched,
+            &now,
+        )) {
+            eprintln!(
+                "error: audit store: the blinding calls are not recorded: {}",
+                crate::one_line(&format!("{e:#}"))
+            );
+        }
+    }
+    if !cli.quiet && !settled.undone.tampers.is_empty() {
+        eprintln!(
+            "Restored {} protected keys someone else removed or changed (history: `restored`).",
+            settled.undone.tampers.len()
+        );
+    }
+    if let Some(Err(e)) = &settled.undone.recorded {
+        eprintln!(
+            "error: audit store: the restores are not recorded: {}",
+            crate::one_line(&e.to_string())
+        );
     }
     match &recorded {
         Ok(r) if !cli.quiet => eprintln!(
@@ -161,7 +199,10 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     }
     Ok(if planned.had_errors() {
         EXIT_BAD_INPUT
-    } else if !failed.is_empty() || recorded.is_err() {
+    } else if !failed.is_empty()
+        || recorded.is_err()
+        || matches!(settled.undone.recorded, Some(Err(_)))
+    {
         EXIT_FAILED
     } else {
         0
@@ -190,6 +231,7 @@ fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
         },
         stats: Default::default(),
         tag_changes: Vec::new(),
+        watched: Vec::new(),
         open_errors: errors.len() as u64,
     })
 }

@@ -18,7 +18,7 @@ use sources::Input;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use tagwarden_aws::s3_source::{self, DateRange};
-use tagwarden_core::pipeline::{Stats, TagChange, Window};
+use tagwarden_core::pipeline::{Stats, TagChange, WatchedCall, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::read::{log_objects, logs_named, Reading};
@@ -175,6 +175,8 @@ pub struct Planned {
     pub policy: Policy,
     pub plan: Plan,
     pub tag_changes: Vec<TagChange>,
+    /// Calls that blind tagwarden: warned, and recorded by `apply`.
+    pub watched: Vec<WatchedCall>,
     pub stats: Stats,
     pub open_errors: u64,
 }
@@ -319,6 +321,7 @@ fn read_plan<'c>(
     Ok(Planned {
         plan,
         tag_changes: std::mem::take(&mut reading.changes),
+        watched: std::mem::take(&mut reading.watched),
         stats: reading.stats().clone(),
         open_errors,
         policy,

@@ -95,6 +95,9 @@ pub struct Plan {
     pub superseded: u64,
     /// Resources where AWS's 50-tag limit left policy tags unplanned.
     pub over_limit: u64,
+    /// The policy's protected keys: what tagwarden writes of them is its
+    /// own from then on, and restored when someone else changes it.
+    pub protect: Vec<TagKey>,
 }
 
 struct Context<'c> {
@@ -268,6 +271,7 @@ impl<'p> Planner<'p> {
             superseded: self.superseded,
             items: self.by_arn.into_values().collect(),
             untouched: self.already.into_values().collect(),
+            protect: self.policy.attribution.protect.clone(),
         }
     }
 }

@@ -57,6 +57,7 @@ fn every_catalog_row_extracts_its_resources_from_a_realistic_record() {
                 Found::Error(e) => Err(e.to_string()),
                 Found::Fetch(o) => Err(format!("unexpected fetch {o}")),
                 Found::TagChange(t) => Err(format!("unexpected tag change {}", t.event.name)),
+                Found::Watched(w) => Err(format!("unexpected watched call {}", w.event.name)),
             })
             .collect();
         match got.as_slice() {

@@ -1,6 +1,7 @@
 //! plan → apply → record: tags written where they are missing, and every
 //! creation, tag call and outcome recorded as one batch.
 
+use crate::tamper::{undo, Undone};
 use std::collections::HashMap;
 use std::time::Duration;
 use tagwarden_aws::adapters::Tagger;
@@ -19,6 +20,8 @@ pub struct Settled {
     /// The rows recorded (or refused: the face keeps them elsewhere).
     pub rows: Rows,
     pub recorded: Result<Recorded, StoreError>,
+    /// Tampering with protected keys seen in the tag calls, undone.
+    pub undone: Undone,
 }
 
 impl Settled {
@@ -52,7 +55,45 @@ pub enum Tagging<'t, T> {
     },
 }
 
+impl<T> Clone for Tagging<'_, T> {
+    fn clone(&self) -> Self {
+        match self {
+            Tagging::Offline => Tagging::Offline,
+            Tagging::Live {
+                tagger,
+                opts,
+                progress,
+            } => Tagging::Live {
+                tagger,
+                opts: opts.clone(),
+                progress: *progress,
+            },
+        }
+    }
+}
+
 impl<'t, T> Tagging<'t, T> {
+    /// The same, replacing values someone else set or not, whatever the
+    /// policy says: restoring keys that are tagwarden's does, remediation
+    /// never does.
+    pub fn with_overwrite(self, overwrite: bool) -> Self {
+        match self {
+            Tagging::Live {
+                tagger,
+                mut opts,
+                progress,
+            } => {
+                opts.overwrite = overwrite;
+                Tagging::Live {
+                    tagger,
+                    opts,
+                    progress,
+                }
+            }
+            offline => offline,
+        }
+    }
+
     /// Live, with no one watching the progress (the function).
     pub fn live(tagger: &'t T, opts: Options) -> Self {
         Tagging::Live {
@@ -63,20 +104,29 @@ impl<'t, T> Tagging<'t, T> {
     }
 }
 
-/// Applies `plan` and records it with the tag calls seen beside it.
+/// Applies `plan` and records it with the tag calls seen beside it; then
+/// undoes what those calls did to protected keys tagwarden owns (after the
+/// plan is recorded, so a creation and its tampering in one delivery are
+/// both seen).
 pub async fn settle<T: Tagger, S: AuditStore>(
     tagging: Tagging<'_, T>,
     store: &S,
     plan: &Plan,
     changes: &[TagChange],
 ) -> Settled {
-    let outcomes = run(tagging, &plan.items).await;
-    let rows = rows::rows(plan, changes, &outcomes, &rows::now());
+    let now = rows::now();
+    let outcomes = run(tagging.clone(), &plan.items).await;
+    let rows = rows::rows(plan, changes, &outcomes, &now);
     let recorded = record(store, &rows).await;
+    let undone = match recorded.is_ok() {
+        true => undo(tagging, store, changes, &now).await,
+        false => Undone::default(),
+    };
     Settled {
         outcomes,
         rows,
         recorded,
+        undone,
     }
 }
 
@@ -264,6 +314,92 @@ pub(crate) mod tests {
             Default::default(),
             "the replay recorded"
         );
+    }
+
+    /// A protected key tagwarden wrote, removed later by someone else, is
+    /// written back and recorded as `restored` naming them; the same call
+    /// read again changes nothing; a key the creator preset is theirs.
+    #[test]
+    fn tampering_with_an_owned_key_is_undone_once() {
+        use tagwarden_core::catalog::tag_events::{TagOp, Tagged};
+        let dir = tempfile::tempdir().unwrap();
+        let (db, tagger) = (store(&dir), MemoryTagger::default());
+        let mut plan = plan(1);
+        plan.protect = vec![tagwarden_core::tags::TagKey::new("CreatedBy").unwrap()];
+        let item = plan.items[0].clone();
+        block(settle(live(&tagger), &db, &plan, &[]));
+        let owned = block(db.history(&item.arn))
+            .unwrap()
+            .metadata
+            .unwrap()
+            .owned;
+        assert_eq!(owned["CreatedBy"].value, suite::CREATOR);
+
+        tagger
+            .tags
+            .lock()
+            .unwrap()
+            .get_mut(&item.arn)
+            .unwrap()
+            .remove("CreatedBy");
+        let mallory = "arn:aws:iam::111122223333:user/mallory";
+        let removal = TagChange {
+            event: tagwarden_core::pipeline::EventInfo {
+                id: "untag-1".into(),
+                name: "DeleteTags".into(),
+                time: "2026-01-15T11:00:00Z".into(),
+                ..(*item.event).clone()
+            },
+            actor: tagwarden_core::attribution::Creator {
+                id: mallory.into(),
+                kind: tagwarden_core::attribution::IdentityType::IAMUser,
+                invoked_by: None,
+                role: None,
+                session: None,
+                account: None,
+            },
+            op: TagOp::Remove,
+            resources: vec![Tagged {
+                resource: tagwarden_core::catalog::Resource {
+                    arn: item.arn.clone(),
+                    account: item.account.clone(),
+                    region: item.region.clone(),
+                },
+                resource_type: item.resource_type.to_string(),
+            }],
+            tags: [("CreatedBy".to_string(), String::new())].into(),
+        };
+        let empty = Plan {
+            protect: plan.protect.clone(),
+            ..Plan::default()
+        };
+        let s = block(settle(
+            live(&tagger),
+            &db,
+            &empty,
+            std::slice::from_ref(&removal),
+        ));
+        assert_eq!(s.undone.tampers.len(), 1);
+        assert_eq!(tagger.tags_of(&item.arn)["CreatedBy"], suite::CREATOR);
+        let h = block(db.history(&item.arn)).unwrap();
+        let restored: Vec<_> = h
+            .history
+            .iter()
+            .filter(|e| e.change == Change::Restored)
+            .collect();
+        assert_eq!(restored.len(), 1);
+        assert_eq!(restored[0].actor, mallory);
+        assert_eq!(restored[0].removed, ["CreatedBy"]);
+        assert_eq!(restored[0].changed["CreatedBy"].after, suite::CREATOR);
+        assert_eq!(
+            h.metadata.unwrap().owned["CreatedBy"].since,
+            "2026-01-15T11:00:00Z"
+        );
+
+        let writes = tagger.write_calls();
+        let again = block(settle(live(&tagger), &db, &empty, &[removal]));
+        assert!(again.undone.tampers.is_empty());
+        assert_eq!(tagger.write_calls(), writes);
     }
 
     #[test]

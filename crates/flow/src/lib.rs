@@ -7,7 +7,8 @@
 //! [`check`], [`direct`]'s bucket region) and [`sinks`] take the real
 //! clients and are tested against moto through both faces.
 //!
-//! sources → [`read`] → plan → [`attribute`] (apply → record) → [`report`];
+//! sources → [`read`] → plan → [`attribute`] (apply → record; the tag
+//! calls read → [`tamper`]: undo → record) → [`report`];
 //! events → [`check`] → judge → [`remediate`] (apply → record) → [`report`]
 //! → [`sinks`].
 //!
@@ -23,3 +24,5 @@ pub mod remediate;
 pub mod report;
 pub mod retry;
 pub mod sinks;
+pub mod tamper;
+pub mod watch;

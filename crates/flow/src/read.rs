@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use tagwarden_aws::clients::Clients;
 use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
 use tagwarden_core::pipeline::{
-    Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, Window,
+    Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, WatchedCall, Window,
 };
 use tagwarden_core::plan::{Plan, Planner};
 use tagwarden_core::policy::Policy;
@@ -19,6 +19,8 @@ pub struct Reading {
     pub creations: Vec<Creation>,
     /// Tag calls on existing resources: recorded, never planned.
     pub changes: Vec<TagChange>,
+    /// Calls that blind tagwarden: alerted and recorded as actions.
+    pub watched: Vec<WatchedCall>,
     /// CloudTrail objects named by S3 notifications, not read yet.
     pub named: Vec<ObjectRef>,
     /// Input errors since the face last took them.
@@ -46,9 +48,10 @@ impl Reading {
     /// Reads a document written for one `account`: its other accounts'
     /// records are refused.
     fn read_for(&mut self, origin: &str, account: Option<&str>, src: impl Read) {
-        let (creations, changes, named, errors) = (
+        let (creations, changes, watched, named, errors) = (
             &mut self.creations,
             &mut self.changes,
+            &mut self.watched,
             &mut self.named,
             &mut self.errors,
         );
@@ -56,6 +59,7 @@ impl Reading {
             .read_for(origin, account, src, &mut |found| match found {
                 Found::Creation(c) => creations.push(*c),
                 Found::TagChange(c) => changes.push(*c),
+                Found::Watched(c) => watched.push(*c),
                 Found::Fetch(o) => named.push(o),
                 Found::Error(e) => errors.push(e),
             });

@@ -40,22 +40,8 @@ pub async fn remediate<T: Tagger, S: AuditStore>(
     store: &S,
     items: &[PlanItem],
 ) -> Settled {
-    let tagging = match tagging {
-        Tagging::Live {
-            tagger,
-            mut opts,
-            progress,
-        } => {
-            // Remediation only ever adds missing keys.
-            opts.overwrite = false;
-            Tagging::Live {
-                tagger,
-                opts,
-                progress,
-            }
-        }
-        offline => offline,
-    };
+    // Remediation only ever adds missing keys.
+    let tagging = tagging.with_overwrite(false);
     let outcomes = run(tagging, items).await;
     let rows = rows::remediation(items, &outcomes, &rows::now());
     let recorded = record(store, &rows).await;
@@ -63,6 +49,7 @@ pub async fn remediate<T: Tagger, S: AuditStore>(
         outcomes,
         rows,
         recorded,
+        undone: Default::default(),
     }
 }
 

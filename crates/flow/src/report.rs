@@ -3,6 +3,7 @@
 //! run (an SQS batch of ten gives one alert, not ten) as EMF metric lines
 //! and one alert holding every violation and failure; see [`crate::sinks`].
 
+use crate::tamper::{Tamper, Undone};
 use tagwarden_aws::inventory::LiveResource;
 use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::outcome::{Outcome, Status};
@@ -24,6 +25,10 @@ pub struct Report {
     /// `attribution-mismatch` findings: a creator preset a protected key to
     /// someone else's value.
     pub mismatches: Vec<String>,
+    /// Protected keys someone removed or changed, undone (`TamperEvents`).
+    pub tampers: Vec<String>,
+    /// Calls that blind tagwarden: a trail stopped, its rules changed…
+    pub blinding: Vec<String>,
     /// A scheduled scan ran: its findings go to the scan log.
     pub scanned: bool,
     /// Resources remediation added tags to.
@@ -35,8 +40,13 @@ impl Report {
     /// compliance counts when anything was judged.
     pub fn emf(&self, namespace: &str, at_ms: i64) -> Vec<String> {
         let mut lines = Vec::new();
-        if !self.attributed.is_empty() || !self.failures.is_empty() {
-            let metrics = report::attribution_metrics(self.attributed.iter().copied());
+        if !self.attributed.is_empty() || !self.failures.is_empty() || !self.tampers.is_empty() {
+            let mut metrics = report::attribution_metrics(self.attributed.iter().copied());
+            metrics.push(report::Metric {
+                name: "TamperEvents",
+                resource_type: None,
+                value: self.tampers.len() as u64,
+            });
             lines.extend(report::emf_lines(&metrics, namespace, at_ms));
         }
         // The compliance gauges are the scan's, as in the CLI: a check of
@@ -53,6 +63,16 @@ impl Report {
     /// environment when there is one.
     pub fn alert(&self, environment: Option<&str>) -> Option<(String, String)> {
         let extra = [
+            (
+                &self.blinding,
+                "calls that blind tagwarden",
+                "were touched by calls that can stop the evidence reaching tagwarden",
+            ),
+            (
+                &self.tampers,
+                "tamper events",
+                "had a protected key removed or changed by someone else; tagwarden wrote it back",
+            ),
             (
                 &self.mismatches,
                 "attribution mismatches",
@@ -148,6 +168,13 @@ impl Report {
             self.attributed.push((u.resource_type, Attributed::Skipped));
             self.mismatches_of(u);
         }
+    }
+
+    /// Tampering undone: a line per call naming resource and actor; the
+    /// restores that failed join the failures.
+    pub fn tampering(&mut self, undone: &Undone) {
+        self.tampers.extend(undone.tampers.iter().map(Tamper::line));
+        self.failures.extend(undone.failures());
     }
 
     /// Counts what remediation did.

@@ -59,6 +59,17 @@ pub async fn attribute(
     let plan = reading.plan(&policy);
     // What was read is applied even when a log broke off: the rest comes
     // with the delivery again, and what is done is not done twice.
+    // Blinding calls first: they are alerted even when the rest fails.
+    let now = tagwarden_store::rows::now();
+    let watched = tagwarden_flow::watch::record(shared.store().await, &reading.watched, &now)
+        .await
+        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+    for c in watched {
+        tracing::warn!(actor = %c.actor.id, call = %c.event.name, target = %c.target, "a call that blinds tagwarden");
+        report
+            .blinding
+            .push(tagwarden_core::report::one_line(&c.line()));
+    }
     let from = Asserted::CloudTrail {
         attempt: job.attempt,
     };
@@ -128,6 +139,14 @@ pub async fn settle(
     let settled =
         tagwarden_flow::attribute::settle(tagging, shared.store().await, plan, changes).await;
     report.attribution(policy, plan, &settled.outcomes);
+    report.tampering(&settled.undone);
+    for t in &settled.undone.tampers {
+        tracing::warn!(arn = %t.arn, actor = %t.actor, event = %t.event.id, "protected key removed or changed: restored");
+    }
+    if let Some(Err(e)) = &settled.undone.recorded {
+        tracing::error!(error = %e, "audit store: the tampering could not be recorded");
+        return Err(Failure::new(format!("audit store: {e}")));
+    }
     for (o, e) in settled
         .outcomes
         .iter()

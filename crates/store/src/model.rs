@@ -98,8 +98,20 @@ pub struct Metadata {
     #[serde(default)]
     pub pending: PlainTags,
     pub error: Option<WriteError>,
+    /// Protected keys whose current value tagwarden wrote (design.md: "Who
+    /// owns a tag value"): another writer's change to one is undone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub owned: BTreeMap<String, Owned>,
     /// When this item last changed (RFC 3339).
     pub updated_at: String,
+}
+
+/// A protected key's value tagwarden wrote, and the event time since which
+/// it holds: a tag change no newer than that is history, not tampering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owned {
+    pub value: String,
+    pub since: String,
 }
 
 impl Metadata {
@@ -162,6 +174,10 @@ pub enum Change {
     /// the actor is the creator. Named as the design's finding is.
     #[serde(rename = "attribution-mismatch")]
     AttributionMismatch,
+    /// tagwarden wrote back a protected key it owns that a principal (the
+    /// actor) removed or changed (`changed`: from their value, empty when
+    /// removed, to the owned one; `removed`: the keys they removed).
+    Restored,
 }
 
 impl Change {
@@ -176,6 +192,7 @@ impl Change {
             Self::TagsRemoved => "tags_removed",
             Self::TagsReplaced => "tags_replaced",
             Self::AttributionMismatch => "attribution-mismatch",
+            Self::Restored => "restored",
         }
     }
 }
@@ -330,6 +347,7 @@ mod tests {
             state,
             pending: PlainTags::new(),
             error: None,
+            owned: BTreeMap::new(),
             updated_at: format!("{time}-recorded"),
         }
     }

@@ -3,7 +3,7 @@
 //! the Lambda record the same thing for the same run.
 
 use crate::model::{
-    Change, Creator, EventRef, HistoryEntry, Metadata, PlainTags, Rows, State, UserAction,
+    Change, Creator, EventRef, HistoryEntry, Metadata, Owned, PlainTags, Rows, State, UserAction,
     ValueChange, WriteError, TAGWARDEN,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,7 +117,7 @@ pub fn rows(plan: &Plan, changes: &[TagChange], outcomes: &[Outcome], now: &str)
         .map(|o| Row::of(&plan.items[o.item], o))
         .collect();
     handled.extend(plan.untouched.iter().map(Row::untouched));
-    let mut out = build(&handled, now);
+    let mut out = build(&handled, &plan.protect, now);
     tag_changes(changes, now, &mut out);
     out
 }
@@ -128,7 +128,7 @@ pub fn outcomes(items: &[PlanItem], outcomes: &[Outcome], now: &str) -> Rows {
         .iter()
         .map(|o| Row::of(&items[o.item], o))
         .collect();
-    build(&handled, now)
+    build(&handled, &[], now)
 }
 
 /// Now, as the store writes times.
@@ -209,7 +209,8 @@ pub fn remediation(items: &[PlanItem], done: &[Outcome], now: &str) -> Rows {
 }
 
 /// The rows for one run; `now` is the time of recording (RFC 3339).
-fn build(handled: &[Row<'_>], now: &str) -> Rows {
+/// `protect` names the keys tagwarden owns once it wrote them.
+fn build(handled: &[Row<'_>], protect: &[TagKey], now: &str) -> Rows {
     let mut out = Rows::default();
     let mut actions: BTreeMap<(&str, &str), (usize, BTreeSet<&str>)> = BTreeMap::new();
     for (n, h) in handled.iter().enumerate() {
@@ -296,6 +297,24 @@ fn build(handled: &[Row<'_>], now: &str) -> Rows {
                 _ => PlainTags::new(),
             },
             error: h.error.clone(),
+            owned: match h.state {
+                State::Tagged => h
+                    .tags
+                    .iter()
+                    .filter(|(k, _)| protect.iter().any(|p| p.as_str() == k.as_str()))
+                    .map(|(k, v)| {
+                        let since = item.event.time.clone();
+                        (
+                            k.clone(),
+                            Owned {
+                                value: v.clone(),
+                                since,
+                            },
+                        )
+                    })
+                    .collect(),
+                _ => BTreeMap::new(),
+            },
             updated_at: now.to_string(),
         });
         actions

@@ -1,8 +1,8 @@
 //! `tagwarden apply` against moto: every type moto can create, two accounts
 //! (one reached by assume-role), two regions.
 
-use crate::moto::{tag_map, TagMap, World, OWN_ACCOUNT, ROLE};
-use crate::support::{tagwarden, Run};
+use crate::moto::{tag_map, world_py, TagMap, World, OWN_ACCOUNT, ROLE};
+use crate::support::{tagwarden, temp_dir, Run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -148,4 +148,97 @@ fn a_dry_run_reads_and_reports_but_changes_nothing() {
         assert_eq!(tag_map(&outcomes[arn]["written"]), expected_writes(r));
         assert_eq!(now[arn], before(r), "{arn} changed in a dry run");
     }
+}
+
+/// The CLI undoes the tampering it reads: a later `CreateTags` by someone
+/// else changing `CreatedBy` is shown before anything changes, written
+/// back, and recorded as `restored` naming the actor; reading the same
+/// logs again (an old change, now history) changes nothing.
+#[test]
+fn apply_restores_a_created_by_someone_else_changed() {
+    use serde_json::json;
+    let id: String = serde_json::from_str(&world_py(&["instance-new", "us-east-1"])).unwrap();
+    let arn = format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{id}");
+    let alice = format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice");
+    let mallory = format!("arn:aws:iam::{OWN_ACCOUNT}:user/mallory");
+    let dir = temp_dir("cli-tamper");
+    let store = format!("sqlite:{}", dir.join("tw.db").display());
+    let log = |name: &str, event: &str, time: &str, who: &str, params: Value, response: Value| {
+        let record = json!({
+            "eventVersion": "1.09", "eventTime": time, "eventSource": "ec2.amazonaws.com",
+            "eventName": event, "awsRegion": "us-east-1", "eventID": format!("cli-{event}"),
+            "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": OWN_ACCOUNT,
+            "userIdentity": {"type": "IAMUser", "arn": who, "accountId": OWN_ACCOUNT},
+            "requestParameters": params, "responseElements": response,
+        });
+        let path = dir.join(name);
+        std::fs::write(&path, json!({"Records": [record]}).to_string()).unwrap();
+        path.display().to_string()
+    };
+    let created = log(
+        "1.json",
+        "RunInstances",
+        "2026-11-20T10:00:00Z",
+        &alice,
+        json!({"instanceType": "t3.micro"}),
+        json!({"instancesSet": {"items": [{"instanceId": id}]}}),
+    );
+    let changed = log(
+        "2.json",
+        "CreateTags",
+        "2026-11-20T10:10:00Z",
+        &mallory,
+        json!({"resourcesSet": {"items": [{"resourceId": id}]},
+               "tagSet": {"items": [{"key": "CreatedBy", "value": mallory}]}}),
+        Value::Null,
+    );
+    let apply = |log: &str| tagwarden(&["--store", &store, "apply", log, "--yes"]);
+    let tags = || {
+        tag_map(
+            &serde_json::from_str::<Value>(&world_py(&["tags-now", "us-east-1", &arn])).unwrap()
+                [&arn],
+        )
+    };
+    let first = apply(&created);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(tags().get("CreatedBy"), Some(&alice));
+
+    world_py(&[
+        "instance-tags",
+        "us-east-1",
+        &id,
+        &json!({"CreatedBy": mallory}).to_string(),
+    ]);
+    let second = apply(&changed);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let warned =
+        format!("warning: tampering: {arn}: CreatedBy changed to `{mallory}` by {mallory}");
+    assert!(second.stderr.contains(&warned), "{}", second.stderr);
+    assert!(
+        second.stderr.contains("Restored 1 protected keys"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(tags().get("CreatedBy"), Some(&alice));
+    let restored = |run: &Run| -> Vec<Value> {
+        run.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["change"] == "restored")
+            .cloned()
+            .collect()
+    };
+    let rows = restored(&tagwarden(&[
+        "--store", &store, "export", "--format", "json",
+    ]));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["actor"], mallory.as_str());
+
+    let again = apply(&changed);
+    assert!(!again.stderr.contains("tampering"), "{}", again.stderr);
+    let rows = restored(&tagwarden(&[
+        "--store", &store, "export", "--format", "json",
+    ]));
+    assert_eq!(rows.len(), 1);
 }

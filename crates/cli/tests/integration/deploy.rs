@@ -390,7 +390,7 @@ fn the_template_keeps_its_security_and_naming_settings() {
 #[test]
 fn the_api_call_rules_name_exactly_the_catalogs_calls() {
     use std::collections::BTreeSet;
-    use tagwarden_core::catalog::{table::ENTRIES, tag_events::TAG_EVENTS};
+    use tagwarden_core::catalog::{table::ENTRIES, tag_events::TAG_EVENTS, watched::WATCHED};
     let t = translated();
     let mut routed: BTreeSet<(String, String)> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
@@ -428,6 +428,11 @@ fn the_api_call_rules_name_exactly_the_catalogs_calls() {
                 .iter()
                 .map(|e| (e.source.to_string(), e.name.to_string())),
         )
+        .chain(
+            WATCHED
+                .iter()
+                .map(|e| (e.source.to_string(), e.name.to_string())),
+        )
         .collect();
     let missing: Vec<_> = catalog.difference(&routed).collect();
     assert!(
@@ -462,7 +467,7 @@ fn the_regional_stack_forwards_the_central_rules_to_the_central_bus() {
     };
     let (c, r) = (rules(&central), rules(&regional));
     let bus = "arn:${AWS::Partition}:events:${HomeRegion}:${CentralAccountId}:event-bus/tagwarden-${EnvironmentSuffix}";
-    assert_eq!(r.len(), 3, "{r:?}");
+    assert_eq!(r.len(), 4, "{r:?}");
     for (name, rule) in &r {
         let p = &rule["Properties"];
         assert_eq!(
@@ -747,7 +752,7 @@ fn only_the_templates_rules_and_its_trail_may_speak() {
         .filter(|(_, r)| r["Type"] == "AWS::Events::Rule" && targets_queue(&r["Properties"]))
         .map(|(n, _)| n.clone())
         .collect();
-    assert_eq!(rules.len(), 4, "{rules:?}");
+    assert_eq!(rules.len(), 5, "{rules:?}");
 
     let deny = |policy: &Value, action: &str| -> Value {
         let found: Vec<&Value> = policy["PolicyDocument"]["Statement"]

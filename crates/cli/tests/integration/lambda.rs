@@ -1202,3 +1202,235 @@ fn forged_inputs_are_refused_where_they_enter() {
     assert_eq!(direct["event_id"], "tagwarden-direct-d-1", "{direct}");
     assert_eq!(tags(&victim).get("CreatedBy"), None);
 }
+
+/// Tampering, end to end: `CreatedBy` changed by someone else, then every
+/// tag removed (an EC2 `DeleteTags` without a list): each time the
+/// protected keys tagwarden wrote are written back, recorded as `restored`
+/// naming the actor, alerted naming resource and actor, and counted
+/// (`TamperEvents`); the same call delivered again changes nothing.
+#[test]
+fn tampering_with_created_by_is_undone_alerted_and_counted() {
+    let outputs = deploy("e2t");
+    let history_table = &outputs["TagHistoryTableName"];
+    let topic = &outputs["AlertTopicArn"];
+    let alerts: String = serde_json::from_str(&world_py(&["subscribe", topic])).unwrap();
+    let id: String = py_json(&["instance-new", "us-east-1"])
+        .as_str()
+        .unwrap()
+        .into();
+    let arn = format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{id}");
+    let alice = format!("arn:aws:sts::{OWN_ACCOUNT}:assumed-role/Deployer/alice");
+    let mallory = format!("arn:aws:iam::{OWN_ACCOUNT}:user/mallory");
+    let event = |name: &str,
+                 event_id: &str,
+                 time: &str,
+                 who: &str,
+                 params: Value,
+                 response: Value| {
+        let record = json!({
+            "eventVersion": "1.09", "eventTime": time, "eventSource": "ec2.amazonaws.com",
+            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+            "eventID": event_id, "readOnly": false, "eventType": "AwsApiCall",
+            "recipientAccountId": OWN_ACCOUNT,
+            "userIdentity": {"type": if who.contains(":user/") { "IAMUser" } else { "AssumedRole" },
+                "arn": who, "accountId": OWN_ACCOUNT},
+            "requestParameters": params, "responseElements": response,
+        });
+        let envelope = json!({"version": "0", "id": format!("eb-{event_id}"), "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.ec2", "account": OWN_ACCOUNT, "time": time, "region": "us-east-1",
+            "resources": [], "detail": record});
+        json!({"Records": [{"messageId": format!("m-{event_id}"), "receiptHandle": "h",
+            "body": envelope.to_string(), "attributes": {}, "messageAttributes": {},
+            "eventSource": "aws:sqs", "awsRegion": "us-east-1"}]})
+    };
+    let resources = json!({"items": [{"resourceId": id}]});
+    let run = event(
+        "RunInstances",
+        "t-run",
+        "2026-11-20T10:00:00Z",
+        &alice,
+        json!({"instanceType": "t3.micro"}),
+        json!({"instancesSet": {"items": [{"instanceId": id}]}}),
+    );
+    let changed = event(
+        "CreateTags",
+        "t-change",
+        "2026-11-20T10:10:00Z",
+        &mallory,
+        json!({"resourcesSet": resources, "tagSet": {"items": [{"key": "CreatedBy", "value": mallory}]}}),
+        Value::Null,
+    );
+    let cleared = event(
+        "DeleteTags",
+        "t-clear",
+        "2026-11-20T10:20:00Z",
+        &mallory,
+        json!({"resourcesSet": resources}),
+        Value::Null,
+    );
+
+    let mut env = stack_env("e2t", &outputs);
+    env.insert("TAGWARDEN_ALERT_TOPIC".into(), topic.clone());
+    // Attribution only: the alerts are about tampering, not compliance.
+    env.insert(
+        "TAGWARDEN_POLICY".into(),
+        "attribution:\n  tags:\n    CreatedBy: \"{creator.arn}\"\n    CreatedDate: \"{event.time}\"\n    ManagedBy: tagwarden\n".into(),
+    );
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+    let logs = || function.lines().join("\n");
+    let tags = || -> BTreeMap<String, String> {
+        serde_json::from_value(py_json(&["tags-now", "us-east-1", &arn])[&arn].clone()).unwrap()
+    };
+    let done = json!({"batchItemFailures": []});
+    let Answer::Response(out) = api.invoke("t-1", run) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(out, done);
+    let written = tags();
+    assert_eq!(written.get("CreatedBy"), Some(&alice), "{}", logs());
+    assert_eq!(py_json(&["queue-read", &alerts]), json!([]));
+
+    // Changed by mallory, then every tag removed by mallory.
+    let restored_rows = || -> Vec<Value> {
+        py_json(&["table-items", history_table])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["change"] == "restored")
+            .cloned()
+            .collect()
+    };
+    for (step, (message, did)) in [
+        (changed, format!("CreatedBy changed to `{mallory}`")),
+        (cleared.clone(), "CreatedBy removed".to_string()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        match step {
+            0 => py_json(&[
+                "instance-tags",
+                "us-east-1",
+                &id,
+                &json!({"CreatedBy": mallory}).to_string(),
+            ]),
+            _ => py_json(&[
+                "instance-tags",
+                "us-east-1",
+                &id,
+                "{}",
+                &json!(tags().keys().collect::<Vec<_>>()).to_string(),
+            ]),
+        };
+        let Answer::Response(out) = api.invoke(&format!("t-{}", step + 2), message) else {
+            panic!("{}", logs())
+        };
+        assert_eq!(out, done, "{}", logs());
+        let now = tags();
+        assert_eq!(
+            now.get("CreatedBy"),
+            Some(&alice),
+            "step {step}: {now:?}\n{}",
+            logs()
+        );
+        assert_eq!(
+            now.get("CreatedDate"),
+            written.get("CreatedDate"),
+            "step {step}"
+        );
+        let sent = py_json(&["queue-read", &alerts]);
+        let sent = sent.as_array().unwrap();
+        assert_eq!(sent.len(), 1, "step {step}: {sent:?}");
+        let alert = sent[0].as_str().unwrap();
+        assert!(
+            alert.contains(&format!("{arn}: {did}")) && alert.contains(&format!("by {mallory}")),
+            "step {step}: {alert}"
+        );
+        let rows = restored_rows();
+        assert_eq!(rows.len(), step + 1, "{rows:?}");
+        assert!(
+            rows.iter().all(|r| r["actor"] == mallory.as_str()),
+            "{rows:?}"
+        );
+    }
+    let counted: Vec<u64> = function
+        .metrics()
+        .iter()
+        .filter_map(|m| m["TamperEvents"].as_u64())
+        .collect();
+    assert_eq!(counted, [0, 1, 1], "{}", logs());
+
+    // The removal delivered again: history, not tampering.
+    let Answer::Response(out) = api.invoke("t-4", cleared) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(out, done);
+    assert_eq!(restored_rows().len(), 2);
+    assert_eq!(py_json(&["queue-read", &alerts]), json!([]));
+}
+
+/// Calls that blind tagwarden are alerted naming the caller and recorded as
+/// their actions, once: a trail stopped, tagwarden's own rule disabled.
+/// Another team's rule is none of its business.
+#[test]
+fn calls_that_blind_tagwarden_are_alerted_naming_the_caller() {
+    let outputs = deploy("e2g");
+    let topic = &outputs["AlertTopicArn"];
+    let alerts: String = serde_json::from_str(&world_py(&["subscribe", topic])).unwrap();
+    let mallory = format!("arn:aws:iam::{OWN_ACCOUNT}:user/mallory");
+    let call = |source: &str, name: &str, id: &str, params: Value| {
+        let record = json!({
+            "eventVersion": "1.09", "eventTime": "2026-11-20T11:00:00Z",
+            "eventSource": format!("{source}.amazonaws.com"), "eventName": name,
+            "awsRegion": "us-east-1", "eventID": id, "readOnly": false, "eventType": "AwsApiCall",
+            "recipientAccountId": OWN_ACCOUNT,
+            "userIdentity": {"type": "IAMUser", "arn": mallory, "accountId": OWN_ACCOUNT},
+            "requestParameters": params, "responseElements": null,
+        });
+        let envelope = json!({"version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
+            "source": format!("aws.{source}"), "account": OWN_ACCOUNT, "time": "2026-11-20T11:00:05Z",
+            "region": "us-east-1", "resources": [], "detail": record});
+        json!({"messageId": format!("m-{id}"), "receiptHandle": "h", "body": envelope.to_string(),
+            "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1"})
+    };
+    let batch = json!({"Records": [
+        call("cloudtrail", "StopLogging", "g-stop", json!({"name": "tagwarden-e2g"})),
+        call("events", "DisableRule", "g-rule", json!({"name": "tagwarden-api-calls-e2g"})),
+        call("events", "DisableRule", "g-other", json!({"name": "nightly-build"})),
+    ]});
+    let mut env = stack_env("e2g", &outputs);
+    env.insert("TAGWARDEN_ALERT_TOPIC".into(), topic.clone());
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+    let logs = || function.lines().join("\n");
+    let Answer::Response(out) = api.invoke("g-1", batch.clone()) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(out, json!({"batchItemFailures": []}), "{}", logs());
+    let sent = py_json(&["queue-read", &alerts]);
+    let sent = sent.as_array().unwrap();
+    assert_eq!(sent.len(), 1, "one alert for the batch: {sent:?}");
+    let alert = sent[0].as_str().unwrap();
+    for said in [
+        format!("cloudtrail StopLogging `tagwarden-e2g` by {mallory}"),
+        format!("events DisableRule `tagwarden-api-calls-e2g` by {mallory}"),
+    ] {
+        assert!(alert.contains(&said), "{said}:\n{alert}");
+    }
+    assert!(!alert.contains("nightly-build"), "{alert}");
+    let actions = py_json(&["table-items", &outputs["UserActionsTableName"]]);
+    let mine: Vec<&Value> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["principal"] == mallory.as_str())
+        .collect();
+    assert_eq!(mine.len(), 2, "{actions}");
+
+    // Delivered again: recorded already, alerted already.
+    let Answer::Response(_) = api.invoke("g-2", batch) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(py_json(&["queue-read", &alerts]), json!([]));
+}

@@ -773,9 +773,22 @@ def instance_new(region, tags="{}"):
     return ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, **extra)["Instances"][0]["InstanceId"]
 
 
+def instance_tags(region, instance, set_json="{}", remove_json="[]"):
+    """Sets and removes tags on an EC2 instance of the own account, as a
+    principal other than tagwarden would; prints nothing useful."""
+    ec2 = session(OWN_ACCOUNT).client("ec2", region_name=region, endpoint_url=ENDPOINT)
+    tags = json.loads(set_json)
+    if tags:
+        ec2.create_tags(Resources=[instance], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    keys = json.loads(remove_json)
+    if keys:
+        ec2.delete_tags(Resources=[instance], Tags=[{"Key": k} for k in keys])
+    return True
+
+
 def main():
     import sys
-    for command, fn in [("instance-new", instance_new), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
+    for command, fn in [("instance-new", instance_new), ("instance-tags", instance_tags), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
                         ("table-items", table_items), ("secret-put", secret_put),
                         ("regional", regional), ("db-new", db_new), ("queue-delayed", queue_delayed),
                         ("versions-put", versions_put), ("gone", gone)]:

@@ -8,6 +8,7 @@ pub mod grants;
 pub mod path;
 pub mod table;
 pub mod tag_events;
+pub mod watched;
 
 use crate::record::Record;
 use path::{Path, PathError};

@@ -3,10 +3,11 @@
 //! duplicates and what lies outside the window, and counts it all.
 
 use super::envelope::{self, Defaults};
-use super::extract::{creation, tag_change};
+use super::extract::{creation, tag_change, watched_call};
 use super::output::{Found, InputError, SkipReason, Stats, Window};
 use super::skip;
 use crate::catalog::tag_events::{self, TagEvent};
+use crate::catalog::watched::{self, Watched};
 use crate::catalog::{self, Entry};
 use crate::ingest::scan::HeadKey;
 use crate::ingest::{Item, RawRecord, RecordReader};
@@ -22,6 +23,7 @@ use std::io::Read;
 enum Row {
     Creates(&'static Entry),
     Tags(&'static TagEvent),
+    Watched(&'static Watched),
 }
 
 /// Where a record sits, formatted only when an error needs it:
@@ -169,8 +171,10 @@ impl Pipeline {
                 out(Found::Creation(creation));
             }
             Ok(Some(found)) => {
-                if matches!(found, Found::TagChange(_)) {
-                    self.stats.tag_changes += 1;
+                match found {
+                    Found::TagChange(_) => self.stats.tag_changes += 1,
+                    Found::Watched(_) => self.stats.watched += 1,
+                    _ => {}
                 }
                 out(found);
             }
@@ -245,9 +249,13 @@ impl Pipeline {
         let name = bytes(HeadKey::EventName, "eventName")?;
         let row = match catalog::lookup(&source, &name) {
             Some(entry) => Row::Creates(entry),
-            None => match tag_events::lookup(&source, &name) {
-                Some(t) => Row::Tags(t),
-                None => {
+            None => match (
+                tag_events::lookup(&source, &name),
+                watched::lookup(&source, &name),
+            ) {
+                (Some(t), _) => Row::Tags(t),
+                (None, Some(w)) => Row::Watched(w),
+                (None, None) => {
                     self.skip(SkipReason::NotInCatalog);
                     return Ok(None);
                 }
@@ -276,6 +284,16 @@ impl Pipeline {
                 let event = c.event.clone();
                 (Found::TagChange(Box::new(c)), event)
             }
+            Row::Watched(w) => match watched_call(w, &record, defaults)? {
+                Some(c) => {
+                    let event = c.event.clone();
+                    (Found::Watched(Box::new(c)), event)
+                }
+                None => {
+                    self.skip(SkipReason::NotInCatalog);
+                    return Ok(None);
+                }
+            },
         };
         self.speaks_for(&event.account)?;
         let time = event.time;

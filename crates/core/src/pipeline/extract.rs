@@ -2,9 +2,10 @@
 //! when, where, by whom, and on which resources.
 
 use super::envelope::Defaults;
-use super::output::{Creation, EventInfo, TagChange};
+use super::output::{Creation, EventInfo, TagChange, WatchedCall};
 use crate::attribution::Creator;
-use crate::catalog::tag_events::TagEvent;
+use crate::catalog::tag_events::{TagEvent, TagOp};
+use crate::catalog::watched::Watched;
 use crate::catalog::{self, Entry, Scope};
 use crate::record::{FieldError, Record};
 
@@ -110,11 +111,38 @@ pub(super) fn tag_change(
     let resources = row
         .resources(record, &scope(&event))
         .map_err(|e| FieldError::new(e.field(), &e))?;
+    let tags = row.tags(record);
+    // EC2 `DeleteTags` without a tag list removes every tag; the other
+    // services refuse an empty key list, so a removal naming no key is
+    // read as clearing the set.
+    let op = match row.op {
+        TagOp::Remove if tags.is_empty() => TagOp::Replace,
+        op => op,
+    };
     Ok(TagChange {
         event,
         actor,
-        op: row.op,
+        op,
         resources,
-        tags: row.tags(record),
+        tags,
     })
+}
+
+/// Builds the blinding call from a fully parsed, watched record; `None`
+/// when its target is not one to alert (another team's rule).
+pub(super) fn watched_call(
+    row: &'static Watched,
+    record: &Record<'_>,
+    defaults: &Defaults,
+) -> Result<Option<WatchedCall>, FieldError> {
+    let Some(target) = row.target(record) else {
+        return Ok(None);
+    };
+    let (event, actor) = context(record, defaults, row.source, row.name)?;
+    Ok(Some(WatchedCall {
+        event,
+        actor,
+        row,
+        target,
+    }))
 }

@@ -17,7 +17,8 @@ mod skip;
 pub use driver::{read_all, Pipeline};
 pub use extract::partition_of_region;
 pub use output::{
-    Creation, EventInfo, Found, InputError, ObjectRef, SkipReason, Stats, TagChange, Window,
+    Creation, EventInfo, Found, InputError, ObjectRef, SkipReason, Stats, TagChange, WatchedCall,
+    Window,
 };
 
 #[cfg(test)]
@@ -90,6 +91,33 @@ mod tests {
         assert_eq!(c.actor.id, "arn:aws:iam::111122223333:user/alice");
         assert_eq!(c.resources[0].resource.arn, "arn:aws:s3:::logs-1");
         assert_eq!(c.tags.get("Owner").map(String::as_str), Some("bob"));
+    }
+
+    /// EC2 `DeleteTags` without a tag list removes every tag: read as
+    /// clearing the set, not as removing nothing.
+    #[test]
+    fn a_delete_tags_without_a_list_clears_every_tag() {
+        let delete = |tags: &str| {
+            record("")
+                .replace(r#""eventSource":"s3.amazonaws.com""#, r#""eventSource":"ec2.amazonaws.com""#)
+                .replace("CreateBucket", "DeleteTags")
+                .replace(
+                    r#""requestParameters":{"bucketName":"logs-1"}"#,
+                    &format!(r#""requestParameters":{{"resourcesSet":{{"items":[{{"resourceId":"i-0abc"}}]}}{tags}}}"#),
+                )
+        };
+        let change = |doc: String| {
+            let (found, _) = read_all("t.json", doc.as_bytes());
+            match found.into_iter().next() {
+                Some(Found::TagChange(c)) => (c.op, c.tags.keys().cloned().collect::<Vec<_>>()),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(change(delete("")), (TagOp::Replace, vec![]));
+        assert_eq!(
+            change(delete(r#","tagSet":{"items":[{"key":"CreatedBy"}]}"#)),
+            (TagOp::Remove, vec!["CreatedBy".to_string()])
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::attribution::Creator;
 use crate::catalog::tag_events::{TagOp, Tagged};
+use crate::catalog::watched::Watched;
 use crate::catalog::{Resource, TaggingApi};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -107,6 +108,35 @@ pub struct TagChange {
     pub tags: BTreeMap<String, String>,
 }
 
+/// A call that blinds tagwarden ([`crate::catalog::watched`]).
+#[derive(Debug, Clone)]
+pub struct WatchedCall {
+    pub event: EventInfo,
+    /// Who made the call.
+    pub actor: Creator,
+    pub row: &'static Watched,
+    /// The trail, rule, queue or function it changed.
+    pub target: String,
+}
+
+impl WatchedCall {
+    /// The alert's line, naming the caller.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} {} `{}` by {} (event {}, {}, {} {})",
+            self.row.why,
+            self.event.source.trim_end_matches(".amazonaws.com"),
+            self.event.name,
+            self.target,
+            self.actor.id,
+            self.event.id,
+            self.event.time,
+            self.event.account,
+            self.event.region
+        )
+    }
+}
+
 /// A CloudTrail object an S3 notification points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
@@ -127,6 +157,8 @@ pub enum Found {
     Creation(Box<Creation>),
     /// Tags set or removed on resources that already exist.
     TagChange(Box<TagChange>),
+    /// A call that blinds tagwarden: alerted.
+    Watched(Box<WatchedCall>),
     Fetch(ObjectRef),
     Error(InputError),
 }
@@ -142,6 +174,8 @@ pub struct Stats {
     pub resources: u64,
     /// Calls that set or removed tags on existing resources.
     pub tag_changes: u64,
+    /// Calls that blind tagwarden (trail stopped, its rules changed…).
+    pub watched: u64,
     pub errors: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
 }

@@ -90,6 +90,9 @@ fn one(mode: &str, file: &Path) -> Result<()> {
                 Found::TagChange(c) => {
                     std::hint::black_box(c);
                 }
+                Found::Watched(c) => {
+                    std::hint::black_box(c);
+                }
                 Found::Error(_) | Found::Fetch(_) => errors += 1,
             });
             let plan = planner.finish();
