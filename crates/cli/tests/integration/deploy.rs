@@ -467,7 +467,7 @@ fn the_regional_stack_forwards_the_central_rules_to_the_central_bus() {
     };
     let (c, r) = (rules(&central), rules(&regional));
     let bus = "arn:${AWS::Partition}:events:${HomeRegion}:${CentralAccountId}:event-bus/tagwarden-${EnvironmentSuffix}";
-    assert_eq!(r.len(), 4, "{r:?}");
+    assert_eq!(r.len(), 5, "{r:?}");
     for (name, rule) in &r {
         let p = &rule["Properties"];
         assert_eq!(
@@ -752,7 +752,7 @@ fn only_the_templates_rules_and_its_trail_may_speak() {
         .filter(|(_, r)| r["Type"] == "AWS::Events::Rule" && targets_queue(&r["Properties"]))
         .map(|(n, _)| n.clone())
         .collect();
-    assert_eq!(rules.len(), 5, "{rules:?}");
+    assert_eq!(rules.len(), 6, "{rules:?}");
 
     let deny = |policy: &Value, action: &str| -> Value {
         let found: Vec<&Value> = policy["PolicyDocument"]["Statement"]

@@ -112,11 +112,11 @@ pub(super) fn tag_change(
         .resources(record, &scope(&event))
         .map_err(|e| FieldError::new(e.field(), &e))?;
     let tags = row.tags(record);
-    // EC2 `DeleteTags` without a tag list removes every tag; the other
-    // services refuse an empty key list, so a removal naming no key is
-    // read as clearing the set.
+    // EC2 `DeleteTags` without a tag list removes every tag. Elsewhere an
+    // absent key list is unknown, not "all": reading it as clearing the set
+    // would restore (and alert) on every such record.
     let op = match row.op {
-        TagOp::Remove if tags.is_empty() => TagOp::Replace,
+        TagOp::Remove if tags.is_empty() && row.source == "ec2.amazonaws.com" => TagOp::Replace,
         op => op,
     };
     Ok(TagChange {
