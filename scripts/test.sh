@@ -24,6 +24,9 @@ echo "== IAM policies against AWS's service authorization reference and parliame
 "$iam_venv/bin/python" crates/cli/tests/deploy/iam_check.py deploy/*.yaml
 # The end-to-end test checks the function's recorded calls against its grants.
 export TAGWARDEN_IAM_PYTHON="$iam_venv/bin/python"
+# `tagwarden verify` is checked against the AWS CLI's own validator.
+ensure_awscli_venv "$(pwd)"
+export TAGWARDEN_AWSCLI_PYTHON="$awscli_venv/bin/python"
 echo "== cargo build -p tagwarden-lambda (bootstrap, for the end-to-end test)"
 cargo build -p tagwarden-lambda --locked
 echo "== cargo test"

@@ -34,6 +34,13 @@ ensure_iam_venv() {
   pinned_venv "$iam_venv" "$1/scripts/requirements-iam.txt"
 }
 
+# ensure_awscli_venv ROOT: sets $awscli_venv, the AWS CLI's log validator's
+# venv (apart: awscli pins its own botocore).
+ensure_awscli_venv() {
+  awscli_venv="${TAGWARDEN_AWSCLI_VENV:-$1/.venv-awscli}"
+  pinned_venv "$awscli_venv" "$1/scripts/requirements-awscli.txt"
+}
+
 # start_moto: starts the server and exports what the SDKs and tests need.
 start_moto() {
   local port log

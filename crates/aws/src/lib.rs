@@ -10,6 +10,7 @@ pub mod apply;
 pub mod calls;
 pub mod clients;
 pub mod dead_letter;
+pub mod digests;
 pub mod documents;
 pub mod error;
 pub mod inventory;

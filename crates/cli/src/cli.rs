@@ -89,6 +89,28 @@ pub enum Command {
     /// Work with tag policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Verify CloudTrail log file integrity: the digest chain, each
+    /// digest's signature, each log's hash. Exit 1 when any file is
+    /// missing, altered or unsigned.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// `s3://BUCKET/PREFIX` holding the trail's logs and digests (the
+    /// digests carry their signatures in S3 metadata).
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// CloudTrail's public keys: the output of `aws cloudtrail
+    /// list-public-keys` as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<PathBuf>,
+    /// Stop at the digest that starts at or before this time (RFC 3339 or
+    /// a date); the whole chain when absent.
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ mod cli;
 mod render;
 mod scan;
 mod sources;
+mod verify;
 
 use access::{Aws, LazyAws};
 use anyhow::{Context, Result};
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(&cli, args),
         Command::History(args) => audit::history(&cli, args),
         Command::Export(args) => audit::export(&cli, args),
+        Command::Verify(args) => verify::run(&cli, args),
         Command::Store(cli::StoreCommand::Init) => audit::init(&cli),
         Command::Store(cli::StoreCommand::Import { file }) => audit::import(&cli, file),
         Command::Policy(cli::PolicyCommand::Check { file }) => policy_check(&cli, file),

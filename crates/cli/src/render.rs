@@ -114,6 +114,31 @@ pub fn remediation_table(items: &[PlanItem], out: &mut dyn Write) -> io::Result<
     writeln!(out, "Remediation plan: {} resources\n{t}", items.len())
 }
 
+/// `verify`'s verdicts: invalid files first, each with why.
+pub fn verify_table(
+    verdicts: &[tagwarden_core::digest::Verdict],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header(["FILE", "KIND", "VERDICT"]);
+    let mut sorted: Vec<_> = verdicts.iter().collect();
+    sorted.sort_by_key(|v| v.problem.is_none());
+    for v in sorted {
+        t.add_row([
+            v.url(),
+            crate::verify::kind(v.kind).to_string(),
+            match &v.problem {
+                None => "valid".to_string(),
+                Some(p) => format!("INVALID: {p}"),
+            },
+        ]);
+    }
+    printable(out, |o| writeln!(o, "{t}"))
+}
+
 /// The `plan --format json` contract: one array, one element per resource.
 pub fn plan_json(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &plan.items)?;

@@ -11,6 +11,7 @@ pub mod attribution;
 pub mod batch;
 pub mod catalog;
 pub mod compliance;
+pub mod digest;
 pub mod ingest;
 pub mod outcome;
 pub mod pipeline;

@@ -17,3 +17,4 @@ mod report_html;
 mod s3_source;
 mod scan;
 mod support;
+mod verify;
