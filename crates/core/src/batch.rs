@@ -118,6 +118,7 @@ mod tests {
             kept: BTreeSet::new(),
             dropped: vec![],
             mismatches: Vec::new(),
+            replace: Default::default(),
         }
     }
 

@@ -43,6 +43,10 @@ pub struct PlanItem {
     /// Protected keys the creator preset to another value than tagwarden's.
     #[serde(skip)]
     pub mismatches: Vec<Mismatch>,
+    /// Keys whose current value was only asserted by a direct invocation:
+    /// this event's word replaces it (design.md: "Who owns a tag value").
+    #[serde(skip)]
+    pub replace: BTreeSet<TagKey>,
 }
 
 /// An `attribution-mismatch`: a creator preset a protected key (say
@@ -77,7 +81,9 @@ impl PlanItem {
 
     /// Whether `key` may replace a value the resource already carries.
     pub fn replaces(&self, key: &TagKey, overwrite: bool) -> bool {
-        overwrite || self.mismatches.iter().any(|m| m.corrected && &m.key == key)
+        overwrite
+            || self.replace.contains(key)
+            || self.mismatches.iter().any(|m| m.corrected && &m.key == key)
     }
 }
 
@@ -254,6 +260,7 @@ impl<'p> Planner<'p> {
             kept,
             dropped,
             mismatches,
+            replace: BTreeSet::new(),
         }
     }
 

@@ -119,6 +119,7 @@ pub fn remedies<'f>(
             kept: Default::default(),
             dropped: Vec::new(),
             mismatches: Vec::new(),
+            replace: Default::default(),
         });
         out.fixing.push(f);
     }

@@ -115,6 +115,8 @@ pub async fn settle<T: Tagger, S: AuditStore>(
     changes: &[TagChange],
 ) -> Settled {
     let now = rows::now();
+    let asserted = over_asserted(store, plan).await;
+    let plan = asserted.as_ref().unwrap_or(plan);
     let outcomes = run(tagging.clone(), &plan.items).await;
     let rows = rows::rows(plan, changes, &outcomes, &now);
     let recorded = record(store, &rows).await;
@@ -128,6 +130,42 @@ pub async fn settle<T: Tagger, S: AuditStore>(
         recorded,
         undone,
     }
+}
+
+/// The plan with, on each CloudTrail creation, the keys whose current value
+/// only a direct invocation asserted marked to be replaced: the event's word
+/// is evidence, the invoker's is not. `None` when there are none (or the
+/// store cannot say: then nothing is replaced, as before).
+async fn over_asserted<S: AuditStore>(store: &S, plan: &Plan) -> Option<Plan> {
+    let direct = tagwarden_core::trigger::DIRECT_EVENT;
+    let arns: Vec<&str> = plan
+        .items
+        .iter()
+        .filter(|i| i.event.name != direct)
+        .map(|i| i.arn.as_str())
+        .collect();
+    if arns.is_empty() {
+        return None;
+    }
+    let mut known = known(store, &arns).await.ok()?;
+    known.retain(|_, m| m.owned.values().any(|o| o.asserted));
+    if known.is_empty() {
+        return None;
+    }
+    let mut marked = plan.clone();
+    for item in marked.items.iter_mut().filter(|i| i.event.name != direct) {
+        let Some(m) = known.get(&item.arn) else {
+            continue;
+        };
+        let asserted: Vec<_> = item
+            .tags
+            .keys()
+            .filter(|k| m.owned.get(k.as_str()).is_some_and(|o| o.asserted))
+            .cloned()
+            .collect();
+        item.replace.extend(asserted);
+    }
+    Some(marked)
 }
 
 pub(crate) async fn run<T: Tagger>(tagging: Tagging<'_, T>, items: &[PlanItem]) -> Vec<Outcome> {
@@ -199,12 +237,7 @@ pub async fn settle_while_created(
 /// newer event now; one the store does not know is kept.
 pub async fn still_waiting<S: AuditStore>(store: &S, plan: &Plan) -> Result<Plan, StoreError> {
     let arns: Vec<&str> = plan.items.iter().map(|i| i.arn.as_str()).collect();
-    let known: HashMap<String, Metadata> = store
-        .metadata(&arns)
-        .await?
-        .into_iter()
-        .map(|m| (m.arn.clone(), m))
-        .collect();
+    let known = known(store, &arns).await?;
     let items = plan
         .items
         .iter()
@@ -218,6 +251,19 @@ pub async fn still_waiting<S: AuditStore>(store: &S, plan: &Plan) -> Result<Plan
         items,
         ..Plan::default()
     })
+}
+
+/// The store's items of `arns`, by ARN.
+pub(crate) async fn known<S: AuditStore>(
+    store: &S,
+    arns: &[&str],
+) -> Result<HashMap<String, Metadata>, StoreError> {
+    Ok(store
+        .metadata(arns)
+        .await?
+        .into_iter()
+        .map(|m| (m.arn.clone(), m))
+        .collect())
 }
 
 /// Throttling and outages pass; a resource still not found after apply's
@@ -400,6 +446,51 @@ pub(crate) mod tests {
         let again = block(settle(live(&tagger), &db, &empty, &[removal]));
         assert!(again.undone.tampers.is_empty());
         assert_eq!(tagger.write_calls(), writes);
+    }
+
+    /// A value only a direct invocation asserted gives way to a CloudTrail
+    /// creation's; a value someone else set does not.
+    #[test]
+    fn a_cloudtrail_creation_replaces_what_a_direct_invocation_asserted() {
+        use tagwarden_core::tags::{TagKey, TagValue};
+        let dir = tempfile::tempdir().unwrap();
+        let (db, tagger) = (store(&dir), MemoryTagger::default());
+        let created_by = TagKey::new("CreatedBy").unwrap();
+        let mut creation = plan(2);
+        creation.protect = vec![created_by.clone()];
+        let mut direct = creation.clone();
+        direct.items.truncate(1);
+        let bob = "arn:aws:iam::111122223333:user/bob";
+        let d = &mut direct.items[0];
+        d.event = std::sync::Arc::new(tagwarden_core::pipeline::EventInfo {
+            id: "tagwarden-direct-r1".into(),
+            name: tagwarden_core::trigger::DIRECT_EVENT.into(),
+            time: "2026-01-15T10:00:00Z".into(),
+            ..(*d.event).clone()
+        });
+        d.tags.insert(created_by.clone(), TagValue::clean(bob));
+        block(settle(live(&tagger), &db, &direct, &[]));
+        let first = &creation.items[0].arn;
+        assert_eq!(tagger.tags_of(first)["CreatedBy"], bob);
+        // Someone else's value on the other resource.
+        let other = &creation.items[1].arn;
+        tagger.tags.lock().unwrap().insert(
+            other.clone(),
+            [("CreatedBy".to_string(), "carol".to_string())].into(),
+        );
+
+        block(settle(live(&tagger), &db, &creation, &[]));
+        assert_eq!(tagger.tags_of(first)["CreatedBy"], suite::CREATOR);
+        assert_eq!(tagger.tags_of(other)["CreatedBy"], "carol");
+        let h = block(db.history(first)).unwrap();
+        let tagged = h
+            .history
+            .iter()
+            .rfind(|e| e.change == Change::Tagged)
+            .unwrap();
+        assert_eq!(tagged.changed["CreatedBy"].before, bob);
+        let owned = &h.metadata.unwrap().owned["CreatedBy"];
+        assert!(!owned.asserted, "CloudTrail's word now");
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub fn items(failed: Vec<Metadata>, now: jiff::Timestamp) -> (Vec<PlanItem>, Vec
             kept: Default::default(),
             dropped: Vec::new(),
             mismatches: Vec::new(),
+            replace: Default::default(),
         });
     }
     (items, errors)

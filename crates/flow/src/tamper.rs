@@ -8,7 +8,7 @@
 //! is no tampering whoever made it, and any other is, whoever made it (a
 //! session name is the caller's choice).
 
-use crate::attribute::{record, run, Tagging};
+use crate::attribute::{known, record, run, Tagging};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tagwarden_aws::adapters::Tagger;
@@ -153,12 +153,7 @@ pub async fn find<S: AuditStore>(
     if arns.is_empty() {
         return Ok(Default::default());
     }
-    let known: HashMap<String, Metadata> = store
-        .metadata(&arns)
-        .await?
-        .into_iter()
-        .map(|m| (m.arn.clone(), m))
-        .collect();
+    let known = known(store, &arns).await?;
     Ok((tampering(changes, &known), known))
 }
 
@@ -235,6 +230,7 @@ fn restore_item(t: &Tamper) -> Option<PlanItem> {
         kept: Default::default(),
         dropped: Vec::new(),
         mismatches: Vec::new(),
+        replace: Default::default(),
     })
 }
 
@@ -297,6 +293,7 @@ fn restored(t: &Tamper, o: Option<&Outcome>, m: &Metadata, now: &str, out: &mut 
             *own = Owned {
                 value: own.value.clone(),
                 since: t.event.time.clone(),
+                asserted: own.asserted,
             };
         }
     }
@@ -373,6 +370,7 @@ mod tests {
             Owned {
                 value: "alice".into(),
                 since: "2026-01-15T10:30:00Z".into(),
+                asserted: false,
             },
         )]
         .into();

@@ -112,6 +112,10 @@ pub struct Metadata {
 pub struct Owned {
     pub value: String,
     pub since: String,
+    /// Written on a direct invocation's word, not CloudTrail's: a later
+    /// CloudTrail creation replaces it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub asserted: bool,
 }
 
 impl Metadata {

@@ -303,14 +303,12 @@ fn build(handled: &[Row<'_>], protect: &[TagKey], now: &str) -> Rows {
                     .iter()
                     .filter(|(k, _)| protect.iter().any(|p| p.as_str() == k.as_str()))
                     .map(|(k, v)| {
-                        let since = item.event.time.clone();
-                        (
-                            k.clone(),
-                            Owned {
-                                value: v.clone(),
-                                since,
-                            },
-                        )
+                        let owned = Owned {
+                            value: v.clone(),
+                            since: item.event.time.clone(),
+                            asserted: item.event.name == tagwarden_core::trigger::DIRECT_EVENT,
+                        };
+                        (k.clone(), owned)
                     })
                     .collect(),
                 _ => BTreeMap::new(),

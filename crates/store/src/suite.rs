@@ -53,6 +53,7 @@ pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
         kept: Default::default(),
         dropped: Vec::new(),
         mismatches: Vec::new(),
+        replace: Default::default(),
     }
 }
 

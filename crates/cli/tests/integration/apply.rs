@@ -2,7 +2,7 @@
 //! (one reached by assume-role), two regions.
 
 use crate::moto::{tag_map, world_py, TagMap, World, OWN_ACCOUNT, ROLE};
-use crate::support::{tagwarden, temp_dir, Run};
+use crate::support::{ec2_call, tagwarden, temp_dir, Run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -164,13 +164,7 @@ fn apply_restores_a_created_by_someone_else_changed() {
     let dir = temp_dir("cli-tamper");
     let store = format!("sqlite:{}", dir.join("tw.db").display());
     let log = |name: &str, event: &str, time: &str, who: &str, params: Value, response: Value| {
-        let record = json!({
-            "eventVersion": "1.09", "eventTime": time, "eventSource": "ec2.amazonaws.com",
-            "eventName": event, "awsRegion": "us-east-1", "eventID": format!("cli-{event}"),
-            "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": OWN_ACCOUNT,
-            "userIdentity": {"type": "IAMUser", "arn": who, "accountId": OWN_ACCOUNT},
-            "requestParameters": params, "responseElements": response,
-        });
+        let record = ec2_call(event, &format!("cli-{event}"), time, who, params, response);
         let path = dir.join(name);
         std::fs::write(&path, json!({"Records": [record]}).to_string()).unwrap();
         path.display().to_string()

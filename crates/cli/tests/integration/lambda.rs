@@ -4,7 +4,7 @@
 //! stack in moto. What it did is read back through each service's own API.
 
 use crate::moto::{endpoint, iam_python, python, world_py, Recording, World, OWN_ACCOUNT};
-use crate::support::{repo, temp_dir};
+use crate::support::{ec2_call, repo, temp_dir};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
@@ -1227,15 +1227,7 @@ fn tampering_with_created_by_is_undone_alerted_and_counted() {
                  who: &str,
                  params: Value,
                  response: Value| {
-        let record = json!({
-            "eventVersion": "1.09", "eventTime": time, "eventSource": "ec2.amazonaws.com",
-            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
-            "eventID": event_id, "readOnly": false, "eventType": "AwsApiCall",
-            "recipientAccountId": OWN_ACCOUNT,
-            "userIdentity": {"type": if who.contains(":user/") { "IAMUser" } else { "AssumedRole" },
-                "arn": who, "accountId": OWN_ACCOUNT},
-            "requestParameters": params, "responseElements": response,
-        });
+        let record = ec2_call(name, event_id, time, who, params, response);
         let envelope = json!({"version": "0", "id": format!("eb-{event_id}"), "detail-type": "AWS API Call via CloudTrail",
             "source": "aws.ec2", "account": OWN_ACCOUNT, "time": time, "region": "us-east-1",
             "resources": [], "detail": record});

@@ -105,3 +105,29 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// A CloudTrail record of an EC2 call in the own account by `who` (an IAM
+/// user or an assumed role), as the tests' logs and events hold it.
+pub fn ec2_call(
+    name: &str,
+    event_id: &str,
+    time: &str,
+    who: &str,
+    params: serde_json::Value,
+    response: serde_json::Value,
+) -> serde_json::Value {
+    let account = crate::moto::OWN_ACCOUNT;
+    let kind = if who.contains(":user/") {
+        "IAMUser"
+    } else {
+        "AssumedRole"
+    };
+    serde_json::json!({
+        "eventVersion": "1.09", "eventTime": time, "eventSource": "ec2.amazonaws.com",
+        "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+        "eventID": event_id, "readOnly": false, "eventType": "AwsApiCall",
+        "recipientAccountId": account,
+        "userIdentity": {"type": kind, "arn": who, "accountId": account},
+        "requestParameters": params, "responseElements": response,
+    })
+}
