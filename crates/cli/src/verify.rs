@@ -5,8 +5,8 @@ use crate::access::LazyAws;
 use crate::cli::{Cli, PlanFormat, VerifyArgs};
 use anyhow::{bail, Context, Result};
 use std::io::{self, Write};
-use tagwarden_aws::digests::{list_chains, PublicKeys, S3Objects};
-use tagwarden_core::digest::{verify_chain, Kind, Verdict};
+use tagwarden_aws::digests::PublicKeys;
+use tagwarden_core::digest::{Kind, Verdict};
 
 /// Some file failed.
 const EXIT_INVALID: u8 = 1;
@@ -36,30 +36,22 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8> {
     let aws = aws.get()?;
     let mut verdicts: Vec<Verdict> = Vec::new();
     for (bucket, prefix) in &sources {
-        let client = aws.bucket_client(bucket);
-        let chains = aws
-            .runtime
-            .block_on(list_chains(&client, bucket, prefix))
-            .map_err(|e| aws.explain(e))
-            .with_context(|| format!("listing the digests in s3://{bucket}/{prefix}"))?;
-        if chains.is_empty() && !cli.quiet {
+        let found = tagwarden_flow::verify::prefix(
+            aws.runtime.handle(),
+            &aws.clients,
+            &keys,
+            bucket,
+            prefix,
+            &since,
+        )
+        .map_err(|e| aws.explain(e))
+        .with_context(|| format!("verifying s3://{bucket}/{prefix}"))?;
+        if found.is_empty() && !cli.quiet {
             eprintln!(
                 "warning: s3://{bucket}/{prefix}: no digest files (is log file validation on?)"
             );
         }
-        let mut objects = S3Objects {
-            runtime: aws.runtime.handle().clone(),
-            clients: &aws.clients,
-        };
-        for keys_of_chain in chains.into_values() {
-            verdicts.extend(verify_chain(
-                &mut objects,
-                &keys,
-                bucket,
-                keys_of_chain,
-                &since,
-            ));
-        }
+        verdicts.extend(found);
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {

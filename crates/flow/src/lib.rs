@@ -25,4 +25,5 @@ pub mod report;
 pub mod retry;
 pub mod sinks;
 pub mod tamper;
+pub mod verify;
 pub mod watch;

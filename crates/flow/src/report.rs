@@ -7,6 +7,7 @@ use crate::tamper::{Tamper, Undone};
 use tagwarden_aws::inventory::LiveResource;
 use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::outcome::{Outcome, Status};
+use tagwarden_core::pipeline::WatchedCall;
 use tagwarden_core::plan::{Plan, PlanItem};
 use tagwarden_core::policy::Policy;
 use tagwarden_core::report::{self, Attributed};
@@ -175,6 +176,13 @@ impl Report {
     pub fn tampering(&mut self, undone: &Undone) {
         self.tampers.extend(undone.tampers.iter().map(Tamper::line));
         self.failures.extend(undone.failures());
+    }
+
+    /// Calls that blind tagwarden, newly recorded: a line each, naming
+    /// the caller.
+    pub fn blinding(&mut self, calls: &[&WatchedCall]) {
+        self.blinding
+            .extend(calls.iter().map(|c| report::one_line(&c.line())));
     }
 
     /// Counts what remediation did.

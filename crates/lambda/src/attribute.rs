@@ -64,12 +64,10 @@ pub async fn attribute(
     let watched = tagwarden_flow::watch::record(shared.store().await, &reading.watched, &now)
         .await
         .map_err(|e| Failure::new(format!("audit store: {e}")))?;
-    for c in watched {
+    for c in &watched {
         tracing::warn!(actor = %c.actor.id, call = %c.event.name, target = %c.target, "a call that blinds tagwarden");
-        report
-            .blinding
-            .push(tagwarden_core::report::one_line(&c.line()));
     }
+    report.blinding(&watched);
     let from = Asserted::CloudTrail {
         attempt: job.attempt,
     };
