@@ -8,13 +8,19 @@ use crate::s3_source::{self, Object};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use tagwarden_core::digest::{sha256_hex_of, Fetched, Objects, Signatures};
+use tagwarden_core::digest::{Fetched, Hashing, Objects, Signatures};
 use tokio::runtime::Handle;
+
+/// Given each log (its URL and inflated stream) while it is hashed.
+pub type EachLog<'c> = Box<dyn FnMut(&str, &mut dyn Read) + 'c>;
 
 /// Digest and log objects in S3, read from blocking code.
 pub struct S3Objects<'c> {
     pub runtime: Handle,
     pub clients: &'c Clients,
+    /// Given each log (its URL and inflated stream) while it is hashed:
+    /// one pass reads its records too.
+    pub each_log: Option<EachLog<'c>>,
 }
 
 impl S3Objects<'_> {
@@ -73,7 +79,12 @@ impl Objects for S3Objects<'_> {
             size: 0,
         };
         let reader = s3_source::open(&self.runtime, client, &object);
-        sha256_hex_of(flate2::read::GzDecoder::new(reader))
+        let mut hashing = Hashing::new(flate2::read::GzDecoder::new(reader));
+        if let Some(visit) = &mut self.each_log {
+            visit(&object.url(), &mut hashing);
+        }
+        hashing
+            .finish()
             .map(Some)
             .map_err(|e| format!("not gzip: {e}"))
     }
@@ -101,6 +112,45 @@ impl PublicKeys {
                 .decode(field("Value")?)
                 .map_err(|e| format!("PublicKeyList[{n}].Value: not base64: {e}"))?;
             keys.insert(field("Fingerprint")?.to_string(), der);
+        }
+        Ok(Self(keys))
+    }
+}
+
+impl PublicKeys {
+    /// CloudTrail's keys valid since `since` (Unix seconds) in each of
+    /// `regions` (a digest is signed with its region's key).
+    pub async fn list(
+        clients: &Clients,
+        regions: &[String],
+        since: i64,
+    ) -> Result<Self, crate::error::CallError> {
+        let since = aws_sdk_cloudtrail::primitives::DateTime::from_secs(since);
+        let mut keys = HashMap::new();
+        for region in regions {
+            let config = aws_sdk_cloudtrail::config::Builder::from(clients.base())
+                .region(aws_sdk_cloudtrail::config::Region::new(region.clone()))
+                .build();
+            let client = aws_sdk_cloudtrail::Client::from_conf(config);
+            let mut token = None;
+            loop {
+                let out = client
+                    .list_public_keys()
+                    .start_time(since)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(crate::error::from_sdk)?;
+                for k in out.public_key_list() {
+                    if let (Some(fp), Some(v)) = (k.fingerprint(), k.value()) {
+                        keys.insert(fp.to_string(), v.as_ref().to_vec());
+                    }
+                }
+                token = out.next_token;
+                if token.is_none() {
+                    break;
+                }
+            }
         }
         Ok(Self(keys))
     }

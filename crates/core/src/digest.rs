@@ -63,14 +63,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The hex SHA-256 of what `src` yields, read in chunks: a log is hashed
 /// as it streams, never held whole.
-pub fn sha256_hex_of(mut src: impl std::io::Read) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match src.read(&mut buf)? {
-            0 => return Ok(hex::encode(hasher.finalize())),
-            n => hasher.update(&buf[..n]),
+pub fn sha256_hex_of(src: impl std::io::Read) -> std::io::Result<String> {
+    Hashing::new(src).finish()
+}
+
+/// A reader that hashes what passes through it, so that a log can be read
+/// (its records parsed) and hashed in one pass.
+pub struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: std::io::Read> Hashing<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
         }
+    }
+
+    /// The hex SHA-256 of the whole stream: what the reader left unread
+    /// is read (and hashed) first.
+    pub fn finish(mut self) -> std::io::Result<String> {
+        std::io::copy(&mut self, &mut std::io::sink())?;
+        Ok(hex::encode(self.hasher.finalize()))
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -424,8 +448,14 @@ mod tests {
 
     #[test]
     fn a_streamed_hash_is_the_whole_ones() {
-        let big = vec![7u8; 200_000];
+        use std::io::Read as _;
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         assert_eq!(sha256_hex_of(&big[..]).unwrap(), sha256_hex(&big));
+        // Read in part by someone else first: the rest is hashed on finish.
+        let mut h = Hashing::new(&big[..]);
+        let mut head = [0u8; 1000];
+        h.read_exact(&mut head).unwrap();
+        assert_eq!(h.finish().unwrap(), sha256_hex(&big));
     }
 
     #[test]

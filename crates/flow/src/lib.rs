@@ -7,7 +7,7 @@
 //! [`check`], [`direct`]'s bucket region) and [`sinks`] take the real
 //! clients and are tested against moto through both faces.
 //!
-//! sources → [`read`] → plan → [`attribute`] (apply → record; the tag
+//! sources → [`read`] ([`parts`] in the function) → plan → [`attribute`] (apply → record; the tag
 //! calls read → [`tamper`]: undo → record) → [`report`];
 //! events → [`check`] → judge → [`remediate`] (apply → record) → [`report`]
 //! → [`sinks`].
@@ -18,7 +18,9 @@
 
 pub mod attribute;
 pub mod check;
+pub mod confirm;
 pub mod direct;
+pub mod parts;
 pub mod read;
 pub mod remediate;
 pub mod report;

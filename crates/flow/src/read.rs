@@ -13,6 +13,30 @@ use tagwarden_core::plan::{Plan, Planner};
 use tagwarden_core::policy::Policy;
 use tagwarden_core::trust::{log_key_account, Accounts};
 
+/// What some records held, taken out of a [`Reading`] at a cut.
+#[derive(Default)]
+pub struct Gathered {
+    pub creations: Vec<Creation>,
+    pub changes: Vec<TagChange>,
+    pub watched: Vec<WatchedCall>,
+    pub errors: Vec<InputError>,
+}
+
+impl Gathered {
+    /// The plan for these creations.
+    pub fn plan(&self, policy: &Policy) -> Plan {
+        plan_of(&self.creations, policy)
+    }
+}
+
+fn plan_of(creations: &[Creation], policy: &Policy) -> Plan {
+    let mut planner = Planner::new(policy);
+    for c in creations {
+        planner.add(c);
+    }
+    planner.finish()
+}
+
 #[derive(Default)]
 pub struct Reading {
     pipeline: Pipeline,
@@ -36,8 +60,68 @@ impl Reading {
         }
     }
 
+    /// Marks every `every` records of a log, where [`Self::read_part`] may
+    /// cut it.
+    pub fn marked(mut self, every: u64) -> Self {
+        self.pipeline = std::mem::take(&mut self.pipeline).with_marks(every);
+        self
+    }
+
     pub fn stats(&self) -> &Stats {
         self.pipeline.stats()
+    }
+
+    /// Reads one log object from its record `after` on, handing `send` what
+    /// was found each time `size` creations have gathered at a mark (with
+    /// the records read through it), so that no more than that is held.
+    /// Returns the records the object held; what is left found after the
+    /// last cut stays in `self`. `send` returns false to stop early.
+    pub fn read_part(
+        &mut self,
+        origin: &str,
+        account: Option<&str>,
+        after: u64,
+        src: impl Read,
+        size: usize,
+        send: &mut dyn FnMut(u64, Gathered) -> bool,
+    ) -> u64 {
+        let (creations, changes, watched, named, errors) = (
+            &mut self.creations,
+            &mut self.changes,
+            &mut self.watched,
+            &mut self.named,
+            &mut self.errors,
+        );
+        let mut open = true;
+        self.pipeline
+            .read_resuming(origin, account, after, src, &mut |found| match found {
+                Found::Creation(c) => creations.push(*c),
+                Found::TagChange(c) => changes.push(*c),
+                Found::Watched(c) => watched.push(*c),
+                Found::Fetch(o) => named.push(o),
+                Found::Error(e) => errors.push(e),
+                Found::Mark(n) if open && creations.len() >= size => {
+                    let taken = Gathered {
+                        creations: std::mem::take(creations),
+                        changes: std::mem::take(changes),
+                        watched: std::mem::take(watched),
+                        errors: std::mem::take(errors),
+                    };
+                    open = send(n, taken);
+                }
+                Found::Mark(_) => {}
+            });
+        self.pipeline.document_records()
+    }
+
+    /// What was found since the last cut.
+    pub fn take(&mut self) -> Gathered {
+        Gathered {
+            creations: std::mem::take(&mut self.creations),
+            changes: std::mem::take(&mut self.changes),
+            watched: std::mem::take(&mut self.watched),
+            errors: std::mem::take(&mut self.errors),
+        }
     }
 
     /// Reads one document (a log file, an event, a notification…).
@@ -62,6 +146,7 @@ impl Reading {
                 Found::Watched(c) => watched.push(*c),
                 Found::Fetch(o) => named.push(o),
                 Found::Error(e) => errors.push(e),
+                Found::Mark(_) => {}
             });
     }
 
@@ -106,11 +191,7 @@ impl Reading {
 
     /// The plan for everything read so far.
     pub fn plan(&self, policy: &Policy) -> Plan {
-        let mut planner = Planner::new(policy);
-        for c in &self.creations {
-            planner.add(c);
-        }
-        planner.finish()
+        plan_of(&self.creations, policy)
     }
 }
 
@@ -121,6 +202,13 @@ pub struct Tracked<R> {
     failed: std::rc::Rc<std::cell::RefCell<Option<String>>>,
 }
 
+impl<R> Tracked<R> {
+    /// `inner`, whose first error is kept in `failed`.
+    pub fn new(inner: R, failed: std::rc::Rc<std::cell::RefCell<Option<String>>>) -> Self {
+        Self { inner, failed }
+    }
+}
+
 impl<R: Read> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).inspect_err(|e| {
@@ -129,56 +217,6 @@ impl<R: Read> Read for Tracked<R> {
                 .get_or_insert_with(|| e.to_string());
         })
     }
-}
-
-/// What one delivery held, read: the reading (creations, tag calls, errors;
-/// `named` left in it are objects named inside S3 objects, not followed),
-/// the notified objects that are not CloudTrail logs (skipped), and the
-/// logs that broke off before their end (what was read of them stands).
-pub struct Delivery {
-    pub reading: Reading,
-    pub skipped: Vec<ObjectRef>,
-    pub unread: Vec<String>,
-}
-
-/// Reads one delivery (an S3 notification, an EventBridge event, CloudTrail
-/// records): the payload, then the logs it names, streamed on a blocking
-/// thread while they download, `ahead` at a time, never held whole. With
-/// `trail`, a notification for any other bucket is refused before anything
-/// is read. Records of accounts outside `accounts` are refused.
-pub async fn delivery(
-    clients: &Clients,
-    origin: &str,
-    payload: &[u8],
-    trail: Option<&str>,
-    accounts: Accounts,
-    ahead: usize,
-) -> Result<Delivery, String> {
-    let mut reading = Reading::new(
-        Window {
-            not_after: Some(Window::latest(jiff::Timestamp::now())),
-            ..Window::default()
-        },
-        accounts,
-    );
-    reading.read(origin, payload);
-    let (logs, skipped) = logs_named(std::mem::take(&mut reading.named), trail)?;
-    let objects = log_objects(clients, logs).await;
-    let mut unread = Vec::new();
-    if !objects.is_empty() {
-        let handle = tokio::runtime::Handle::current();
-        (reading, unread) = tokio::task::spawn_blocking(move || {
-            let unread = reading.read_objects(handle, objects, ahead, |_, body| body, |_, _, _| {});
-            (reading, unread)
-        })
-        .await
-        .map_err(|e| format!("reading the logs stopped: {e}"))?;
-    }
-    Ok(Delivery {
-        reading,
-        skipped,
-        unread,
-    })
 }
 
 /// Notified log objects, each with the client for its bucket's region.

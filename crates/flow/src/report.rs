@@ -30,6 +30,9 @@ pub struct Report {
     pub tampers: Vec<String>,
     /// Calls that blind tagwarden: a trail stopped, its rules changed…
     pub blinding: Vec<String>,
+    /// Logs and events acted on that CloudTrail's signed digests do not
+    /// vouch for ([`crate::confirm`]; `UnverifiedEvidence`).
+    pub unverified: Vec<String>,
     /// A scheduled scan ran: its findings go to the scan log.
     pub scanned: bool,
     /// Resources remediation added tags to.
@@ -50,6 +53,14 @@ impl Report {
             });
             lines.extend(report::emf_lines(&metrics, namespace, at_ms));
         }
+        if !self.unverified.is_empty() {
+            let metric = report::Metric {
+                name: "UnverifiedEvidence",
+                resource_type: None,
+                value: self.unverified.len() as u64,
+            };
+            lines.extend(report::emf_lines(&[metric], namespace, at_ms));
+        }
         // The compliance gauges are the scan's, as in the CLI: a check of
         // a few new resources must not read as the estate's state (the
         // alarm watches them). Its violations are in the alert.
@@ -65,23 +76,33 @@ impl Report {
     pub fn alert(&self, environment: Option<&str>) -> Option<(String, String)> {
         let extra = [
             (
+                &self.unverified,
+                "unverified evidence",
+                "logs or events acted on",
+                "are not vouched for by CloudTrail's signed digests",
+            ),
+            (
                 &self.blinding,
                 "calls that blind tagwarden",
+                "resources",
                 "were touched by calls that can stop the evidence reaching tagwarden",
             ),
             (
                 &self.tampers,
                 "tamper events",
+                "resources",
                 "had a protected key removed or changed by someone else; tagwarden wrote it back",
             ),
             (
                 &self.mismatches,
                 "attribution mismatches",
+                "resources",
                 "preset a protected key to another value than the event's",
             ),
             (
                 &self.failures,
                 "resources could not be tagged",
+                "resources",
                 "could not be tagged or read",
             ),
         ];
@@ -97,11 +118,11 @@ impl Report {
         }
         let (mut subject, mut body) = violations.unwrap_or_default();
         let max = report::ALERT_MAX_BYTES - 512;
-        for (lines, what, said) in extra.into_iter().filter(|(l, ..)| !l.is_empty()) {
+        for (lines, what, noun, said) in extra.into_iter().filter(|(l, ..)| !l.is_empty()) {
             if subject.is_empty() {
                 subject = format!("tagwarden: {} {what}", lines.len());
             }
-            body.push_str(&format!("{} resources {said}:\n\n", lines.len()));
+            body.push_str(&format!("{} {noun} {said}:\n\n", lines.len()));
             for (n, line) in lines.iter().enumerate() {
                 if body.len() + line.len() + 1 > max {
                     body.push_str(&format!(

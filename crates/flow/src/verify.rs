@@ -24,6 +24,7 @@ pub fn prefix(
     let mut objects = S3Objects {
         runtime: runtime.clone(),
         clients,
+        each_log: None,
     };
     Ok(chains
         .into_values()

@@ -12,14 +12,16 @@ use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_core::waiting;
 use tagwarden_flow::attribute::Tagging;
-use tagwarden_flow::read::{delivery, Delivery};
+use tagwarden_flow::parts::{Checkpoints, Part, Parts};
 use tagwarden_flow::report::Report;
+use tagwarden_store::AuditStore;
 
 /// Objects downloading ahead of the one being read.
 const FETCH_AHEAD: usize = 2;
 
 /// Attributes what `payload` (an S3 notification, an EventBridge API-call
-/// event, CloudTrail records) created.
+/// event) created, part by part ([`tagwarden_flow::parts`]): each part is
+/// settled before the next is read, and moves its log's checkpoint on.
 pub async fn attribute(
     shared: &Shared,
     job: &Job<'_>,
@@ -31,54 +33,109 @@ pub async fn attribute(
     let trail = shared.config.trail_bucket.as_deref();
     let accounts = shared.accounts().await?;
     let clients = shared.clients().await;
-    let Delivery {
-        reading,
+    let store = shared.store().await;
+    let Parts {
+        mut parts,
         skipped,
-        unread,
-    } = delivery(clients, origin, payload, trail, accounts, FETCH_AHEAD)
-        .await
-        .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
+        settled,
+        reader,
+    } = tagwarden_flow::parts::read(
+        clients,
+        store,
+        origin,
+        payload,
+        trail,
+        accounts,
+        FETCH_AHEAD,
+        shared.config.part_creations,
+    )
+    .await
+    .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
     for o in skipped {
         tracing::info!(object = %o, "not a CloudTrail log (digest, insight or folder): skipped");
     }
-    for o in &reading.named {
-        tracing::warn!(object = %o, "named by a notification inside an S3 object: not followed");
+    for o in settled {
+        tracing::info!(object = %o, "read whole by an earlier delivery: not read again");
     }
-    for e in &reading.errors {
-        tracing::error!(origin = %e.origin, place = %e.place, error = %e.message, "bad input");
-    }
-    let stats = reading.stats();
-    tracing::info!(
-        origin,
-        documents = stats.documents,
-        records = stats.records,
-        creations = stats.creations,
-        bad_input = reading.errors.len(),
-        "read"
-    );
-    let plan = reading.plan(&policy);
-    // What was read is applied even when a log broke off: the rest comes
-    // with the delivery again, and what is done is not done twice.
-    // Blinding calls first: they are alerted even when the rest fails.
-    let now = tagwarden_store::rows::now();
-    let watched = tagwarden_flow::watch::record(shared.store().await, &reading.watched, &now)
-        .await
-        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
-    for c in &watched {
-        tracing::warn!(actor = %c.actor.id, call = %c.event.name, target = %c.target, "a call that blinds tagwarden");
-    }
-    report.blinding(&watched);
     let from = Asserted::CloudTrail {
         attempt: job.attempt,
     };
-    let done = settle(shared, &policy, &plan, &reading.changes, from, report).await?;
+    let mut checkpoints = Checkpoints::default();
+    let mut result = Ok(Done::Finished);
+    let mut unread = Vec::new();
+    // What was read is settled even when a log broke off: the rest comes
+    // with the delivery again, and what is done is not done twice.
+    while let Some(part) = parts.recv().await {
+        let done = settle_part(shared, &policy, &part, from, report).await;
+        let now = tagwarden_store::rows::now();
+        let mut evidence = part.acted(&now[..10], &now);
+        evidence.extend(checkpoints.settled(&part, matches!(done, Ok(Done::Finished)), &now));
+        if !evidence.is_empty() {
+            if let Err(e) = store.note(&evidence).await {
+                tracing::error!(error = %e, "audit store: evidence not recorded");
+                result = Err(Failure::new(format!("audit store: {e}")));
+            }
+        }
+        unread.extend(part.unread.map(|u| {
+            format!(
+                "{}: {u}",
+                part.object.map(|o| o.to_string()).unwrap_or_default()
+            )
+        }));
+        result = match (result, done) {
+            (Err(e), _) | (_, Err(e)) => Err(e),
+            (Ok(Done::Waiting), _) | (_, Ok(Done::Waiting)) => Ok(Done::Waiting),
+            _ => Ok(Done::Finished),
+        };
+    }
+    if let Some(reader) = reader {
+        match reader.await {
+            Ok(stats) => tracing::info!(
+                origin,
+                documents = stats.documents,
+                records = stats.records,
+                creations = stats.creations,
+                bad_input = stats.errors,
+                "read"
+            ),
+            Err(e) => result = Err(Failure::new(format!("reading the logs stopped: {e}"))),
+        }
+    }
     if !unread.is_empty() {
         return Err(Failure::new(format!(
             "could not be read whole: {}",
             unread.join("; ")
         )));
     }
-    Ok(done)
+    result
+}
+
+/// One part: its input errors logged, its blinding calls recorded and
+/// alerted (first: they are alerted even when the rest fails), then
+/// [`settle`]d.
+async fn settle_part(
+    shared: &Shared,
+    policy: &Policy,
+    part: &Part,
+    from: Asserted,
+    report: &mut Report,
+) -> Result<Done, Failure> {
+    for o in &part.named {
+        tracing::warn!(object = %o, "named by a notification inside an S3 object: not followed");
+    }
+    for e in &part.found.errors {
+        tracing::error!(origin = %e.origin, place = %e.place, error = %e.message, "bad input");
+    }
+    let now = tagwarden_store::rows::now();
+    let watched = tagwarden_flow::watch::record(shared.store().await, &part.found.watched, &now)
+        .await
+        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+    for c in &watched {
+        tracing::warn!(actor = %c.actor.id, call = %c.event.name, target = %c.target, "a call that blinds tagwarden");
+    }
+    report.blinding(&watched);
+    let plan = part.found.plan(policy);
+    settle(shared, policy, &plan, &part.found.changes, from, report).await
 }
 
 /// Who vouches for a plan, which bounds what it may do.

@@ -1,5 +1,6 @@
 //! Compliance in the function: an EC2 state change checks its instance;
-//! the schedule scans the account (and, in org mode, the member accounts).
+//! the schedule scans the account (and, in org mode, the member accounts)
+//! and checks what was acted on against the digests ([`confirm`]).
 //! [`tagwarden_flow::check`] → the report, and with `TAGWARDEN_REMEDIATE`
 //! [`tagwarden_flow::remediate`].
 
@@ -8,10 +9,12 @@ use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::Options;
+use tagwarden_aws::digests::PublicKeys;
 use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::attribute::Tagging;
 use tagwarden_flow::check::{judge, listable};
+use tagwarden_flow::confirm::Keys;
 use tagwarden_flow::remediate::{remediate, remedies, stand_in};
 use tagwarden_flow::report::Report;
 
@@ -99,6 +102,41 @@ pub async fn scan(
     report.scanned = true;
     fill_missing(shared, &policy, job, &findings, report).await?;
     report.findings.extend(findings);
+    Ok(())
+}
+
+/// The schedule's check of what the function acted on against
+/// CloudTrail's signed digests ([`tagwarden_flow::confirm`]): what they do
+/// not vouch for is alerted. Needs the trail bucket.
+pub async fn confirm(shared: &Shared, report: &mut Report) -> Result<(), Failure> {
+    let Some(bucket) = &shared.config.trail_bucket else {
+        return Ok(());
+    };
+    let keys = match &shared.config.public_keys {
+        None => Keys::CloudTrail,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
+            let keys = PublicKeys::from_json(&text)
+                .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
+            Keys::Pinned(keys)
+        }
+    };
+    let clients = Arc::clone(shared.clients().await);
+    let store = shared.store().await;
+    let out = tagwarden_flow::confirm::recent(clients, store, keys, bucket, jiff::Timestamp::now())
+        .await
+        .map_err(|e| Failure::new(format!("confirming what was acted on: {e}")))?;
+    for line in &out.alerts {
+        tracing::warn!(evidence = %line, "not vouched for by CloudTrail's digests");
+    }
+    tracing::info!(
+        settled = out.rows.len(),
+        waiting = out.waiting,
+        unverified = out.alerts.len(),
+        "evidence checked against the digests"
+    );
+    report.unverified.extend(out.alerts);
     Ok(())
 }
 

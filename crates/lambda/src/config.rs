@@ -20,6 +20,8 @@ pub const ORGANIZATION: &str = "TAGWARDEN_ORGANIZATION";
 pub const REMEDIATE: &str = "TAGWARDEN_REMEDIATE";
 pub const DEAD_LETTER_QUEUE: &str = "TAGWARDEN_DEAD_LETTER_QUEUE";
 pub const EVENT_QUEUE: &str = "TAGWARDEN_EVENT_QUEUE";
+pub const PUBLIC_KEYS: &str = "TAGWARDEN_PUBLIC_KEYS";
+pub const PART_CREATIONS: &str = "TAGWARDEN_PART_CREATIONS";
 
 pub const DEFAULT_NAMESPACE: &str = "TagCompliance";
 
@@ -73,6 +75,12 @@ pub struct Config {
     /// created goes back there, delayed ([`tagwarden_core::waiting`]).
     /// Unset, such resources are recorded as failed at once.
     pub event_queue: Option<String>,
+    /// A file holding `ListPublicKeys`' JSON: the keys the schedule checks
+    /// digests with, pinned in the package, instead of asking CloudTrail.
+    pub public_keys: Option<std::path::PathBuf>,
+    /// Creations a log is settled in parts of, each part checkpointed:
+    /// memory against checkpoint grain.
+    pub part_creations: usize,
 }
 
 impl Config {
@@ -102,24 +110,27 @@ impl Config {
             var(url::ENV_TAGS_METADATA),
             var(url::ENV_TAG_HISTORY),
             var(url::ENV_USER_ACTIONS),
+            var(url::ENV_EVIDENCE),
             var(url::ENV_TABLE_SUFFIX),
         ) {
-            (Some(metadata), Some(history), Some(actions), _) => Tables {
+            (Some(metadata), Some(history), Some(actions), Some(evidence), _) => Tables {
                 metadata,
                 history,
                 actions,
+                evidence,
             },
-            (None, None, None, Some(suffix)) => Tables::with_suffix(&suffix),
-            (m, h, _, _) => {
-                let missing = match (m, h) {
-                    (None, _) => url::ENV_TAGS_METADATA,
-                    (_, None) => url::ENV_TAG_HISTORY,
-                    _ => url::ENV_USER_ACTIONS,
+            (None, None, None, None, Some(suffix)) => Tables::with_suffix(&suffix),
+            (m, h, a, _, _) => {
+                let missing = match (m, h, a) {
+                    (None, _, _) => url::ENV_TAGS_METADATA,
+                    (_, None, _) => url::ENV_TAG_HISTORY,
+                    (_, _, None) => url::ENV_USER_ACTIONS,
+                    _ => url::ENV_EVIDENCE,
                 };
                 return Err(bad(
                     missing,
                     format!(
-                        "is not set: name the three audit tables, or set only {}",
+                        "is not set: name the four audit tables, or set only {}",
                         url::ENV_TABLE_SUFFIX
                     ),
                 ));
@@ -250,6 +261,18 @@ impl Config {
         };
         let dead_letter_queue = queue(DEAD_LETTER_QUEUE)?;
         let event_queue = queue(EVENT_QUEUE)?;
+        let part_creations = match var(PART_CREATIONS) {
+            None => tagwarden_flow::parts::PART_CREATIONS,
+            Some(n) => match n.parse::<usize>() {
+                Ok(n @ 1..=100_000) => n,
+                _ => {
+                    return Err(bad(
+                        PART_CREATIONS,
+                        format!("`{n}`: a count of creations from 1 to 100000"),
+                    ))
+                }
+            },
+        };
 
         Ok(Self {
             dead_letter_queue,
@@ -266,6 +289,8 @@ impl Config {
             accounts,
             trail_bucket: var(TRAIL_BUCKET),
             organization,
+            public_keys: var(PUBLIC_KEYS).map(Into::into),
+            part_creations,
         })
     }
 }
@@ -306,6 +331,7 @@ mod tests {
         (url::ENV_TAGS_METADATA, "TagsMetadata-dev"),
         (url::ENV_TAG_HISTORY, "TagHistory-dev"),
         (url::ENV_USER_ACTIONS, "UserActions-dev"),
+        (url::ENV_EVIDENCE, "Evidence-dev"),
     ];
 
     fn load(extra: &[(&str, &str)], without: &[&str]) -> Result<Config, ConfigError> {
@@ -366,6 +392,7 @@ mod tests {
                 url::ENV_TAGS_METADATA,
                 url::ENV_TAG_HISTORY,
                 url::ENV_USER_ACTIONS,
+                url::ENV_EVIDENCE,
             ],
         )
         .unwrap();
@@ -405,6 +432,13 @@ mod tests {
                 DEAD_LETTER_QUEUE,
                 "not a queue URL",
             ),
+            (
+                &[(PART_CREATIONS, "0")],
+                &[],
+                PART_CREATIONS,
+                "from 1 to 100000",
+            ),
+            (&[], &[url::ENV_EVIDENCE], url::ENV_EVIDENCE, "not set"),
             (
                 &[(EVENT_QUEUE, "tagwarden-events-dev")],
                 &[],

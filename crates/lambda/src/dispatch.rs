@@ -7,7 +7,7 @@
 //! queue, delayed ([`tagwarden_aws::requeue`]), and counts as done.
 
 use crate::attribute::{attribute, settle, Asserted};
-use crate::check::{check, scan};
+use crate::check::{check, confirm, scan};
 use crate::job::{Done, Job};
 use crate::report::flush;
 use crate::state::{Failure, Shared};
@@ -213,7 +213,13 @@ async fn run(
         Trigger::Attribute => attribute(shared, job, payload, report).await,
         Trigger::Check => finished(check(shared, job, payload, report).await),
         Trigger::Scan { account, region } => {
-            finished(scan(shared, job, &account, &region, report).await)
+            let scanned = scan(shared, job, &account, &region, report).await;
+            // Only this account's schedule (the scan refuses any other).
+            let confirmed = match shared.home().await {
+                Ok((own, _)) if own == account => confirm(shared, report).await,
+                _ => Ok(()),
+            };
+            finished(scanned.and(confirmed))
         }
         Trigger::Direct(d) => direct(shared, job, &d, report).await,
         Trigger::SqsBatch(_) => Err(Failure::new("nested batch")),

@@ -1,4 +1,4 @@
-//! The store in AWS: three DynamoDB tables. History and action rows are
+//! The store in AWS: four DynamoDB tables. History, action and evidence rows are
 //! append-only: keys already present are skipped (read in batches of 100),
 //! and the rest are put on condition that their key is absent, 100 to a
 //! `TransactWriteItems`, so that concurrent writers of one event still
@@ -6,7 +6,9 @@
 //! Metadata items are merged and written with a condition on their
 //! revision, so two writers never lose each other's update.
 
-use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, UserAction};
+use crate::model::{
+    Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source, UserAction,
+};
 use crate::url::Tables;
 use crate::{AuditStore, StoreError, Visit};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -33,6 +35,10 @@ const CONCURRENCY: usize = 16;
 /// The sparse index over failed resources: only failed items carry its key.
 const FAILED_INDEX: &str = "failed";
 const FAILED_KEY: &str = "failed_pk";
+/// Evidence rows expire (DynamoDB TTL) this many days after they are written.
+const EVIDENCE_DAYS: i64 = 400;
+/// The sparse index over evidence by the day its source was acted on.
+const DAY_INDEX: &str = "by_day";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -305,7 +311,7 @@ impl DynamoStore {
         &self,
         name: &str,
         keys: &[(&str, KeyType)],
-        failed_index: bool,
+        index: Option<(&str, &str, &str)>,
     ) -> Result<(), StoreError> {
         let mut create = self
             .client
@@ -318,14 +324,14 @@ impl DynamoStore {
                 .attribute_definitions(attr_def(attr)?)
                 .key_schema(key_schema(attr, kind.clone())?);
         }
-        if failed_index {
+        if let Some((index, hash, range)) = index {
             create = create
-                .attribute_definitions(attr_def(FAILED_KEY)?)
+                .attribute_definitions(attr_def(hash)?)
                 .global_secondary_indexes(
                     GlobalSecondaryIndex::builder()
-                        .index_name(FAILED_INDEX)
-                        .key_schema(key_schema(FAILED_KEY, KeyType::Hash)?)
-                        .key_schema(key_schema("arn", KeyType::Range)?)
+                        .index_name(index)
+                        .key_schema(key_schema(hash, KeyType::Hash)?)
+                        .key_schema(key_schema(range, KeyType::Range)?)
                         .projection(
                             Projection::builder()
                                 .projection_type(ProjectionType::All)
@@ -396,6 +402,8 @@ impl Key {
 fn key_names(table: &str, tables: &Tables) -> &'static [&'static str] {
     if table == tables.actions {
         &["principal", "sk"]
+    } else if table == tables.evidence {
+        &["source", "entry"]
     } else if table == tables.history {
         &["arn", "sk"]
     } else {
@@ -491,6 +499,24 @@ fn metadata_item(m: &Metadata) -> Item {
     item
 }
 
+fn evidence_item(e: &Evidence) -> Item {
+    let mut item = Item::from([
+        ("source".into(), s(&e.source.to_string())),
+        ("entry".into(), s(&e.entry.to_string())),
+        ("at".into(), s(&e.at)),
+        ("doc".into(), json(e)),
+    ]);
+    if let Some(day) = &e.day {
+        item.insert("day".into(), s(day));
+    }
+    // The table's time to live: one audit period and its fieldwork.
+    if let Ok(at) = e.at.parse::<jiff::Timestamp>() {
+        let expires = at.as_second() + EVIDENCE_DAYS * 86_400;
+        item.insert("expires".into(), AttributeValue::N(expires.to_string()));
+    }
+    item
+}
+
 fn attr_def(name: &str) -> Result<AttributeDefinition, StoreError> {
     AttributeDefinition::builder()
         .attribute_name(name)
@@ -541,26 +567,37 @@ where
 
 impl AuditStore for DynamoStore {
     fn describe(&self) -> String {
+        let t = &self.tables;
         format!(
-            "dynamodb:{},{},{}",
-            self.tables.metadata, self.tables.history, self.tables.actions
+            "dynamodb:{},{},{},{}",
+            t.metadata, t.history, t.actions, t.evidence
         )
     }
 
     async fn init(&self) -> Result<(), StoreError> {
         let t = &self.tables;
-        self.create_table(&t.metadata, &[("arn", KeyType::Hash)], true)
-            .await?;
+        self.create_table(
+            &t.metadata,
+            &[("arn", KeyType::Hash)],
+            Some((FAILED_INDEX, FAILED_KEY, "arn")),
+        )
+        .await?;
         self.create_table(
             &t.history,
             &[("arn", KeyType::Hash), ("sk", KeyType::Range)],
-            false,
+            None,
         )
         .await?;
         self.create_table(
             &t.actions,
             &[("principal", KeyType::Hash), ("sk", KeyType::Range)],
-            false,
+            None,
+        )
+        .await?;
+        self.create_table(
+            &t.evidence,
+            &[("source", KeyType::Hash), ("entry", KeyType::Range)],
+            Some((DAY_INDEX, "day", "source")),
         )
         .await
     }
@@ -690,5 +727,29 @@ impl AuditStore for DynamoStore {
             visit(e)?;
         }
         Ok(n)
+    }
+
+    async fn note(&self, rows: &[Evidence]) -> Result<usize, StoreError> {
+        self.append(
+            &self.tables.evidence,
+            rows.iter().map(evidence_item).collect(),
+        )
+        .await
+    }
+
+    async fn evidence(&self, source: &Source) -> Result<Vec<Evidence>, StoreError> {
+        let mut out: Vec<Evidence> = self
+            .query_docs(&self.tables.evidence, None, "source", &source.to_string())
+            .await?;
+        out.sort_by_key(|e| e.entry.to_string());
+        Ok(out)
+    }
+
+    async fn evidence_on(&self, day: &str) -> Result<Vec<Evidence>, StoreError> {
+        let mut out: Vec<Evidence> = self
+            .query_docs(&self.tables.evidence, Some(DAY_INDEX), "day", day)
+            .await?;
+        out.sort_by_key(|e| (e.source.to_string(), e.entry.to_string()));
+        Ok(out)
     }
 }

@@ -11,7 +11,9 @@ pub mod sqlite;
 pub mod suite;
 pub mod url;
 
-use model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, UserAction};
+use model::{
+    Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source, UserAction,
+};
 use std::future::Future;
 
 #[cfg(feature = "dynamodb")]
@@ -44,7 +46,7 @@ impl StoreError {
 /// Visits exported history entries in order; an error stops the export.
 pub type Visit<'v> = dyn FnMut(HistoryEntry) -> Result<(), StoreError> + Send + 'v;
 
-/// The three tables, whatever holds them. Writes are idempotent on the
+/// The four tables, whatever holds them. Writes are idempotent on the
 /// CloudTrail event id: recording the same batch twice changes nothing.
 pub trait AuditStore: Send + Sync {
     /// Where the store is, for messages (`sqlite:tagwarden.db`, …).
@@ -87,6 +89,21 @@ pub trait AuditStore: Send + Sync {
         since: Option<&str>,
         visit: &mut Visit<'_>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Adds evidence rows whose (source, entry) is new; returns how many.
+    fn note(&self, rows: &[Evidence]) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// One source's evidence, in entry order.
+    fn evidence(
+        &self,
+        source: &Source,
+    ) -> impl Future<Output = Result<Vec<Evidence>, StoreError>> + Send;
+
+    /// The evidence of the sources first acted on that UTC day.
+    fn evidence_on(
+        &self,
+        day: &str,
+    ) -> impl Future<Output = Result<Vec<Evidence>, StoreError>> + Send;
 }
 
 /// Either back end, chosen at run time from a `--store` URL.
@@ -137,5 +154,17 @@ impl AuditStore for Store {
 
     async fn export(&self, since: Option<&str>, visit: &mut Visit<'_>) -> Result<u64, StoreError> {
         both!(self, s => s.export(since, visit).await)
+    }
+
+    async fn note(&self, rows: &[Evidence]) -> Result<usize, StoreError> {
+        both!(self, s => s.note(rows).await)
+    }
+
+    async fn evidence(&self, source: &Source) -> Result<Vec<Evidence>, StoreError> {
+        both!(self, s => s.evidence(source).await)
+    }
+
+    async fn evidence_on(&self, day: &str) -> Result<Vec<Evidence>, StoreError> {
+        both!(self, s => s.evidence_on(day).await)
     }
 }

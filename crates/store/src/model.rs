@@ -313,6 +313,153 @@ impl Recorded {
     }
 }
 
+/// Evidence: what tagwarden acted on, how far it got, and what later
+/// vouched for it. A CloudTrail record reaches the function unsigned (a log
+/// object before its digest exists, an EventBridge event never signed), so
+/// the schedule checks afterwards that CloudTrail's signed digests hold
+/// each one; these rows say what is left to check and what was found.
+/// Append-only, like history: a replay adds nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub source: Source,
+    pub entry: Entry,
+    /// The UTC day (`YYYY-MM-DD`) the source was first acted on; every row
+    /// but progress carries it, so that one read of a day gives the
+    /// schedule what was acted on and what was already settled.
+    pub day: Option<String>,
+    /// When the row was written (RFC 3339).
+    pub at: String,
+    /// Verified: the digest's URL; failed: the problem; confirmed: the
+    /// log's URL; acted on from EventBridge: `ACCOUNT/REGION`.
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// What evidence is about: a log object or an EventBridge event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Source {
+    /// `s3://BUCKET/KEY`.
+    Log { bucket: String, key: String },
+    /// An event delivered by EventBridge, by its `eventID`.
+    Event(String),
+}
+
+impl Source {
+    pub fn log(bucket: &str, key: &str) -> Self {
+        Self::Log {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Log { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Self::Event(id) => write!(f, "event:{id}"),
+        }
+    }
+}
+
+impl From<Source> for String {
+    fn from(s: Source) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for Source {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if let Some(id) = s.strip_prefix("event:") {
+            return Ok(Self::Event(id.to_string()));
+        }
+        s.strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(bucket, key)| Self::log(bucket, key))
+            .ok_or_else(|| format!("`{s}` is neither s3://BUCKET/KEY nor event:ID"))
+    }
+}
+
+/// One fact about a source. Each is written once: the entry is part of
+/// the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Entry {
+    /// The function acted on it.
+    Acted,
+    /// A log object's records up to this count are settled: a retried
+    /// delivery resumes after them.
+    Progress(u64),
+    /// A log object read and settled to its end.
+    Read,
+    /// A log object whose digest verified it (`detail`: the digest).
+    Verified,
+    /// A log object that failed verification (`detail`: why); alerted.
+    Failed,
+    /// An event found in a verified log (`detail`: the log).
+    Confirmed,
+    /// An event no verified log held in time; alerted.
+    Unconfirmed,
+}
+
+impl std::fmt::Display for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // Zero-padded, so the latest sorts last.
+            Self::Progress(n) => write!(f, "progress#{n:020}"),
+            Self::Acted => f.write_str("acted"),
+            Self::Read => f.write_str("read"),
+            Self::Verified => f.write_str("verified"),
+            Self::Failed => f.write_str("failed"),
+            Self::Confirmed => f.write_str("confirmed"),
+            Self::Unconfirmed => f.write_str("unconfirmed"),
+        }
+    }
+}
+
+impl From<Entry> for String {
+    fn from(e: Entry) -> String {
+        e.to_string()
+    }
+}
+
+impl TryFrom<String> for Entry {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
+            "acted" => Self::Acted,
+            "read" => Self::Read,
+            "verified" => Self::Verified,
+            "failed" => Self::Failed,
+            "confirmed" => Self::Confirmed,
+            "unconfirmed" => Self::Unconfirmed,
+            other => match other.strip_prefix("progress#").map(str::parse) {
+                Some(Ok(n)) => Self::Progress(n),
+                _ => return Err(format!("`{s}` is not an evidence entry")),
+            },
+        })
+    }
+}
+
+/// How far a log object was settled, from its evidence rows: `None` when
+/// it was read to its end, else the records to skip.
+pub fn resume_after(rows: &[Evidence]) -> Option<u64> {
+    if rows.iter().any(|r| r.entry == Entry::Read) {
+        return None;
+    }
+    Some(
+        rows.iter()
+            .filter_map(|r| match r.entry {
+                Entry::Progress(n) => Some(n),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0),
+    )
+}
+
 /// A resource's creator and its whole history, for `tagwarden history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceHistory {

@@ -2,7 +2,9 @@
 //! `user_version`, one transaction per batch. Keys are the tables' primary
 //! keys, so a replayed event is an ignored insert.
 
-use crate::model::{HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, UserAction};
+use crate::model::{
+    Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source, UserAction,
+};
 use crate::{AuditStore, StoreError, Visit};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -43,6 +45,15 @@ const MIGRATIONS: &[&str] = &[
         doc TEXT NOT NULL,
         PRIMARY KEY (principal, sk)
     ) WITHOUT ROWID;",
+    // 2: evidence of what was acted on (model::Evidence).
+    "CREATE TABLE evidence (
+        source TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        day TEXT,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (source, entry)
+    ) WITHOUT ROWID;
+    CREATE INDEX evidence_by_day ON evidence(day, source) WHERE day IS NOT NULL;",
 ];
 
 /// How to open the file.
@@ -342,6 +353,42 @@ impl AuditStore for SqliteStore {
             Some(e) => Err(e),
             None => Ok(visited),
         }
+    }
+
+    async fn note(&self, rows: &[Evidence]) -> Result<usize, StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut added = 0;
+            {
+                let mut add = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO evidence (source, entry, day, doc) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for r in rows {
+                    added += add.execute(params![
+                        r.source.to_string(),
+                        r.entry.to_string(),
+                        r.day,
+                        json(r)
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(added)
+        })
+    }
+
+    async fn evidence(&self, source: &Source) -> Result<Vec<Evidence>, StoreError> {
+        self.docs(
+            "SELECT doc FROM evidence WHERE source = ?1 ORDER BY entry",
+            [source.to_string()],
+        )
+    }
+
+    async fn evidence_on(&self, day: &str) -> Result<Vec<Evidence>, StoreError> {
+        self.docs(
+            "SELECT doc FROM evidence WHERE day = ?1 ORDER BY source, entry",
+            [day],
+        )
     }
 }
 

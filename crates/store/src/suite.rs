@@ -508,6 +508,69 @@ pub async fn concurrent_writers_append_each_row_once<S: AuditStore>(store: &S, p
     );
 }
 
+/// Evidence rows are written once each, read back per source in entry
+/// order (the latest progress last) and per day (progress rows carry no
+/// day), and say where a retried delivery resumes.
+pub async fn evidence_is_append_only_and_found_by_day<S: AuditStore>(store: &S, prefix: &str) {
+    use crate::model::{resume_after, Entry, Evidence, Source};
+    let day = format!("2026-11-{}", 10 + prefix.len() % 18);
+    let log = Source::log("trail", &format!("AWSLogs/{prefix}/x.json.gz"));
+    let event = Source::Event(format!("{prefix}-e1"));
+    let row = |source: &Source, entry, with_day: bool| Evidence {
+        source: source.clone(),
+        entry,
+        day: with_day.then(|| day.clone()),
+        at: NOW.into(),
+        detail: String::new(),
+    };
+    let first = vec![
+        row(&log, Entry::Acted, true),
+        row(&log, Entry::Progress(900), false),
+        row(&log, Entry::Progress(1_000), false),
+        row(&event, Entry::Acted, true),
+    ];
+    assert_eq!(store.note(&first).await.expect("note"), 4);
+    assert_eq!(
+        store.note(&first).await.expect("again"),
+        0,
+        "a replay adds nothing"
+    );
+    let mut changed = row(&log, Entry::Progress(1_000), false);
+    changed.at = LATER.into();
+    assert_eq!(
+        store.note(&[changed]).await.expect("note"),
+        0,
+        "rows are never rewritten"
+    );
+    let rows = store.evidence(&log).await.expect("evidence");
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.at == NOW), "the first write holds");
+    assert_eq!(rows.last().map(|r| r.entry), Some(Entry::Progress(1_000)));
+    assert_eq!(resume_after(&rows), Some(1_000));
+    store
+        .note(&[row(&log, Entry::Read, true)])
+        .await
+        .expect("note");
+    assert_eq!(resume_after(&store.evidence(&log).await.unwrap()), None);
+    let on_day: Vec<(String, Entry)> = store
+        .evidence_on(&day)
+        .await
+        .expect("by day")
+        .into_iter()
+        .filter(|r| r.source == log || r.source == event)
+        .map(|r| (r.source.to_string(), r.entry))
+        .collect();
+    assert_eq!(
+        on_day,
+        [
+            (event.to_string(), Entry::Acted),
+            (log.to_string(), Entry::Acted),
+            (log.to_string(), Entry::Read),
+        ]
+    );
+    assert!(store.evidence_on("1999-01-01").await.unwrap().is_empty());
+}
+
 /// Every case, one after another.
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     store.init().await.expect("init");
@@ -522,4 +585,5 @@ pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     export_orders_and_filters(store, &format!("{prefix}-export")).await;
     principals_tag_changes_are_history(store, &format!("{prefix}-principal")).await;
     concurrent_writers_append_each_row_once(store, &format!("{prefix}-concurrent")).await;
+    evidence_is_append_only_and_found_by_day(store, &format!("{prefix}-evidence")).await;
 }

@@ -9,6 +9,7 @@ pub const DEFAULT: &str = "sqlite:tagwarden.db";
 pub const ENV_TAGS_METADATA: &str = "TAGWARDEN_TAGS_METADATA_TABLE";
 pub const ENV_TAG_HISTORY: &str = "TAGWARDEN_TAG_HISTORY_TABLE";
 pub const ENV_USER_ACTIONS: &str = "TAGWARDEN_USER_ACTIONS_TABLE";
+pub const ENV_EVIDENCE: &str = "TAGWARDEN_EVIDENCE_TABLE";
 /// The suffix used when the URL gives none (`TagsMetadata-<suffix>`).
 pub const ENV_TABLE_SUFFIX: &str = "TAGWARDEN_TABLE_SUFFIX";
 
@@ -17,6 +18,7 @@ pub struct Tables {
     pub metadata: String,
     pub history: String,
     pub actions: String,
+    pub evidence: String,
 }
 
 impl Tables {
@@ -33,6 +35,7 @@ impl Tables {
             metadata: name("TagsMetadata"),
             history: name("TagHistory"),
             actions: name("UserActions"),
+            evidence: name("Evidence"),
         }
     }
 }
@@ -84,6 +87,7 @@ impl StoreUrl {
                 metadata: env(ENV_TAGS_METADATA).unwrap_or(base.metadata),
                 history: env(ENV_TAG_HISTORY).unwrap_or(base.history),
                 actions: env(ENV_USER_ACTIONS).unwrap_or(base.actions),
+                evidence: env(ENV_EVIDENCE).unwrap_or(base.evidence),
             }));
         }
         Err(bad("use sqlite:PATH or dynamodb:[SUFFIX]"))
@@ -128,6 +132,7 @@ mod tests {
                 metadata: "TagsMetadata-prod".into(),
                 history: "TagHistory-prod".into(),
                 actions: "UserActions-prod".into(),
+                evidence: "Evidence-prod".into(),
             }))
         );
         let StoreUrl::Dynamo(t) = parse("dynamodb:", &[(ENV_TAG_HISTORY, "H")]).unwrap() else {

@@ -9,14 +9,14 @@ use std::collections::BTreeSet;
 use tagwarden_store::url::Tables;
 use tagwarden_store::{suite, DynamoStore};
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
 }
 
-async fn dynamodb() -> aws_sdk_dynamodb::Client {
+pub(crate) async fn dynamodb() -> aws_sdk_dynamodb::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(aws_config::Region::new("us-east-1"))
@@ -33,7 +33,12 @@ fn dynamodb_store_passes_the_shared_suite() {
         let store = DynamoStore::new(client.clone(), tables.clone());
         suite::run_all(&store, "dynamodb").await;
         // `store init` made the tables as production needs them.
-        for name in [&tables.metadata, &tables.history, &tables.actions] {
+        for name in [
+            &tables.metadata,
+            &tables.history,
+            &tables.actions,
+            &tables.evidence,
+        ] {
             let t = client
                 .describe_table()
                 .table_name(name)

@@ -592,7 +592,7 @@ fn prod_retains_its_data_and_every_log_group_expires() {
             );
         }
     }
-    assert_eq!(data, 6, "three buckets, three tables");
+    assert_eq!(data, 7, "three buckets, four tables");
     let groups = of_type(&t, "AWS::Logs::LogGroup");
     assert!(!groups.is_empty());
     for (name, g) in groups {

@@ -13,6 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tagwarden_store::model::{Entry, Evidence, Source};
+use tagwarden_store::AuditStore;
 
 /// The binary `scripts/test.sh` builds beside this test's own.
 fn bootstrap() -> PathBuf {
@@ -294,6 +296,7 @@ fn stack_env(environment: &str, outputs: &BTreeMap<String, String>) -> BTreeMap<
             "TAGWARDEN_USER_ACTIONS_TABLE",
             &outputs["UserActionsTableName"],
         ),
+        ("TAGWARDEN_EVIDENCE_TABLE", &outputs["EvidenceTableName"]),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -744,6 +747,7 @@ fn a_redelivery_after_the_store_failed_records_what_the_first_delivery_wrote() {
                 "TAGWARDEN_USER_ACTIONS_TABLE",
                 &outputs["UserActionsTableName"],
             ),
+            ("TAGWARDEN_EVIDENCE_TABLE", &outputs["EvidenceTableName"]),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1425,4 +1429,258 @@ fn calls_that_blind_tagwarden_are_alerted_naming_the_caller() {
         panic!("{}", logs())
     };
     assert_eq!(py_json(&["queue-read", &alerts]), json!([]));
+}
+
+/// Seeds the stack's Evidence table, as the function would have written it.
+fn note_evidence(outputs: &BTreeMap<String, String>, rows: &[Evidence]) {
+    let mut tables = tagwarden_store::url::Tables::with_suffix("unused");
+    tables.evidence = outputs["EvidenceTableName"].clone();
+    crate::audit::runtime().block_on(async {
+        let store = tagwarden_store::DynamoStore::new(crate::audit::dynamodb().await, tables);
+        store.note(rows).await.unwrap();
+    });
+}
+
+/// The stack's Evidence rows: (source, entry) → detail.
+fn evidence_rows(outputs: &BTreeMap<String, String>) -> BTreeMap<(String, String), String> {
+    py_json(&["table-items", &outputs["EvidenceTableName"]])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let doc: Value = serde_json::from_str(r["doc"].as_str().unwrap()).unwrap();
+            (
+                (
+                    r["source"].as_str().unwrap().to_string(),
+                    r["entry"].as_str().unwrap().to_string(),
+                ),
+                doc["detail"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn run_instances(n: usize, prefix: &str) -> Value {
+    json!({
+        "eventVersion": "1.09", "eventTime": "2026-11-20T10:00:00Z",
+        "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances",
+        "awsRegion": "us-east-1", "eventID": format!("{prefix}-{n}"), "readOnly": false,
+        "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": OWN_ACCOUNT,
+        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice"),
+            "accountId": OWN_ACCOUNT},
+        "requestParameters": {},
+        "responseElements": {"instancesSet": {"items": [{"instanceId": format!("i-{prefix}{n:08x}")}]}},
+    })
+}
+
+#[test]
+fn a_large_log_is_settled_in_parts_and_a_redelivery_resumes_after_its_checkpoint() {
+    let outputs = deploy("e2p");
+    let trail = &outputs["TrailBucketName"];
+    let dir = temp_dir("parts");
+    // 350 creations in parts of 100: cut at records 100, 200 and 300 (a
+    // mark every 25 records), then the end. (Production's parts are of 1,000.)
+    let key_of = |name: &str| {
+        format!("AWSLogs/{OWN_ACCOUNT}/CloudTrail/us-east-1/2026/11/20/{OWN_ACCOUNT}_CloudTrail_us-east-1_20261120T1000Z_{name}.json.gz")
+    };
+    for (name, prefix) in [("whole", "a"), ("resumed", "b")] {
+        let records: Vec<Value> = (0..350).map(|n| run_instances(n, prefix)).collect();
+        let body = serde_json::to_vec(&json!({"Records": records})).unwrap();
+        let path = dir.join(key_of(name));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &body).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    }
+    py_json(&["put-logs", trail, &dir.display().to_string()]);
+    // An earlier delivery of the second log settled its first 200 records.
+    let resumed = Source::log(trail, &key_of("resumed"));
+    note_evidence(
+        &outputs,
+        &[Evidence {
+            source: resumed.clone(),
+            entry: Entry::Progress(200),
+            day: None,
+            at: "2026-11-20T10:20:00Z".into(),
+            detail: String::new(),
+        }],
+    );
+    let mut env = stack_env("e2p", &outputs);
+    env.insert("TAGWARDEN_TRAIL_BUCKET".into(), trail.clone());
+    env.insert("TAGWARDEN_PART_CREATIONS".into(), "100".into());
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+    let logs = || function.lines().join("\n");
+    let notification = json!({"Records": [
+        s3_notification(trail, &key_of("whole"))["Records"][0].clone(),
+        s3_notification(trail, &key_of("resumed"))["Records"][0].clone(),
+    ]});
+    let Answer::Response(first) = api.invoke("p-1", notification.clone()) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(
+        first["tagged"].as_u64(),
+        Some(350 + 150),
+        "{first}\n{}",
+        logs()
+    );
+    let whole = Source::log(trail, &key_of("whole")).to_string();
+    let evidence = evidence_rows(&outputs);
+    let entries = |source: &str| -> Vec<String> {
+        evidence
+            .keys()
+            .filter(|(s, _)| s == source)
+            .map(|(_, e)| e.clone())
+            .collect()
+    };
+    assert_eq!(
+        entries(&whole),
+        [
+            "acted",
+            "progress#00000000000000000100",
+            "progress#00000000000000000200",
+            "progress#00000000000000000300",
+            "read"
+        ]
+    );
+    assert!(entries(&resumed.to_string()).contains(&"read".to_string()));
+    // Only the records after the checkpoint were read again.
+    let items = py_json(&["table-items", &outputs["TagsMetadataTableName"]]);
+    let of = |prefix: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| {
+                i["arn"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("instance/i-{prefix}"))
+            })
+            .count()
+    };
+    assert_eq!((of("a"), of("b")), (350, 150));
+
+    // Delivered again: both logs were read whole, nothing is read or written.
+    let history = py_json(&["table-items", &outputs["TagHistoryTableName"]]);
+    let Answer::Response(again) = api.invoke("p-2", notification) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(again["tagged"].as_u64().unwrap_or(0), 0, "{again}");
+    assert_eq!(
+        py_json(&["table-items", &outputs["TagHistoryTableName"]]),
+        history
+    );
+    assert_eq!(
+        logs()
+            .matches("read whole by an earlier delivery: not read again")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn what_was_acted_on_is_checked_against_the_signed_digests_and_alerted() {
+    let outputs = deploy("e2v");
+    let trail = &outputs["TrailBucketName"];
+    let topic = &outputs["AlertTopicArn"];
+    let alerts: String = serde_json::from_str(&world_py(&["subscribe", topic])).unwrap();
+    // Acted on four hours ago: past the grace a digest has to list a source.
+    let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(4);
+    let day = at.strftime("%Y-%m-%d").to_string();
+    let dir = temp_dir("confirm");
+    let seen = run_instances(1, "v");
+    let records = json!([[seen], [run_instances(2, "v")], [run_instances(3, "v")]]);
+    let records_file = dir.join("records.json");
+    std::fs::write(&records_file, records.to_string()).unwrap();
+    let made = crate::verify::digests(&[
+        "make",
+        trail,
+        &dir.display().to_string(),
+        OWN_ACCOUNT,
+        &day.replace('-', "/"),
+        &records_file.display().to_string(),
+    ]);
+    let log = |n: usize| made["logs"][n].as_str().unwrap().to_string();
+    // The second log is replaced after its digest was signed.
+    crate::verify::digests(&[
+        "tamper",
+        trail,
+        "alter-log",
+        OWN_ACCOUNT,
+        &day.replace('-', "/"),
+    ]);
+    let acted = |source: Source, detail: &str| Evidence {
+        source,
+        entry: Entry::Acted,
+        day: Some(day.clone()),
+        at: at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        detail: detail.into(),
+    };
+    let place = format!("{OWN_ACCOUNT}/us-east-1");
+    note_evidence(
+        &outputs,
+        &[
+            acted(Source::log(trail, &log(0)), ""),
+            acted(Source::log(trail, &log(1)), ""),
+            acted(Source::Event("v-1".into()), &place),
+            acted(Source::Event("v-lost".into()), &place),
+        ],
+    );
+    let mut env = stack_env("e2v", &outputs);
+    env.insert("TAGWARDEN_TRAIL_BUCKET".into(), trail.clone());
+    env.insert("TAGWARDEN_ALERT_TOPIC".into(), topic.clone());
+    env.insert(
+        "TAGWARDEN_PUBLIC_KEYS".into(),
+        dir.join("keys.json").display().to_string(),
+    );
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+    let logs = || function.lines().join("\n");
+    let schedule = json!({"version": "0", "id": "sched-1", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": OWN_ACCOUNT, "time": "2026-11-20T12:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": {}});
+    let Answer::Response(_) = api.invoke("v-1", schedule.clone()) else {
+        panic!("{}", logs())
+    };
+    let evidence = evidence_rows(&outputs);
+    let entry = |source: String, entry: &str| evidence.get(&(source, entry.to_string())).cloned();
+    let url = |n: usize| Source::log(trail, &log(n)).to_string();
+    assert!(
+        entry(url(0), "verified").is_some(),
+        "{evidence:?}\n{}",
+        logs()
+    );
+    assert_eq!(
+        entry(url(1), "failed").as_deref(),
+        Some("hash value doesn't match")
+    );
+    assert_eq!(entry("event:v-1".into(), "confirmed"), Some(url(0)));
+    assert!(entry("event:v-lost".into(), "unconfirmed").is_some());
+    let sent = py_json(&["queue-read", &alerts]);
+    let sent: Vec<&str> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let vouched = "not vouched for by CloudTrail's signed digests";
+    let alert = sent
+        .iter()
+        .find(|a| a.contains(vouched))
+        .unwrap_or_else(|| panic!("{sent:?}"));
+    assert!(
+        alert.contains(&log(1)) && alert.contains("hash value"),
+        "{alert}"
+    );
+    assert!(alert.contains("event v-lost"), "{alert}");
+    assert!(!alert.contains("event v-1 "), "{alert}");
+    assert!(!alert.contains(&log(0)), "{alert}");
+
+    // The next schedule: everything settled, nothing alerted again.
+    let Answer::Response(_) = api.invoke("v-2", schedule) else {
+        panic!("{}", logs())
+    };
+    let again = py_json(&["queue-read", &alerts]);
+    assert!(!again.to_string().contains(vouched), "{again}");
 }

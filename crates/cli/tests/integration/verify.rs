@@ -15,7 +15,7 @@ fn awscli_python() -> String {
         .unwrap_or_else(|_| repo().join(".venv-awscli/bin/python").display().to_string())
 }
 
-fn digests(args: &[&str]) -> Value {
+pub(crate) fn digests(args: &[&str]) -> Value {
     endpoint();
     let out = Command::new(awscli_python())
         .arg(repo().join("crates/cli/tests/verify/digests.py"))

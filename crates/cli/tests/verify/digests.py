@@ -3,9 +3,12 @@ validator as a second opinion. Runs in its own venv (scripts/lib/moto.sh
 ensure_awscli_venv): the `awscli` package pins its own botocore, and its
 validator uses the `rsa` package, which signs here too.
 
-  digests.py make BUCKET OUT_DIR      three hourly logs and their chained,
+  digests.py make BUCKET OUT_DIR [ACCOUNT DAY RECORDS_JSON]
+                                      three hourly logs and their chained,
                                       signed digests; OUT_DIR/keys.json is
-                                      ListPublicKeys' answer for the test key
+                                      ListPublicKeys' answer for the test key.
+                                      DAY is YYYY/MM/DD; RECORDS_JSON, a file
+                                      holding each hour's records (3 lists)
   digests.py tamper BUCKET WHAT       alter-log | delete-log | forge-digest |
                                       delete-digest
   digests.py awscli BUCKET KEYS_JSON  the AWS CLI's verdicts, as JSON:
@@ -38,52 +41,60 @@ def s3():
         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def log_key(hour):
-    return (f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{DAY}/"
-            f"{ACCOUNT}_CloudTrail_{REGION}_20261120T0{hour}05Z_log{hour}.json.gz")
+def log_key(hour, account=ACCOUNT, day=DAY):
+    return (f"AWSLogs/{account}/CloudTrail/{REGION}/{day}/"
+            f"{account}_CloudTrail_{REGION}_{day.replace('/', '')}T0{hour}05Z_log{hour}.json.gz")
 
 
-def digest_key(hour):
-    return (f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/{DAY}/"
-            f"{ACCOUNT}_CloudTrail-Digest_{REGION}_{TRAIL}_{REGION}_20261120T0{hour}1500Z.json.gz")
+def digest_key(hour, account=ACCOUNT, day=DAY):
+    return (f"AWSLogs/{account}/CloudTrail-Digest/{REGION}/{day}/"
+            f"{account}_CloudTrail-Digest_{REGION}_{TRAIL}_{REGION}_{day.replace('/', '')}T0{hour}1500Z.json.gz")
 
 
-def make(bucket, out):
+def make(bucket, out, account=ACCOUNT, day=DAY, records_json=None):
     c = s3()
-    c.create_bucket(Bucket=bucket)
+    try:
+        c.create_bucket(Bucket=bucket)
+    except c.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    records = json.load(open(records_json)) if records_json else [
+        [{"eventVersion": "1.09", "eventID": f"e{hour}",
+          "eventTime": f"{day.replace('/', '-')}T0{hour}:01:00Z"}] for hour in (1, 2, 3)]
+    date = day.replace("/", "-")
+    log_key_of = lambda h: log_key(h, account, day)  # noqa: E731
+    digest_key_of = lambda h: digest_key(h, account, day)  # noqa: E731
     public, private = rsa.newkeys(2048)
     previous = None
     for hour in (1, 2, 3):
-        log = json.dumps({"Records": [{"eventVersion": "1.09", "eventID": f"e{hour}",
-                                       "eventTime": f"2026-11-20T0{hour}:01:00Z"}]}).encode()
-        c.put_object(Bucket=bucket, Key=log_key(hour), Body=gzip.compress(log))
+        log = json.dumps({"Records": records[hour - 1]}).encode()
+        c.put_object(Bucket=bucket, Key=log_key_of(hour), Body=gzip.compress(log))
         digest = {
-            "awsAccountId": ACCOUNT,
-            "digestStartTime": f"2026-11-20T0{hour - 1}:15:00Z",
-            "digestEndTime": f"2026-11-20T0{hour}:15:00Z",
+            "awsAccountId": account,
+            "digestStartTime": f"{date}T0{hour - 1}:15:00Z",
+            "digestEndTime": f"{date}T0{hour}:15:00Z",
             "digestS3Bucket": bucket,
-            "digestS3Object": digest_key(hour),
+            "digestS3Object": digest_key_of(hour),
             "digestPublicKeyFingerprint": FINGERPRINT,
             "digestSignatureAlgorithm": "SHA256withRSA",
-            "newestEventTime": f"2026-11-20T0{hour}:01:00Z",
-            "oldestEventTime": f"2026-11-20T0{hour}:01:00Z",
+            "newestEventTime": f"{date}T0{hour}:01:00Z",
+            "oldestEventTime": f"{date}T0{hour}:01:00Z",
             "previousDigestS3Bucket": bucket if previous else None,
-            "previousDigestS3Object": digest_key(hour - 1) if previous else None,
+            "previousDigestS3Object": digest_key_of(hour - 1) if previous else None,
             "previousDigestHashValue": previous[0] if previous else None,
             "previousDigestHashAlgorithm": "SHA-256" if previous else None,
             "previousDigestSignature": previous[1] if previous else None,
-            "logFiles": [{"s3Bucket": bucket, "s3Object": log_key(hour),
+            "logFiles": [{"s3Bucket": bucket, "s3Object": log_key_of(hour),
                           "hashValue": hashlib.sha256(log).hexdigest(), "hashAlgorithm": "SHA-256",
-                          "newestEventTime": f"2026-11-20T0{hour}:01:00Z",
-                          "oldestEventTime": f"2026-11-20T0{hour}:01:00Z"}],
+                          "newestEventTime": f"{date}T0{hour}:01:00Z",
+                          "oldestEventTime": f"{date}T0{hour}:01:00Z"}],
         }
         inflated = json.dumps(digest).encode()
         to_sign = "{}\n{}/{}\n{}\n{}".format(
-            digest["digestEndTime"], bucket, digest_key(hour),
+            digest["digestEndTime"], bucket, digest_key_of(hour),
             hashlib.sha256(inflated).hexdigest(),
             digest["previousDigestSignature"] or "null").encode()
         signature = rsa.sign(to_sign, private, "SHA-256").hex()
-        c.put_object(Bucket=bucket, Key=digest_key(hour), Body=gzip.compress(inflated),
+        c.put_object(Bucket=bucket, Key=digest_key_of(hour), Body=gzip.compress(inflated),
                      Metadata={"signature": signature, "signature-algorithm": "SHA256withRSA"})
         previous = (hashlib.sha256(inflated).hexdigest(), signature)
     keys = {"PublicKeyList": [{
@@ -92,14 +103,15 @@ def make(bucket, out):
         "Fingerprint": FINGERPRINT}]}
     with open(os.path.join(out, "keys.json"), "w") as f:
         json.dump(keys, f)
-    return {"logs": [log_key(h) for h in (1, 2, 3)], "digests": [digest_key(h) for h in (1, 2, 3)]}
+    return {"logs": [log_key_of(h) for h in (1, 2, 3)],
+            "digests": [digest_key_of(h) for h in (1, 2, 3)]}
 
 
-def tamper(bucket, what):
+def tamper(bucket, what, account=ACCOUNT, day=DAY):
     c = s3()
     if what == "alter-log":
         body = json.dumps({"Records": [{"eventVersion": "1.09", "eventID": "planted"}]}).encode()
-        c.put_object(Bucket=bucket, Key=log_key(2), Body=gzip.compress(body))
+        c.put_object(Bucket=bucket, Key=log_key(2, account, day), Body=gzip.compress(body))
     elif what == "delete-log":
         c.delete_object(Bucket=bucket, Key=log_key(1))
     elif what == "forge-digest":

@@ -59,6 +59,12 @@ pub struct Pipeline {
     /// so memory grows with creations, not with log size.
     seen: HashSet<u64>,
     stats: Stats,
+    /// `stats.records` when the current document began.
+    document_start: u64,
+    /// Records of the current document settled before: passed over.
+    resume_after: u64,
+    /// Every this many records of a document, a [`Found::Mark`] (0: never).
+    mark_every: u64,
 }
 
 impl Pipeline {
@@ -75,8 +81,36 @@ impl Pipeline {
         self
     }
 
+    /// Marks every `every` records of a document ([`Found::Mark`]): where
+    /// a reader that settles in parts may cut.
+    pub fn with_marks(mut self, every: u64) -> Self {
+        self.mark_every = every;
+        self
+    }
+
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Records the last document held (those passed over included).
+    pub fn document_records(&self) -> u64 {
+        self.stats.records - self.document_start
+    }
+
+    /// [`Self::read_for`], passing over the first `after` records of the
+    /// document: an earlier delivery settled them (its checkpoint). They
+    /// are counted as [`SkipReason::Settled`], never classified.
+    pub fn read_resuming<R: Read>(
+        &mut self,
+        origin: &str,
+        account: Option<&str>,
+        after: u64,
+        src: R,
+        out: &mut dyn FnMut(Found),
+    ) {
+        self.resume_after = after;
+        self.read_for(origin, account, src, out);
+        self.resume_after = 0;
     }
 
     /// Reads one document (any shape, plain or gzip) and reports what it found.
@@ -101,6 +135,7 @@ impl Pipeline {
 
     fn read_document<R: Read>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
         self.stats.documents += 1;
+        self.document_start = self.stats.records;
         let mut reader = match RecordReader::new(src) {
             Ok(r) => r,
             Err(e) => {
@@ -163,6 +198,26 @@ impl Pipeline {
         out: &mut dyn FnMut(Found),
     ) {
         self.stats.records += 1;
+        let n = self.document_records();
+        if n <= self.resume_after {
+            self.skip(SkipReason::Settled);
+            return;
+        }
+        self.classify_record(origin, place, rec, defaults, out);
+        if self.mark_every > 0 && n.is_multiple_of(self.mark_every) && n == self.document_records()
+        {
+            out(Found::Mark(n));
+        }
+    }
+
+    fn classify_record(
+        &mut self,
+        origin: &str,
+        place: Place<'_>,
+        rec: &RawRecord<'_>,
+        defaults: &Defaults,
+        out: &mut dyn FnMut(Found),
+    ) {
         match self.classify(origin, place, rec, defaults, out) {
             Ok(None) => {}
             Ok(Some(Found::Creation(creation))) => {

@@ -138,6 +138,58 @@ mod tests {
         assert_eq!(stats.skipped[&SkipReason::Duplicate], 1);
     }
 
+    /// Ten buckets created, one record each, in a CloudTrail log.
+    fn ten_creations() -> String {
+        let records: Vec<String> = (0..10)
+            .map(|i| {
+                record("")
+                    .replace("\"e1\"", &format!("\"e{i}\""))
+                    .replace("logs-1", &format!("logs-{i}"))
+            })
+            .collect();
+        format!(r#"{{"Records":[{}]}}"#, records.join(","))
+    }
+
+    #[test]
+    fn a_resumed_log_passes_over_what_was_settled_and_marks_its_places() {
+        let doc = ten_creations();
+        let mut p = Pipeline::default().with_marks(4);
+        let mut found = Vec::new();
+        p.read_resuming("log", None, 3, doc.as_bytes(), &mut |f| found.push(f));
+        let names: Vec<String> = creations(&found)
+            .iter()
+            .map(|c| c.resources[0].arn.rsplit(':').next().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["logs-3", "logs-4", "logs-5", "logs-6", "logs-7", "logs-8", "logs-9"]
+        );
+        assert_eq!(p.stats().skipped[&SkipReason::Settled], 3);
+        assert_eq!(p.document_records(), 10, "every record counts");
+        let marks: Vec<u64> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::Mark(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(marks, [4, 8]);
+        // A mark follows what its records found: all of record 4 is before it.
+        let at = |want: &dyn Fn(&Found) -> bool| found.iter().position(want).unwrap();
+        assert!(
+            at(&|f| matches!(f, Found::Creation(c) if c.resources[0].arn.ends_with(":logs-3")))
+                < at(&|f| matches!(f, Found::Mark(4)))
+        );
+        // The next document starts from its own first record.
+        p.read_for(
+            "log-2",
+            None,
+            doc.replace("\"eventID\":\"e", "\"eventID\":\"f").as_bytes(),
+            &mut |_| {},
+        );
+        assert_eq!(p.stats().creations, 17);
+    }
+
     #[test]
     fn eventbridge_envelope_fills_account_and_region() {
         let inner = record("")

@@ -32,6 +32,9 @@ pub enum SkipReason {
     OtherEvent,
     /// An S3 notification: it names log objects rather than holding records.
     S3Notification,
+    /// Settled by an earlier delivery of the same log object (its
+    /// checkpoint): passed over, not read again.
+    Settled,
 }
 
 impl SkipReason {
@@ -48,6 +51,7 @@ impl SkipReason {
             Self::OutsideWindow => "outside-window",
             Self::OtherEvent => "other-event",
             Self::S3Notification => "s3-notification",
+            Self::Settled => "settled",
         }
     }
 }
@@ -161,6 +165,9 @@ pub enum Found {
     Watched(Box<WatchedCall>),
     Fetch(ObjectRef),
     Error(InputError),
+    /// This many records of the document are read: a place a reader that
+    /// works in parts may stop at (only with [`super::Pipeline::with_marks`]).
+    Mark(u64),
 }
 
 /// Counters for one run.

@@ -94,6 +94,7 @@ fn one(mode: &str, file: &Path) -> Result<()> {
                     std::hint::black_box(c);
                 }
                 Found::Error(_) | Found::Fetch(_) => errors += 1,
+                Found::Mark(_) => {}
             });
             let plan = planner.finish();
             std::hint::black_box(&plan);
