@@ -523,6 +523,14 @@ fn scan_table_raw(
                 .map(|(found, want)| format!("{found} should be {want}")),
         );
         why.extend(v.prohibited.iter().map(|k| format!("{k} prohibited")));
+        why.extend(v.attribution_mismatch.iter().map(|(k, m)| {
+            format!(
+                "{k}={} but tagwarden's record says {} (creator {})",
+                m.found.as_deref().unwrap_or("(removed)"),
+                m.expected,
+                m.creator
+            )
+        }));
         t.add_row([
             format!("{}\n{}", short_id(&f.arn), f.resource_type),
             format!("{}\n{}", f.account, f.region),
@@ -533,7 +541,7 @@ fn scan_table_raw(
 }
 
 /// Stable columns of `scan --format csv`.
-pub const SCAN_COLUMNS: [&str; 10] = [
+pub const SCAN_COLUMNS: [&str; 11] = [
     "arn",
     "resource_type",
     "account",
@@ -544,6 +552,7 @@ pub const SCAN_COLUMNS: [&str; 10] = [
     "wrong_case",
     "prohibited",
     "tags",
+    "attribution_mismatch",
 ];
 
 /// A list or map in one CSV cell, as JSON; an empty one as nothing, so a
@@ -586,6 +595,7 @@ pub fn scan_csv(
             json_cell(&v.wrong_case),
             json_cell(&v.prohibited),
             json_cell(&f.tags),
+            json_cell(&v.attribution_mismatch),
         ];
         w.write_record(row.map(inert_cell))?;
     }
@@ -594,7 +604,7 @@ pub fn scan_csv(
 }
 
 /// The SARIF rules: one per kind of violation.
-const SARIF_RULES: [(&str, &str); 4] = [
+const SARIF_RULES: [(&str, &str); 5] = [
     ("missing-tag", "A required tag is missing."),
     (
         "invalid-value",
@@ -605,6 +615,10 @@ const SARIF_RULES: [(&str, &str); 4] = [
         "A tag key differs from the policy's key only in case.",
     ),
     ("prohibited-tag", "The policy prohibits this tag key."),
+    (
+        "attribution-mismatch",
+        "A protected attribution key differs from what the audit store says tagwarden wrote or the creation event supports.",
+    ),
 ];
 
 /// `scan --format sarif`: SARIF 2.1.0, one result per violation, located
@@ -647,6 +661,18 @@ pub fn scan_sarif(findings: &[tagwarden_core::compliance::Finding]) -> serde_jso
         }
         for k in &v.prohibited {
             add("prohibited-tag", format!("{}: `{k}` is prohibited", f.arn));
+        }
+        for (k, m) in &v.attribution_mismatch {
+            add(
+                "attribution-mismatch",
+                format!(
+                    "{}: `{k}` is `{}` but tagwarden's record says `{}` (created by {})",
+                    f.arn,
+                    m.found.as_deref().unwrap_or("(removed)"),
+                    m.expected,
+                    m.creator
+                ),
+            );
         }
     }
     json!({

@@ -66,13 +66,15 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
     }
     let mut lazy = LazyAws::new(cli);
     // Remediation is recorded: a broken store stops the run before any change.
+    // Otherwise the store is only read, when there is one, for what it says
+    // about protected keys.
     let audit = match args.remediate {
         true => Some(Audit::open(cli, &mut lazy, Open::Create)?),
-        false => None,
+        false => Audit::open(cli, &mut lazy, Open::Existing).ok(),
     };
     let aws = lazy.get()?;
     let mut bad_input = false;
-    let (findings, regions) = if args.events.is_empty() {
+    let (mut findings, regions) = if args.events.is_empty() {
         let regions = if args.regions.iter().any(|r| r == "all") {
             aws.runtime
                 .block_on(inventory::enabled_regions(&aws.clients))
@@ -111,6 +113,16 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         bad_input = !checked.errors.is_empty() || !checked.named_nothing.is_empty();
         (judge(checked.found, &policy.compliance), checked.regions)
     };
+    if let Some(audit) = &audit {
+        let checked = audit.run(flow::check::attribution(
+            &audit.store,
+            &policy.attribution,
+            &mut findings,
+        ));
+        if let Err(e) = checked {
+            eprintln!("warning: audit store: {e}: protected attribution keys not checked");
+        }
+    }
     let report = Report {
         findings,
         scanned: true,

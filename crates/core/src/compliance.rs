@@ -22,6 +22,30 @@ pub struct Verdict {
     /// User tags carried, when at or above the policy's warning threshold
     /// (a warning, not a violation).
     pub near_limit: Option<usize>,
+    /// Protected attribution keys whose value is not the one the audit
+    /// store says tagwarden wrote or the creation event supports (design.md,
+    /// "Protected keys"): key → what was found and what is expected.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attribution_mismatch: BTreeMap<String, AttributionMismatch>,
+}
+
+/// A protected key's value against the audit store's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttributionMismatch {
+    /// On the resource now; `None` when the key was removed.
+    pub found: Option<String>,
+    /// What tagwarden wrote, or what the creation event supports.
+    pub expected: String,
+    /// The creator as CloudTrail recorded it.
+    pub creator: String,
+}
+
+impl Verdict {
+    /// A protected key found other than the store says: not compliant.
+    pub fn mismatch(&mut self, key: &str, m: AttributionMismatch) {
+        self.compliant = false;
+        self.attribution_mismatch.insert(key.to_string(), m);
+    }
 }
 
 /// One scanned resource: the `scan --format json` contract.

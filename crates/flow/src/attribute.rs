@@ -451,6 +451,48 @@ pub(crate) mod tests {
     /// A value only a direct invocation asserted gives way to a CloudTrail
     /// creation's; a value someone else set does not.
     #[test]
+    fn a_scan_finds_a_protected_key_changed_behind_tagwardens_back() {
+        use tagwarden_core::compliance::{Finding, Verdict};
+        use tagwarden_core::policy::Policy;
+        let dir = tempfile::tempdir().unwrap();
+        let (db, tagger) = (store(&dir), MemoryTagger::default());
+        let mut plan = plan(2);
+        plan.protect = vec![tagwarden_core::tags::TagKey::new("CreatedBy").unwrap()];
+        block(settle(live(&tagger), &db, &plan, &[]));
+        let finding = |arn: &str, created_by: &str| Finding {
+            arn: arn.into(),
+            resource_type: "ec2:instance".into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            verdict: Verdict {
+                compliant: true,
+                ..Verdict::default()
+            },
+            tags: [("CreatedBy".to_string(), created_by.to_string())].into(),
+        };
+        let mut findings = vec![
+            finding(&plan.items[0].arn, "arn:aws:iam::111122223333:user/mallory"),
+            finding(&plan.items[1].arn, suite::CREATOR),
+            finding("arn:aws:ec2:us-east-1:111122223333:instance/i-unknown", "x"),
+        ];
+        let policy = Policy::default_policy();
+        let marked = block(crate::check::attribution(
+            &db,
+            &policy.attribution,
+            &mut findings,
+        ));
+        assert_eq!(marked.unwrap(), 1);
+        let m = &findings[0].verdict.attribution_mismatch["CreatedBy"];
+        assert_eq!(m.expected, suite::CREATOR);
+        assert_eq!(
+            m.found.as_deref(),
+            Some("arn:aws:iam::111122223333:user/mallory")
+        );
+        assert!(!findings[0].verdict.compliant);
+        assert!(findings[1].verdict.compliant && findings[2].verdict.compliant);
+    }
+
+    #[test]
     fn a_cloudtrail_creation_replaces_what_a_direct_invocation_asserted() {
         use tagwarden_core::tags::{TagKey, TagValue};
         let dir = tempfile::tempdir().unwrap();

@@ -2,15 +2,17 @@
 //! changes and creation events name, read directly) and the scan (every
 //! listable type of a region, listed).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tagwarden_aws::clients::Clients;
 use tagwarden_aws::error::CallError;
 use tagwarden_aws::inventory::{self, LiveResource};
-use tagwarden_core::compliance::{in_scope, Finding};
+use tagwarden_core::compliance::{in_scope, AttributionMismatch, Finding};
 use tagwarden_core::pipeline::InputError;
-use tagwarden_core::policy::Compliance;
+use tagwarden_core::policy::{Attribution, Compliance};
 use tagwarden_core::subjects::{subjects, Subjects};
+use tagwarden_store::model::{Change, HistoryEntry, Metadata};
+use tagwarden_store::{AuditStore, StoreError};
 
 /// What the events named, as found.
 #[derive(Debug, Default)]
@@ -107,4 +109,77 @@ pub async fn scan(
 /// Verdicts under the policy.
 pub fn judge(found: Vec<LiveResource>, policy: &Compliance) -> Vec<Finding> {
     found.into_iter().map(|f| f.judge(policy)).collect()
+}
+
+/// Marks the findings whose protected attribution keys differ from what
+/// the audit store says (design.md, "Protected keys"): a key tagwarden
+/// wrote and owns that now holds another value or is gone (tampering not
+/// undone yet, or done while tagwarden was not looking), and a creator's
+/// preset value kept under `enforce: false` (its `attribution-mismatch`
+/// row). One batched read of the items; a resource's history is read only
+/// when it carries a protected key tagwarden does not own.
+pub async fn attribution<S: AuditStore>(
+    store: &S,
+    policy: &Attribution,
+    findings: &mut [Finding],
+) -> Result<usize, StoreError> {
+    if policy.protect.is_empty() || findings.is_empty() {
+        return Ok(0);
+    }
+    let arns: Vec<&str> = findings.iter().map(|f| f.arn.as_str()).collect();
+    let known: HashMap<String, Metadata> = store
+        .metadata(&arns)
+        .await?
+        .into_iter()
+        .map(|m| (m.arn.clone(), m))
+        .collect();
+    let mut marked = 0;
+    for f in findings.iter_mut() {
+        let Some(m) = known.get(&f.arn) else {
+            continue;
+        };
+        let creator = m
+            .creator
+            .as_ref()
+            .map(|c| c.arn.clone())
+            .unwrap_or_default();
+        let mut history = None;
+        for key in &policy.protect {
+            let key = key.as_str();
+            let found = f.tags.get(key).cloned();
+            let expected = match (m.owned.get(key), &found) {
+                (Some(owned), _) => Some(owned.value.clone()),
+                (None, Some(v)) if !policy.allows(v) => {
+                    if history.is_none() {
+                        history = Some(store.history(&f.arn).await?.history);
+                    }
+                    preset_mismatch(history.as_deref().unwrap_or_default(), key)
+                }
+                (None, _) => None,
+            };
+            if let Some(expected) = expected.filter(|e| found.as_ref() != Some(e)) {
+                let creator = creator.clone();
+                f.verdict.mismatch(
+                    key,
+                    AttributionMismatch {
+                        found,
+                        expected,
+                        creator,
+                    },
+                );
+                marked += 1;
+            }
+        }
+    }
+    Ok(marked)
+}
+
+/// What the creation event supports for `key`, from the latest
+/// `attribution-mismatch` row that kept a creator's preset value.
+fn preset_mismatch(history: &[HistoryEntry], key: &str) -> Option<String> {
+    history
+        .iter()
+        .rev()
+        .filter(|h| h.change == Change::AttributionMismatch)
+        .find_map(|h| h.changed.get(key).map(|c| c.after.clone()))
 }

@@ -85,7 +85,7 @@ pub async fn scan(
     let regions = [region.to_string()];
     let scanned =
         tagwarden_flow::check::scan(clients, &accounts, &regions, &types, &policy.compliance);
-    let findings = match scanned.await {
+    let mut findings = match scanned.await {
         Ok(findings) => findings,
         Err(e) => {
             let why = format!("scan of {region}: {e} ({})", e.kind.as_str());
@@ -100,6 +100,9 @@ pub async fn scan(
         "scanned"
     );
     report.scanned = true;
+    tagwarden_flow::check::attribution(shared.store().await, &policy.attribution, &mut findings)
+        .await
+        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
     fill_missing(shared, &policy, job, &findings, report).await?;
     report.findings.extend(findings);
     Ok(())

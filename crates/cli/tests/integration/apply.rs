@@ -203,6 +203,35 @@ fn apply_restores_a_created_by_someone_else_changed() {
         &id,
         &json!({"CreatedBy": mallory}).to_string(),
     ]);
+    // Before tagwarden reads the change, a scan finds it from the store.
+    let scan = || {
+        let run = tagwarden(&[
+            "--store",
+            &store,
+            "scan",
+            "--types",
+            "ec2:instance",
+            "--regions",
+            "us-east-1",
+            "--format",
+            "json",
+        ]);
+        let found = run.json();
+        let mine = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["arn"] == arn.as_str());
+        mine.unwrap_or_else(|| panic!("{arn} not scanned: {}", run.stderr))
+            .clone()
+    };
+    let scanned = scan();
+    assert_eq!(scanned["compliant"], false, "{scanned}");
+    assert_eq!(
+        scanned["attribution_mismatch"]["CreatedBy"],
+        json!({"found": mallory, "expected": alice, "creator": alice}),
+        "{scanned}"
+    );
     let second = apply(&changed);
     assert_eq!(second.code, 0, "{}", second.stderr);
     let warned =
@@ -214,6 +243,7 @@ fn apply_restores_a_created_by_someone_else_changed() {
         second.stderr
     );
     assert_eq!(tags().get("CreatedBy"), Some(&alice));
+    assert!(scan().get("attribution_mismatch").is_none(), "restored");
     let restored = |run: &Run| -> Vec<Value> {
         run.json()
             .as_array()

@@ -241,6 +241,14 @@ pub fn alert(findings: &[Finding], max_bytes: usize) -> Option<(String, String)>
         if !v.prohibited.is_empty() {
             entry.push_str(&format!("  Prohibited tags: {}\n", v.prohibited.join(", ")));
         }
+        for (k, m) in &v.attribution_mismatch {
+            entry.push_str(&format!(
+                "  Attribution mismatch: {k}={} where tagwarden's record says `{}` (created by {})\n",
+                m.found.as_deref().unwrap_or("(removed)"),
+                m.expected,
+                m.creator
+            ));
+        }
         entry.push('\n');
         let left = bad.len() - n;
         let tail = format!("… and {left} more non-compliant resources (see the scan log).\n");
