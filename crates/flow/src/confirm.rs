@@ -14,7 +14,7 @@ use std::io::Read;
 use std::sync::Arc;
 use tagwarden_aws::clients::Clients;
 use tagwarden_aws::digests::{list_chains, EachLog, PublicKeys, S3Objects};
-use tagwarden_core::digest::{verify_chain, Kind, Verdict};
+use tagwarden_core::digest::{verify_chain_where, Kind, Verdict};
 use tagwarden_core::pipeline::{Found, Pipeline};
 use tagwarden_store::model::{Entry, Evidence, Source};
 use tagwarden_store::AuditStore;
@@ -129,6 +129,74 @@ pub fn digest_prefixes(open: &[Open]) -> BTreeSet<String> {
         }
     }
     prefixes
+}
+
+/// The logs worth hashing: those acted on, and those that may hold an open
+/// event (its account and region, delivered from an hour before it was
+/// acted on to [`GRACE`] after). The rest of the chain's logs are not read.
+#[derive(Debug, Default)]
+pub struct Relevant {
+    logs: HashSet<String>,
+    windows: Vec<(String, String, Timestamp, Timestamp)>,
+}
+
+impl Relevant {
+    pub fn of(open: &[Open]) -> Self {
+        let mut r = Relevant::default();
+        for o in open {
+            match &o.source {
+                Source::Log { key, .. } => {
+                    r.logs.insert(key.clone());
+                }
+                Source::Event(_) => {
+                    if let Some((account, region)) = o.detail.split_once('/') {
+                        r.windows.push((
+                            account.to_string(),
+                            region.to_string(),
+                            o.at - SignedDuration::from_hours(1),
+                            o.at + GRACE,
+                        ));
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    /// Whether the log at `key` is worth hashing.
+    pub fn admits(&self, key: &str) -> bool {
+        if self.logs.contains(key) {
+            return true;
+        }
+        let Some((account, region, at)) = log_name(key) else {
+            return false;
+        };
+        self.windows
+            .iter()
+            .any(|(a, r, from, to)| a == account && r == region && (*from..=*to).contains(&at))
+    }
+}
+
+/// `…/ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz` → its
+/// account, region and delivery time.
+fn log_name(key: &str) -> Option<(&str, &str, Timestamp)> {
+    let name = key.rsplit('/').next()?;
+    let mut fields = name.split('_');
+    let (account, kind, region, stamp) = (
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+    );
+    if kind != "CloudTrail" {
+        return None;
+    }
+    let at = jiff::civil::DateTime::strptime("%Y%m%dT%H%MZ", stamp)
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()?
+        .timestamp();
+    Some((account, region, at))
 }
 
 /// Settles the open sources from the verdicts of the digest walk and the
@@ -262,11 +330,16 @@ pub async fn recent<S: AuditStore>(
         .strftime("%Y-%m-%dT00:00:00Z")
         .to_string();
     let bucket = bucket.to_string();
+    let relevant = Relevant::of(&open);
     let handle = tokio::runtime::Handle::current();
     let (verdicts, ids) = tokio::task::spawn_blocking(move || {
-        walk(
-            &handle, &clients, &keys, &bucket, &prefixes, &since, &wanted,
-        )
+        let w = Walk {
+            prefixes: &prefixes,
+            since: &since,
+            wanted: &wanted,
+            relevant: &relevant,
+        };
+        walk(&handle, &clients, &keys, &bucket, &w)
     })
     .await
     .map_err(|e| format!("the digest walk stopped: {e}"))??;
@@ -278,17 +351,34 @@ pub async fn recent<S: AuditStore>(
     Ok(out)
 }
 
-/// Walks the chains under each prefix back to `since`, reading the ids of
-/// the `wanted` events in each log as it is hashed. Blocks.
+/// What one walk covers.
+struct Walk<'w> {
+    /// Digest folders.
+    prefixes: &'w BTreeSet<String>,
+    /// How far back each chain is walked.
+    since: &'w str,
+    /// Event ids to look for.
+    wanted: &'w HashSet<String>,
+    /// The logs hashed.
+    relevant: &'w Relevant,
+}
+
+/// Walks the chains under each prefix back to `since`, hashing the
+/// relevant logs and reading the ids of the wanted events in each as it is
+/// hashed. Blocks.
 fn walk(
     handle: &tokio::runtime::Handle,
     clients: &Clients,
     keys: &PublicKeys,
     bucket: &str,
-    prefixes: &BTreeSet<String>,
-    since: &str,
-    wanted: &HashSet<String>,
+    w: &Walk<'_>,
 ) -> Result<(Vec<Verdict>, HashMap<String, String>), String> {
+    let Walk {
+        prefixes,
+        since,
+        wanted,
+        relevant,
+    } = *w;
     let client = handle.block_on(clients.bucket_s3(bucket));
     // One chain spans days: its keys from every day listed.
     let mut chains: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -323,12 +413,13 @@ fn walk(
             }),
         };
         for (_, keys_of_chain) in chains {
-            verdicts.extend(verify_chain(
+            verdicts.extend(verify_chain_where(
                 &mut objects,
                 keys,
                 bucket,
                 keys_of_chain,
                 since,
+                &|log| relevant.admits(&log.s3_object),
             ));
         }
     }
@@ -381,6 +472,26 @@ mod tests {
                 "AWSLogs/444455556666/CloudTrail-Digest/us-east-1/2026/12/06/",
             ]
         );
+    }
+
+    #[test]
+    fn only_logs_acted_on_or_near_an_open_event_are_hashed() {
+        let at = "2026-12-05T23:50:00Z";
+        let rows = [
+            acted(Source::log("trail", KEY), at, ""),
+            acted(Source::Event("e1".into()), at, "444455556666/us-east-1"),
+        ];
+        let r = Relevant::of(&open(&rows));
+        let near = "AWSLogs/444455556666/CloudTrail/us-east-1/2026/12/06/444455556666_CloudTrail_us-east-1_20261206T0005Z_x.json.gz";
+        assert!(r.admits(KEY) && r.admits(near));
+        for far in [
+            near.replace("20261206T0005Z", "20261206T0500Z"),
+            near.replace("_us-east-1_", "_eu-west-1_"),
+            near.replace("444455556666_", "111122223333_"),
+            KEY.replace("_a.", "_other."),
+        ] {
+            assert!(!r.admits(&far), "{far}");
+        }
     }
 
     #[test]

@@ -113,8 +113,11 @@ pub async fn read<S: AuditStore>(
         found: reading.take(),
         named: Vec::new(),
     };
-    // The channel holds one part: this one, before the reader starts.
-    let _ = tx.try_send(payload_part);
+    // The channel holds one part: this one, before the reader starts. An
+    // S3 notification holds nothing to settle.
+    if !payload_part.found.is_empty() {
+        let _ = tx.try_send(payload_part);
+    }
     let (from, settled) = checkpoints(store, &logs)
         .await
         .map_err(|e| format!("audit store: {e}"))?;

@@ -23,6 +23,13 @@ pub struct Gathered {
 }
 
 impl Gathered {
+    pub fn is_empty(&self) -> bool {
+        self.creations.is_empty()
+            && self.changes.is_empty()
+            && self.watched.is_empty()
+            && self.errors.is_empty()
+    }
+
     /// The plan for these creations.
     pub fn plan(&self, policy: &Policy) -> Plan {
         plan_of(&self.creations, policy)

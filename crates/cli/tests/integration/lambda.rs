@@ -1585,9 +1585,11 @@ fn what_was_acted_on_is_checked_against_the_signed_digests_and_alerted() {
     let trail = &outputs["TrailBucketName"];
     let topic = &outputs["AlertTopicArn"];
     let alerts: String = serde_json::from_str(&world_py(&["subscribe", topic])).unwrap();
-    // Acted on four hours ago: past the grace a digest has to list a source.
-    let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(4);
-    let day = at.strftime("%Y-%m-%d").to_string();
+    // Acted on yesterday at 01:00, minutes before the first log's delivery
+    // (01:05): long past the grace a digest has to vouch for a source.
+    let yesterday = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+    let day = yesterday.strftime("%Y-%m-%d").to_string();
+    let at: jiff::Timestamp = format!("{day}T01:00:00Z").parse().unwrap();
     let dir = temp_dir("confirm");
     let seen = run_instances(1, "v");
     let records = json!([[seen], [run_instances(2, "v")], [run_instances(3, "v")]]);
