@@ -139,22 +139,7 @@ impl Reading {
     /// Reads a document written for one `account`: its other accounts'
     /// records are refused.
     fn read_for(&mut self, origin: &str, account: Option<&str>, src: impl Read) {
-        let (creations, changes, watched, named, errors) = (
-            &mut self.creations,
-            &mut self.changes,
-            &mut self.watched,
-            &mut self.named,
-            &mut self.errors,
-        );
-        self.pipeline
-            .read_for(origin, account, src, &mut |found| match found {
-                Found::Creation(c) => creations.push(*c),
-                Found::TagChange(c) => changes.push(*c),
-                Found::Watched(c) => watched.push(*c),
-                Found::Fetch(o) => named.push(o),
-                Found::Error(e) => errors.push(e),
-                Found::Mark(_) => {}
-            });
+        self.read_part(origin, account, 0, src, usize::MAX, &mut |_, _| true);
     }
 
     /// Streams S3 objects through [`Self::read`], a few downloading ahead

@@ -203,21 +203,6 @@ impl Pipeline {
             self.skip(SkipReason::Settled);
             return;
         }
-        self.classify_record(origin, place, rec, defaults, out);
-        if self.mark_every > 0 && n.is_multiple_of(self.mark_every) && n == self.document_records()
-        {
-            out(Found::Mark(n));
-        }
-    }
-
-    fn classify_record(
-        &mut self,
-        origin: &str,
-        place: Place<'_>,
-        rec: &RawRecord<'_>,
-        defaults: &Defaults,
-        out: &mut dyn FnMut(Found),
-    ) {
         match self.classify(origin, place, rec, defaults, out) {
             Ok(None) => {}
             Ok(Some(Found::Creation(creation))) => {
@@ -242,6 +227,11 @@ impl Pipeline {
                 };
                 self.error(out, origin, &place, e.message);
             }
+        }
+        // An envelope's records do not count as the document's own.
+        if self.mark_every > 0 && n.is_multiple_of(self.mark_every) && n == self.document_records()
+        {
+            out(Found::Mark(n));
         }
     }
 
