@@ -304,6 +304,8 @@ mod tests {
                 arn: "arn:aws:iam::1:user/alice".into(),
                 kind: IdentityType::IAMUser,
                 invoked_by: None,
+                origin: None,
+                source_identity: None,
             }),
             tags: [("CreatedBy", "alice"), ("ManagedBy", "tagwarden")]
                 .iter()

@@ -112,6 +112,8 @@ mod tests {
                 arn: creator.into(),
                 kind: IdentityType::IAMUser,
                 invoked_by: None,
+                origin: None,
+                source_identity: None,
             }),
             tags,
             api,

@@ -10,6 +10,7 @@
 pub mod attribution;
 pub mod batch;
 pub mod catalog;
+pub mod chains;
 pub mod compliance;
 pub mod digest;
 pub mod ingest;

@@ -2,6 +2,7 @@
 
 use crate::attribution::IdentityType;
 use crate::catalog::{Resource, TaggingApi};
+use crate::chains::{Chains, Origin};
 use crate::pipeline::{Creation, EventInfo};
 use crate::policy::template::{Var, Vars};
 use crate::policy::Policy;
@@ -18,6 +19,10 @@ pub struct CreatorSummary {
     #[serde(rename = "type")]
     pub kind: IdentityType,
     pub invoked_by: Option<String>,
+    /// Who began the session chain behind `arn`, when someone else did
+    /// (design.md, "The person behind the role").
+    pub origin: Option<Origin>,
+    pub source_identity: Option<String>,
 }
 
 /// One resource to tag: the `plan --format json` contract.
@@ -109,6 +114,7 @@ pub struct Plan {
 struct Context<'c> {
     creation: &'c Creation,
     resource: &'c Resource,
+    creator: &'c CreatorSummary,
 }
 
 impl<'c> Vars for Context<'c> {
@@ -122,6 +128,16 @@ impl<'c> Vars for Context<'c> {
             Var::CreatorRole => c.creator.role.as_deref().and_then(s),
             Var::CreatorSession => c.creator.session.as_deref().and_then(s),
             Var::CreatorAccount => c.creator.account.as_deref().and_then(s),
+            Var::CreatorResponsible => s(&c.creator.id),
+            Var::CreatorOrigin => self
+                .creator
+                .origin
+                .as_ref()
+                .and_then(|o| o.render())
+                .map(Cow::Owned),
+            Var::CreatorSourceIdentity => {
+                self.creator.source_identity.as_deref().map(Cow::Borrowed)
+            }
             Var::EventTime => s(&c.event.time),
             Var::EventId => s(&c.event.id),
             Var::EventName => s(&c.event.name),
@@ -141,6 +157,8 @@ impl<'c> Vars for Context<'c> {
 /// Accumulates creations into a plan.
 pub struct Planner<'p> {
     policy: &'p Policy,
+    /// The run's session chains, complete before any creation is added.
+    chains: Option<&'p Chains>,
     by_arn: BTreeMap<String, PlanItem>,
     already: BTreeMap<String, PlanItem>,
     /// ARNs whose latest item dropped tags at the 50-tag limit.
@@ -152,6 +170,7 @@ impl<'p> Planner<'p> {
     pub fn new(policy: &'p Policy) -> Self {
         Self {
             policy,
+            chains: None,
             by_arn: BTreeMap::new(),
             already: BTreeMap::new(),
             limited: BTreeSet::new(),
@@ -159,12 +178,23 @@ impl<'p> Planner<'p> {
         }
     }
 
+    /// Resolves each creator's origin through `chains`.
+    pub fn with_chains(mut self, chains: &'p Chains) -> Self {
+        self.chains = Some(chains);
+        self
+    }
+
     pub fn add(&mut self, creation: &Creation) {
         let event = Arc::new(creation.event.clone());
+        let origin = self
+            .chains
+            .and_then(|c| c.origin(creation.access_key.as_deref()));
         let creator = Arc::new(CreatorSummary {
             arn: creation.creator.id.clone(),
             kind: creation.creator.kind.clone(),
             invoked_by: creation.creator.invoked_by.clone(),
+            origin,
+            source_identity: creation.source_identity.clone(),
         });
         for resource in &creation.resources {
             // A resource re-created under the same ARN belongs to its latest
@@ -204,7 +234,11 @@ impl<'p> Planner<'p> {
         creator: &Arc<CreatorSummary>,
     ) -> PlanItem {
         let attribution = &self.policy.attribution;
-        let ctx = Context { creation, resource };
+        let ctx = Context {
+            creation,
+            resource,
+            creator,
+        };
         let mut kept = BTreeSet::new();
         let mut tags = BTreeMap::new();
         let mut mismatches = Vec::new();
@@ -322,6 +356,8 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            access_key: None,
+            source_identity: None,
         }
     }
 

@@ -95,6 +95,8 @@ mod tests {
                 arn: "u".into(),
                 kind: IdentityType::IAMUser,
                 invoked_by: None,
+                origin: None,
+                source_identity: None,
             }),
             tags: tags
                 .iter()

@@ -60,10 +60,85 @@ pub struct UserIdentity<'a> {
     pub invoked_by: Str<'a>,
     #[serde(borrow)]
     pub identity_provider: Str<'a>,
+    /// The key the call was signed with: what links it to the call that
+    /// issued that key ([`crate::chains`]).
+    #[serde(borrow)]
+    pub access_key_id: Str<'a>,
     #[serde(default, borrow)]
     pub session_context: Option<SessionContext<'a>>,
     #[serde(default, borrow)]
     pub on_behalf_of: Option<OnBehalfOf<'a>>,
+}
+
+/// [`Record::parse_session`]'s narrow view.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionRecord<'a> {
+    #[serde(borrow)]
+    event_source: Str<'a>,
+    #[serde(borrow)]
+    event_name: Str<'a>,
+    #[serde(borrow)]
+    event_time: Str<'a>,
+    #[serde(borrow, rename = "eventID")]
+    event_id: Str<'a>,
+    #[serde(borrow)]
+    event_type: Str<'a>,
+    #[serde(borrow)]
+    aws_region: Str<'a>,
+    #[serde(borrow)]
+    recipient_account_id: Str<'a>,
+    #[serde(borrow, rename = "sourceIPAddress")]
+    source_ip_address: Str<'a>,
+    #[serde(borrow)]
+    user_agent: Str<'a>,
+    #[serde(borrow)]
+    error_code: Str<'a>,
+    #[serde(default, borrow)]
+    user_identity: Option<UserIdentity<'a>>,
+    #[serde(default, borrow)]
+    request_parameters: Option<SessionRequest<'a>>,
+    #[serde(default, borrow)]
+    response_elements: Option<SessionResponse<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionRequest<'a> {
+    #[serde(borrow)]
+    principal_arn: Str<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionResponse<'a> {
+    #[serde(default, borrow)]
+    credentials: Option<IssuedKey<'a>>,
+    #[serde(default, borrow)]
+    assumed_role_user: Option<SessionArn<'a>>,
+    #[serde(default, borrow)]
+    federated_user: Option<SessionArn<'a>>,
+    #[serde(borrow)]
+    subject: Str<'a>,
+    #[serde(borrow)]
+    issuer: Str<'a>,
+    #[serde(borrow)]
+    subject_from_web_identity_token: Str<'a>,
+    #[serde(borrow)]
+    provider: Str<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IssuedKey<'a> {
+    #[serde(borrow)]
+    access_key_id: Str<'a>,
+}
+
+#[derive(Deserialize)]
+struct SessionArn<'a> {
+    #[serde(borrow)]
+    arn: Str<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,6 +207,79 @@ impl<'a> Record<'a> {
                 field: if field == "." { "record".into() } else { field },
                 message: inner.to_string(),
             }
+        })
+    }
+
+    /// A credential-issuing record, parsed narrowly: of its request and
+    /// response only what a session hop needs is kept, and the rest (the
+    /// session token above all) is scanned past, not built. Such records
+    /// are a large share of a trail.
+    pub fn parse_session(bytes: &'a [u8]) -> Result<Self, FieldError> {
+        // The path of a bad field costs an allocation per key: it is
+        // found only when there is one.
+        let n: SessionRecord<'a> = match serde_json::from_slice(bytes) {
+            Ok(n) => n,
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                    let field = e.path().to_string();
+                    FieldError {
+                        field: if field == "." { "record".into() } else { field },
+                        message: e.into_inner().to_string(),
+                    }
+                })?
+            }
+        };
+        let mut response = serde_json::Map::new();
+        if let Some(r) = &n.response_elements {
+            let mut put = |k: &str, v: Value| {
+                response.insert(k.to_string(), v);
+            };
+            let text = |s: &Str<'_>| s.as_deref().map(|s| Value::String(s.to_string()));
+            if let Some(key) = r.credentials.as_ref().and_then(|c| text(&c.access_key_id)) {
+                put("credentials", serde_json::json!({ "accessKeyId": key }));
+            }
+            for (name, user) in [
+                ("assumedRoleUser", &r.assumed_role_user),
+                ("federatedUser", &r.federated_user),
+            ] {
+                if let Some(arn) = user.as_ref().and_then(|u| text(&u.arn)) {
+                    put(name, serde_json::json!({ "arn": arn }));
+                }
+            }
+            for (name, v) in [
+                ("subject", &r.subject),
+                ("issuer", &r.issuer),
+                (
+                    "subjectFromWebIdentityToken",
+                    &r.subject_from_web_identity_token,
+                ),
+                ("provider", &r.provider),
+            ] {
+                if let Some(v) = text(v) {
+                    put(name, v);
+                }
+            }
+        }
+        let request = n
+            .request_parameters
+            .and_then(|r| r.principal_arn)
+            .map(|p| serde_json::json!({ "principalArn": p }));
+        Ok(Record {
+            event_version: None,
+            event_source: n.event_source,
+            event_name: n.event_name,
+            event_time: n.event_time,
+            event_id: n.event_id,
+            event_type: n.event_type,
+            aws_region: n.aws_region,
+            recipient_account_id: n.recipient_account_id,
+            source_ip_address: n.source_ip_address,
+            user_agent: n.user_agent,
+            error_code: n.error_code,
+            user_identity: n.user_identity,
+            request_parameters: request,
+            response_elements: n.response_elements.map(|_| Value::Object(response)),
         })
     }
 

@@ -83,6 +83,8 @@ pub fn stand_in(
         kind: crate::attribution::IdentityType::of_arn(&actor),
         arn: actor,
         invoked_by: None,
+        origin: None,
+        source_identity: None,
     };
     (Arc::new(event), Arc::new(actor))
 }

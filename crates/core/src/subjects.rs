@@ -81,7 +81,11 @@ pub fn subjects(origin: &str, bytes: &[u8]) -> (Subjects, Vec<InputError>) {
                 region: r.region,
             })),
             Found::Error(e) => errors.push(e),
-            Found::TagChange(_) | Found::Watched(_) | Found::Fetch(_) | Found::Mark(_) => {}
+            Found::TagChange(_)
+            | Found::Watched(_)
+            | Found::Session(_)
+            | Found::Fetch(_)
+            | Found::Mark(_) => {}
         }
     }
     (Subjects::These(out), errors)

@@ -121,6 +121,9 @@ impl Direct {
                 region,
             }],
             preset_tags: BTreeMap::new(),
+            // An invoker's word: no session to trace.
+            access_key: None,
+            source_identity: None,
         })
     }
 }

@@ -59,6 +59,7 @@ fn every_catalog_row_extracts_its_resources_from_a_realistic_record() {
                 Found::TagChange(t) => Err(format!("unexpected tag change {}", t.event.name)),
                 Found::Watched(w) => Err(format!("unexpected watched call {}", w.event.name)),
                 Found::Mark(n) => Err(format!("unexpected mark {n}")),
+                Found::Session(s) => Err(format!("unexpected session {}", s.event.name)),
             })
             .collect();
         match got.as_slice() {

@@ -6,6 +6,7 @@
 use std::io::{self, Read};
 use tagwarden_aws::clients::Clients;
 use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
+use tagwarden_core::chains::Chains;
 use tagwarden_core::pipeline::{
     Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, WatchedCall, Window,
 };
@@ -20,6 +21,8 @@ pub struct Gathered {
     pub changes: Vec<TagChange>,
     pub watched: Vec<WatchedCall>,
     pub errors: Vec<InputError>,
+    /// The session hops these records issued.
+    pub chains: Chains,
 }
 
 impl Gathered {
@@ -28,16 +31,18 @@ impl Gathered {
             && self.changes.is_empty()
             && self.watched.is_empty()
             && self.errors.is_empty()
+            && self.chains.is_empty()
     }
 
-    /// The plan for these creations.
+    /// The plan for these creations, their origins from these records'
+    /// sessions.
     pub fn plan(&self, policy: &Policy) -> Plan {
-        plan_of(&self.creations, policy)
+        plan_of(&self.creations, &self.chains, policy)
     }
 }
 
-fn plan_of(creations: &[Creation], policy: &Policy) -> Plan {
-    let mut planner = Planner::new(policy);
+fn plan_of(creations: &[Creation], chains: &Chains, policy: &Policy) -> Plan {
+    let mut planner = Planner::new(policy).with_chains(chains);
     for c in creations {
         planner.add(c);
     }
@@ -56,6 +61,8 @@ pub struct Reading {
     pub named: Vec<ObjectRef>,
     /// Input errors since the face last took them.
     pub errors: Vec<InputError>,
+    /// Session hops: who began the chain behind each creation.
+    pub chains: Chains,
 }
 
 impl Reading {
@@ -92,12 +99,13 @@ impl Reading {
         size: usize,
         send: &mut dyn FnMut(u64, Gathered) -> bool,
     ) -> u64 {
-        let (creations, changes, watched, named, errors) = (
+        let (creations, changes, watched, named, errors, chains) = (
             &mut self.creations,
             &mut self.changes,
             &mut self.watched,
             &mut self.named,
             &mut self.errors,
+            &mut self.chains,
         );
         let mut open = true;
         self.pipeline
@@ -107,12 +115,14 @@ impl Reading {
                 Found::Watched(c) => watched.push(*c),
                 Found::Fetch(o) => named.push(o),
                 Found::Error(e) => errors.push(e),
+                Found::Session(s) => chains.add(s.issued),
                 Found::Mark(n) if open && creations.len() >= size => {
                     let taken = Gathered {
                         creations: std::mem::take(creations),
                         changes: std::mem::take(changes),
                         watched: std::mem::take(watched),
                         errors: std::mem::take(errors),
+                        chains: std::mem::take(chains),
                     };
                     open = send(n, taken);
                 }
@@ -128,6 +138,7 @@ impl Reading {
             changes: std::mem::take(&mut self.changes),
             watched: std::mem::take(&mut self.watched),
             errors: std::mem::take(&mut self.errors),
+            chains: std::mem::take(&mut self.chains),
         }
     }
 
@@ -183,7 +194,7 @@ impl Reading {
 
     /// The plan for everything read so far.
     pub fn plan(&self, policy: &Policy) -> Plan {
-        plan_of(&self.creations, policy)
+        plan_of(&self.creations, &self.chains, policy)
     }
 }
 

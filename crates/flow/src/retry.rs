@@ -64,6 +64,8 @@ pub fn items(failed: Vec<Metadata>, now: jiff::Timestamp) -> (Vec<PlanItem>, Vec
                     .map(|c| IdentityType::parse(&c.kind))
                     .unwrap_or(IdentityType::Unknown),
                 invoked_by: creator.and_then(|c| c.invoked_by),
+                origin: None,
+                source_identity: None,
             }),
             arn: m.arn,
             resource_type,

@@ -224,6 +224,8 @@ fn restore_item(t: &Tamper) -> Option<PlanItem> {
             arn: t.actor.clone(),
             kind: IdentityType::of_arn(&t.actor),
             invoked_by: None,
+            origin: None,
+            source_identity: None,
         }),
         tags,
         api,

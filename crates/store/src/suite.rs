@@ -41,6 +41,8 @@ pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
             arn: CREATOR.into(),
             kind: IdentityType::IAMUser,
             invoked_by: None,
+            origin: None,
+            source_identity: None,
         }),
         tags: BTreeMap::from([
             (TagKey::new("CreatedBy").unwrap(), TagValue::clean(CREATOR)),

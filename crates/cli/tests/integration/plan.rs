@@ -56,7 +56,8 @@ fn json_output_follows_the_contract_exactly() {
     let sso = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PowerUser_0123456789abcdef/alice@example.com";
     assert_eq!(
         first["creator"],
-        json!({"arn": sso, "type": "AssumedRole", "invoked_by": null})
+        json!({"arn": sso, "type": "AssumedRole", "invoked_by": null, "origin": null,
+               "source_identity": null})
     );
     assert_eq!(
         first["tags"],
@@ -376,4 +377,48 @@ fn a_preset_created_by_naming_someone_else_is_a_mismatch() {
     assert_eq!(found[0]["actor"], creator.as_str());
     assert_eq!(found[0]["changed"]["CreatedBy"]["before"], scapegoat);
     assert_eq!(found[0]["changed"]["CreatedBy"]["after"], creator.as_str());
+}
+
+/// The role session that creates is traced back to the user who assumed
+/// the role, from the AssumeRole record of another file, read after it
+/// (stratus-red-team's sample, as published).
+#[test]
+fn a_role_sessions_creation_names_the_user_behind_it_from_another_file() {
+    let dir = temp_dir("origin");
+    let session = "arn:aws:sts::900138736586:assumed-role/stratus-red-team-ec2lui-role-idtzskbvtd/aws-go-sdk-1722511821294449000";
+    let record = json!({
+        "eventVersion": "1.09", "eventTime": "2024-08-01T11:30:30Z",
+        "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances", "awsRegion": "us-east-1",
+        "eventID": "origin-run-1", "readOnly": false, "eventType": "AwsApiCall",
+        "managementEvent": true, "recipientAccountId": "900138736586",
+        "userIdentity": {"type": "AssumedRole", "arn": session, "accountId": "900138736586",
+            "accessKeyId": "ASIA9F6MXE9HSYOXYQOS"},
+        "requestParameters": {},
+        "responseElements": {"instancesSet": {"items": [{"instanceId": "i-0origin"}]}},
+    });
+    let log = dir.join("a-creation.json");
+    std::fs::write(&log, json!({"Records": [record]}).to_string()).unwrap();
+    let sample = shared_fixtures()
+        .join("cloudtrail/stratus-red-team/aws.execution.ec2-launch-unusual-instances.json");
+    let run = tagwarden(&[
+        "plan",
+        log.to_str().unwrap(),
+        sample.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = run.json();
+    let item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["arn"].as_str().unwrap().ends_with("instance/i-0origin"))
+        .unwrap_or_else(|| panic!("{items}"));
+    assert_eq!(item["creator"]["arn"], session);
+    assert_eq!(
+        item["creator"]["origin"],
+        json!({"arn": "arn:aws:iam::900138736586:user/christophe", "type": "IAMUser",
+               "name": "christophe", "provider": null, "via": [session]})
+    );
 }

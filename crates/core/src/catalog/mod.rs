@@ -6,6 +6,7 @@
 
 pub mod grants;
 pub mod path;
+pub mod sessions;
 pub mod table;
 pub mod tag_events;
 pub mod watched;

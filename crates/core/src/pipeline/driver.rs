@@ -3,9 +3,10 @@
 //! duplicates and what lies outside the window, and counts it all.
 
 use super::envelope::{self, Defaults};
-use super::extract::{creation, tag_change, watched_call};
+use super::extract::{creation, session, tag_change, watched_call};
 use super::output::{Found, InputError, SkipReason, Stats, Window};
 use super::skip;
+use crate::catalog::sessions::{self, SessionEvent};
 use crate::catalog::tag_events::{self, TagEvent};
 use crate::catalog::watched::{self, Watched};
 use crate::catalog::{self, Entry};
@@ -24,6 +25,7 @@ enum Row {
     Creates(&'static Entry),
     Tags(&'static TagEvent),
     Watched(&'static Watched),
+    Session(&'static SessionEvent),
 }
 
 /// Where a record sits, formatted only when an error needs it:
@@ -214,6 +216,7 @@ impl Pipeline {
                 match found {
                     Found::TagChange(_) => self.stats.tag_changes += 1,
                     Found::Watched(_) => self.stats.watched += 1,
+                    Found::Session(_) => self.stats.sessions += 1,
                     _ => {}
                 }
                 out(found);
@@ -297,10 +300,17 @@ impl Pipeline {
             None => match (
                 tag_events::lookup(&source, &name),
                 watched::lookup(&source, &name),
+                sessions::lookup(&source, &name),
             ) {
-                (Some(t), _) => Row::Tags(t),
-                (None, Some(w)) => Row::Watched(w),
-                (None, None) => {
+                (Some(t), ..) => Row::Tags(t),
+                (None, Some(w), _) => Row::Watched(w),
+                (None, None, Some(s)) => Row::Session(s),
+                // A read-only call of a service that issues credentials.
+                (None, None, None) if rec.flag(HeadKey::ReadOnly) == Some(true) => {
+                    self.skip(SkipReason::ReadOnly);
+                    return Ok(None);
+                }
+                (None, None, None) => {
                     self.skip(SkipReason::NotInCatalog);
                     return Ok(None);
                 }
@@ -317,7 +327,10 @@ impl Pipeline {
             self.skip(SkipReason::Duplicate);
             return Ok(None);
         }
-        let record = Record::parse(rec.bytes)?;
+        let record = match row {
+            Row::Session(_) => Record::parse_session(rec.bytes)?,
+            _ => Record::parse(rec.bytes)?,
+        };
         let (found, event) = match row {
             Row::Creates(entry) => {
                 let c = creation(entry, &record, defaults)?;
@@ -328,6 +341,11 @@ impl Pipeline {
                 let c = tag_change(t, &record, defaults)?;
                 let event = c.event.clone();
                 (Found::TagChange(Box::new(c)), event)
+            }
+            Row::Session(s) => {
+                let s = session(s, &record, defaults)?;
+                let event = s.event.clone();
+                (Found::Session(Box::new(s)), event)
             }
             Row::Watched(w) => match watched_call(w, &record, defaults)? {
                 Some(c) => {
@@ -353,7 +371,8 @@ impl Pipeline {
         // Only a copy that produced something counts as seen: a damaged
         // first copy must not hide a good second one.
         self.seen.insert(id_hash);
-        if !self.window.contains(&time) {
+        // A session begun before the window may explain a creation in it.
+        if !self.window.contains(&time) && !matches!(found, Found::Session(_)) {
             self.skip(SkipReason::OutsideWindow);
             return Ok(None);
         }

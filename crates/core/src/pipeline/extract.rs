@@ -1,9 +1,11 @@
-//! A fully parsed, catalogued record → the creation or tag change it is:
+//! A fully parsed, catalogued record → the creation, tag change or session
+//! hop it is:
 //! when, where, by whom, and on which resources.
 
 use super::envelope::Defaults;
-use super::output::{Creation, EventInfo, TagChange, WatchedCall};
+use super::output::{Creation, EventInfo, Session, TagChange, WatchedCall};
 use crate::attribution::Creator;
+use crate::catalog::sessions::SessionEvent;
 use crate::catalog::tag_events::{TagEvent, TagOp};
 use crate::catalog::watched::Watched;
 use crate::catalog::{self, Entry, Scope};
@@ -91,6 +93,8 @@ pub(super) fn creation(
     let resources = entry
         .resources(record, &scope(&event))
         .map_err(|e| FieldError::new(e.field(), &e))?;
+    let identity = record.user_identity.as_ref();
+    let given = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
     Ok(Creation {
         event,
         creator,
@@ -98,7 +102,26 @@ pub(super) fn creation(
         api: entry.api,
         resources,
         preset_tags: entry.preset_tags(record),
+        access_key: given(identity.and_then(|i| i.access_key_id.as_deref())),
+        source_identity: given(
+            identity
+                .and_then(|i| i.session_context.as_ref())
+                .and_then(|c| c.source_identity.as_deref()),
+        ),
     })
+}
+
+/// Builds the session hop from a fully parsed credential-issuing record.
+pub(super) fn session(
+    row: &'static SessionEvent,
+    record: &Record<'_>,
+    defaults: &Defaults,
+) -> Result<Session, FieldError> {
+    let (event, _) = context(record, defaults, row.source, row.name)?;
+    let issued = row
+        .issued(record)
+        .map_err(|(field, why)| FieldError::new(field, why))?;
+    Ok(Session { event, issued })
 }
 
 /// Builds the tag change from a fully parsed record of a tag call.

@@ -17,8 +17,8 @@ mod skip;
 pub use driver::{read_all, Pipeline};
 pub use extract::partition_of_region;
 pub use output::{
-    Creation, EventInfo, Found, InputError, ObjectRef, SkipReason, Stats, TagChange, WatchedCall,
-    Window,
+    Creation, EventInfo, Found, InputError, ObjectRef, Session, SkipReason, Stats, TagChange,
+    WatchedCall, Window,
 };
 
 #[cfg(test)]

@@ -97,6 +97,19 @@ pub struct Creation {
     pub resources: Vec<Resource>,
     /// Tags set in the create call itself: known without a read.
     pub preset_tags: BTreeMap<String, String>,
+    /// The key the call was signed with, which leads back through the
+    /// run's session chains ([`crate::chains`]).
+    pub access_key: Option<String>,
+    /// `userIdentity.sessionContext.sourceIdentity`.
+    pub source_identity: Option<String>,
+}
+
+/// A record that issued credentials: a hop of a session chain
+/// ([`crate::chains`]).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub event: EventInfo,
+    pub issued: crate::catalog::sessions::Issued,
 }
 
 /// One record that set or removed tags on existing resources.
@@ -163,6 +176,8 @@ pub enum Found {
     TagChange(Box<TagChange>),
     /// A call that blinds tagwarden: alerted.
     Watched(Box<WatchedCall>),
+    /// Credentials issued: a hop of a session chain.
+    Session(Box<Session>),
     Fetch(ObjectRef),
     Error(InputError),
     /// This many records of the document are read: a place a reader that
@@ -183,6 +198,8 @@ pub struct Stats {
     pub tag_changes: u64,
     /// Calls that blind tagwarden (trail stopped, its rules changed…).
     pub watched: u64,
+    /// Records that issued credentials (session chains).
+    pub sessions: u64,
     pub errors: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
 }

@@ -2,6 +2,7 @@
 //! parsed: most records of a trail stop here.
 
 use super::output::SkipReason;
+use crate::catalog::sessions;
 use crate::ingest::scan::HeadKey;
 use crate::ingest::RawRecord;
 
@@ -24,7 +25,10 @@ pub(super) fn reason(rec: &RawRecord<'_>) -> Option<SkipReason> {
     {
         return Some(SkipReason::ErrorCode);
     }
-    if rec.flag(HeadKey::ReadOnly) == Some(true) {
+    // Credentials are issued by read-only calls: those few are looked up.
+    if rec.flag(HeadKey::ReadOnly) == Some(true)
+        && !sessions::issues_credentials(rec.raw(HeadKey::EventSource))
+    {
         return Some(SkipReason::ReadOnly);
     }
     if rec.flag(HeadKey::ManagementEvent) == Some(false)

@@ -15,6 +15,12 @@ pub enum Var {
     CreatorRole,
     CreatorSession,
     CreatorAccount,
+    /// Who answers "who created this": for now the record's own identity
+    /// (a service's launches are issue 18's next step).
+    CreatorResponsible,
+    /// Who began the session chain: its ARN, else `name@provider`.
+    CreatorOrigin,
+    CreatorSourceIdentity,
     EventTime,
     EventId,
     EventName,
@@ -38,6 +44,9 @@ pub const VARIABLES: &[(&str, Var)] = &[
     ("creator.role", Var::CreatorRole),
     ("creator.session", Var::CreatorSession),
     ("creator.account", Var::CreatorAccount),
+    ("creator.responsible", Var::CreatorResponsible),
+    ("creator.origin", Var::CreatorOrigin),
+    ("creator.source_identity", Var::CreatorSourceIdentity),
     ("event.time", Var::EventTime),
     ("event.id", Var::EventId),
     ("event.name", Var::EventName),

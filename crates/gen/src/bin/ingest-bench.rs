@@ -94,6 +94,9 @@ fn one(mode: &str, file: &Path) -> Result<()> {
                     std::hint::black_box(c);
                 }
                 Found::Error(_) | Found::Fetch(_) => errors += 1,
+                Found::Session(c) => {
+                    std::hint::black_box(c);
+                }
                 Found::Mark(_) => {}
             });
             let plan = planner.finish();

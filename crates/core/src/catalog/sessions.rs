@@ -1,0 +1,191 @@
+//! Calls that issue credentials: each names who asked (the caller, or an
+//! identity provider's user) and the access key it issued, so that a later
+//! call made with that key can be traced back, through any number of hops,
+//! to whoever began the chain (design.md, "The person behind the role").
+//! Most are `readOnly`: they are read for this alone. Data, like the other
+//! tables.
+
+use crate::attribution::IdentityType;
+use crate::record::Record;
+use serde_json::Value;
+
+/// Who asked for the credentials, as the record tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// The call's own identity, which called with a key of its own: the
+    /// chain may go on behind it.
+    Caller,
+    /// A SAML identity provider's user: the chain begins here.
+    Saml,
+    /// An OIDC identity provider's user: the chain begins here.
+    WebIdentity,
+}
+
+#[derive(Debug)]
+pub struct SessionEvent {
+    pub source: &'static str,
+    pub name: &'static str,
+    pub asker: Asker,
+}
+
+const fn row(source: &'static str, name: &'static str, asker: Asker) -> SessionEvent {
+    SessionEvent {
+        source,
+        name,
+        asker,
+    }
+}
+
+const STS: &str = "sts.amazonaws.com";
+
+/// Sorted by (source, name), as the other tables.
+#[rustfmt::skip]
+pub static SESSION_EVENTS: &[SessionEvent] = &[
+    row(STS, "AssumeRole", Asker::Caller),
+    row(STS, "AssumeRoleWithSAML", Asker::Saml),
+    row(STS, "AssumeRoleWithWebIdentity", Asker::WebIdentity),
+    row(STS, "GetFederationToken", Asker::Caller),
+    row(STS, "GetSessionToken", Asker::Caller),
+];
+
+pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static SessionEvent> {
+    SESSION_EVENTS
+        .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
+        .ok()
+        .map(|i| &SESSION_EVENTS[i])
+}
+
+/// Whether read-only records of `source` may issue credentials: they are
+/// looked up rather than skipped. One comparison on the hot path.
+pub fn issues_credentials(source: Option<&[u8]>) -> bool {
+    source == Some(STS.as_bytes())
+}
+
+/// A principal as a session chain names it; a federated user has no ARN.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Principal {
+    pub arn: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: IdentityType,
+    pub name: Option<String>,
+    pub provider: Option<String>,
+}
+
+/// What one credential-issuing record says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// The access key issued.
+    pub key: String,
+    /// The session it began (an assumed-role or federated-user ARN).
+    pub session: Option<String>,
+    pub asker: Principal,
+    /// The key the asker called with: the hop before this one.
+    pub asker_key: Option<String>,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl SessionEvent {
+    /// The key issued and who asked, or why the record cannot say.
+    pub fn issued(&self, record: &Record<'_>) -> Result<Issued, (&'static str, &'static str)> {
+        let response = record.response_elements.as_ref();
+        let key = text(response.and_then(|r| r.pointer("/credentials/accessKeyId")))
+            .ok_or(("responseElements.credentials.accessKeyId", "is missing"))?;
+        let session = text(response.and_then(|r| r.pointer("/assumedRoleUser/arn")))
+            .or_else(|| text(response.and_then(|r| r.pointer("/federatedUser/arn"))));
+        let field = |v: Option<&Value>, k: &str| text(v.and_then(|v| v.get(k)));
+        let identity = record.user_identity.as_ref();
+        let (asker, asker_key) = match self.asker {
+            Asker::Caller => {
+                let who = identity.ok_or(("userIdentity", "is missing"))?;
+                let principal = Principal {
+                    arn: who
+                        .arn
+                        .as_deref()
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string),
+                    kind: IdentityType::parse(who.kind.as_deref().unwrap_or("Unknown")),
+                    name: who.user_name.as_deref().map(str::to_string),
+                    provider: None,
+                };
+                let key = who.access_key_id.as_deref().filter(|k| !k.is_empty());
+                (principal, key.map(str::to_string))
+            }
+            Asker::Saml => {
+                let provider = field(record.request_parameters.as_ref(), "principalArn")
+                    .or_else(|| field(response, "issuer"));
+                let principal = Principal {
+                    arn: None,
+                    kind: IdentityType::SAMLUser,
+                    name: field(response, "subject"),
+                    provider,
+                };
+                (principal, None)
+            }
+            Asker::WebIdentity => {
+                let principal = Principal {
+                    arn: None,
+                    kind: IdentityType::WebIdentityUser,
+                    name: field(response, "subjectFromWebIdentityToken"),
+                    provider: field(response, "provider"),
+                };
+                (principal, None)
+            }
+        };
+        Ok(Issued {
+            key,
+            session,
+            asker,
+            asker_key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_and_each_row_is_found() {
+        for pair in SESSION_EVENTS.windows(2) {
+            assert!((pair[0].source, pair[0].name) < (pair[1].source, pair[1].name));
+        }
+        for e in SESSION_EVENTS {
+            assert!(lookup(e.source.as_bytes(), e.name.as_bytes()).is_some());
+            assert!(issues_credentials(Some(e.source.as_bytes())));
+        }
+        assert!(lookup(STS.as_bytes(), b"GetCallerIdentity").is_none());
+    }
+
+    #[test]
+    fn a_saml_session_begins_with_the_providers_user() {
+        let rec = Record::parse(
+            br#"{"userIdentity":{"type":"SAMLUser","principalId":"x","userName":"alice@example.com","identityProvider":"y"},
+                "requestParameters":{"principalArn":"arn:aws:iam::1:saml-provider/Okta","roleArn":"arn:aws:iam::1:role/Dev"},
+                "responseElements":{"subject":"alice@example.com","issuer":"http://www.okta.com/x",
+                  "credentials":{"accessKeyId":"ASIASAML"},"assumedRoleUser":{"arn":"arn:aws:sts::1:assumed-role/Dev/alice@example.com"}}}"#,
+        )
+        .unwrap();
+        let e = lookup(STS.as_bytes(), b"AssumeRoleWithSAML").unwrap();
+        let got = e.issued(&rec).unwrap();
+        assert_eq!(got.key, "ASIASAML");
+        assert_eq!(got.asker_key, None);
+        assert_eq!(
+            got.asker,
+            Principal {
+                arn: None,
+                kind: IdentityType::SAMLUser,
+                name: Some("alice@example.com".into()),
+                provider: Some("arn:aws:iam::1:saml-provider/Okta".into()),
+            }
+        );
+        assert_eq!(
+            got.session.as_deref(),
+            Some("arn:aws:sts::1:assumed-role/Dev/alice@example.com")
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Session chains: the credential-issuing records of a run, indexed by the
+//! key each issued, so that a creation's key leads back, hop by hop, to
+//! whoever began the chain (design.md, "The person behind the role"). The
+//! index is complete before any creation is resolved, so the order of
+//! files and records does not matter.
+
+use crate::attribution::IdentityType;
+use crate::catalog::sessions::{Issued, Principal};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Hops followed at most: a chain longer than any real one (role chaining
+/// allows a handful) ends here, and a loop cannot hang the run.
+pub const MAX_HOPS: usize = 32;
+
+/// Who began a session chain, and through which sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub arn: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: IdentityType,
+    pub name: Option<String>,
+    pub provider: Option<String>,
+    /// Each hop's session, from the origin to the creating call's.
+    pub via: Vec<String>,
+}
+
+impl Origin {
+    /// The `{creator.origin}` policy variable: the ARN, else
+    /// `name@provider`, else the name.
+    pub fn render(&self) -> Option<String> {
+        match (&self.arn, &self.name, &self.provider) {
+            (Some(arn), ..) => Some(arn.clone()),
+            (None, Some(name), Some(provider)) => Some(format!("{name}@{provider}")),
+            (None, Some(name), None) => Some(name.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Issued keys, each with what issued it.
+#[derive(Debug, Default, Clone)]
+pub struct Chains {
+    by_key: HashMap<String, Issued>,
+}
+
+impl Chains {
+    pub fn add(&mut self, issued: Issued) {
+        self.by_key.insert(issued.key.clone(), issued);
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// Who began the chain behind a call made with `key`; `None` when no
+    /// record of the run issued that key (the call's identity is its own
+    /// origin).
+    pub fn origin(&self, key: Option<&str>) -> Option<Origin> {
+        let mut key = key?;
+        let mut via = Vec::new();
+        let mut first: Option<&Issued> = None;
+        for _ in 0..MAX_HOPS {
+            let Some(issued) = self.by_key.get(key) else {
+                break;
+            };
+            via.push(issued.session.clone().unwrap_or_else(|| issued.key.clone()));
+            first = Some(issued);
+            match issued.asker_key.as_deref() {
+                Some(next) if next != key => key = next,
+                _ => break,
+            }
+        }
+        let Principal {
+            arn,
+            kind,
+            name,
+            provider,
+        } = first?.asker.clone();
+        via.reverse();
+        Some(Origin {
+            arn,
+            kind,
+            name,
+            provider,
+            via,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::sessions::lookup;
+    use crate::record::Record;
+
+    fn issued(name: &str, record: &str) -> Issued {
+        let e = lookup(b"sts.amazonaws.com", name.as_bytes()).unwrap();
+        e.issued(&Record::parse(record.as_bytes()).unwrap())
+            .unwrap()
+    }
+
+    /// stratus-red-team's `aws.execution.ec2-launch-unusual-instances.json`:
+    /// an IAM user assumes the role whose session then calls RunInstances.
+    const STRATUS_ASSUME_ROLE: &str = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+        "userIdentity":{"accessKeyId":"AKIAR7ISFR69YWROPYAN","accountId":"900138736586","arn":"arn:aws:iam::900138736586:user/christophe","principalId":"AIDA32NEE582826ECMV4","type":"IAMUser","userName":"christophe"},
+        "requestParameters":{"durationSeconds":900,"roleArn":"arn:aws:iam::900138736586:role/stratus-red-team-ec2lui-role-idtzskbvtd","roleSessionName":"aws-go-sdk-1722511821294449000"},
+        "responseElements":{"assumedRoleUser":{"arn":"arn:aws:sts::900138736586:assumed-role/stratus-red-team-ec2lui-role-idtzskbvtd/aws-go-sdk-1722511821294449000","assumedRoleId":"AROA13YEHY3VAS32TD341:aws-go-sdk-1722511821294449000"},
+            "credentials":{"accessKeyId":"ASIA9F6MXE9HSYOXYQOS","expiration":"Aug 1, 2024, 11:45:22 AM"}},"readOnly":true}"#;
+
+    #[test]
+    fn one_hop_leads_to_the_user_who_assumed_the_role() {
+        let mut c = Chains::default();
+        c.add(issued("AssumeRole", STRATUS_ASSUME_ROLE));
+        let o = c.origin(Some("ASIA9F6MXE9HSYOXYQOS")).unwrap();
+        assert_eq!(
+            o.arn.as_deref(),
+            Some("arn:aws:iam::900138736586:user/christophe")
+        );
+        assert_eq!(o.kind, IdentityType::IAMUser);
+        assert_eq!(o.via, ["arn:aws:sts::900138736586:assumed-role/stratus-red-team-ec2lui-role-idtzskbvtd/aws-go-sdk-1722511821294449000"]);
+        // A key no record of the run issued: the call is its own origin.
+        assert_eq!(c.origin(Some("AKIAR7ISFR69YWROPYAN")), None);
+        assert_eq!(c.origin(None), None);
+    }
+
+    #[test]
+    fn a_chain_of_roles_leads_back_to_the_federated_user_who_began_it() {
+        let mut c = Chains::default();
+        // Added in any order: the index is read only once complete.
+        c.add(issued(
+            "AssumeRole",
+            r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/deploy/alice","accessKeyId":"ASIADEPLOY"},
+               "responseElements":{"credentials":{"accessKeyId":"ASIACI"},"assumedRoleUser":{"arn":"arn:aws:sts::1:assumed-role/ci/ci-run-42"}}}"#,
+        ));
+        c.add(issued(
+            "AssumeRoleWithWebIdentity",
+            r#"{"userIdentity":{"type":"WebIdentityUser","principalId":"x","userName":"repo:org/app:ref:refs/heads/main","identityProvider":"token.actions.githubusercontent.com"},
+               "responseElements":{"subjectFromWebIdentityToken":"repo:org/app:ref:refs/heads/main","provider":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com",
+                 "credentials":{"accessKeyId":"ASIADEPLOY"},"assumedRoleUser":{"arn":"arn:aws:sts::1:assumed-role/deploy/alice"}}}"#,
+        ));
+        let o = c.origin(Some("ASIACI")).unwrap();
+        assert_eq!(o.arn, None);
+        assert_eq!(o.kind, IdentityType::WebIdentityUser);
+        assert_eq!(
+            o.render().as_deref(),
+            Some("repo:org/app:ref:refs/heads/main@arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com")
+        );
+        assert_eq!(
+            o.via,
+            [
+                "arn:aws:sts::1:assumed-role/deploy/alice",
+                "arn:aws:sts::1:assumed-role/ci/ci-run-42"
+            ]
+        );
+    }
+
+    /// The creation is read before the session that explains it, as
+    /// happens across log files: the plan still names the user.
+    #[test]
+    fn a_run_plans_the_origin_and_its_policy_variables_whatever_the_order() {
+        use crate::pipeline::{read_all, Found};
+        use crate::plan::Planner;
+        use crate::policy::Policy;
+        let run_instances = r#"{"eventVersion":"1.09","eventTime":"2024-08-01T11:30:30Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances",
+            "awsRegion":"us-east-1","eventID":"run-1","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"900138736586",
+            "userIdentity":{"accessKeyId":"ASIA9F6MXE9HSYOXYQOS","accountId":"900138736586","type":"AssumedRole",
+              "arn":"arn:aws:sts::900138736586:assumed-role/stratus-red-team-ec2lui-role-idtzskbvtd/aws-go-sdk-1722511821294449000",
+              "sessionContext":{"sourceIdentity":"christophe@example.com"}},
+            "requestParameters":{},"responseElements":{"instancesSet":{"items":[{"instanceId":"i-0abc"}]}}}"#;
+        let assume = STRATUS_ASSUME_ROLE
+            .replace("\"readOnly\":true", r#""readOnly":true,"eventVersion":"1.08","eventTime":"2024-08-01T11:30:22Z","awsRegion":"us-east-1","eventID":"sts-1","eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"900138736586""#);
+        let log = format!(r#"{{"Records":[{run_instances},{assume}]}}"#);
+        let (found, stats) = read_all("log", log.as_bytes());
+        assert_eq!((stats.creations, stats.sessions), (1, 1), "{found:?}");
+        let mut chains = Chains::default();
+        let mut creations = Vec::new();
+        for f in found {
+            match f {
+                Found::Session(s) => chains.add(s.issued),
+                Found::Creation(c) => creations.push(*c),
+                other => panic!("{other:?}"),
+            }
+        }
+        let policy = Policy::from_yaml(
+            "attribution:\n  tags:\n    CreatedBy: \"{creator.responsible}\"\n    CreatedByOrigin: \"{creator.origin}\"\n    SourceIdentity: \"{creator.source_identity}\"\n",
+        )
+        .unwrap();
+        let mut planner = Planner::new(&policy).with_chains(&chains);
+        planner.add(&creations[0]);
+        let plan = planner.finish();
+        let item = &plan.items[0];
+        let christophe = "arn:aws:iam::900138736586:user/christophe";
+        assert_eq!(
+            item.creator.origin.as_ref().unwrap().arn.as_deref(),
+            Some(christophe)
+        );
+        assert_eq!(
+            item.creator.source_identity.as_deref(),
+            Some("christophe@example.com")
+        );
+        let tag = |k: &str| {
+            item.tags
+                .iter()
+                .find(|(key, _)| key.as_str() == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(tag("CreatedByOrigin"), Some(christophe));
+        assert_eq!(tag("SourceIdentity"), Some("christophe@example.com"));
+        assert!(tag("CreatedBy").unwrap().contains(":assumed-role/"));
+    }
+
+    #[test]
+    fn a_loop_of_keys_ends() {
+        let mut c = Chains::default();
+        c.add(issued(
+            "AssumeRole",
+            r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/a/x","accessKeyId":"K2"},
+               "responseElements":{"credentials":{"accessKeyId":"K1"}}}"#,
+        ));
+        c.add(issued(
+            "AssumeRole",
+            r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/b/y","accessKeyId":"K1"},
+               "responseElements":{"credentials":{"accessKeyId":"K2"}}}"#,
+        ));
+        let o = c.origin(Some("K1")).unwrap();
+        assert_eq!(o.via.len(), MAX_HOPS);
+    }
+}
