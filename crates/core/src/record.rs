@@ -10,9 +10,11 @@ use std::borrow::Cow;
 
 type Str<'a> = Option<Cow<'a, str>>;
 
+/// A record; its request and response are JSON values, unless a narrower
+/// view is asked for ([`Record::parse_session`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Record<'a> {
+pub struct Record<'a, Q = Value, P = Value> {
     #[serde(borrow)]
     pub event_version: Str<'a>,
     #[serde(borrow)]
@@ -38,9 +40,9 @@ pub struct Record<'a> {
     #[serde(default, borrow)]
     pub user_identity: Option<UserIdentity<'a>>,
     #[serde(default)]
-    pub request_parameters: Option<Value>,
+    pub request_parameters: Option<Q>,
     #[serde(default)]
-    pub response_elements: Option<Value>,
+    pub response_elements: Option<P>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,46 +72,15 @@ pub struct UserIdentity<'a> {
     pub on_behalf_of: Option<OnBehalfOf<'a>>,
 }
 
-/// [`Record::parse_session`]'s narrow view.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionRecord<'a> {
-    #[serde(borrow)]
-    event_source: Str<'a>,
-    #[serde(borrow)]
-    event_name: Str<'a>,
-    #[serde(borrow)]
-    event_time: Str<'a>,
-    #[serde(borrow, rename = "eventID")]
-    event_id: Str<'a>,
-    #[serde(borrow)]
-    event_type: Str<'a>,
-    #[serde(borrow)]
-    aws_region: Str<'a>,
-    #[serde(borrow)]
-    recipient_account_id: Str<'a>,
-    #[serde(borrow, rename = "sourceIPAddress")]
-    source_ip_address: Str<'a>,
-    #[serde(borrow)]
-    user_agent: Str<'a>,
-    #[serde(borrow)]
-    error_code: Str<'a>,
-    #[serde(default, borrow)]
-    user_identity: Option<UserIdentity<'a>>,
-    #[serde(default, borrow)]
-    request_parameters: Option<SessionRequest<'a>>,
-    #[serde(default, borrow)]
-    response_elements: Option<SessionResponse<'a>>,
-}
-
-#[derive(Deserialize)]
+/// [`Record::parse_session`]'s narrow views.
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SessionRequest<'a> {
     #[serde(borrow)]
     principal_arn: Str<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SessionResponse<'a> {
     #[serde(default, borrow)]
@@ -128,14 +99,14 @@ struct SessionResponse<'a> {
     provider: Str<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct IssuedKey<'a> {
     #[serde(borrow)]
     access_key_id: Str<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct SessionArn<'a> {
     #[serde(borrow)]
     arn: Str<'a>,
@@ -217,19 +188,20 @@ impl<'a> Record<'a> {
     pub fn parse_session(bytes: &'a [u8]) -> Result<Self, FieldError> {
         // The path of a bad field costs an allocation per key: it is
         // found only when there is one.
-        let n: SessionRecord<'a> = match serde_json::from_slice(bytes) {
-            Ok(n) => n,
-            Err(_) => {
-                let mut de = serde_json::Deserializer::from_slice(bytes);
-                serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                    let field = e.path().to_string();
-                    FieldError {
-                        field: if field == "." { "record".into() } else { field },
-                        message: e.into_inner().to_string(),
-                    }
-                })?
-            }
-        };
+        let n: Record<'a, SessionRequest<'a>, SessionResponse<'a>> =
+            match serde_json::from_slice(bytes) {
+                Ok(n) => n,
+                Err(_) => {
+                    let mut de = serde_json::Deserializer::from_slice(bytes);
+                    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                        let field = e.path().to_string();
+                        FieldError {
+                            field: if field == "." { "record".into() } else { field },
+                            message: e.into_inner().to_string(),
+                        }
+                    })?
+                }
+            };
         let mut response = serde_json::Map::new();
         if let Some(r) = &n.response_elements {
             let mut put = |k: &str, v: Value| {
@@ -266,7 +238,7 @@ impl<'a> Record<'a> {
             .and_then(|r| r.principal_arn)
             .map(|p| serde_json::json!({ "principalArn": p }));
         Ok(Record {
-            event_version: None,
+            event_version: n.event_version,
             event_source: n.event_source,
             event_name: n.event_name,
             event_time: n.event_time,
