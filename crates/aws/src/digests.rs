@@ -91,6 +91,7 @@ impl Objects for S3Objects<'_> {
 }
 
 /// CloudTrail's public keys by fingerprint.
+#[derive(Default)]
 pub struct PublicKeys(HashMap<String, Vec<u8>>);
 
 impl PublicKeys {
@@ -118,6 +119,10 @@ impl PublicKeys {
 }
 
 impl PublicKeys {
+    pub fn extend(&mut self, other: PublicKeys) {
+        self.0.extend(other.0);
+    }
+
     /// CloudTrail's keys valid since `since` (Unix seconds) in each of
     /// `regions` (a digest is signed with its region's key).
     pub async fn list(

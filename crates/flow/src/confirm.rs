@@ -48,7 +48,7 @@ pub struct Open {
     pub source: Source,
     pub day: String,
     pub at: Timestamp,
-    /// `ACCOUNT/REGION` for an event.
+    /// `ACCOUNT/REGION/EVENT_TIME` for an event.
     pub detail: String,
 }
 
@@ -78,49 +78,64 @@ pub fn open(rows: &[Evidence]) -> Vec<Open> {
         .collect()
 }
 
+/// Where a log was written: the folder before its account (`AWSLogs/`,
+/// `AWSLogs/o-…/`, or under a trail's key prefix), its account, region,
+/// and the date of the folder it lies in.
+fn log_place(key: &str) -> Option<(String, &str, &str, jiff::civil::Date)> {
+    let (head, rest) = key.split_once("/CloudTrail/")?;
+    let (base, account) = head.rsplit_once('/')?;
+    let mut dirs = rest.split('/');
+    let region = dirs.next()?;
+    let date = format!("{}-{}-{}", dirs.next()?, dirs.next()?, dirs.next()?)
+        .parse()
+        .ok()?;
+    Some((format!("{base}/"), account, region, date))
+}
+
+/// An event's `ACCOUNT/REGION[/EVENT_TIME]`.
+fn event_place(detail: &str) -> Option<(&str, &str, Option<Timestamp>)> {
+    let mut fields = detail.splitn(3, '/');
+    let (account, region) = (fields.next()?, fields.next()?);
+    Some((account, region, fields.next().and_then(|t| t.parse().ok())))
+}
+
 /// The digest folders that can list what is open: for each log, its own
-/// account and region; for each event, its account and region under every
-/// log prefix seen (`AWSLogs/` when none); each on the day it was acted on
-/// and the next (a digest covers the hour before it).
-pub fn digest_prefixes(open: &[Open]) -> BTreeSet<String> {
-    let mut bases: BTreeSet<String> = BTreeSet::new();
-    let mut places: BTreeSet<(String, String, String, String)> = BTreeSet::new();
-    for o in open {
-        match &o.source {
-            Source::Log { key, .. } => {
-                let Some((base, rest)) = key.split_once("/CloudTrail/") else {
-                    continue;
-                };
-                let Some((base, account)) = base.rsplit_once('/') else {
-                    continue;
-                };
-                let region = rest.split('/').next().unwrap_or_default();
-                bases.insert(format!("{base}/"));
-                places.insert((
-                    format!("{base}/"),
-                    account.into(),
-                    region.into(),
-                    o.day.clone(),
-                ));
-            }
-            Source::Event(_) => {}
-        }
-    }
+/// account, region and date; for each event, its account, region and date
+/// under every log folder acted on (`rows`; `AWSLogs/` when none). Each
+/// date and the next: a digest covers the hour before it.
+pub fn digest_prefixes(open: &[Open], rows: &[Evidence]) -> BTreeSet<String> {
+    let mut bases: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| match &r.source {
+            Source::Log { key, .. } => log_place(key).map(|p| p.0),
+            Source::Event(_) => None,
+        })
+        .collect();
     if bases.is_empty() {
         bases.insert("AWSLogs/".into());
     }
+    let mut places: BTreeSet<(String, String, String, jiff::civil::Date)> = BTreeSet::new();
     for o in open {
-        if let (Source::Event(_), Some((account, region))) = (&o.source, o.detail.split_once('/')) {
-            for base in &bases {
-                places.insert((base.clone(), account.into(), region.into(), o.day.clone()));
+        match &o.source {
+            Source::Log { key, .. } => {
+                if let Some((base, account, region, date)) = log_place(key) {
+                    places.insert((base, account.into(), region.into(), date));
+                }
+            }
+            Source::Event(_) => {
+                let Some((account, region, time)) = event_place(&o.detail) else {
+                    continue;
+                };
+                let at = time.unwrap_or(o.at);
+                let date = at.to_zoned(jiff::tz::TimeZone::UTC).date();
+                for base in &bases {
+                    places.insert((base.clone(), account.into(), region.into(), date));
+                }
             }
         }
     }
     let mut prefixes = BTreeSet::new();
-    for (base, account, region, day) in places {
-        let Ok(date) = day.parse::<jiff::civil::Date>() else {
-            continue;
-        };
+    for (base, account, region, date) in places {
         for d in [date, date.saturating_add(1.day())] {
             prefixes.insert(format!(
                 "{base}{account}/CloudTrail-Digest/{region}/{}/",
@@ -149,12 +164,14 @@ impl Relevant {
                     r.logs.insert(key.clone());
                 }
                 Source::Event(_) => {
-                    if let Some((account, region)) = o.detail.split_once('/') {
+                    if let Some((account, region, time)) = event_place(&o.detail) {
+                        // From the event's own time when the row holds it.
+                        let at = time.unwrap_or(o.at);
                         r.windows.push((
                             account.to_string(),
                             region.to_string(),
-                            o.at - SignedDuration::from_hours(1),
-                            o.at + GRACE,
+                            at - SignedDuration::from_hours(1),
+                            at + GRACE,
                         ));
                     }
                 }
@@ -200,14 +217,23 @@ fn log_name(key: &str) -> Option<(&str, &str, Timestamp)> {
 }
 
 /// Settles the open sources from the verdicts of the digest walk and the
-/// event ids each log held (id → log URL, of every log read).
+/// event ids each log held (id → log URL, of every log read). A digest
+/// that fails is recorded and alerted once: `rows` (the days' evidence)
+/// hold the ones already alerted.
 pub fn judge(
     open: &[Open],
+    rows: &[Evidence],
     verdicts: &[Verdict],
     ids: &HashMap<String, String>,
     now: Timestamp,
 ) -> Confirmation {
     let at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let today = now.strftime("%Y-%m-%d").to_string();
+    let alerted: HashSet<&Source> = rows
+        .iter()
+        .filter(|r| r.entry == Entry::Failed)
+        .map(|r| &r.source)
+        .collect();
     // Each log's verdict, with the digest that listed it.
     let mut logs: HashMap<String, (Option<String>, String)> = HashMap::new();
     let mut digest = String::new();
@@ -216,8 +242,16 @@ pub fn judge(
         match v.kind {
             Kind::Digest => {
                 digest = v.url();
-                if let Some(p) = &v.problem {
+                let source = Source::log(&v.bucket, &v.key);
+                if let Some(p) = v.problem.as_ref().filter(|_| !alerted.contains(&source)) {
                     out.alerts.push(format!("digest {}: {p}", v.url()));
+                    out.rows.push(Evidence {
+                        source,
+                        entry: Entry::Failed,
+                        day: Some(today.clone()),
+                        at: at.clone(),
+                        detail: p.to_string(),
+                    });
                 }
             }
             Kind::Log => {
@@ -301,7 +335,8 @@ pub async fn recent<S: AuditStore>(
     if open.is_empty() {
         return Ok(Confirmation::default());
     }
-    let prefixes = digest_prefixes(&open);
+    let prefixes = digest_prefixes(&open, &rows);
+    let mut key_errors = Vec::new();
     let keys = match keys {
         Keys::Pinned(k) => k,
         Keys::CloudTrail => {
@@ -310,12 +345,20 @@ pub async fn recent<S: AuditStore>(
                 .filter_map(|p| p.split("/CloudTrail-Digest/").nth(1)?.split('/').next())
                 .map(str::to_string)
                 .collect();
-            let regions: Vec<String> = regions.into_iter().collect();
-            // Keys valid in the two days walked.
+            // Keys valid in the two days walked, region by region: a region
+            // whose keys cannot be listed leaves its digests unverified
+            // (and alerted), not the others.
             let since = now.as_second() - 2 * 86_400;
-            PublicKeys::list(&clients, &regions, since)
-                .await
-                .map_err(|e| format!("CloudTrail's public keys: {e}"))?
+            let mut keys = PublicKeys::default();
+            for region in regions {
+                match PublicKeys::list(&clients, std::slice::from_ref(&region), since).await {
+                    Ok(k) => keys.extend(k),
+                    Err(e) => key_errors.push(format!(
+                        "CloudTrail's public keys for {region} could not be listed: {e}"
+                    )),
+                }
+            }
+            keys
         }
     };
     let wanted: HashSet<String> = open
@@ -343,7 +386,8 @@ pub async fn recent<S: AuditStore>(
     })
     .await
     .map_err(|e| format!("the digest walk stopped: {e}"))??;
-    let out = judge(&open, &verdicts, &ids, now);
+    let mut out = judge(&open, &rows, &verdicts, &ids, now);
+    out.alerts.extend(key_errors);
     store
         .note(&out.rows)
         .await
@@ -462,7 +506,7 @@ mod tests {
                 "444455556666/us-east-1",
             ),
         ];
-        let prefixes: Vec<String> = digest_prefixes(&open(&rows)).into_iter().collect();
+        let prefixes: Vec<String> = digest_prefixes(&open(&rows), &rows).into_iter().collect();
         assert_eq!(
             prefixes,
             [
@@ -472,6 +516,34 @@ mod tests {
                 "AWSLogs/444455556666/CloudTrail-Digest/us-east-1/2026/12/06/",
             ]
         );
+    }
+
+    #[test]
+    fn a_failing_digest_is_alerted_once() {
+        let now: Timestamp = "2026-12-06T06:00:00Z".parse().unwrap();
+        let rows = vec![acted(Source::log("trail", KEY), "2026-12-06T05:00:00Z", "")];
+        let forged = Verdict {
+            kind: Kind::Digest,
+            bucket: "trail".into(),
+            key: "d-forged".into(),
+            problem: Some(Problem::Signature),
+        };
+        let ids = HashMap::new();
+        let first = judge(
+            &open(&rows),
+            &rows,
+            std::slice::from_ref(&forged),
+            &ids,
+            now,
+        );
+        assert_eq!(
+            first.alerts,
+            ["digest s3://trail/d-forged: signature verification failed"]
+        );
+        let mut all = rows.clone();
+        all.extend(first.rows);
+        let again = judge(&open(&all), &all, &[forged], &ids, now);
+        assert!(again.alerts.is_empty(), "{:?}", again.alerts);
     }
 
     #[test]
@@ -533,7 +605,7 @@ mod tests {
             ("seen".to_string(), good.to_string()),
             ("in-altered".to_string(), altered.to_string()),
         ]);
-        let out = judge(&open(&rows), &verdicts, &ids, now);
+        let out = judge(&open(&rows), &rows, &verdicts, &ids, now);
         let entries: BTreeMap<String, Entry> = out
             .rows
             .iter()

@@ -1,8 +1,10 @@
 //! One delivery read in parts small enough for the function's memory: the
 //! payload, then each log object it names from the checkpoint an earlier
-//! delivery left in the store. A log with very many creations is cut every
-//! [`PART_CREATIONS`] creations (or as configured); parts pass through a channel of one, so
-//! the reader waits while a part is settled and at most two are held.
+//! delivery left in the store. A log is cut every [`PART_CREATIONS`] things
+//! found (creations, tag calls, session hops, errors; or as configured);
+//! parts pass through a channel of one, so the reader waits while a part
+//! is settled and at most three are held (one settling, one queued, one
+//! being read).
 //! [`Checkpoints`] says which settled parts move a log's checkpoint on.
 
 use crate::read::{log_objects, logs_named, Gathered, Reading, Tracked};
@@ -64,7 +66,7 @@ impl Part {
                 entry: Entry::Acted,
                 day: Some(day.to_string()),
                 at: now.to_string(),
-                detail: format!("{}/{}", e.account, e.region),
+                detail: format!("{}/{}/{}", e.account, e.region, e.time),
             })
             .collect()
     }

@@ -116,7 +116,15 @@ impl Reading {
                 Found::Fetch(o) => named.push(o),
                 Found::Error(e) => errors.push(e),
                 Found::Session(s) => chains.add(s.issued),
-                Found::Mark(n) if open && creations.len() >= size => {
+                Found::Mark(n)
+                    if open
+                        && creations.len()
+                            + changes.len()
+                            + watched.len()
+                            + errors.len()
+                            + chains.len()
+                            >= size =>
+                {
                     let taken = Gathered {
                         creations: std::mem::take(creations),
                         changes: std::mem::take(changes),

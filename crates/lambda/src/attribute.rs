@@ -66,13 +66,22 @@ pub async fn attribute(
     // What was read is settled even when a log broke off: the rest comes
     // with the delivery again, and what is done is not done twice.
     while let Some(part) = parts.recv().await {
+        // What is acted on is noted before it is: a run that dies while
+        // tagging still leaves the events for the schedule to confirm.
+        let now = tagwarden_store::rows::now();
+        let acted = part.acted(&now[..10], &now);
+        if !acted.is_empty() {
+            store
+                .note(&acted)
+                .await
+                .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+        }
         let done = settle_part(shared, &policy, &part, from, report).await;
         let now = tagwarden_store::rows::now();
-        let mut evidence = part.acted(&now[..10], &now);
-        evidence.extend(checkpoints.settled(&part, matches!(done, Ok(Done::Finished)), &now));
-        if !evidence.is_empty() {
-            if let Err(e) = store.note(&evidence).await {
-                tracing::error!(error = %e, "audit store: evidence not recorded");
+        let finished = matches!(done, Ok(Done::Finished));
+        if let Some(checkpoint) = checkpoints.settled(&part, finished, &now) {
+            if let Err(e) = store.note(&[checkpoint]).await {
+                tracing::error!(error = %e, "audit store: checkpoint not recorded");
                 result = Err(Failure::new(format!("audit store: {e}")));
             }
         }

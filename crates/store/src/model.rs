@@ -323,14 +323,15 @@ impl Recorded {
 pub struct Evidence {
     pub source: Source,
     pub entry: Entry,
-    /// The UTC day (`YYYY-MM-DD`) the source was first acted on; every row
-    /// but progress carries it, so that one read of a day gives the
-    /// schedule what was acted on and what was already settled.
+    /// The UTC day (`YYYY-MM-DD`) the source was first acted on. The
+    /// `acted` row and the schedule's verdicts carry it (not progress and
+    /// `read`), so that one read of a day gives the schedule what was acted
+    /// on and what it already settled.
     pub day: Option<String>,
     /// When the row was written (RFC 3339).
     pub at: String,
     /// Verified: the digest's URL; failed: the problem; confirmed: the
-    /// log's URL; acted on from EventBridge: `ACCOUNT/REGION`.
+    /// log's URL; acted on from EventBridge: `ACCOUNT/REGION/EVENT_TIME`.
     #[serde(default)]
     pub detail: String,
 }
