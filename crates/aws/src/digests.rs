@@ -119,6 +119,14 @@ impl PublicKeys {
 }
 
 impl PublicKeys {
+    /// From a file holding `ListPublicKeys`' JSON; errors name the file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|text| Self::from_json(&text))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     pub fn extend(&mut self, other: PublicKeys) {
         self.0.extend(other.0);
     }

@@ -27,10 +27,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8> {
              as JSON and give its path"
         );
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let keys =
-        PublicKeys::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let keys = PublicKeys::from_file(path).map_err(anyhow::Error::msg)?;
     let since = args.since.clone().unwrap_or_default();
     let mut aws = LazyAws::new(cli);
     let aws = aws.get()?;

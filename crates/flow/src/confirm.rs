@@ -31,6 +31,16 @@ pub enum Keys {
     Pinned(PublicKeys),
 }
 
+impl Keys {
+    /// The keys pinned in `file` (`ListPublicKeys`' JSON), else CloudTrail's.
+    pub fn of(file: Option<&std::path::Path>) -> Result<Self, String> {
+        match file {
+            None => Ok(Self::CloudTrail),
+            Some(path) => PublicKeys::from_file(path).map(Self::Pinned),
+        }
+    }
+}
+
 /// What one check found.
 #[derive(Debug, Default)]
 pub struct Confirmation {

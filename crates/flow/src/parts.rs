@@ -83,6 +83,85 @@ pub struct Parts {
     pub reader: Option<JoinHandle<Stats>>,
 }
 
+/// How a delivery's parts were settled.
+pub struct Delivered<E> {
+    /// The first failure: of a part's settling, or of the store.
+    pub failure: Option<Failed<E>>,
+    /// Some part waits for resources still being created.
+    pub waiting: bool,
+    /// Logs that broke off before their end, with why: the rest comes with
+    /// the delivery again.
+    pub unread: Vec<String>,
+    /// The reader's counters; `Err` when it stopped.
+    pub stats: Result<Stats, String>,
+}
+
+pub enum Failed<E> {
+    Store(StoreError),
+    Settle(E),
+}
+
+impl Parts {
+    /// Settles each part as it comes with `settle` (`Ok(true)`: it waits
+    /// for resources being created). The events a part acts on are noted
+    /// before it is settled, so that a run that dies while tagging still
+    /// leaves them for the schedule to confirm; its log's checkpoint after
+    /// ([`Checkpoints`]). What was read is settled even when a log broke
+    /// off, and what is done is not done twice.
+    pub async fn settle_each<S, E>(
+        mut self,
+        store: &S,
+        mut settle: impl AsyncFnMut(&Part) -> Result<bool, E>,
+    ) -> Delivered<E>
+    where
+        S: AuditStore,
+    {
+        let mut checkpoints = Checkpoints::default();
+        let mut out = Delivered {
+            failure: None,
+            waiting: false,
+            unread: Vec::new(),
+            stats: Ok(Stats::default()),
+        };
+        while let Some(part) = self.parts.recv().await {
+            let now = tagwarden_store::rows::now();
+            let acted = part.acted(&now[..10], &now);
+            if !acted.is_empty() {
+                if let Err(e) = store.note(&acted).await {
+                    // Nothing is acted on that is not noted.
+                    out.failure.get_or_insert(Failed::Store(e));
+                    break;
+                }
+            }
+            let settled = settle(&part).await;
+            let now = tagwarden_store::rows::now();
+            let finished = matches!(settled, Ok(false));
+            match settled {
+                Ok(waits) => out.waiting |= waits,
+                Err(e) => {
+                    out.failure.get_or_insert(Failed::Settle(e));
+                }
+            }
+            if let Some(checkpoint) = checkpoints.settled(&part, finished, &now) {
+                if let Err(e) = store.note(&[checkpoint]).await {
+                    out.failure.get_or_insert(Failed::Store(e));
+                }
+            }
+            if let (Some(object), Some(why)) = (&part.object, &part.unread) {
+                out.unread.push(format!("{object}: {why}"));
+            }
+        }
+        // Dropped, the channel stops a reader that is still reading.
+        drop(self.parts);
+        if let Some(reader) = self.reader {
+            out.stats = reader
+                .await
+                .map_err(|e| format!("reading the logs stopped: {e}"));
+        }
+        out
+    }
+}
+
 /// Reads `payload` (with `trail`, a notification for any other bucket is
 /// refused before anything is read), notes each named log as acted on,
 /// and starts reading the logs from their checkpoints, `ahead` of them

@@ -12,9 +12,8 @@ use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_core::waiting;
 use tagwarden_flow::attribute::Tagging;
-use tagwarden_flow::parts::{Checkpoints, Part, Parts};
+use tagwarden_flow::parts::{Failed, Part};
 use tagwarden_flow::report::Report;
-use tagwarden_store::AuditStore;
 
 /// Objects downloading ahead of the one being read.
 const FETCH_AHEAD: usize = 2;
@@ -34,12 +33,7 @@ pub async fn attribute(
     let accounts = shared.accounts().await?;
     let clients = shared.clients().await;
     let store = shared.store().await;
-    let Parts {
-        mut parts,
-        skipped,
-        settled,
-        reader,
-    } = tagwarden_flow::parts::read(
+    let parts = tagwarden_flow::parts::read(
         clients,
         store,
         origin,
@@ -51,72 +45,51 @@ pub async fn attribute(
     )
     .await
     .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
-    for o in skipped {
+    for o in &parts.skipped {
         tracing::info!(object = %o, "not a CloudTrail log (digest, insight or folder): skipped");
     }
-    for o in settled {
+    for o in &parts.settled {
         tracing::info!(object = %o, "read whole by an earlier delivery: not read again");
     }
     let from = Asserted::CloudTrail {
         attempt: job.attempt,
     };
-    let mut checkpoints = Checkpoints::default();
-    let mut result = Ok(Done::Finished);
-    let mut unread = Vec::new();
-    // What was read is settled even when a log broke off: the rest comes
-    // with the delivery again, and what is done is not done twice.
-    while let Some(part) = parts.recv().await {
-        // What is acted on is noted before it is: a run that dies while
-        // tagging still leaves the events for the schedule to confirm.
-        let now = tagwarden_store::rows::now();
-        let acted = part.acted(&now[..10], &now);
-        if !acted.is_empty() {
-            store
-                .note(&acted)
-                .await
-                .map_err(|e| Failure::new(format!("audit store: {e}")))?;
-        }
-        let done = settle_part(shared, &policy, &part, from, report).await;
-        let now = tagwarden_store::rows::now();
-        let finished = matches!(done, Ok(Done::Finished));
-        if let Some(checkpoint) = checkpoints.settled(&part, finished, &now) {
-            if let Err(e) = store.note(&[checkpoint]).await {
-                tracing::error!(error = %e, "audit store: checkpoint not recorded");
-                result = Err(Failure::new(format!("audit store: {e}")));
-            }
-        }
-        unread.extend(part.unread.map(|u| {
-            format!(
-                "{}: {u}",
-                part.object.map(|o| o.to_string()).unwrap_or_default()
-            )
-        }));
-        result = match (result, done) {
-            (Err(e), _) | (_, Err(e)) => Err(e),
-            (Ok(Done::Waiting), _) | (_, Ok(Done::Waiting)) => Ok(Done::Waiting),
-            _ => Ok(Done::Finished),
-        };
-    }
-    if let Some(reader) = reader {
-        match reader.await {
-            Ok(stats) => tracing::info!(
+    let delivered = parts
+        .settle_each(store, async |part: &Part| {
+            let done = settle_part(shared, &policy, part, from, report).await?;
+            Ok::<_, Failure>(done == Done::Waiting)
+        })
+        .await;
+    let stats = match delivered.stats {
+        Ok(stats) => {
+            tracing::info!(
                 origin,
                 documents = stats.documents,
                 records = stats.records,
                 creations = stats.creations,
+                sessions = stats.sessions,
                 bad_input = stats.errors,
                 "read"
-            ),
-            Err(e) => result = Err(Failure::new(format!("reading the logs stopped: {e}"))),
+            );
+            Ok(())
         }
-    }
-    if !unread.is_empty() {
+        Err(e) => Err(Failure::new(e)),
+    };
+    if !delivered.unread.is_empty() {
         return Err(Failure::new(format!(
             "could not be read whole: {}",
-            unread.join("; ")
+            delivered.unread.join("; ")
         )));
     }
-    result
+    match delivered.failure {
+        Some(Failed::Settle(e)) => return Err(e),
+        Some(Failed::Store(e)) => return Err(Failure::new(format!("audit store: {e}"))),
+        None => stats?,
+    }
+    Ok(match delivered.waiting {
+        true => Done::Waiting,
+        false => Done::Finished,
+    })
 }
 
 /// One part: its input errors logged, its blinding calls recorded and

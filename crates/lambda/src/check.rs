@@ -9,7 +9,6 @@ use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::Options;
-use tagwarden_aws::digests::PublicKeys;
 use tagwarden_core::compliance::{in_scope, Finding};
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::attribute::Tagging;
@@ -115,16 +114,7 @@ pub async fn confirm(shared: &Shared, report: &mut Report) -> Result<(), Failure
     let Some(bucket) = &shared.config.trail_bucket else {
         return Ok(());
     };
-    let keys = match &shared.config.public_keys {
-        None => Keys::CloudTrail,
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
-            let keys = PublicKeys::from_json(&text)
-                .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
-            Keys::Pinned(keys)
-        }
-    };
+    let keys = Keys::of(shared.config.public_keys.as_deref()).map_err(Failure::new)?;
     let clients = Arc::clone(shared.clients().await);
     let store = shared.store().await;
     let out = tagwarden_flow::confirm::recent(clients, store, keys, bucket, jiff::Timestamp::now())
