@@ -300,13 +300,11 @@ mod tests {
                 source_ip: None,
                 user_agent: None,
             }),
-            creator: Arc::new(CreatorSummary {
-                arn: "arn:aws:iam::1:user/alice".into(),
-                kind: IdentityType::IAMUser,
-                invoked_by: None,
-                origin: None,
-                source_identity: None,
-            }),
+            creator: Arc::new(CreatorSummary::of(
+                "arn:aws:iam::1:user/alice".into(),
+                IdentityType::IAMUser,
+                None,
+            )),
             tags: [("CreatedBy", "alice"), ("ManagedBy", "tagwarden")]
                 .iter()
                 .map(|(k, v)| (TagKey::new(k).unwrap(), TagValue::clean(v)))
@@ -316,6 +314,7 @@ mod tests {
             dropped: vec![],
             mismatches: Vec::new(),
             replace: Default::default(),
+            children: None,
         }
     }
 

@@ -29,6 +29,10 @@ pub struct MemoryTagger {
     /// Writes to these ARNs fail with the service's own answer while the
     /// count lasts (one per write): the resource is being created.
     pub creating: Mutex<HashMap<String, (CallError, u32)>>,
+    /// Each parent ARN's attached children's ids (an instance's volumes).
+    pub attached: HashMap<String, Vec<String>>,
+    /// Reads of children made so far, each with its parents.
+    pub child_reads: Mutex<Vec<Vec<String>>>,
 }
 
 impl Tagger for MemoryTagger {
@@ -86,6 +90,28 @@ impl Tagger for MemoryTagger {
         }
         let request = format!("mock-{}", self.writes.lock().unwrap().len());
         Ok(WriteResult::one_call(arns, Some(&request), failed))
+    }
+
+    async fn children(
+        &self,
+        _: Target<'_>,
+        _: &str,
+        parents: &[&str],
+    ) -> Result<Vec<(String, String)>, CallError> {
+        self.child_reads
+            .lock()
+            .unwrap()
+            .push(parents.iter().map(|p| p.to_string()).collect());
+        if self.denied {
+            return Err(CallError::new("UnauthorizedOperation", "no"));
+        }
+        Ok(parents
+            .iter()
+            .flat_map(|p| {
+                let ids = self.attached.get(*p).into_iter().flatten();
+                ids.map(|id| (p.to_string(), id.clone()))
+            })
+            .collect())
     }
 }
 

@@ -18,6 +18,7 @@ use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
 use tagwarden_core::waiting;
 use tagwarden_flow::attribute::{settle, settle_while_created, Tagging};
+use tagwarden_flow::children::with_children;
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::AuditStore;
 
@@ -29,11 +30,32 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     // The store is opened first: a locked or broken store stops the run
     // before anything changes.
     let audit = Audit::open(cli, &mut aws, Open::Create)?;
-    let planned = if args.retry_failed {
+    let mut planned = if args.retry_failed {
         retry_plan(cli, args, &audit)?
     } else {
-        read_plan(cli, &args.sources, &args.input, &mut aws)?
+        read_plan(cli, &args.sources, &args.input, &mut aws, Some(&audit))?
     };
+    // An instance's volumes are read before the plan is shown (not offline:
+    // that makes no AWS call).
+    let mut child_errors = Vec::new();
+    let plan = &planned.plan;
+    let parents = plan.items.iter().chain(&plan.untouched);
+    if !args.offline && parents.clone().any(|i| i.children.is_some()) {
+        let aws = aws.get()?;
+        let tagger = AwsTagger::new(Arc::clone(&aws.clients));
+        let plan = std::mem::take(&mut planned.plan);
+        let backoff = Backoff {
+            retries: args.retries,
+            base: Duration::from_millis(args.retry_base_ms),
+            ..Backoff::default()
+        };
+        let (with, errors) = aws.runtime.block_on(with_children(&tagger, plan, backoff));
+        planned.plan = with;
+        child_errors = errors;
+    }
+    for e in &child_errors {
+        eprintln!("error: {}", crate::one_line(e));
+    }
     let plan = &planned.plan;
     let dry_run = args.dry_run || args.offline;
     // Tampering with keys tagwarden owns, undone below: shown first too.
@@ -200,6 +222,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     Ok(if planned.had_errors() {
         EXIT_BAD_INPUT
     } else if !failed.is_empty()
+        || !child_errors.is_empty()
         || recorded.is_err()
         || matches!(settled.undone.recorded, Some(Err(_)))
     {

@@ -19,10 +19,11 @@ use sources::Input;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use tagwarden_aws::s3_source::{self, DateRange};
+use tagwarden_core::launches::Launches;
 use tagwarden_core::pipeline::{Stats, TagChange, WatchedCall, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
-use tagwarden_flow::read::{log_objects, logs_named, Reading};
+use tagwarden_flow::read::{log_objects, logs_named, parents_from_store, Reading};
 use tagwarden_store::StoreError;
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
@@ -231,12 +232,14 @@ fn read_objects(
     reading.read_objects(handle, objects, cli.aws.fetch_ahead, wrap, done);
 }
 
-/// sources → records → catalog → attribution → plan.
+/// sources → records → catalog → attribution → plan. The store, when
+/// there is one, names the creators of parents created in earlier runs.
 fn read_plan<'c>(
     cli: &'c Cli,
     sources: &[String],
     args: &InputArgs,
     aws: &mut LazyAws<'c>,
+    audit: Option<&audit::Audit>,
 ) -> Result<Planned> {
     let policy = load_policy(args.policy.as_deref())?;
     let inputs = sources::expand(sources)?;
@@ -309,7 +312,12 @@ fn read_plan<'c>(
         }
     }
     bar.finish_and_clear();
-    let plan = reading.plan(&policy);
+    let mut launches = Launches::of(&reading.creations);
+    if let Some(a) = audit {
+        a.run(parents_from_store(&a.store, &mut launches))
+            .with_context(|| format!("reading parents' creators from {}", a.describe()))?;
+    }
+    let plan = reading.plan(&policy, &launches);
     if !cli.quiet {
         for line in plan
             .items
@@ -331,7 +339,10 @@ fn read_plan<'c>(
 }
 
 fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
-    let planned = read_plan(cli, &args.sources, &args.input, &mut LazyAws::new(cli))?;
+    let mut aws = LazyAws::new(cli);
+    // A store, when there is one, is only read: for parents' creators.
+    let audit = audit::Audit::open(cli, &mut aws, tagwarden_store::sqlite::Open::Existing).ok();
+    let planned = read_plan(cli, &args.sources, &args.input, &mut aws, audit.as_ref())?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         PlanFormat::Table => render::plan_table(&planned.plan, &mut out)?,

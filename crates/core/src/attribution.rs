@@ -72,6 +72,13 @@ impl IdentityType {
     }
 }
 
+/// Read back as CloudTrail writes it (the store keeps origins).
+impl<'de> serde::Deserialize<'de> for IdentityType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::parse(&String::deserialize(d)?))
+    }
+}
+
 /// The principal behind a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Creator {

@@ -24,6 +24,8 @@ impl TaggingApi {
             // group's error fails the whole call: one group per call keeps a
             // failure to its own group.
             TaggingApi::AutoScaling => 1,
+            // Never planned (no tags): a batch of one, should one arise.
+            TaggingApi::Untagged => 1,
         }
     }
 
@@ -38,6 +40,7 @@ impl TaggingApi {
             TaggingApi::S3Bucket | TaggingApi::Iam => 1,
             // DescribeTags: filter values, kept well under the API's limits.
             TaggingApi::AutoScaling => 50,
+            TaggingApi::Untagged => 1,
         }
     }
 }
@@ -108,19 +111,18 @@ mod tests {
                 source_ip: None,
                 user_agent: None,
             }),
-            creator: Arc::new(CreatorSummary {
-                arn: creator.into(),
-                kind: IdentityType::IAMUser,
-                invoked_by: None,
-                origin: None,
-                source_identity: None,
-            }),
+            creator: Arc::new(CreatorSummary::of(
+                creator.into(),
+                IdentityType::IAMUser,
+                None,
+            )),
             tags,
             api,
             kept: BTreeSet::new(),
             dropped: vec![],
             mismatches: Vec::new(),
             replace: Default::default(),
+            children: None,
         }
     }
 

@@ -6,7 +6,7 @@
 
 use crate::attribution::IdentityType;
 use crate::catalog::sessions::{Issued, Principal};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Hops followed at most: a chain longer than any real one (role chaining
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub const MAX_HOPS: usize = 32;
 
 /// Who began a session chain, and through which sessions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     pub arn: Option<String>,
     #[serde(rename = "type")]

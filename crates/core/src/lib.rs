@@ -14,6 +14,7 @@ pub mod chains;
 pub mod compliance;
 pub mod digest;
 pub mod ingest;
+pub mod launches;
 pub mod outcome;
 pub mod pipeline;
 pub mod plan;

@@ -1,8 +1,10 @@
 //! creations + policy → plan: exactly which tags to write on which resource.
 
 use crate::attribution::IdentityType;
+use crate::catalog::children::Unread;
 use crate::catalog::{Resource, TaggingApi};
 use crate::chains::{Chains, Origin};
+use crate::launches::{LaunchedBy, Launches};
 use crate::pipeline::{Creation, EventInfo};
 use crate::policy::template::{Var, Vars};
 use crate::policy::Policy;
@@ -23,6 +25,32 @@ pub struct CreatorSummary {
     /// (design.md, "The person behind the role").
     pub origin: Option<Origin>,
     pub source_identity: Option<String>,
+    /// The group, fleet or stack a service launched the resource for.
+    pub launched_by: Option<LaunchedBy>,
+}
+
+impl CreatorSummary {
+    /// A creator known only by its identity: no chain, no parent.
+    pub fn of(arn: String, kind: IdentityType, invoked_by: Option<String>) -> Self {
+        Self {
+            arn,
+            kind,
+            invoked_by,
+            origin: None,
+            source_identity: None,
+            launched_by: None,
+        }
+    }
+
+    /// Who answers "who created this": the parent's creator for a service's
+    /// launch, else the identity that made the call (never a service's
+    /// role when the parent is known).
+    pub fn responsible(&self) -> &str {
+        self.launched_by
+            .as_ref()
+            .and_then(|l| l.creator.as_deref())
+            .unwrap_or(&self.arn)
+    }
 }
 
 /// One resource to tag: the `plan --format json` contract.
@@ -52,6 +80,18 @@ pub struct PlanItem {
     /// this event's word replaces it (design.md: "Who owns a tag value").
     #[serde(skip)]
     pub replace: BTreeSet<TagKey>,
+    /// Children its event does not name (an instance's volumes): the apply
+    /// stage reads them and writes them these tags.
+    #[serde(skip)]
+    pub children: Option<Arc<Children>>,
+}
+
+/// What the apply stage writes on a resource's unnamed children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Children {
+    pub resource_type: &'static str,
+    pub api: TaggingApi,
+    pub tags: BTreeMap<TagKey, TagValue>,
 }
 
 /// An `attribution-mismatch`: a creator preset a protected key (say
@@ -111,9 +151,40 @@ pub struct Plan {
     pub protect: Vec<TagKey>,
 }
 
+/// One resource an event made, with the tags its creator set on it: one
+/// the catalog row names, or a child of one.
+struct Made<'c> {
+    resource_type: &'static str,
+    api: TaggingApi,
+    resource: &'c Resource,
+    preset_tags: &'c BTreeMap<String, String>,
+    /// Its children the event does not name.
+    unread: Option<&'c Unread>,
+}
+
+impl<'c> Made<'c> {
+    fn all(creation: &'c Creation) -> impl Iterator<Item = Made<'c>> {
+        let named = creation.resources.iter().map(|resource| Made {
+            resource_type: creation.resource_type,
+            api: creation.api,
+            resource,
+            preset_tags: &creation.preset_tags,
+            unread: creation.unread.as_ref(),
+        });
+        let children = creation.children.iter().map(|c| Made {
+            resource_type: c.resource_type,
+            api: c.api,
+            resource: &c.resource,
+            preset_tags: &c.preset_tags,
+            unread: None,
+        });
+        named.chain(children)
+    }
+}
+
 struct Context<'c> {
     creation: &'c Creation,
-    resource: &'c Resource,
+    made: &'c Made<'c>,
     creator: &'c CreatorSummary,
 }
 
@@ -128,7 +199,12 @@ impl<'c> Vars for Context<'c> {
             Var::CreatorRole => c.creator.role.as_deref().and_then(s),
             Var::CreatorSession => c.creator.session.as_deref().and_then(s),
             Var::CreatorAccount => c.creator.account.as_deref().and_then(s),
-            Var::CreatorResponsible => s(&c.creator.id),
+            Var::CreatorResponsible => Some(Cow::Borrowed(self.creator.responsible())),
+            Var::CreatorLaunchedBy => self
+                .creator
+                .launched_by
+                .as_ref()
+                .map(|l| Cow::Borrowed(l.arn.as_str())),
             Var::CreatorOrigin => self
                 .creator
                 .origin
@@ -144,12 +220,16 @@ impl<'c> Vars for Context<'c> {
             Var::EventSource => s(&c.event.source),
             Var::EventSourceIp => c.event.source_ip.as_deref().and_then(s),
             Var::EventUserAgent => c.event.user_agent.as_deref().and_then(s),
-            Var::Account => s(&self.resource.account),
-            Var::Region => s(&self.resource.region),
+            Var::Account => s(&self.made.resource.account),
+            Var::Region => s(&self.made.resource.region),
             Var::Partition => s(&c.event.partition),
-            Var::ResourceArn => s(&self.resource.arn),
-            Var::ResourceType => s(c.resource_type),
-            Var::Tag(k) => c.preset_tags.get(k).map(|v| Cow::Borrowed(v.as_str())),
+            Var::ResourceArn => s(&self.made.resource.arn),
+            Var::ResourceType => s(self.made.resource_type),
+            Var::Tag(k) => self
+                .made
+                .preset_tags
+                .get(k)
+                .map(|v| Cow::Borrowed(v.as_str())),
         }
     }
 }
@@ -159,6 +239,8 @@ pub struct Planner<'p> {
     policy: &'p Policy,
     /// The run's session chains, complete before any creation is added.
     chains: Option<&'p Chains>,
+    /// The run's parents and the store's, likewise complete.
+    launches: Option<&'p Launches>,
     by_arn: BTreeMap<String, PlanItem>,
     already: BTreeMap<String, PlanItem>,
     /// ARNs whose latest item dropped tags at the 50-tag limit.
@@ -171,6 +253,7 @@ impl<'p> Planner<'p> {
         Self {
             policy,
             chains: None,
+            launches: None,
             by_arn: BTreeMap::new(),
             already: BTreeMap::new(),
             limited: BTreeSet::new(),
@@ -181,6 +264,13 @@ impl<'p> Planner<'p> {
     /// Resolves each creator's origin through `chains`.
     pub fn with_chains(mut self, chains: &'p Chains) -> Self {
         self.chains = Some(chains);
+        self
+    }
+
+    /// Credits each service's launch to its parent's creator through
+    /// `launches`.
+    pub fn with_launches(mut self, launches: &'p Launches) -> Self {
+        self.launches = Some(launches);
         self
     }
 
@@ -195,8 +285,10 @@ impl<'p> Planner<'p> {
             invoked_by: creation.creator.invoked_by.clone(),
             origin,
             source_identity: creation.source_identity.clone(),
+            launched_by: self.launches.and_then(|l| l.launched_by(creation)),
         });
-        for resource in &creation.resources {
+        for made in Made::all(creation) {
+            let resource = made.resource;
             // A resource re-created under the same ARN belongs to its latest
             // creator; ties break on eventID so the plan is deterministic.
             let current = self
@@ -212,7 +304,7 @@ impl<'p> Planner<'p> {
             }
             self.by_arn.remove(&resource.arn);
             self.already.remove(&resource.arn);
-            let item = self.item(creation, resource, &event, &creator);
+            let item = self.item(creation, &made, &event, &creator);
             if item.dropped.is_empty() {
                 self.limited.remove(&item.arn);
             } else {
@@ -229,22 +321,27 @@ impl<'p> Planner<'p> {
     fn item(
         &self,
         creation: &Creation,
-        resource: &Resource,
+        made: &Made<'_>,
         event: &Arc<EventInfo>,
         creator: &Arc<CreatorSummary>,
     ) -> PlanItem {
         let attribution = &self.policy.attribution;
         let ctx = Context {
             creation,
-            resource,
+            made,
             creator,
         };
         let mut kept = BTreeSet::new();
         let mut tags = BTreeMap::new();
         let mut mismatches = Vec::new();
-        for (key, template) in &attribution.tags {
+        // Recorded, for what it launches, but never tagged.
+        let templates = match made.api {
+            TaggingApi::Untagged => None,
+            _ => Some(&attribution.tags),
+        };
+        for (key, template) in templates.into_iter().flatten() {
             let value = template.render(&ctx).map(|v| TagValue::clean(&v));
-            if let Some(preset) = creation.preset_tags.get(key.as_str()) {
+            if let Some(preset) = made.preset_tags.get(key.as_str()) {
                 let differs = value.as_ref().is_some_and(|v| v.as_str() != preset);
                 let mismatch = differs
                     && attribution.is_protected(key.as_str())
@@ -269,7 +366,7 @@ impl<'p> Planner<'p> {
         }
         // AWS counts user tags only (`aws:` tags do not use up the 50), and
         // overwriting a key the creator set adds nothing to the count.
-        let preset = &creation.preset_tags;
+        let preset = made.preset_tags;
         let is_new = |k: &TagKey| !preset.contains_key(k.as_str());
         let mut total = preset.keys().filter(|k| !is_reserved(k)).count()
             + tags.keys().filter(|k| is_new(k)).count();
@@ -282,19 +379,38 @@ impl<'p> Planner<'p> {
             dropped.push(k);
             total -= 1;
         }
+        // The children's tags, planned as the parent's are, from their own
+        // preset tags.
+        let children = made.unread.map(|u| {
+            let child = Made {
+                resource_type: u.resource_type,
+                api: u.api,
+                resource: made.resource,
+                preset_tags: &u.preset_tags,
+                unread: None,
+            };
+            let planned = self.item(creation, &child, event, creator);
+            Arc::new(Children {
+                resource_type: u.resource_type,
+                api: u.api,
+                tags: planned.tags,
+            })
+        });
+        let resource = made.resource;
         PlanItem {
             arn: resource.arn.clone(),
-            resource_type: creation.resource_type,
+            resource_type: made.resource_type,
             account: resource.account.clone(),
             region: resource.region.clone(),
             event: Arc::clone(event),
             creator: Arc::clone(creator),
             tags,
-            api: creation.api,
+            api: made.api,
             kept,
             dropped,
             mismatches,
             replace: BTreeSet::new(),
+            children,
         }
     }
 
@@ -358,6 +474,8 @@ mod tests {
                 .collect(),
             access_key: None,
             source_identity: None,
+            children: Vec::new(),
+            unread: None,
         }
     }
 

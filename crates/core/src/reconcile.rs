@@ -91,13 +91,7 @@ mod tests {
                 source_ip: None,
                 user_agent: None,
             }),
-            creator: Arc::new(CreatorSummary {
-                arn: "u".into(),
-                kind: IdentityType::IAMUser,
-                invoked_by: None,
-                origin: None,
-                source_identity: None,
-            }),
+            creator: Arc::new(CreatorSummary::of("u".into(), IdentityType::IAMUser, None)),
             tags: tags
                 .iter()
                 .map(|(k, v)| (TagKey::new(k).unwrap(), TagValue::clean(v)))
@@ -107,6 +101,7 @@ mod tests {
             dropped: vec![],
             mismatches: Vec::new(),
             replace: Default::default(),
+            children: None,
         }
     }
 

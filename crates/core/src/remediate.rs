@@ -79,13 +79,8 @@ pub fn stand_in(
         source_ip: None,
         user_agent: Some(agent),
     };
-    let actor = CreatorSummary {
-        kind: crate::attribution::IdentityType::of_arn(&actor),
-        arn: actor,
-        invoked_by: None,
-        origin: None,
-        source_identity: None,
-    };
+    let kind = crate::attribution::IdentityType::of_arn(&actor);
+    let actor = CreatorSummary::of(actor, kind, None);
     (Arc::new(event), Arc::new(actor))
 }
 
@@ -122,6 +117,7 @@ pub fn remedies<'f>(
             dropped: Vec::new(),
             mismatches: Vec::new(),
             replace: Default::default(),
+            children: None,
         });
         out.fixing.push(f);
     }

@@ -124,6 +124,8 @@ impl Direct {
             // An invoker's word: no session to trace.
             access_key: None,
             source_identity: None,
+            children: Vec::new(),
+            unread: None,
         })
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod attribute;
 pub mod check;
+pub mod children;
 pub mod confirm;
 pub mod direct;
 pub mod parts;

@@ -7,12 +7,14 @@ use std::io::{self, Read};
 use tagwarden_aws::clients::Clients;
 use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
 use tagwarden_core::chains::Chains;
+use tagwarden_core::launches::{Known, Launches};
 use tagwarden_core::pipeline::{
     Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, WatchedCall, Window,
 };
 use tagwarden_core::plan::{Plan, Planner};
 use tagwarden_core::policy::Policy;
 use tagwarden_core::trust::{log_key_account, Accounts};
+use tagwarden_store::{AuditStore, StoreError};
 
 /// What some records held, taken out of a [`Reading`] at a cut.
 #[derive(Default)]
@@ -35,14 +37,39 @@ impl Gathered {
     }
 
     /// The plan for these creations, their origins from these records'
-    /// sessions.
-    pub fn plan(&self, policy: &Policy) -> Plan {
-        plan_of(&self.creations, &self.chains, policy)
+    /// sessions, their parents from `launches`.
+    pub fn plan(&self, policy: &Policy, launches: &Launches) -> Plan {
+        plan_of(&self.creations, &self.chains, launches, policy)
     }
 }
 
-fn plan_of(creations: &[Creation], chains: &Chains, policy: &Policy) -> Plan {
-    let mut planner = Planner::new(policy).with_chains(chains);
+/// Asks the store who created the parents `launches` names that no
+/// creation of the run made (one read for all).
+pub async fn parents_from_store<S: AuditStore>(
+    store: &S,
+    launches: &mut Launches,
+) -> Result<(), StoreError> {
+    let wanted = launches.wanted();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let arns: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    for m in store.metadata(&arns).await? {
+        if let Some(c) = m.creator {
+            let known = Known {
+                responsible: c.responsible().to_string(),
+                launched_by: c.launched_by,
+            };
+            launches.know(m.arn, known);
+        }
+    }
+    Ok(())
+}
+
+fn plan_of(creations: &[Creation], chains: &Chains, launches: &Launches, policy: &Policy) -> Plan {
+    let mut planner = Planner::new(policy)
+        .with_chains(chains)
+        .with_launches(launches);
     for c in creations {
         planner.add(c);
     }
@@ -200,9 +227,9 @@ impl Reading {
         unread
     }
 
-    /// The plan for everything read so far.
-    pub fn plan(&self, policy: &Policy) -> Plan {
-        plan_of(&self.creations, &self.chains, policy)
+    /// The plan for everything read so far, parents from `launches`.
+    pub fn plan(&self, policy: &Policy, launches: &Launches) -> Plan {
+        plan_of(&self.creations, &self.chains, launches, policy)
     }
 }
 

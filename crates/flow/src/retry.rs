@@ -44,7 +44,6 @@ pub fn items(failed: Vec<Metadata>, now: jiff::Timestamp) -> (Vec<PlanItem>, Vec
             }
         }
         let partition = catalog::arn_partition(&m.arn).unwrap_or("aws").to_string();
-        let creator = m.creator.clone();
         items.push(PlanItem {
             event: Arc::new(EventInfo {
                 id: m.last_event.id.clone(),
@@ -57,15 +56,9 @@ pub fn items(failed: Vec<Metadata>, now: jiff::Timestamp) -> (Vec<PlanItem>, Vec
                 source_ip: None,
                 user_agent: None,
             }),
-            creator: Arc::new(CreatorSummary {
-                arn: creator.as_ref().map(|c| c.arn.clone()).unwrap_or_default(),
-                kind: creator
-                    .as_ref()
-                    .map(|c| IdentityType::parse(&c.kind))
-                    .unwrap_or(IdentityType::Unknown),
-                invoked_by: creator.and_then(|c| c.invoked_by),
-                origin: None,
-                source_identity: None,
+            creator: Arc::new(match m.creator {
+                Some(c) => c.into(),
+                None => CreatorSummary::of(String::new(), IdentityType::Unknown, None),
             }),
             arn: m.arn,
             resource_type,
@@ -77,6 +70,7 @@ pub fn items(failed: Vec<Metadata>, now: jiff::Timestamp) -> (Vec<PlanItem>, Vec
             dropped: Vec::new(),
             mismatches: Vec::new(),
             replace: Default::default(),
+            children: None,
         });
     }
     (items, errors)

@@ -220,19 +220,18 @@ fn restore_item(t: &Tamper) -> Option<PlanItem> {
         account: t.account.clone(),
         region: t.region.clone(),
         event: Arc::new(t.event.clone()),
-        creator: Arc::new(CreatorSummary {
-            arn: t.actor.clone(),
-            kind: IdentityType::of_arn(&t.actor),
-            invoked_by: None,
-            origin: None,
-            source_identity: None,
-        }),
+        creator: Arc::new(CreatorSummary::of(
+            t.actor.clone(),
+            IdentityType::of_arn(&t.actor),
+            None,
+        )),
         tags,
         api,
         kept: Default::default(),
         dropped: Vec::new(),
         mismatches: Vec::new(),
         replace: Default::default(),
+        children: None,
     })
 }
 

@@ -6,12 +6,14 @@ use crate::job::{Done, Job};
 use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
-use tagwarden_aws::apply::Options;
+use tagwarden_aws::apply::{Backoff, Options};
+use tagwarden_core::launches::Launches;
 use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_core::waiting;
 use tagwarden_flow::attribute::Tagging;
+use tagwarden_flow::children::with_children;
 use tagwarden_flow::parts::{Failed, Part};
 use tagwarden_flow::report::Report;
 
@@ -116,7 +118,11 @@ async fn settle_part(
         tracing::warn!(actor = %c.actor.id, call = %c.event.name, target = %c.target, "a call that blinds tagwarden");
     }
     report.blinding(&watched);
-    let plan = part.found.plan(policy);
+    let mut launches = Launches::of(&part.found.creations);
+    tagwarden_flow::read::parents_from_store(shared.store().await, &mut launches)
+        .await
+        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+    let plan = part.found.plan(policy, &launches);
     settle(shared, policy, &plan, &part.found.changes, from, report).await
 }
 
@@ -167,6 +173,20 @@ pub async fn settle(
         (plan, changes)
     };
     let tagger = AwsTagger::new(Arc::clone(shared.clients().await));
+    // An instance's volumes, read once before the first try.
+    let expanded;
+    let parents = plan.items.iter().chain(&plan.untouched);
+    let plan = if attempt == 0 && parents.clone().any(|i| i.children.is_some()) {
+        let (with, errors) = with_children(&tagger, plan.clone(), Backoff::default()).await;
+        for e in errors {
+            tracing::error!(error = %e, "children not read: left untagged");
+            report.failures.push(e);
+        }
+        expanded = with;
+        &expanded
+    } else {
+        plan
+    };
     let opts = Options {
         overwrite,
         may_wait: queue && waiting::may_wait(attempt),

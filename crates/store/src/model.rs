@@ -29,6 +29,40 @@ pub struct Creator {
     #[serde(rename = "type")]
     pub kind: String,
     pub invoked_by: Option<String>,
+    /// Who began the session chain behind `arn`, when someone else did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<tagwarden_core::chains::Origin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    /// The group or stack a service launched the resource for: what a
+    /// later run's launches by this resource are credited through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launched_by: Option<tagwarden_core::launches::LaunchedBy>,
+}
+
+impl From<Creator> for tagwarden_core::plan::CreatorSummary {
+    /// The creator as a plan shows it, chain and parent included, so that
+    /// a retry records the creator it was first recorded with.
+    fn from(c: Creator) -> Self {
+        let kind = tagwarden_core::attribution::IdentityType::parse(&c.kind);
+        Self {
+            origin: c.origin,
+            source_identity: c.source_identity,
+            launched_by: c.launched_by,
+            ..Self::of(c.arn, kind, c.invoked_by)
+        }
+    }
+}
+
+impl Creator {
+    /// Who answers for the resource: its parent's creator for a service's
+    /// launch, else `arn`.
+    pub fn responsible(&self) -> &str {
+        self.launched_by
+            .as_ref()
+            .and_then(|l| l.creator.as_deref())
+            .unwrap_or(&self.arn)
+    }
 }
 
 /// How tagwarden last left a resource. Later states of the same event win:

@@ -37,13 +37,11 @@ pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
             source_ip: Some("203.0.113.7".into()),
             user_agent: Some("aws-cli/2".into()),
         }),
-        creator: Arc::new(CreatorSummary {
-            arn: CREATOR.into(),
-            kind: IdentityType::IAMUser,
-            invoked_by: None,
-            origin: None,
-            source_identity: None,
-        }),
+        creator: Arc::new(CreatorSummary::of(
+            CREATOR.into(),
+            IdentityType::IAMUser,
+            None,
+        )),
         tags: BTreeMap::from([
             (TagKey::new("CreatedBy").unwrap(), TagValue::clean(CREATOR)),
             (
@@ -56,6 +54,7 @@ pub fn item(prefix: &str, n: usize, event: &str, time: &str) -> PlanItem {
         dropped: Vec::new(),
         mismatches: Vec::new(),
         replace: Default::default(),
+        children: None,
     }
 }
 

@@ -42,6 +42,42 @@ pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, C
     })
 }
 
+/// The volumes attached to these instances: `DescribeVolumes` filtered on
+/// `attachment.instance-id` (an id not visible yet matches nothing rather
+/// than failing the call).
+pub(super) async fn volumes(
+    client: &Client,
+    instances: &[&str],
+) -> Result<Vec<(String, String)>, CallError> {
+    let by_id: HashMap<&str, &str> = instances.iter().map(|a| (id_after_type(a), *a)).collect();
+    let mut out = Vec::new();
+    let mut pages = client
+        .describe_volumes()
+        .filters(
+            Filter::builder()
+                .name("attachment.instance-id")
+                .set_values(Some(by_id.keys().map(|s| s.to_string()).collect()))
+                .build(),
+        )
+        .max_results(500)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(crate::error::from_sdk)?;
+        for v in page.volumes() {
+            let Some(volume) = v.volume_id() else {
+                continue;
+            };
+            for a in v.attachments() {
+                if let Some(parent) = a.instance_id().and_then(|i| by_id.get(i)) {
+                    out.push((parent.to_string(), volume.to_string()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub(super) async fn write(
     client: &Client,
     arns: &[&str],

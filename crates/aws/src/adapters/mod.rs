@@ -76,6 +76,16 @@ pub trait Tagger: Sync {
         arns: &[&str],
         tags: &Tags,
     ) -> impl Future<Output = Result<WriteResult, CallError>> + Send;
+
+    /// The ids of the `child_type` resources attached to each parent (an
+    /// instance's volumes), in one read: `(parent ARN, child id)`. Only
+    /// EC2 has such children; other targets have none.
+    fn children(
+        &self,
+        target: Target<'_>,
+        child_type: &str,
+        parents: &[&str],
+    ) -> impl Future<Output = Result<Vec<(String, String)>, CallError>> + Send;
 }
 
 /// The real thing: dispatches to the adapter for the target's API.
@@ -103,6 +113,7 @@ impl Tagger for AwsTagger {
             TaggingApi::AutoScaling => {
                 autoscaling::read(&c.autoscaling(target.scope).await?, arns).await
             }
+            TaggingApi::Untagged => Err(never_tagged()),
         }
     }
 
@@ -125,8 +136,33 @@ impl Tagger for AwsTagger {
             TaggingApi::AutoScaling => {
                 autoscaling::write(&c.autoscaling(target.scope).await?, arns, tags).await
             }
+            TaggingApi::Untagged => Err(never_tagged()),
         }
     }
+
+    async fn children(
+        &self,
+        target: Target<'_>,
+        child_type: &str,
+        parents: &[&str],
+    ) -> Result<Vec<(String, String)>, CallError> {
+        match (target.api, child_type) {
+            (TaggingApi::Ec2, "ec2:volume") => {
+                ec2::volumes(&self.clients.ec2(target.scope).await?, parents).await
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// A resource tagwarden records but never tags (a CloudFormation stack,
+/// whose tag call updates the whole stack).
+fn never_tagged() -> CallError {
+    CallError::of_kind(
+        tagwarden_core::outcome::ErrorKind::Unsupported,
+        "Untagged",
+        "tagwarden does not tag this resource type: its tag call changes more than tags",
+    )
 }
 
 /// The resource part of an ARN: everything after the fifth `:`.

@@ -10,11 +10,15 @@ use crate::support::{tagwarden, temp_dir};
 use serde_json::Value;
 
 fn writes(run: &crate::support::Run) -> Vec<(String, u64)> {
+    calls(run, true)
+}
+
+fn calls(run: &crate::support::Run, write: bool) -> Vec<(String, u64)> {
     run.json()["api_calls"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["write"] == true)
+        .filter(|c| c["write"] == write)
         .map(|c| {
             (
                 c["operation"].as_str().unwrap().to_string(),
@@ -53,16 +57,25 @@ fn writes_for_new_resources_meet_the_lower_bound_and_a_rerun_writes_none() {
     ]);
     let recorded = recording.writes(&manifest);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.json()["summary"]["tagged"], 1042);
-    // ceil(1001 / 1000) = 2 and ceil(41 / 20) = 3.
+    // Each instance's root volume is tagged with it.
+    assert_eq!(run.json()["summary"]["tagged"], 2 * 1001 + 41);
+    // ceil(2002 / 1000) = 3 and ceil(41 / 20) = 3.
     assert_eq!(
         writes(&run),
         [
-            ("CreateTags".to_string(), 2),
+            ("CreateTags".to_string(), 3),
             ("TagResources".to_string(), 3)
         ]
     );
-    assert_eq!(recorded["CreateTags"], 2, "{recorded}");
+    // The volumes are read once per 200 instances: ceil(1001 / 200) = 6.
+    let volume_reads = |run| {
+        calls(run, false)
+            .into_iter()
+            .find(|(op, _)| op == "DescribeVolumes")
+            .map(|(_, n)| n)
+    };
+    assert_eq!(volume_reads(&run), Some(6), "{}", run.stdout);
+    assert_eq!(recorded["CreateTags"], 3, "{recorded}");
     assert_eq!(recorded["TagResources"], 3, "{recorded}");
     assert_eq!(recorded["CreateTags.max_names"], 1000, "{recorded}");
     assert_eq!(recorded["TagResources.max_names"], 20, "{recorded}");
@@ -77,6 +90,6 @@ fn writes_for_new_resources_meet_the_lower_bound_and_a_rerun_writes_none() {
         &logs.display().to_string(),
     ]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(again.json()["summary"]["already_tagged"], 1042);
+    assert_eq!(again.json()["summary"]["already_tagged"], 2 * 1001 + 41);
     assert_eq!(writes(&again), []);
 }

@@ -87,6 +87,14 @@ fn apply_tags_every_type_across_accounts_and_regions_and_a_rerun_writes_nothing(
         .collect();
     // Every type in the catalog that moto can create and tag.
     assert_eq!(types.len(), 33, "{types:?}");
+    // Each place's two instances bring their root volumes (read at apply
+    // time) and network interfaces (named by the event): tagged above as
+    // the instances' creator's, beside the volume and interface created
+    // on their own.
+    let places = 2 * REGIONS.len();
+    let of_type = |t: &str| world.resources().iter().filter(|r| r["type"] == t).count();
+    assert_eq!(of_type("ec2:volume"), 3 * places);
+    assert_eq!(of_type("ec2:network-interface"), 3 * places);
     for r in world.resources() {
         let arn = r["arn"].as_str().unwrap();
         let o = &outcomes[arn];

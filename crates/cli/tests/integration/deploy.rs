@@ -673,7 +673,11 @@ fn every_catalogued_arn_is_within_its_tag_grant() {
         ("member-role.yaml", template("member-role.yaml", &[])),
     ] {
         let all = statements(&t);
-        for e in ENTRIES {
+        // A row tagwarden never tags needs no grant.
+        let tagged = ENTRIES
+            .iter()
+            .filter(|e| e.api != tagwarden_core::catalog::TaggingApi::Untagged);
+        for e in tagged {
             let service = tagwarden_core::catalog::grants::service_of(e.source);
             let (_, wanted) = TAG_ACTIONS.iter().find(|(p, _)| *p == service).unwrap();
             let arns = std::iter::once(e.arn).chain(e.fallback.map(|(_, arn)| arn));
@@ -809,4 +813,31 @@ fn only_the_templates_rules_and_its_trail_may_speak() {
     let env = &function["Environment"]["Variables"];
     assert_eq!(env["TAGWARDEN_ORGANIZATION"]["Ref"], "OrganizationId");
     assert!(env["TAGWARDEN_TRAIL_BUCKET"].is_object(), "{env}");
+}
+
+/// The role may write only the `TagKeys` the stacks are given: by default
+/// that must hold every key the built-in policy writes, or its first tag
+/// call is denied.
+#[test]
+fn the_default_tag_keys_hold_every_key_the_default_policy_writes() {
+    let policy = tagwarden_core::policy::Policy::default_policy();
+    let writes: BTreeSet<String> = policy
+        .attribution
+        .tags
+        .keys()
+        .chain(policy.compliance.remediation.keys())
+        .map(|k| k.as_str().to_string())
+        .collect();
+    assert!(writes.contains("CreatedByOrigin"), "{writes:?}");
+    for name in ["template.yaml", "member-role.yaml"] {
+        let t = template(name, &[]);
+        let keys: BTreeSet<String> = t["Parameters"]["TagKeys"]["Default"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: a TagKeys default"))
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let missing: Vec<_> = writes.difference(&keys).collect();
+        assert!(missing.is_empty(), "{name}: TagKeys lacks {missing:?}");
+    }
 }

@@ -1173,7 +1173,8 @@ fn forged_inputs_are_refused_where_they_enter() {
     let Answer::Response(out) = api.invoke("n-1", notification) else {
         panic!("the notification failed:\n{}", logs())
     };
-    assert_eq!(out["tagged"], 1, "{out}\n{}", logs());
+    // The one instance in scope, and its root volume.
+    assert_eq!(out["tagged"], 2, "{out}\n{}", logs());
     assert_eq!(tags(&third).get("CreatedBy"), Some(&alice));
     let lines = function.lines();
     for said in [

@@ -57,7 +57,7 @@ fn json_output_follows_the_contract_exactly() {
     assert_eq!(
         first["creator"],
         json!({"arn": sso, "type": "AssumedRole", "invoked_by": null, "origin": null,
-               "source_identity": null})
+               "source_identity": null, "launched_by": null})
     );
     assert_eq!(
         first["tags"],
@@ -421,4 +421,214 @@ fn a_role_sessions_creation_names_the_user_behind_it_from_another_file() {
         json!({"arn": "arn:aws:iam::900138736586:user/christophe", "type": "IAMUser",
                "name": "christophe", "provider": null, "via": [session]})
     );
+}
+
+fn record(id: &str, time: &str, who: Value, source: &str, name: &str, rest: Value) -> Value {
+    let mut r = json!({
+        "eventVersion": "1.09", "eventTime": time, "eventSource": source, "eventName": name,
+        "awsRegion": "us-east-1", "eventID": id, "readOnly": false, "eventType": "AwsApiCall",
+        "managementEvent": true, "recipientAccountId": "111122223333", "userIdentity": who,
+    });
+    for (k, v) in rest.as_object().unwrap() {
+        r[k] = v.clone();
+    }
+    r
+}
+
+/// design.md, "The person behind the role": a CI job's session, assumed
+/// from a deploy session that a SAML user began, in three files given
+/// creation first. The plan names the SAML user and its provider, each hop,
+/// and the source identity the session carried.
+#[test]
+fn a_two_hop_chain_from_a_saml_user_is_planned_whatever_the_file_order() {
+    let dir = temp_dir("two-hops");
+    let ci = "arn:aws:sts::111122223333:assumed-role/ci/ci-run-42";
+    let deploy = "arn:aws:sts::111122223333:assumed-role/deploy/alice@example.com";
+    let okta = "arn:aws:iam::111122223333:saml-provider/Okta";
+    let creation = record(
+        "hop-run",
+        "2026-01-15T10:30:00Z",
+        json!({"type": "AssumedRole", "arn": ci, "accountId": "111122223333",
+               "accessKeyId": "ASIACI0000000000", "sessionContext": {"sourceIdentity": "alice"}}),
+        "ec2.amazonaws.com",
+        "RunInstances",
+        json!({"requestParameters": {},
+               "responseElements": {"instancesSet": {"items": [{"instanceId": "i-0hops"}]}}}),
+    );
+    let hop = record(
+        "hop-ci",
+        "2026-01-15T10:29:00Z",
+        json!({"type": "AssumedRole", "arn": deploy, "accountId": "111122223333",
+               "accessKeyId": "ASIADEPLOY000000", "sessionContext": {"sourceIdentity": "alice"}}),
+        "sts.amazonaws.com",
+        "AssumeRole",
+        json!({"readOnly": true,
+               "requestParameters": {"roleArn": "arn:aws:iam::111122223333:role/ci", "roleSessionName": "ci-run-42"},
+               "responseElements": {"credentials": {"accessKeyId": "ASIACI0000000000", "expiration": "Jan 15, 2026, 11:29:00 AM"},
+                                    "assumedRoleUser": {"arn": ci}}}),
+    );
+    let saml = record(
+        "hop-saml",
+        "2026-01-15T10:28:00Z",
+        json!({"type": "SAMLUser", "principalId": "x:alice@example.com", "userName": "alice@example.com",
+               "identityProvider": "x"}),
+        "sts.amazonaws.com",
+        "AssumeRoleWithSAML",
+        json!({"readOnly": true,
+               "requestParameters": {"principalArn": okta, "roleArn": "arn:aws:iam::111122223333:role/deploy",
+                                     "sourceIdentity": "alice"},
+               "responseElements": {"subject": "alice@example.com", "issuer": "http://www.okta.com/x",
+                                    "sourceIdentity": "alice",
+                                    "credentials": {"accessKeyId": "ASIADEPLOY000000", "expiration": "Jan 15, 2026, 11:28:00 AM"},
+                                    "assumedRoleUser": {"arn": deploy}}}),
+    );
+    let files: Vec<String> = [("1-run", creation), ("2-ci", hop), ("3-saml", saml)]
+        .iter()
+        .map(|(n, r)| write(&dir, &format!("{n}.json"), &json!({"Records": [r]})))
+        .collect();
+    let mut args = vec!["plan", "--format", "json"];
+    args.extend(files.iter().map(String::as_str));
+    let run = tagwarden(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = run.json();
+    let item = &items[0];
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!(item["creator"]["arn"], ci);
+    assert_eq!(
+        item["creator"]["origin"],
+        json!({"arn": null, "type": "SAMLUser", "name": "alice@example.com",
+               "provider": okta, "via": [deploy, ci]})
+    );
+    assert_eq!(item["creator"]["source_identity"], "alice");
+    assert_eq!(item["creator"]["launched_by"], Value::Null);
+    assert_eq!(item["tags"]["CreatedBy"], ci);
+    assert_eq!(
+        item["tags"]["CreatedByOrigin"],
+        format!("alice@example.com@{okta}")
+    );
+}
+
+/// An Auto Scaling group's instance and a topic a stack made through its
+/// service role are credited to whoever created the group's stack, read
+/// from other files; `creator.arn` stays the service's identity.
+#[test]
+fn service_launches_are_credited_to_the_creator_of_their_group_or_stack() {
+    let dir = temp_dir("launches");
+    let alice = "arn:aws:sts::111122223333:assumed-role/deploy/alice";
+    let cfn = "arn:aws:sts::111122223333:assumed-role/cfn-exec/AWSCloudFormation";
+    let asg = "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling";
+    let stack = "arn:aws:cloudformation:us-east-1:111122223333:stack/web/5b6d1a40";
+    let group = "arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:*:autoScalingGroupName/web-asg";
+    let stack_tag = json!({"key": "aws:cloudformation:stack-id", "value": stack});
+    let launch = record(
+        "asg-run",
+        "2026-01-15T10:32:00Z",
+        json!({"type": "AssumedRole", "arn": asg, "accountId": "111122223333",
+               "invokedBy": "autoscaling.amazonaws.com"}),
+        "ec2.amazonaws.com",
+        "RunInstances",
+        json!({"requestParameters": {"tagSpecificationSet": {"items": [{"resourceType": "instance",
+                  "tags": [{"key": "aws:autoscaling:groupName", "value": "web-asg"}, stack_tag]}]}},
+               "responseElements": {"instancesSet": {"items": [{"instanceId": "i-0asg"}]}}}),
+    );
+    let topic = record(
+        "cfn-topic",
+        "2026-01-15T10:31:00Z",
+        json!({"type": "AssumedRole", "arn": cfn, "accountId": "111122223333",
+               "invokedBy": "cloudformation.amazonaws.com"}),
+        "sns.amazonaws.com",
+        "CreateTopic",
+        json!({"requestParameters": {"name": "web-events", "tags": [stack_tag]},
+               "responseElements": {"topicArn": "arn:aws:sns:us-east-1:111122223333:web-events"}}),
+    );
+    let group_created = record(
+        "cfn-asg",
+        "2026-01-15T10:31:30Z",
+        json!({"type": "AssumedRole", "arn": cfn, "accountId": "111122223333",
+               "invokedBy": "cloudformation.amazonaws.com"}),
+        "autoscaling.amazonaws.com",
+        "CreateAutoScalingGroup",
+        json!({"requestParameters": {"autoScalingGroupName": "web-asg", "tags": [stack_tag]},
+               "responseElements": null}),
+    );
+    let stack_created = record(
+        "cfn-stack",
+        "2026-01-15T10:30:00Z",
+        json!({"type": "AssumedRole", "arn": alice, "accountId": "111122223333"}),
+        "cloudformation.amazonaws.com",
+        "CreateStack",
+        json!({"requestParameters": {"stackName": "web", "roleARN": "arn:aws:iam::111122223333:role/cfn-exec"},
+               "responseElements": {"stackId": stack}}),
+    );
+    let a = write(&dir, "a.json", &json!({"Records": [launch, topic]}));
+    let b = write(
+        &dir,
+        "b.json",
+        &json!({"Records": [group_created, stack_created]}),
+    );
+    let run = tagwarden(&["plan", "--format", "json", &a, &b]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = run.json();
+    let by_arn = |suffix: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["arn"].as_str().unwrap().ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix} not in {items}"))
+            .clone()
+    };
+    let instance = by_arn("instance/i-0asg");
+    assert_eq!(instance["creator"]["arn"], asg);
+    assert_eq!(
+        instance["creator"]["launched_by"],
+        json!({"arn": group, "creator": alice,
+               "launched_by": {"arn": stack, "creator": alice, "launched_by": null}})
+    );
+    assert_eq!(instance["tags"]["CreatedBy"], alice);
+    let events = by_arn(":web-events");
+    assert_eq!(events["creator"]["arn"], cfn);
+    assert_eq!(events["creator"]["launched_by"]["arn"], stack);
+    assert_eq!(events["tags"]["CreatedBy"], alice);
+    // The group is the stack's too; the stack itself is never tagged.
+    assert_eq!(
+        by_arn("autoScalingGroupName/web-asg")["tags"]["CreatedBy"],
+        alice
+    );
+    assert!(items.as_array().unwrap().iter().all(|i| i["arn"] != stack));
+
+    // A later run that reads only the launches finds the parents' creators
+    // in the store an earlier run recorded.
+    let store = format!("sqlite:{}", dir.join("audit.db").display());
+    let earlier = tagwarden(&["--store", &store, "apply", &b, "--offline", "-q"]);
+    assert_eq!(earlier.code, 0, "{}", earlier.stderr);
+    let later = tagwarden(&["--store", &store, "plan", "--format", "json", &a]);
+    assert_eq!(later.code, 0, "{}", later.stderr);
+    let items = later.json();
+    assert_eq!(items.as_array().unwrap().len(), 2, "{items}");
+    for item in items.as_array().unwrap() {
+        assert_eq!(item["tags"]["CreatedBy"], alice, "{item}");
+    }
+    let instance = &items[0];
+    assert_eq!(
+        instance["creator"]["launched_by"]["launched_by"]["arn"], stack,
+        "the group's own parent comes from the store too: {instance}"
+    );
+    // Without the store, the parent is named but its creator is unknown:
+    // the call's own identity answers.
+    let alone = tagwarden(&[
+        "--store",
+        "sqlite:/nonexistent/x.db",
+        "plan",
+        "--format",
+        "json",
+        &a,
+    ]);
+    let items = alone.json();
+    let instance = &items[0];
+    assert_eq!(
+        instance["creator"]["launched_by"],
+        json!({"arn": group, "creator": null, "launched_by": null})
+    );
+    assert_eq!(instance["tags"]["CreatedBy"], asg);
 }

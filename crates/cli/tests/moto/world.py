@@ -105,10 +105,25 @@ class World:
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Team", "Value": "alpha"}]}],
         )
         ids = [i["InstanceId"] for i in run["Instances"]]
+        # The response names each instance's network interfaces; its root
+        # volume attaches later and is read by tagwarden.
         self.log(account, region, record(account, region, "ec2.amazonaws.com", "RunInstances",
             {"instancesSet": {"items": [{"imageId": "ami-12345678", "minCount": 2, "maxCount": 2}]},
              "instanceType": "t3.micro", "tagSpecificationSet": ec2_tag_spec("instance", team)},
-            {"instancesSet": {"items": [{"instanceId": i} for i in ids]}}))
+            {"instancesSet": {"items": [
+                {"instanceId": i["InstanceId"], "networkInterfaceSet": {"items": [
+                    {"networkInterfaceId": n["NetworkInterfaceId"]} for n in i["NetworkInterfaces"]]}}
+                for i in run["Instances"]]}}))
+        for i in run["Instances"]:
+            for n in i["NetworkInterfaces"]:
+                eni = n["NetworkInterfaceId"]
+                self.add(account, region, "ec2:network-interface",
+                         f"arn:aws:ec2:{region}:{account}:network-interface/{eni}", eni)
+        attached = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": ids}])
+        assert len(attached["Volumes"]) == len(ids), attached
+        for v in attached["Volumes"]:
+            vid = v["VolumeId"]
+            self.add(account, region, "ec2:volume", f"arn:aws:ec2:{region}:{account}:volume/{vid}", vid)
         # A tag someone added after creation, under a key tagwarden writes.
         ec2.create_tags(Resources=[ids[1]], Tags=[{"Key": "CreatedBy", "Value": "someone-else"}])
         for n, i in enumerate(ids):
@@ -383,7 +398,7 @@ def bulk(account, region, instances, groups, prefix, out):
     """Many new resources of one account and region, created by one
     principal at one time (so they share one tag set): EC2 instances, in
     RunInstances calls of up to 1000, and log groups (the tagging API).
-    Prints {"ec2": [ids], "log_groups": [arns]}."""
+    Prints {"ec2": [instance and root volume ids], "log_groups": [arns]}."""
     s = session(account)
     ec2 = s.client("ec2", region_name=region, endpoint_url=ENDPOINT)
     logs = s.client("logs", region_name=region, endpoint_url=ENDPOINT)
@@ -399,6 +414,15 @@ def bulk(account, region, instances, groups, prefix, out):
         w.log(account, region, record(account, region, "ec2.amazonaws.com", "RunInstances",
             {"instancesSet": {"items": [{"imageId": "ami-12345678", "minCount": n, "maxCount": n}]}},
             {"instancesSet": {"items": [{"instanceId": i} for i in batch]}}))
+    # Their root volumes, which tagwarden reads and tags with them.
+    volumes = []
+    for start in range(0, len(ids), 200):
+        chunk = ids[start:start + 200]
+        pages = ec2.get_paginator("describe_volumes").paginate(
+            Filters=[{"Name": "attachment.instance-id", "Values": chunk}])
+        volumes += [v["VolumeId"] for page in pages for v in page["Volumes"]]
+    assert len(volumes) == len(ids), (len(volumes), len(ids))
+    ids += volumes
     for n in range(groups):
         name = f"/{prefix}/bulk/{n:05d}"
         logs.create_log_group(logGroupName=name)

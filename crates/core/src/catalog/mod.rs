@@ -4,6 +4,7 @@
 //! eventName)` because names collide across services (`CreateTable` is
 //! DynamoDB, Glue and Keyspaces). Adding a resource type is adding a row.
 
+pub mod children;
 pub mod grants;
 pub mod path;
 pub mod sessions;
@@ -33,6 +34,10 @@ pub enum TaggingApi {
     Iam,
     /// Auto Scaling `CreateOrUpdateTags`: not served by the tagging API.
     AutoScaling,
+    /// None: the resource is recorded, for what it launches, but its only
+    /// tag call has side effects (a CloudFormation stack's tags are changed
+    /// by `UpdateStack`, which updates every resource of the stack).
+    Untagged,
 }
 
 /// One row: how an event names the resources it created.

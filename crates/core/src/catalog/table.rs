@@ -67,6 +67,10 @@ pub static ENTRIES: &[Entry] = &[
         "requestParameters.autoScalingGroupName",
         "arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{id}", AutoScaling,
         RP_TAGS),
+    // Recorded as the parent of what it launches (`aws:cloudformation:stack-id`),
+    // never tagged: its tags change only through UpdateStack.
+    row("cloudformation.amazonaws.com", "CreateStack", "cloudformation:stack",
+        "responseElements.stackId", "{id}", Untagged, RP_TAGS),
     // CloudFront is global: tag through the tagging API in us-east-1.
     row("cloudfront.amazonaws.com", "CreateDistribution", "cloudfront:distribution",
         "responseElements.distribution.aRN", "{id}", ResourceGroups, NO_TAGS),
@@ -152,6 +156,8 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.cluster.clusterArn", "{id}", ResourceGroups, RP_TAGS),
     row("eks.amazonaws.com", "CreateCluster", "eks:cluster",
         "responseElements.cluster.arn", "{id}", ResourceGroups, RP_TAGS),
+    row("eks.amazonaws.com", "CreateNodegroup", "eks:nodegroup",
+        "responseElements.nodegroup.nodegroupArn", "{id}", ResourceGroups, RP_TAGS),
     // ElastiCache logs the API's `ARN` member as `aRN`.
     row("elasticache.amazonaws.com", "CreateCacheCluster", "elasticache:cluster",
         "responseElements.aRN", "{id}", ResourceGroups, RP_TAGS),

@@ -93,6 +93,7 @@ pub(super) fn creation(
     let resources = entry
         .resources(record, &scope(&event))
         .map_err(|e| FieldError::new(e.field(), &e))?;
+    let children = catalog::children::of(entry.source, entry.name, record, &scope(&event));
     let identity = record.user_identity.as_ref();
     let given = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
     Ok(Creation {
@@ -102,6 +103,8 @@ pub(super) fn creation(
         api: entry.api,
         resources,
         preset_tags: entry.preset_tags(record),
+        children,
+        unread: catalog::children::unread(entry.source, entry.name, record),
         access_key: given(identity.and_then(|i| i.access_key_id.as_deref())),
         source_identity: given(
             identity

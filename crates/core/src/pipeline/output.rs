@@ -102,6 +102,12 @@ pub struct Creation {
     pub access_key: Option<String>,
     /// `userIdentity.sessionContext.sourceIdentity`.
     pub source_identity: Option<String>,
+    /// Resources the call created beside `resources`, with no event of
+    /// their own (an instance's network interfaces).
+    pub children: Vec<crate::catalog::children::Made>,
+    /// Children the response does not name (an instance's volumes), which
+    /// the apply stage reads.
+    pub unread: Option<crate::catalog::children::Unread>,
 }
 
 /// A record that issued credentials: a hop of a session chain

@@ -423,7 +423,13 @@ mod tests {
     fn default_policy_has_the_attribution_tags() {
         let p = Policy::default_policy();
         let keys: Vec<_> = p.attribution.tags.keys().map(TagKey::as_str).collect();
-        assert_eq!(keys, ["CreatedBy", "CreatedDate", "ManagedBy"]);
+        assert_eq!(
+            keys,
+            ["CreatedBy", "CreatedByOrigin", "CreatedDate", "ManagedBy"]
+        );
+        let template = |k: &str| p.attribution.tags[&TagKey::new(k).unwrap()].to_string();
+        assert_eq!(template("CreatedBy"), "{creator.responsible}");
+        assert_eq!(template("CreatedByOrigin"), "{creator.origin}");
         assert!(!p.attribution.overwrite);
         let req: Vec<_> = p.compliance.required.keys().map(TagKey::as_str).collect();
         assert_eq!(req, ["Application", "Environment", "Owner"]);

@@ -15,9 +15,11 @@ pub enum Var {
     CreatorRole,
     CreatorSession,
     CreatorAccount,
-    /// Who answers "who created this": for now the record's own identity
-    /// (a service's launches are issue 18's next step).
+    /// Who answers "who created this": a service's launch is its parent's
+    /// creator's, anything else the record's own identity.
     CreatorResponsible,
+    /// The group or stack a service launched the resource for.
+    CreatorLaunchedBy,
     /// Who began the session chain: its ARN, else `name@provider`.
     CreatorOrigin,
     CreatorSourceIdentity,
@@ -47,6 +49,7 @@ pub const VARIABLES: &[(&str, Var)] = &[
     ("creator.responsible", Var::CreatorResponsible),
     ("creator.origin", Var::CreatorOrigin),
     ("creator.source_identity", Var::CreatorSourceIdentity),
+    ("creator.launched_by", Var::CreatorLaunchedBy),
     ("event.time", Var::EventTime),
     ("event.id", Var::EventId),
     ("event.name", Var::EventName),
