@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
+use tagwarden_flow::explain::Explanation;
 use tagwarden_store::model::{HistoryEntry, Rows};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::{AuditStore, DynamoStore, SqliteStore, Store, StoreError, StoreUrl};
@@ -128,6 +129,34 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// `tagwarden explain ARN`: exit 1 when the store knows nothing of it.
+pub fn explain(cli: &Cli, args: &crate::cli::ExplainArgs) -> Result<u8> {
+    let policy = crate::load_policy(args.policy.as_deref())?;
+    let mut aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &mut aws, Open::Existing)?;
+    let e = audit.run(tagwarden_flow::explain::explain(
+        &audit.store,
+        &policy,
+        &args.arn,
+    ))?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.format {
+        PlanFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &e)?;
+            writeln!(out)?;
+        }
+        PlanFormat::Table => render::explain_table(&e, &mut out)?,
+    }
+    out.flush()?;
+    Ok(match e {
+        Explanation::Known(_) => 0,
+        Explanation::Unknown { .. } => {
+            eprintln!("{}: not in the audit store {}", args.arn, audit.describe());
+            1
+        }
+    })
 }
 
 /// Stable columns of `export --format csv` (documented in docs/audit-store.md).

@@ -81,6 +81,11 @@ pub enum Command {
     Scan(ScanArgs),
     /// Show a resource's creator and its whole tag history, from the audit store.
     History(HistoryArgs),
+    /// Why a resource is (or is not) tagged: its creation event and catalog
+    /// row, its creator and origin chain, the policy's decisions
+    /// (recomputed), the writes, failures and tampering, the verdict. Exit 1
+    /// when the store knows nothing of it.
+    Explain(ExplainArgs),
     /// Write the audit store's tag history for auditors: one row per entry.
     Export(ExportArgs),
     /// Manage the audit store.
@@ -260,6 +265,18 @@ pub enum ScanFormat {
 pub struct HistoryArgs {
     /// The resource's ARN.
     pub arn: String,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The resource's ARN.
+    pub arn: String,
+    /// Tag policy (YAML) whose decisions are shown; the built-in default
+    /// when absent.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
     pub format: PlanFormat,
 }

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&cli, args),
         Command::Scan(args) => scan::run(&cli, args),
         Command::History(args) => audit::history(&cli, args),
+        Command::Explain(args) => audit::explain(&cli, args),
         Command::Export(args) => audit::export(&cli, args),
         Command::Verify(args) => verify::run(&cli, args),
         Command::Store(cli::StoreCommand::Init) => audit::init(&cli),

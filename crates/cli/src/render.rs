@@ -488,6 +488,158 @@ fn history_table_raw(
     writeln!(out, "{t}")
 }
 
+/// `explain`: the resource, then one section per question.
+pub fn explain_table(
+    e: &tagwarden_flow::explain::Explanation,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    printable(out, |out| explain_table_raw(e, out))
+}
+
+fn explain_table_raw(
+    e: &tagwarden_flow::explain::Explanation,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    use tagwarden_flow::explain::Explanation;
+    let k = match e {
+        Explanation::Unknown { arn, reasons, .. } => {
+            writeln!(
+                out,
+                "{arn}
+  not in the audit store. Likely reasons:"
+            )?;
+            for r in reasons {
+                writeln!(out, "  - {r}")?;
+            }
+            return Ok(());
+        }
+        Explanation::Known(k) => k,
+    };
+    writeln!(out, "{}", k.arn)?;
+    writeln!(
+        out,
+        "  type        {} in {} / {}",
+        k.resource_type, k.account, k.region
+    )?;
+    writeln!(out, "  state       {}", k.state)?;
+    if let Some(err) = &k.error {
+        writeln!(out, "  error       {}: {}", err.kind, err.message)?;
+    }
+    if !k.pending.is_empty() {
+        let p: Vec<String> = k.pending.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(out, "  pending     {}", p.join(", "))?;
+    }
+    match &k.creation {
+        Some(c) => {
+            writeln!(
+                out,
+                "  created     {} {} {} ({})",
+                c.event.time, c.event.source, c.event.name, c.event.id
+            )?;
+            match &c.catalog {
+                Some(row) => {
+                    writeln!(
+                        out,
+                        "  catalog     {} from {} ({:?})",
+                        row.resource_type, row.ids, row.tagging_api
+                    )?;
+                    if row.resource_type != k.resource_type {
+                        writeln!(
+                            out,
+                            "              this {} is a child of that resource: no event of its own",
+                            k.resource_type
+                        )?;
+                    }
+                }
+                None => writeln!(out, "  catalog     no row reads this event any more")?,
+            }
+        }
+        None => writeln!(out, "  created     no creation event is stored")?,
+    }
+    if let Some(c) = &k.creator {
+        writeln!(out, "  creator     {} ({})", c.arn, c.kind)?;
+        if let Some(o) = &c.origin {
+            let who = o.render().unwrap_or_default();
+            writeln!(
+                out,
+                "  origin      {who} ({}), via {}",
+                o.kind.as_str(),
+                o.via.join(" -> ")
+            )?;
+        }
+        if let Some(s) = &c.source_identity {
+            writeln!(out, "  source id   {s}")?;
+        }
+        let mut parent = c.launched_by.as_ref();
+        while let Some(p) = parent {
+            let by = p.creator.as_deref().unwrap_or("unknown creator");
+            writeln!(out, "  launched by {} (created by {by})", p.arn)?;
+            parent = p.launched_by.as_deref();
+        }
+        writeln!(out, "  responsible {}", c.responsible)?;
+    }
+    writeln!(out, "  policy      {}", k.policy.note)?;
+    for d in &k.policy.keys {
+        writeln!(
+            out,
+            "    {:<18} {:<28} now {:<24} {}",
+            d.key,
+            d.value.as_deref().unwrap_or("(null)"),
+            d.current.as_deref().unwrap_or("(absent)"),
+            d.decision
+        )?;
+    }
+    let line = |e: &tagwarden_store::model::HistoryEntry| {
+        let mut what: Vec<String> = e.added.iter().map(|(k, v)| format!("+{k}={v}")).collect();
+        what.extend(
+            e.changed
+                .iter()
+                .map(|(k, c)| format!("~{k}={} (was {})", c.after, c.before)),
+        );
+        what.extend(e.removed.iter().map(|k| format!("-{k}")));
+        if let Some(f) = &e.error {
+            what.push(format!("error {}: {}", f.kind, f.message));
+        }
+        // A restore names whom it undid.
+        let by = match e.change {
+            tagwarden_store::model::Change::Restored => "undoing",
+            _ => "by",
+        };
+        format!(
+            "    {} {} {by} {} ({} {}) {}",
+            e.event.time,
+            e.change.as_str(),
+            e.actor,
+            e.event.name,
+            e.event.id,
+            what.join(" ")
+        )
+    };
+    for (title, entries) in [
+        ("writes", &k.writes),
+        ("mismatches", &k.mismatches),
+        ("tampering", &k.tampering),
+    ] {
+        if entries.is_empty() {
+            writeln!(out, "  {title:<11} none")?;
+        } else {
+            writeln!(out, "  {title}")?;
+            for e in entries {
+                writeln!(out, "{}", line(e))?;
+            }
+        }
+    }
+    match &k.verdict {
+        Some(v) if v.compliant => writeln!(out, "  verdict     compliant (current policy, last known tags)"),
+        Some(v) => writeln!(
+            out,
+            "  verdict     non-compliant (current policy, last known tags): missing {:?}, invalid {:?}",
+            v.missing, v.invalid
+        ),
+        None => writeln!(out, "  verdict     not judged (tags not read, or out of the policy's scope)"),
+    }
+}
+
 /// `scan`: one row per resource that fails the policy, then a count.
 pub fn scan_table(
     findings: &[tagwarden_core::compliance::Finding],

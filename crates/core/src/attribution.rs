@@ -99,6 +99,24 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
 }
 
 impl Creator {
+    /// The creator as the store names it: its ARN and type (role and
+    /// session read from an assumed role's ARN).
+    pub fn from_arn(arn: &str, kind: IdentityType, invoked_by: Option<String>) -> Self {
+        let (role, session) = match kind {
+            IdentityType::AssumedRole => split_assumed_role(arn),
+            _ => (None, None),
+        };
+        let account = arn.split(':').nth(4).filter(|a| !a.is_empty());
+        Creator {
+            id: arn.to_string(),
+            kind,
+            invoked_by,
+            role,
+            session,
+            account: account.map(str::to_string),
+        }
+    }
+
     /// Attributes a record to its principal. `partition` and `account` come
     /// from the record, for identities that carry no ARN of their own.
     pub fn from_identity(who: Option<&UserIdentity<'_>>, partition: &str, account: &str) -> Self {

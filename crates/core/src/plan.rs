@@ -318,6 +318,15 @@ impl<'p> Planner<'p> {
         }
     }
 
+    /// The item for `creation`'s first resource with `creator` as given (as
+    /// the store keeps it, chain and parent included): the current
+    /// policy's decisions on a resource created earlier.
+    pub fn replan(&self, creation: &Creation, creator: CreatorSummary) -> Option<PlanItem> {
+        let made = Made::all(creation).next()?;
+        let event = Arc::new(creation.event.clone());
+        Some(self.item(creation, &made, &event, &Arc::new(creator)))
+    }
+
     fn item(
         &self,
         creation: &Creation,

@@ -21,6 +21,7 @@ pub mod check;
 pub mod children;
 pub mod confirm;
 pub mod direct;
+pub mod explain;
 pub mod parts;
 pub mod read;
 pub mod remediate;

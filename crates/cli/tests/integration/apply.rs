@@ -274,3 +274,160 @@ fn apply_restores_a_created_by_someone_else_changed() {
     ]));
     assert_eq!(rows.len(), 1);
 }
+
+/// `explain` on a resource tagwarden tagged (and whose `CreatedBy` someone
+/// then changed), on one whose write failed, and on one it never saw.
+#[test]
+fn explain_answers_for_a_tagged_a_failed_and_an_unknown_resource() {
+    use serde_json::json;
+    let id: String = serde_json::from_str(&world_py(&["instance-new", "us-east-1"])).unwrap();
+    let arn = format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{id}");
+    let gone = "arn:aws:s3:::tagwarden-explain-never-made";
+    let alice = format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice");
+    let mallory = format!("arn:aws:iam::{OWN_ACCOUNT}:user/mallory");
+    let dir = temp_dir("cli-explain");
+    let store = format!("sqlite:{}", dir.join("tw.db").display());
+    let log = |name: &str, records: Vec<Value>| {
+        let path = dir.join(name);
+        std::fs::write(&path, json!({"Records": records}).to_string()).unwrap();
+        path.display().to_string()
+    };
+    let run = |event: &str, instance: &str| {
+        ec2_call(
+            "RunInstances",
+            event,
+            "2026-11-20T10:00:00Z",
+            &alice,
+            json!({"instanceType": "t3.micro"}),
+            json!({"instancesSet": {"items": [{"instanceId": instance}]}}),
+        )
+    };
+    // A bucket no one made: its write fails, not found.
+    let mut bucket = run("explain-2", "unused");
+    bucket["eventSource"] = json!("s3.amazonaws.com");
+    bucket["eventName"] = json!("CreateBucket");
+    bucket["requestParameters"] = json!({"bucketName": "tagwarden-explain-never-made"});
+    bucket["responseElements"] = Value::Null;
+    let created = log("1.json", vec![run("explain-1", &id), bucket]);
+    let first = tagwarden(&[
+        "--store",
+        &store,
+        "apply",
+        &created,
+        "--yes",
+        "--retries",
+        "1",
+        "--retry-base-ms",
+        "10",
+    ]);
+    assert_eq!(first.code, 1, "the unknown bucket fails: {}", first.stderr);
+    // Someone changes the creator tag; tagwarden reads it and restores it.
+    world_py(&[
+        "instance-tags",
+        "us-east-1",
+        &id,
+        &json!({"CreatedBy": mallory}).to_string(),
+    ]);
+    let changed = log(
+        "2.json",
+        vec![ec2_call(
+            "CreateTags",
+            "explain-3",
+            "2026-11-20T10:10:00Z",
+            &mallory,
+            json!({"resourcesSet": {"items": [{"resourceId": id}]},
+                   "tagSet": {"items": [{"key": "CreatedBy", "value": mallory}]}}),
+            Value::Null,
+        )],
+    );
+    let second = tagwarden(&["--store", &store, "apply", &changed, "--yes"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+
+    let explain = |arn: &str| tagwarden(&["--store", &store, "explain", arn, "--format", "json"]);
+    let tagged = explain(&arn);
+    assert_eq!(tagged.code, 0, "{}", tagged.stderr);
+    let e = tagged.json();
+    assert_eq!(e["known"], true);
+    assert_eq!(e["state"], "tagged");
+    assert_eq!(e["creation"]["event"]["name"], "RunInstances");
+    assert_eq!(e["creation"]["event"]["id"], "explain-1");
+    assert_eq!(e["creation"]["catalog"]["resource_type"], "ec2:instance");
+    assert_eq!(e["creator"]["arn"], alice.as_str());
+    assert_eq!(e["creator"]["responsible"], alice.as_str());
+    assert_eq!(e["creator"]["origin"], Value::Null);
+    assert_eq!(e["policy"]["recomputed"], true);
+    let decision = |e: &Value, key: &str| {
+        e["policy"]["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["key"] == key)
+            .unwrap_or_else(|| panic!("{key} in {e}"))["decision"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(decision(&e, "CreatedBy"), "in place");
+    assert_eq!(
+        decision(&e, "CreatedByOrigin"),
+        "not written: its value is null"
+    );
+    assert_eq!(e["writes"][0]["change"], "tagged");
+    let tampering: Vec<(&str, &str)> = e["tampering"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["change"].as_str().unwrap(), t["actor"].as_str().unwrap()))
+        .collect();
+    assert!(
+        tampering.contains(&("tags_set", mallory.as_str())),
+        "{tampering:?}"
+    );
+    assert!(
+        tampering.iter().any(|(c, _)| *c == "restored"),
+        "{tampering:?}"
+    );
+    // The default policy requires Owner and the rest: not compliant.
+    assert_eq!(e["verdict"]["compliant"], false);
+    assert!(e["verdict"]["missing"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("Owner")));
+
+    let failed = explain(gone);
+    assert_eq!(failed.code, 0, "{}", failed.stderr);
+    let f = failed.json();
+    assert_eq!(f["state"], "failed");
+    assert_eq!(f["error"]["kind"], "not_found");
+    assert_eq!(f["writes"][0]["change"], "failed");
+    assert_eq!(f["writes"][0]["error"]["kind"], "not_found");
+    assert_eq!(f["pending"]["CreatedBy"], alice.as_str());
+    assert_eq!(decision(&f, "CreatedBy"), "to write");
+
+    let unknown = format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/i-0000000000000beef");
+    let none = explain(&unknown);
+    assert_eq!(none.code, 1, "{}", none.stdout);
+    let u = none.json();
+    assert_eq!(u["known"], false);
+    assert!(
+        u["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("not been read yet"),
+        "{u}"
+    );
+    let table = tagwarden(&["--store", &store, "explain", &unknown]);
+    assert_eq!(table.code, 1);
+    assert!(table.stdout.contains("Likely reasons"), "{}", table.stdout);
+    let table = tagwarden(&["--store", &store, "explain", &arn]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    for said in [
+        "RunInstances",
+        "responsible",
+        "in place",
+        "restored",
+        "non-compliant",
+    ] {
+        assert!(table.stdout.contains(said), "{said}:\n{}", table.stdout);
+    }
+}
