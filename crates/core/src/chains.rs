@@ -57,6 +57,29 @@ impl Chains {
         self.by_key.is_empty()
     }
 
+    /// Every hop held.
+    pub fn hops(&self) -> impl Iterator<Item = &Issued> {
+        self.by_key.values()
+    }
+
+    /// The first key on the way back from `key` that no hop held issued,
+    /// when it could have been issued (temporary keys, `ASIA…`; a
+    /// long-term key begins its own chain): what to ask a store that kept
+    /// earlier hops.
+    pub fn first_unknown<'k>(&'k self, key: &'k str) -> Option<&'k str> {
+        let mut key = key;
+        for _ in 0..MAX_HOPS {
+            match self.by_key.get(key) {
+                None => return key.starts_with("ASIA").then_some(key),
+                Some(issued) => match issued.asker_key.as_deref() {
+                    Some(next) if next != key => key = next,
+                    _ => return None,
+                },
+            }
+        }
+        None
+    }
+
     /// Who began the chain behind a call made with `key`; `None` when no
     /// record of the run issued that key (the call's identity is its own
     /// origin).

@@ -35,12 +35,6 @@ impl Gathered {
             && self.errors.is_empty()
             && self.chains.is_empty()
     }
-
-    /// The plan for these creations, their origins from these records'
-    /// sessions, their parents from `launches`.
-    pub fn plan(&self, policy: &Policy, launches: &Launches) -> Plan {
-        plan_of(&self.creations, &self.chains, launches, policy)
-    }
 }
 
 /// Asks the store who created the parents `launches` names that no
@@ -66,7 +60,72 @@ pub async fn parents_from_store<S: AuditStore>(
     Ok(())
 }
 
-fn plan_of(creations: &[Creation], chains: &Chains, launches: &Launches, policy: &Policy) -> Plan {
+/// The session hops a batch of documents (EventBridge events) issued, of
+/// the accounts in scope: kept before any creation of the batch is
+/// resolved, whatever their order in it.
+pub fn sessions_in<'d>(
+    documents: impl IntoIterator<Item = &'d [u8]>,
+    accounts: Accounts,
+) -> Chains {
+    let window = Window {
+        not_after: Some(Window::latest(jiff::Timestamp::now())),
+        ..Window::default()
+    };
+    let mut reading = Reading::new(window, accounts);
+    for d in documents {
+        reading.read("batch", d);
+    }
+    reading.chains
+}
+
+/// Keeps the hops these records issued, then completes `chains` with the
+/// hops the store kept from earlier deliveries that `creations` lead back
+/// through, a round per hop: the function sees a creation long after the
+/// session that explains it. `now` is Unix seconds.
+pub async fn sessions_through_store<S: AuditStore>(
+    store: &S,
+    chains: &mut Chains,
+    creations: &[Creation],
+    now: i64,
+) -> Result<(), StoreError> {
+    let fresh: Vec<_> = chains.hops().cloned().collect();
+    if !fresh.is_empty() {
+        store.keep_sessions(&fresh, now).await?;
+    }
+    let mut asked = std::collections::HashSet::new();
+    for _ in 0..tagwarden_core::chains::MAX_HOPS {
+        let mut wanted: Vec<String> = creations
+            .iter()
+            .filter_map(|c| chains.first_unknown(c.access_key.as_deref()?))
+            .filter(|k| !asked.contains(*k))
+            .map(str::to_string)
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            break;
+        }
+        let keys: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let found = store.sessions(&keys).await?;
+        asked.extend(wanted);
+        if found.is_empty() {
+            break;
+        }
+        for hop in found {
+            chains.add(hop);
+        }
+    }
+    Ok(())
+}
+
+/// The plan for `creations`: their origins through `chains`, their
+/// parents through `launches`.
+pub fn plan_of(
+    creations: &[Creation],
+    chains: &Chains,
+    launches: &Launches,
+    policy: &Policy,
+) -> Plan {
     let mut planner = Planner::new(policy)
         .with_chains(chains)
         .with_launches(launches);

@@ -15,6 +15,7 @@ use tagwarden_core::waiting;
 use tagwarden_flow::attribute::Tagging;
 use tagwarden_flow::children::with_children;
 use tagwarden_flow::parts::{Failed, Part};
+use tagwarden_flow::read;
 use tagwarden_flow::report::Report;
 
 /// Objects downloading ahead of the one being read.
@@ -118,11 +119,20 @@ async fn settle_part(
         tracing::warn!(actor = %c.actor.id, call = %c.event.name, target = %c.target, "a call that blinds tagwarden");
     }
     report.blinding(&watched);
-    let mut launches = Launches::of(&part.found.creations);
-    tagwarden_flow::read::parents_from_store(shared.store().await, &mut launches)
+    // Sessions and parents from earlier deliveries: this part's sessions
+    // are kept first, so that a later part finds them.
+    let store = shared.store().await;
+    let found = &part.found;
+    let unix_now = jiff::Timestamp::now().as_second();
+    let mut chains = found.chains.clone();
+    read::sessions_through_store(store, &mut chains, &found.creations, unix_now)
         .await
         .map_err(|e| Failure::new(format!("audit store: {e}")))?;
-    let plan = part.found.plan(policy, &launches);
+    let mut launches = Launches::of(&found.creations);
+    read::parents_from_store(store, &mut launches)
+        .await
+        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+    let plan = read::plan_of(&found.creations, &chains, &launches, policy);
     settle(shared, policy, &plan, &part.found.changes, from, report).await
 }
 

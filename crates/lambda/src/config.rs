@@ -106,31 +106,35 @@ impl Config {
             ));
         }
 
-        let tables = match (
-            var(url::ENV_TAGS_METADATA),
-            var(url::ENV_TAG_HISTORY),
-            var(url::ENV_USER_ACTIONS),
-            var(url::ENV_EVIDENCE),
-            var(url::ENV_TABLE_SUFFIX),
-        ) {
-            (Some(metadata), Some(history), Some(actions), Some(evidence), _) => Tables {
-                metadata,
-                history,
-                actions,
-                evidence,
-            },
-            (None, None, None, None, Some(suffix)) => Tables::with_suffix(&suffix),
-            (m, h, a, _, _) => {
-                let missing = match (m, h, a) {
-                    (None, _, _) => url::ENV_TAGS_METADATA,
-                    (_, None, _) => url::ENV_TAG_HISTORY,
-                    (_, _, None) => url::ENV_USER_ACTIONS,
-                    _ => url::ENV_EVIDENCE,
-                };
+        let names = [
+            url::ENV_TAGS_METADATA,
+            url::ENV_TAG_HISTORY,
+            url::ENV_USER_ACTIONS,
+            url::ENV_EVIDENCE,
+            url::ENV_SESSIONS,
+        ];
+        let given: Vec<Option<String>> = names.iter().map(|n| var(n)).collect();
+        let tables = match (given.as_slice(), var(url::ENV_TABLE_SUFFIX)) {
+            ([Some(metadata), Some(history), Some(actions), Some(evidence), Some(sessions)], _) => {
+                Tables {
+                    metadata: metadata.clone(),
+                    history: history.clone(),
+                    actions: actions.clone(),
+                    evidence: evidence.clone(),
+                    sessions: sessions.clone(),
+                }
+            }
+            ([None, None, None, None, None], Some(suffix)) => Tables::with_suffix(&suffix),
+            _ => {
+                let missing = names
+                    .iter()
+                    .zip(&given)
+                    .find(|(_, v)| v.is_none())
+                    .map_or(url::ENV_TABLE_SUFFIX, |(n, _)| n);
                 return Err(bad(
                     missing,
                     format!(
-                        "is not set: name the four audit tables, or set only {}",
+                        "is not set: name the five audit tables, or set only {}",
                         url::ENV_TABLE_SUFFIX
                     ),
                 ));
@@ -332,6 +336,7 @@ mod tests {
         (url::ENV_TAG_HISTORY, "TagHistory-dev"),
         (url::ENV_USER_ACTIONS, "UserActions-dev"),
         (url::ENV_EVIDENCE, "Evidence-dev"),
+        (url::ENV_SESSIONS, "Sessions-dev"),
     ];
 
     fn load(extra: &[(&str, &str)], without: &[&str]) -> Result<Config, ConfigError> {
@@ -393,6 +398,7 @@ mod tests {
                 url::ENV_TAG_HISTORY,
                 url::ENV_USER_ACTIONS,
                 url::ENV_EVIDENCE,
+                url::ENV_SESSIONS,
             ],
         )
         .unwrap();
@@ -439,6 +445,7 @@ mod tests {
                 "from 1 to 100000",
             ),
             (&[], &[url::ENV_EVIDENCE], url::ENV_EVIDENCE, "not set"),
+            (&[], &[url::ENV_SESSIONS], url::ENV_SESSIONS, "not set"),
             (
                 &[(EVENT_QUEUE, "tagwarden-events-dev")],
                 &[],

@@ -19,6 +19,26 @@ use tagwarden_aws::requeue::{requeue, Waiting};
 use tagwarden_core::trigger::{self, classify, classify_message, Direct, Trigger};
 use tagwarden_flow::report::Report;
 use tagwarden_flow::sinks::{seconds, Run};
+use tagwarden_store::AuditStore;
+
+/// The batch's session hops, kept before any of its messages is run: a
+/// creation may come before the session that explains it. A failure is
+/// logged only: each message keeps its own hops again when it is run.
+async fn keep_sessions(shared: &Shared, messages: &[tagwarden_core::trigger::Message]) {
+    let Ok(accounts) = shared.accounts().await else {
+        return;
+    };
+    let bodies = messages.iter().map(|m| m.body.as_bytes());
+    let chains = tagwarden_flow::read::sessions_in(bodies, accounts);
+    if chains.is_empty() {
+        return;
+    }
+    let hops: Vec<_> = chains.hops().cloned().collect();
+    let at = jiff::Timestamp::now().as_second();
+    if let Err(e) = shared.store().await.keep_sessions(&hops, at).await {
+        tracing::warn!(error = %e, "the batch's sessions were not kept ahead");
+    }
+}
 
 /// Runs one invocation; `request_id` names it in logs and in the events it
 /// stands for, `deadline` is Lambda's for it.
@@ -37,6 +57,7 @@ pub async fn handle(
     let mut report = Report::default();
     let result = match trigger {
         Trigger::SqsBatch(messages) => {
+            keep_sessions(shared, &messages).await;
             let mut again = Vec::new();
             let mut refusals = Vec::new();
             let mut waiting = Vec::new();

@@ -7,7 +7,8 @@
 //! revision, so two writers never lose each other's update.
 
 use crate::model::{
-    Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source, UserAction,
+    session_expires, Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source,
+    UserAction,
 };
 use crate::url::Tables;
 use crate::{AuditStore, StoreError, Visit};
@@ -23,6 +24,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use rand::Rng;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use tagwarden_core::catalog::sessions::Issued;
 
 /// DynamoDB's limit: `BatchGetItem` reads 100 keys.
 const MAX_GET: usize = 100;
@@ -404,6 +406,8 @@ fn key_names(table: &str, tables: &Tables) -> &'static [&'static str] {
         &["principal", "sk"]
     } else if table == tables.evidence {
         &["source", "entry"]
+    } else if table == tables.sessions {
+        &["key"]
     } else if table == tables.history {
         &["arn", "sk"]
     } else {
@@ -569,8 +573,8 @@ impl AuditStore for DynamoStore {
     fn describe(&self) -> String {
         let t = &self.tables;
         format!(
-            "dynamodb:{},{},{},{}",
-            t.metadata, t.history, t.actions, t.evidence
+            "dynamodb:{},{},{},{},{}",
+            t.metadata, t.history, t.actions, t.evidence, t.sessions
         )
     }
 
@@ -599,7 +603,9 @@ impl AuditStore for DynamoStore {
             &[("source", KeyType::Hash), ("entry", KeyType::Range)],
             Some((DAY_INDEX, "day", "source")),
         )
-        .await
+        .await?;
+        self.create_table(&t.sessions, &[("key", KeyType::Hash)], None)
+            .await
     }
 
     async fn record(&self, batch: &Rows) -> Result<Recorded, StoreError> {
@@ -751,5 +757,39 @@ impl AuditStore for DynamoStore {
             .await?;
         out.sort_by_key(|e| (e.source.to_string(), e.entry.to_string()));
         Ok(out)
+    }
+
+    /// The table's time to live (`expires`) forgets them.
+    async fn keep_sessions(&self, hops: &[Issued], at: i64) -> Result<usize, StoreError> {
+        let items = hops
+            .iter()
+            .map(|h| {
+                Item::from([
+                    ("key".into(), s(&h.key)),
+                    ("doc".into(), json(h)),
+                    (
+                        "expires".into(),
+                        AttributeValue::N(session_expires(h, at).to_string()),
+                    ),
+                ])
+            })
+            .collect();
+        self.append(&self.tables.sessions, items).await
+    }
+
+    async fn sessions(&self, keys: &[&str]) -> Result<Vec<Issued>, StoreError> {
+        let table = &self.tables.sessions;
+        let mut unique = keys.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let keys = unique
+            .iter()
+            .map(|k| Item::from([("key".to_string(), s(k))]))
+            .collect();
+        self.get_all(table, keys, false)
+            .await?
+            .iter()
+            .map(|i| doc(table, i))
+            .collect()
     }
 }

@@ -15,6 +15,7 @@ use model::{
     Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source, UserAction,
 };
 use std::future::Future;
+use tagwarden_core::catalog::sessions::Issued;
 
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoStore;
@@ -104,6 +105,21 @@ pub trait AuditStore: Send + Sync {
         &self,
         day: &str,
     ) -> impl Future<Output = Result<Vec<Evidence>, StoreError>> + Send;
+
+    /// Keeps session hops (credential-issuing records) by the key each
+    /// issued, until [`model::session_expires`]; `at` is now (Unix
+    /// seconds). A hop kept already is kept as it is.
+    fn keep_sessions(
+        &self,
+        hops: &[Issued],
+        at: i64,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The hops that issued these keys, of those the store keeps.
+    fn sessions(
+        &self,
+        keys: &[&str],
+    ) -> impl Future<Output = Result<Vec<Issued>, StoreError>> + Send;
 }
 
 /// Either back end, chosen at run time from a `--store` URL.
@@ -146,6 +162,14 @@ impl AuditStore for Store {
 
     async fn metadata(&self, arns: &[&str]) -> Result<Vec<Metadata>, StoreError> {
         both!(self, s => s.metadata(arns).await)
+    }
+
+    async fn keep_sessions(&self, hops: &[Issued], at: i64) -> Result<usize, StoreError> {
+        both!(self, s => s.keep_sessions(hops, at).await)
+    }
+
+    async fn sessions(&self, keys: &[&str]) -> Result<Vec<Issued>, StoreError> {
+        both!(self, s => s.sessions(keys).await)
     }
 
     async fn actions(&self, principal: &str) -> Result<Vec<UserAction>, StoreError> {

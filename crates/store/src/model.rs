@@ -478,6 +478,21 @@ impl TryFrom<String> for Entry {
     }
 }
 
+/// How long a session hop is kept past its credentials' expiry: a log
+/// holding a call made with them may be delivered, or read again, that
+/// much later.
+pub const SESSION_GRACE_SECONDS: i64 = 24 * 3600;
+
+/// Credentials' longest life (`GetFederationToken`, `GetSessionToken`):
+/// the expiry assumed when a record does not give one.
+pub const SESSION_LONGEST_SECONDS: i64 = 36 * 3600;
+
+/// When the store may forget `issued` (Unix seconds), `at` being when it
+/// was issued.
+pub fn session_expires(issued: &tagwarden_core::catalog::sessions::Issued, at: i64) -> i64 {
+    issued.expires.unwrap_or(at + SESSION_LONGEST_SECONDS) + SESSION_GRACE_SECONDS
+}
+
 /// How far a log object was settled, from its evidence rows: `None` when
 /// it was read to its end, else the records to skip.
 pub fn resume_after(rows: &[Evidence]) -> Option<u64> {

@@ -3,13 +3,15 @@
 //! keys, so a replayed event is an ignored insert.
 
 use crate::model::{
-    Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source, UserAction,
+    session_expires, Evidence, HistoryEntry, Metadata, Recorded, ResourceHistory, Rows, Source,
+    UserAction,
 };
 use crate::{AuditStore, StoreError, Visit};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
+use tagwarden_core::catalog::sessions::Issued;
 
 /// Schema migrations, in order; `user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -54,6 +56,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, entry)
     ) WITHOUT ROWID;
     CREATE INDEX evidence_by_day ON evidence(day, source) WHERE day IS NOT NULL;",
+    // 3: session hops by the key each issued (catalog::sessions::Issued).
+    "CREATE TABLE sessions (
+        key TEXT PRIMARY KEY,
+        expires INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// How to open the file.
@@ -389,6 +397,34 @@ impl AuditStore for SqliteStore {
             "SELECT doc FROM evidence WHERE day = ?1 ORDER BY source, entry",
             [day],
         )
+    }
+
+    /// Forgets the hops past their time as it keeps new ones: the file
+    /// has no time to live of its own.
+    async fn keep_sessions(&self, hops: &[Issued], at: i64) -> Result<usize, StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("DELETE FROM sessions WHERE expires < ?1", [at])?;
+            let mut added = 0;
+            {
+                let mut add = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO sessions (key, expires, doc) VALUES (?1, ?2, ?3)",
+                )?;
+                for h in hops {
+                    added += add.execute(params![h.key, session_expires(h, at), json(h)])?;
+                }
+            }
+            tx.commit()?;
+            Ok(added)
+        })
+    }
+
+    async fn sessions(&self, keys: &[&str]) -> Result<Vec<Issued>, StoreError> {
+        let mut out = Vec::new();
+        for key in keys {
+            out.extend(self.docs::<Issued>("SELECT doc FROM sessions WHERE key = ?1", [key])?);
+        }
+        Ok(out)
     }
 }
 

@@ -573,6 +573,44 @@ pub async fn evidence_is_append_only_and_found_by_day<S: AuditStore>(store: &S, 
 }
 
 /// Every case, one after another.
+/// Session hops are kept by the key each issued, once, and forgotten after
+/// their credentials expired (the SQLite file forgets them as it keeps new
+/// ones; DynamoDB's time to live does it in AWS, which moto does not run).
+pub async fn sessions_are_kept_by_key<S: AuditStore>(store: &S, prefix: &str) {
+    use tagwarden_core::catalog::sessions::{Issued, Principal};
+    let hop = |key: &str, asker: Option<&str>, expires: Option<i64>| Issued {
+        key: format!("{prefix}-{key}"),
+        expires,
+        session: Some(format!("arn:aws:sts::1:assumed-role/ci/{key}")),
+        asker: Principal {
+            arn: Some("arn:aws:iam::1:user/alice".into()),
+            kind: IdentityType::IAMUser,
+            name: Some("alice".into()),
+            provider: None,
+        },
+        asker_key: asker.map(|a| format!("{prefix}-{a}")),
+    };
+    let now = 1_800_000_000;
+    let hops = [
+        hop("ASIA1", Some("AKIA0"), Some(now + 3600)),
+        hop("ASIA2", Some("ASIA1"), None),
+    ];
+    assert_eq!(store.keep_sessions(&hops, now).await.expect("keep"), 2);
+    assert_eq!(
+        store.keep_sessions(&hops, now).await.expect("again"),
+        0,
+        "kept once"
+    );
+    let k1 = format!("{prefix}-ASIA1");
+    let k2 = format!("{prefix}-ASIA2");
+    let mut got = store
+        .sessions(&[&k1, &k2, "ASIA-unknown"])
+        .await
+        .expect("sessions");
+    got.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(got, hops.to_vec());
+}
+
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     store.init().await.expect("init");
     // `init` twice is harmless.
@@ -587,4 +625,5 @@ pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
     principals_tag_changes_are_history(store, &format!("{prefix}-principal")).await;
     concurrent_writers_append_each_row_once(store, &format!("{prefix}-concurrent")).await;
     evidence_is_append_only_and_found_by_day(store, &format!("{prefix}-evidence")).await;
+    sessions_are_kept_by_key(store, &format!("{prefix}-sessions")).await;
 }

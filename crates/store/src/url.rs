@@ -10,6 +10,7 @@ pub const ENV_TAGS_METADATA: &str = "TAGWARDEN_TAGS_METADATA_TABLE";
 pub const ENV_TAG_HISTORY: &str = "TAGWARDEN_TAG_HISTORY_TABLE";
 pub const ENV_USER_ACTIONS: &str = "TAGWARDEN_USER_ACTIONS_TABLE";
 pub const ENV_EVIDENCE: &str = "TAGWARDEN_EVIDENCE_TABLE";
+pub const ENV_SESSIONS: &str = "TAGWARDEN_SESSIONS_TABLE";
 /// The suffix used when the URL gives none (`TagsMetadata-<suffix>`).
 pub const ENV_TABLE_SUFFIX: &str = "TAGWARDEN_TABLE_SUFFIX";
 
@@ -19,6 +20,7 @@ pub struct Tables {
     pub history: String,
     pub actions: String,
     pub evidence: String,
+    pub sessions: String,
 }
 
 impl Tables {
@@ -36,6 +38,7 @@ impl Tables {
             history: name("TagHistory"),
             actions: name("UserActions"),
             evidence: name("Evidence"),
+            sessions: name("Sessions"),
         }
     }
 }
@@ -88,6 +91,7 @@ impl StoreUrl {
                 history: env(ENV_TAG_HISTORY).unwrap_or(base.history),
                 actions: env(ENV_USER_ACTIONS).unwrap_or(base.actions),
                 evidence: env(ENV_EVIDENCE).unwrap_or(base.evidence),
+                sessions: env(ENV_SESSIONS).unwrap_or(base.sessions),
             }));
         }
         Err(bad("use sqlite:PATH or dynamodb:[SUFFIX]"))
@@ -133,6 +137,7 @@ mod tests {
                 history: "TagHistory-prod".into(),
                 actions: "UserActions-prod".into(),
                 evidence: "Evidence-prod".into(),
+                sessions: "Sessions-prod".into(),
             }))
         );
         let StoreUrl::Dynamo(t) = parse("dynamodb:", &[(ENV_TAG_HISTORY, "H")]).unwrap() else {

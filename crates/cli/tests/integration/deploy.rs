@@ -390,6 +390,7 @@ fn the_template_keeps_its_security_and_naming_settings() {
 #[test]
 fn the_api_call_rules_name_exactly_the_catalogs_calls() {
     use std::collections::BTreeSet;
+    use tagwarden_core::catalog::sessions::SESSION_EVENTS;
     use tagwarden_core::catalog::{table::ENTRIES, tag_events::TAG_EVENTS, watched::WATCHED};
     let t = translated();
     let mut routed: BTreeSet<(String, String)> = BTreeSet::new();
@@ -405,6 +406,15 @@ fn the_api_call_rules_name_exactly_the_catalogs_calls() {
         let size = serde_json::to_string(pattern).unwrap().len();
         assert!(size <= 2048, "{rule}: pattern of {size} characters");
         assert_eq!(pattern["detail"]["errorCode"][0]["exists"], false, "{rule}");
+        // Read-only calls reach a rule only in this state: the credential
+        // calls' rule has it, and no other rule needs it.
+        let sessions = pattern["detail"]["eventSource"][0] == "sts.amazonaws.com";
+        let state = p["State"].as_str().unwrap_or("ENABLED");
+        assert_eq!(
+            state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+            sessions,
+            "{rule}: {state}"
+        );
         let list = |k: &str| -> Vec<String> {
             pattern["detail"][k]
                 .as_array()
@@ -430,6 +440,11 @@ fn the_api_call_rules_name_exactly_the_catalogs_calls() {
         )
         .chain(
             WATCHED
+                .iter()
+                .map(|e| (e.source.to_string(), e.name.to_string())),
+        )
+        .chain(
+            SESSION_EVENTS
                 .iter()
                 .map(|e| (e.source.to_string(), e.name.to_string())),
         )
@@ -467,7 +482,7 @@ fn the_regional_stack_forwards_the_central_rules_to_the_central_bus() {
     };
     let (c, r) = (rules(&central), rules(&regional));
     let bus = "arn:${AWS::Partition}:events:${HomeRegion}:${CentralAccountId}:event-bus/tagwarden-${EnvironmentSuffix}";
-    assert_eq!(r.len(), 5, "{r:?}");
+    assert_eq!(r.len(), 6, "{r:?}");
     for (name, rule) in &r {
         let p = &rule["Properties"];
         assert_eq!(
@@ -592,7 +607,7 @@ fn prod_retains_its_data_and_every_log_group_expires() {
             );
         }
     }
-    assert_eq!(data, 7, "three buckets, four tables");
+    assert_eq!(data, 8, "three buckets, five tables");
     let groups = of_type(&t, "AWS::Logs::LogGroup");
     assert!(!groups.is_empty());
     for (name, g) in groups {
@@ -756,7 +771,7 @@ fn only_the_templates_rules_and_its_trail_may_speak() {
         .filter(|(_, r)| r["Type"] == "AWS::Events::Rule" && targets_queue(&r["Properties"]))
         .map(|(n, _)| n.clone())
         .collect();
-    assert_eq!(rules.len(), 6, "{rules:?}");
+    assert_eq!(rules.len(), 7, "{rules:?}");
 
     let deny = |policy: &Value, action: &str| -> Value {
         let found: Vec<&Value> = policy["PolicyDocument"]["Statement"]

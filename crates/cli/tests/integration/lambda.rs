@@ -297,6 +297,7 @@ fn stack_env(environment: &str, outputs: &BTreeMap<String, String>) -> BTreeMap<
             &outputs["UserActionsTableName"],
         ),
         ("TAGWARDEN_EVIDENCE_TABLE", &outputs["EvidenceTableName"]),
+        ("TAGWARDEN_SESSIONS_TABLE", &outputs["SessionsTableName"]),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -748,6 +749,7 @@ fn a_redelivery_after_the_store_failed_records_what_the_first_delivery_wrote() {
                 &outputs["UserActionsTableName"],
             ),
             ("TAGWARDEN_EVIDENCE_TABLE", &outputs["EvidenceTableName"]),
+            ("TAGWARDEN_SESSIONS_TABLE", &outputs["SessionsTableName"]),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1686,4 +1688,96 @@ fn what_was_acted_on_is_checked_against_the_signed_digests_and_alerted() {
     };
     let again = py_json(&["queue-read", &alerts]);
     assert!(!again.to_string().contains(vouched), "{again}");
+}
+
+/// design.md, "The person behind the role", through the function: a batch
+/// whose creation comes before the session that explains it names the
+/// user behind the role; a later batch holding only a creation made with
+/// the same credentials finds the session in the store's Sessions table.
+#[test]
+fn sessions_reach_the_store_before_creations_and_serve_later_batches() {
+    let outputs = deploy("e2s");
+    let sessions_table = &outputs["SessionsTableName"];
+    let new_instance = || -> String {
+        py_json(&["instance-new", "us-east-1"])
+            .as_str()
+            .unwrap()
+            .into()
+    };
+    let (first, second) = (new_instance(), new_instance());
+    let alice = format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice");
+    let ci = format!("arn:aws:sts::{OWN_ACCOUNT}:assumed-role/ci/ci-run-42");
+    let message = |id: &str, source: &str, record: Value| {
+        let envelope = json!({"version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
+            "source": source, "account": OWN_ACCOUNT, "time": record["eventTime"], "region": "us-east-1",
+            "resources": [], "detail": record});
+        json!({"messageId": format!("m-{id}"), "receiptHandle": "h",
+            "body": envelope.to_string(), "attributes": {}, "messageAttributes": {},
+            "eventSource": "aws:sqs", "awsRegion": "us-east-1"})
+    };
+    let launch = |id: &str, instance: &str| {
+        let mut r = ec2_call(
+            "RunInstances",
+            id,
+            "2026-11-20T10:05:00Z",
+            &ci,
+            json!({"instanceType": "t3.micro"}),
+            json!({"instancesSet": {"items": [{"instanceId": instance}]}}),
+        );
+        r["userIdentity"]["accessKeyId"] = json!("ASIACIRUN42000000000");
+        message(id, "aws.ec2", r)
+    };
+    let mut assume = ec2_call(
+        "AssumeRole",
+        "s-assume",
+        "2026-11-20T10:00:00Z",
+        &alice,
+        json!({"roleArn": format!("arn:aws:iam::{OWN_ACCOUNT}:role/ci"), "roleSessionName": "ci-run-42"}),
+        json!({"credentials": {"accessKeyId": "ASIACIRUN42000000000", "expiration": "Nov 20, 2026, 11:00:00 AM"},
+               "assumedRoleUser": {"arn": ci}}),
+    );
+    assume["eventSource"] = json!("sts.amazonaws.com");
+    assume["readOnly"] = json!(true);
+    assume["userIdentity"]["accessKeyId"] = json!("AKIAALICE00000000000");
+    // The creation first, its session after it, in one batch.
+    let batch =
+        json!({"Records": [launch("s-run-1", &first), message("s-assume", "aws.sts", assume)]});
+
+    let env = stack_env("e2s", &outputs);
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+    let logs = || function.lines().join("\n");
+    let tags = |id: &str| -> BTreeMap<String, String> {
+        let arn = format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{id}");
+        serde_json::from_value(py_json(&["tags-now", "us-east-1", &arn])[&arn].clone()).unwrap()
+    };
+    let done = json!({"batchItemFailures": []});
+    let Answer::Response(out) = api.invoke("s-1", batch) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(out, done, "{}", logs());
+    let t = tags(&first);
+    assert_eq!(t.get("CreatedBy"), Some(&ci), "{}", logs());
+    assert_eq!(t.get("CreatedByOrigin"), Some(&alice), "{}", logs());
+    let kept = py_json(&["table-items", sessions_table]);
+    let keys: Vec<&str> = kept
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["ASIACIRUN42000000000"], "{kept}");
+
+    // A later batch: the creation alone.
+    let later = json!({"Records": [launch("s-run-2", &second)]});
+    let Answer::Response(out) = api.invoke("s-2", later) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(out, done, "{}", logs());
+    assert_eq!(
+        tags(&second).get("CreatedByOrigin"),
+        Some(&alice),
+        "{}",
+        logs()
+    );
 }

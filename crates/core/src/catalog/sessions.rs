@@ -62,7 +62,7 @@ pub fn issues_credentials(source: Option<&[u8]>) -> bool {
 }
 
 /// A principal as a session chain names it; a federated user has no ARN.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Principal {
     pub arn: Option<String>,
     #[serde(rename = "type")]
@@ -72,10 +72,14 @@ pub struct Principal {
 }
 
 /// What one credential-issuing record says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Issued {
     /// The access key issued.
     pub key: String,
+    /// When the credentials expire (Unix seconds), when the record says:
+    /// how long the store must keep the hop.
+    #[serde(default)]
+    pub expires: Option<i64>,
     /// The session it began (an assumed-role or federated-user ARN).
     pub session: Option<String>,
     pub asker: Principal,
@@ -136,8 +140,13 @@ impl SessionEvent {
                 (principal, None)
             }
         };
+        let expires = response
+            .and_then(|r| r.pointer("/credentials/expiration"))
+            .and_then(Value::as_str)
+            .and_then(expiry);
         Ok(Issued {
             key,
+            expires,
             session,
             asker,
             asker_key,
@@ -145,9 +154,32 @@ impl SessionEvent {
     }
 }
 
+/// `credentials.expiration` as CloudTrail writes it (`Aug 1, 2024,
+/// 11:45:22 AM`, UTC), or RFC 3339.
+fn expiry(text: &str) -> Option<i64> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
+    }
+    let dt = jiff::civil::DateTime::strptime("%b %d, %Y, %I:%M:%S %p", text).ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_expiry_is_read_in_cloudtrails_format_and_rfc_3339() {
+        assert_eq!(expiry("Aug 1, 2024, 11:45:22 AM"), Some(1_722_512_722));
+        assert_eq!(
+            expiry("Aug 1, 2024, 11:45:22 PM"),
+            Some(1_722_512_722 + 12 * 3600)
+        );
+        assert_eq!(expiry("2024-08-01T11:45:22Z"), Some(1_722_512_722));
+        assert_eq!(expiry("soon"), None);
+    }
 
     #[test]
     fn the_table_is_sorted_and_each_row_is_found() {
