@@ -304,6 +304,18 @@ mod tests {
         )
     }
 
+    /// The records planned with the default policy, parents from the run.
+    fn planned(records: &[String]) -> crate::plan::Plan {
+        let all = creations(records);
+        let launches = Launches::of(&all);
+        let policy = crate::policy::Policy::default_policy();
+        let mut planner = crate::plan::Planner::new(&policy).with_launches(&launches);
+        for c in &all {
+            planner.add(c);
+        }
+        planner.finish()
+    }
+
     #[test]
     fn an_instance_a_stacks_group_launched_belongs_to_the_stacks_creator_in_any_order() {
         let records = [launch(), create_group(), create_stack()];
@@ -332,17 +344,7 @@ mod tests {
     /// the call's own identity.
     #[test]
     fn the_default_policy_credits_a_launch_to_its_parents_creator() {
-        use crate::plan::Planner;
-        use crate::policy::Policy;
-        let records = [launch(), create_group(), create_stack()];
-        let all = creations(&records);
-        let launches = Launches::of(&all);
-        let policy = Policy::default_policy();
-        let mut planner = Planner::new(&policy).with_launches(&launches);
-        for c in &all {
-            planner.add(c);
-        }
-        let plan = planner.finish();
+        let plan = planned(&[launch(), create_group(), create_stack()]);
         let instance = plan
             .items
             .iter()
@@ -364,20 +366,11 @@ mod tests {
     /// the event's: judged by the trust rules, not overwritten.
     #[test]
     fn a_launch_templates_preset_creator_is_judged_not_overwritten() {
-        use crate::plan::Planner;
-        use crate::policy::Policy;
         let preset = launch().replace(
             r#"{"key":"aws:autoscaling:groupName""#,
             r#"{"key":"CreatedBy","value":"terraform"},{"key":"aws:autoscaling:groupName""#,
         );
-        let all = creations(&[preset, create_group(), create_stack()]);
-        let launches = Launches::of(&all);
-        let policy = Policy::default_policy();
-        let mut planner = Planner::new(&policy).with_launches(&launches);
-        for c in &all {
-            planner.add(c);
-        }
-        let plan = planner.finish();
+        let plan = planned(&[preset, create_group(), create_stack()]);
         let instance = plan
             .items
             .iter()
