@@ -33,7 +33,13 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     let mut planned = if args.retry_failed {
         retry_plan(cli, args, &audit)?
     } else {
-        read_plan(cli, &args.sources, &args.input, &mut aws, Some(&audit))?
+        read_plan(
+            cli,
+            &args.sources,
+            &args.input,
+            &mut aws,
+            Some((&audit, true)),
+        )?
     };
     // An instance's volumes are read before the plan is shown (not offline:
     // that makes no AWS call).

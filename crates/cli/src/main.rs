@@ -23,7 +23,9 @@ use tagwarden_core::launches::Launches;
 use tagwarden_core::pipeline::{Stats, TagChange, WatchedCall, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
-use tagwarden_flow::read::{log_objects, logs_named, parents_from_store, Reading};
+use tagwarden_flow::read::{
+    log_objects, logs_named, parents_from_store, sessions_through_store, Reading,
+};
 use tagwarden_store::StoreError;
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
@@ -240,7 +242,7 @@ fn read_plan<'c>(
     sources: &[String],
     args: &InputArgs,
     aws: &mut LazyAws<'c>,
-    audit: Option<&audit::Audit>,
+    audit: Option<(&audit::Audit, bool)>,
 ) -> Result<Planned> {
     let policy = load_policy(args.policy.as_deref())?;
     let inputs = sources::expand(sources)?;
@@ -313,10 +315,25 @@ fn read_plan<'c>(
         }
     }
     bar.finish_and_clear();
+    // Sessions and parents from earlier runs: the store is written only by
+    // a run that records (`apply`). A store that cannot answer leaves them
+    // to these sources alone (said); its failure to record is `apply`'s to
+    // report, after the writes, with nothing lost.
     let mut launches = Launches::of(&reading.creations);
-    if let Some(a) = audit {
-        a.run(parents_from_store(&a.store, &mut launches))
-            .with_context(|| format!("reading parents' creators from {}", a.describe()))?;
+    if let Some((a, keep)) = audit {
+        let now = jiff::Timestamp::now().as_second();
+        let (chains, creations) = (&mut reading.chains, &reading.creations);
+        let read = a
+            .run(sessions_through_store(
+                &a.store, chains, creations, now, keep,
+            ))
+            .and(a.run(parents_from_store(&a.store, &mut launches)));
+        if let Err(e) = read {
+            eprintln!(
+                "warning: {}: session hops and parents' creators come from these sources only",
+                one_line(&e.to_string())
+            );
+        }
     }
     let plan = reading.plan(&policy, &launches);
     if !cli.quiet {
@@ -343,7 +360,8 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     let mut aws = LazyAws::new(cli);
     // A store, when there is one, is only read: for parents' creators.
     let audit = audit::Audit::open(cli, &mut aws, tagwarden_store::sqlite::Open::Existing).ok();
-    let planned = read_plan(cli, &args.sources, &args.input, &mut aws, audit.as_ref())?;
+    let store = audit.as_ref().map(|a| (a, false));
+    let planned = read_plan(cli, &args.sources, &args.input, &mut aws, store)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         PlanFormat::Table => render::plan_table(&planned.plan, &mut out)?,

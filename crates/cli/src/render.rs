@@ -576,7 +576,12 @@ fn explain_table_raw(
             writeln!(out, "  launched by {} (created by {by})", p.arn)?;
             parent = p.launched_by.as_deref();
         }
-        writeln!(out, "  responsible {}", c.responsible)?;
+        let who = c.responsible.as_deref();
+        writeln!(
+            out,
+            "  responsible {}",
+            who.unwrap_or("unknown: the parent was not seen created")
+        )?;
     }
     writeln!(out, "  policy      {}", k.policy.note)?;
     for d in &k.policy.keys {

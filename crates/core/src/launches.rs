@@ -27,29 +27,69 @@ pub enum Parent {
     Prefix(&'static str),
 }
 
+/// Who must have made the call for a mark to count.
+#[derive(Debug)]
+pub enum Caller {
+    /// Anyone: only AWS can set the mark.
+    Any,
+    /// The service itself: its role (by name) or `invokedBy`. For keys a
+    /// caller could set.
+    Service {
+        role: &'static str,
+        invoked_by: &'static str,
+    },
+    /// A service acting through a role it assumed with this session name
+    /// (CloudFormation's service role). A person whose own credentials the
+    /// service used made the call themselves: the mark does not hide them.
+    ServiceRole {
+        session: &'static str,
+        invoked_by: &'static str,
+    },
+}
+
+impl Caller {
+    fn allows(&self, c: &crate::attribution::Creator) -> bool {
+        let invoked = |s: &str| c.invoked_by.as_deref() == Some(s);
+        match self {
+            Caller::Any => true,
+            Caller::Service { role, invoked_by } => {
+                c.role.as_deref() == Some(role) || invoked(invoked_by)
+            }
+            Caller::ServiceRole {
+                session,
+                invoked_by,
+            } => c.session.as_deref() == Some(session) && invoked(invoked_by),
+        }
+    }
+}
+
 /// One kind of mark.
 #[derive(Debug)]
 pub struct Mark {
     /// Tag keys that must all be present; their values name the parent.
     pub keys: &'static [&'static str],
     pub parent: Parent,
-    /// For keys a caller could set: the role (by name) or service
-    /// (`invokedBy`) that alone may make a call carrying them.
-    pub by: Option<(&'static str, &'static str)>,
+    pub by: Caller,
 }
 
 /// Nearest parent first: an instance a stack's group launched carries both
 /// the group's mark and the stack's, and belongs to the group.
 #[rustfmt::skip]
 pub static MARKS: &[Mark] = &[
-    Mark { keys: &["aws:autoscaling:groupName"], parent: Parent::Type("autoscaling:autoScalingGroup"), by: None },
+    Mark { keys: &["aws:autoscaling:groupName"], parent: Parent::Type("autoscaling:autoScalingGroup"), by: Caller::Any },
     // The group an EKS managed node group runs on.
     Mark {
         keys: &["eks:cluster-name", "eks:nodegroup-name"],
         parent: Parent::Prefix("arn:{partition}:eks:{region}:{account}:nodegroup/{id}/"),
-        by: Some(("AWSServiceRoleForAmazonEKSNodegroup", "eks-nodegroup.amazonaws.com")),
+        by: Caller::Service { role: "AWSServiceRoleForAmazonEKSNodegroup", invoked_by: "eks-nodegroup.amazonaws.com" },
     },
-    Mark { keys: &["aws:cloudformation:stack-id"], parent: Parent::Type("cloudformation:stack"), by: None },
+    // Through the stack's service role only (design.md); CloudFormation
+    // names that session `AWSCloudFormation`.
+    Mark {
+        keys: &["aws:cloudformation:stack-id"],
+        parent: Parent::Type("cloudformation:stack"),
+        by: Caller::ServiceRole { session: "AWSCloudFormation", invoked_by: "cloudformation.amazonaws.com" },
+    },
 ];
 
 /// What launched a resource: the contract's `creator.launched_by`.
@@ -80,13 +120,8 @@ pub fn parent_of(creation: &Creation) -> Option<(String, bool)> {
             .iter()
             .map(|k| tags.get(*k).map(String::as_str).filter(|v| !v.is_empty()))
             .collect::<Option<_>>()?;
-        if let Some((role, service)) = mark.by {
-            let c = &creation.creator;
-            let by_role = c.role.as_deref() == Some(role);
-            let by_service = c.invoked_by.as_deref() == Some(service);
-            if !(by_role || by_service) {
-                return None;
-            }
+        if !mark.by.allows(&creation.creator) {
+            return None;
         }
         let id = values.join("/");
         let (arn, prefix) = match mark.parent {
@@ -109,7 +144,9 @@ pub fn parent_of(creation: &Creation) -> Option<(String, bool)> {
 /// What the store knows of a parent created in an earlier run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
-    pub responsible: String,
+    /// `None` when the parent was itself a service's launch whose parent is
+    /// unknown: a service's role never answers for it.
+    pub responsible: Option<String>,
     pub launched_by: Option<LaunchedBy>,
 }
 
@@ -204,20 +241,22 @@ impl Launches {
                 .parent
                 .as_ref()
                 .map(|(p, pre)| Box::new(self.resolve(p, *pre, depth + 1)));
-            let creator = parent
-                .as_ref()
-                .and_then(|p| p.creator.clone())
-                .unwrap_or_else(|| node.creator.clone());
+            // A parent that was itself launched answers through its own
+            // parent, never through the service that made the call.
+            let creator = match &parent {
+                Some(p) => p.creator.clone(),
+                None => Some(node.creator.clone()),
+            };
             return LaunchedBy {
                 arn: full.clone(),
-                creator: Some(creator),
+                creator,
                 launched_by: parent,
             };
         }
         match self.stored.get(arn) {
             Some(k) => LaunchedBy {
                 arn: arn.to_string(),
-                creator: Some(k.responsible.clone()),
+                creator: k.responsible.clone(),
                 launched_by: k.launched_by.clone().map(Box::new),
             },
             None => unknown(arn),
@@ -354,7 +393,7 @@ mod tests {
         assert_eq!(tag("CreatedBy").unwrap().1.as_str(), ALICE);
         assert_eq!(tag("CreatedByOrigin"), None, "no session chain in this run");
         assert_eq!(instance.creator.arn, ASG_ROLE);
-        assert_eq!(instance.creator.responsible(), ALICE);
+        assert_eq!(instance.creator.responsible(), Some(ALICE));
         let json = serde_json::to_value(instance).unwrap();
         assert_eq!(json["creator"]["launched_by"]["launched_by"]["arn"], STACK);
         assert!(plan.items.iter().all(|i| i.arn != STACK), "never tagged");
@@ -403,7 +442,7 @@ mod tests {
         launches.know(
             group.into(),
             Known {
-                responsible: ALICE.into(),
+                responsible: Some(ALICE.into()),
                 launched_by: Some(from_stack.clone()),
             },
         );
@@ -438,6 +477,48 @@ mod tests {
             None,
             "alice's own eks: tags prove nothing"
         );
+    }
+
+    /// CloudFormation working with a person's own credentials (no service
+    /// role) leaves that person the creator: the stack's mark does not
+    /// credit the stack's creator over them.
+    #[test]
+    fn a_stack_mark_counts_only_through_the_stacks_service_role() {
+        let mallory = "arn:aws:sts::111122223333:assumed-role/admin/mallory";
+        let body = format!(
+            r#""eventSource":"sns.amazonaws.com","eventName":"CreateTopic",
+              "requestParameters":{{"name":"t","tags":[{{"key":"aws:cloudformation:stack-id","value":"{STACK}"}}]}},
+              "responseElements":{{"topicArn":"arn:aws:sns:us-east-1:111122223333:t"}}"#
+        );
+        let own = record(
+            "2026-01-15T10:01:00Z",
+            "t-1",
+            mallory,
+            Some("cloudformation.amazonaws.com"),
+            &body,
+        );
+        let all = creations(&[own.clone(), create_stack()]);
+        assert_eq!(parent_of(&all[0]), None);
+        let plan = planned(&[own, create_stack()]);
+        let topic = plan.items.iter().find(|i| i.arn.ends_with(":t")).unwrap();
+        assert_eq!(topic.creator.responsible(), Some(mallory));
+    }
+
+    /// A group whose own parent is unknown answers for nothing: its
+    /// service's role never does.
+    #[test]
+    fn a_launch_whose_parents_creator_is_unknown_names_no_one() {
+        let plan = planned(&[launch(), create_group()]);
+        let instance = plan
+            .items
+            .iter()
+            .chain(&plan.untouched)
+            .find(|i| i.arn.ends_with("instance/i-0asg"))
+            .unwrap();
+        let by = instance.creator.launched_by.as_ref().unwrap();
+        assert_eq!(by.creator, None, "the group's stack was not seen: {by:?}");
+        assert_eq!(instance.creator.responsible(), None);
+        assert!(!instance.tags.keys().any(|k| k.as_str() == "CreatedBy"));
     }
 
     #[test]

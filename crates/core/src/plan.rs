@@ -42,14 +42,14 @@ impl CreatorSummary {
         }
     }
 
-    /// Who answers "who created this": the parent's creator for a service's
-    /// launch, else the identity that made the call (never a service's
-    /// role when the parent is known).
-    pub fn responsible(&self) -> &str {
-        self.launched_by
-            .as_ref()
-            .and_then(|l| l.creator.as_deref())
-            .unwrap_or(&self.arn)
+    /// Who answers "who created this": for a service's launch the parent's
+    /// creator, `None` while that is unknown (a service's role never
+    /// answers it); else the identity that made the call.
+    pub fn responsible(&self) -> Option<&str> {
+        match &self.launched_by {
+            Some(l) => l.creator.as_deref(),
+            None => Some(&self.arn),
+        }
     }
 }
 
@@ -199,7 +199,7 @@ impl<'c> Vars for Context<'c> {
             Var::CreatorRole => c.creator.role.as_deref().and_then(s),
             Var::CreatorSession => c.creator.session.as_deref().and_then(s),
             Var::CreatorAccount => c.creator.account.as_deref().and_then(s),
-            Var::CreatorResponsible => Some(Cow::Borrowed(self.creator.responsible())),
+            Var::CreatorResponsible => self.creator.responsible().map(Cow::Borrowed),
             Var::CreatorLaunchedBy => self
                 .creator
                 .launched_by

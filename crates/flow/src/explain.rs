@@ -82,8 +82,9 @@ pub struct CreatorView {
     pub origin: Option<Origin>,
     pub source_identity: Option<String>,
     pub launched_by: Option<LaunchedBy>,
-    /// Who answers "who created this".
-    pub responsible: String,
+    /// Who answers "who created this"; `None` for a launch whose parent's
+    /// creator is unknown.
+    pub responsible: Option<String>,
 }
 
 /// The current policy's decision on each attribution key.
@@ -140,7 +141,7 @@ pub async fn explain<S: AuditStore>(
         }
     }
     let creator = m.creator.clone().map(|c| CreatorView {
-        responsible: c.responsible().to_string(),
+        responsible: c.responsible().map(str::to_string),
         arn: c.arn,
         kind: c.kind,
         invoked_by: c.invoked_by,

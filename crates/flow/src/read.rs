@@ -49,9 +49,15 @@ pub async fn parents_from_store<S: AuditStore>(
     }
     let arns: Vec<&str> = wanted.iter().map(String::as_str).collect();
     for m in store.metadata(&arns).await? {
-        if let Some(c) = m.creator {
+        // A direct invocation's word is not CloudTrail's: it vouches for no
+        // launch.
+        let direct = m
+            .created
+            .as_ref()
+            .is_some_and(|e| e.name == tagwarden_core::trigger::DIRECT_EVENT);
+        if let (Some(c), false) = (m.creator, direct) {
             let known = Known {
-                responsible: c.responsible().to_string(),
+                responsible: c.responsible().map(str::to_string),
                 launched_by: c.launched_by,
             };
             launches.know(m.arn, known);
@@ -78,18 +84,20 @@ pub fn sessions_in<'d>(
     reading.chains
 }
 
-/// Keeps the hops these records issued, then completes `chains` with the
-/// hops the store kept from earlier deliveries that `creations` lead back
-/// through, a round per hop: the function sees a creation long after the
-/// session that explains it. `now` is Unix seconds.
+/// Keeps the hops these records issued (unless `keep` is false: a run
+/// that changes nothing), then completes `chains` with the hops the store
+/// kept from earlier deliveries that `creations` lead back through, a
+/// round per hop: a creation may be read long after the session that
+/// explains it. `now` is Unix seconds.
 pub async fn sessions_through_store<S: AuditStore>(
     store: &S,
     chains: &mut Chains,
     creations: &[Creation],
     now: i64,
+    keep: bool,
 ) -> Result<(), StoreError> {
     let fresh: Vec<_> = chains.hops().cloned().collect();
-    if !fresh.is_empty() {
+    if keep && !fresh.is_empty() {
         store.keep_sessions(&fresh, now).await?;
     }
     let mut asked = std::collections::HashSet::new();
@@ -106,7 +114,7 @@ pub async fn sessions_through_store<S: AuditStore>(
             break;
         }
         let keys: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        let found = store.sessions(&keys).await?;
+        let found = store.sessions(&keys, now).await?;
         asked.extend(wanted);
         if found.is_empty() {
             break;

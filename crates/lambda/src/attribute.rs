@@ -125,7 +125,7 @@ async fn settle_part(
     let found = &part.found;
     let unix_now = jiff::Timestamp::now().as_second();
     let mut chains = found.chains.clone();
-    read::sessions_through_store(store, &mut chains, &found.creations, unix_now)
+    read::sessions_through_store(store, &mut chains, &found.creations, unix_now, true)
         .await
         .map_err(|e| Failure::new(format!("audit store: {e}")))?;
     let mut launches = Launches::of(&found.creations);

@@ -605,7 +605,26 @@ impl AuditStore for DynamoStore {
         )
         .await?;
         self.create_table(&t.sessions, &[("key", KeyType::Hash)], None)
+            .await?;
+        // Hops are forgotten once their credentials are long expired.
+        let ttl = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+            .attribute_name("expires")
+            .enabled(true)
+            .build()
+            .map_err(|e| StoreError::new(&t.sessions, e.to_string()))?;
+        match self
+            .client
+            .update_time_to_live()
+            .table_name(&t.sessions)
+            .time_to_live_specification(ttl)
+            .send()
             .await
+        {
+            Ok(_) => Ok(()),
+            // Already enabled by an earlier `init`.
+            Err(e) if e.code() == Some("ValidationException") => Ok(()),
+            Err(e) => Err(sdk(&t.sessions, e)),
+        }
     }
 
     async fn record(&self, batch: &Rows) -> Result<Recorded, StoreError> {
@@ -777,7 +796,9 @@ impl AuditStore for DynamoStore {
         self.append(&self.tables.sessions, items).await
     }
 
-    async fn sessions(&self, keys: &[&str]) -> Result<Vec<Issued>, StoreError> {
+    /// Rows past their time are left out: DynamoDB deletes expired items
+    /// lazily, within days.
+    async fn sessions(&self, keys: &[&str], at: i64) -> Result<Vec<Issued>, StoreError> {
         let table = &self.tables.sessions;
         let mut unique = keys.to_vec();
         unique.sort_unstable();
@@ -786,9 +807,14 @@ impl AuditStore for DynamoStore {
             .iter()
             .map(|k| Item::from([("key".to_string(), s(k))]))
             .collect();
+        let alive = |i: &Item| match i.get("expires") {
+            Some(AttributeValue::N(n)) => n.parse::<i64>().map_or(true, |e| e >= at),
+            _ => true,
+        };
         self.get_all(table, keys, false)
             .await?
             .iter()
+            .filter(|i| alive(i))
             .map(|i| doc(table, i))
             .collect()
     }

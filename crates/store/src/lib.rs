@@ -107,18 +107,21 @@ pub trait AuditStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Evidence>, StoreError>> + Send;
 
     /// Keeps session hops (credential-issuing records) by the key each
-    /// issued, until [`model::session_expires`]; `at` is now (Unix
-    /// seconds). A hop kept already is kept as it is.
+    /// issued, until [`model::session_expires`]; `at` is when they were
+    /// read (Unix seconds), the start of a hop's life when its record does
+    /// not give its expiry. A hop kept already is kept as it is.
     fn keep_sessions(
         &self,
         hops: &[Issued],
         at: i64,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
-    /// The hops that issued these keys, of those the store keeps.
+    /// The hops that issued these keys, of those the store keeps and that
+    /// have not expired by `at` (Unix seconds).
     fn sessions(
         &self,
         keys: &[&str],
+        at: i64,
     ) -> impl Future<Output = Result<Vec<Issued>, StoreError>> + Send;
 }
 
@@ -168,8 +171,8 @@ impl AuditStore for Store {
         both!(self, s => s.keep_sessions(hops, at).await)
     }
 
-    async fn sessions(&self, keys: &[&str]) -> Result<Vec<Issued>, StoreError> {
-        both!(self, s => s.sessions(keys).await)
+    async fn sessions(&self, keys: &[&str], at: i64) -> Result<Vec<Issued>, StoreError> {
+        both!(self, s => s.sessions(keys, at).await)
     }
 
     async fn actions(&self, principal: &str) -> Result<Vec<UserAction>, StoreError> {

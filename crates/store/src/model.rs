@@ -56,12 +56,12 @@ impl From<Creator> for tagwarden_core::plan::CreatorSummary {
 
 impl Creator {
     /// Who answers for the resource: its parent's creator for a service's
-    /// launch, else `arn`.
-    pub fn responsible(&self) -> &str {
-        self.launched_by
-            .as_ref()
-            .and_then(|l| l.creator.as_deref())
-            .unwrap_or(&self.arn)
+    /// launch (`None` while unknown), else `arn`.
+    pub fn responsible(&self) -> Option<&str> {
+        match &self.launched_by {
+            Some(l) => l.creator.as_deref(),
+            None => Some(&self.arn),
+        }
     }
 }
 

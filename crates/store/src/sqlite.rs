@@ -419,10 +419,13 @@ impl AuditStore for SqliteStore {
         })
     }
 
-    async fn sessions(&self, keys: &[&str]) -> Result<Vec<Issued>, StoreError> {
+    async fn sessions(&self, keys: &[&str], at: i64) -> Result<Vec<Issued>, StoreError> {
         let mut out = Vec::new();
         for key in keys {
-            out.extend(self.docs::<Issued>("SELECT doc FROM sessions WHERE key = ?1", [key])?);
+            out.extend(self.docs::<Issued>(
+                "SELECT doc FROM sessions WHERE key = ?1 AND expires >= ?2",
+                params![key, at],
+            )?);
         }
         Ok(out)
     }

@@ -2,7 +2,7 @@
 //! tests, DynamoDB in the integration tests against moto. Each case uses
 //! its own ARNs under `prefix`, so stores may be shared.
 
-use crate::model::{Change, Rows, State};
+use crate::model::{Change, Rows, State, SESSION_GRACE_SECONDS};
 use crate::rows::{outcomes, plain};
 use crate::AuditStore;
 use std::collections::BTreeMap;
@@ -604,11 +604,16 @@ pub async fn sessions_are_kept_by_key<S: AuditStore>(store: &S, prefix: &str) {
     let k1 = format!("{prefix}-ASIA1");
     let k2 = format!("{prefix}-ASIA2");
     let mut got = store
-        .sessions(&[&k1, &k2, "ASIA-unknown"])
+        .sessions(&[&k1, &k2, "ASIA-unknown"], now)
         .await
         .expect("sessions");
     got.sort_by(|a, b| a.key.cmp(&b.key));
     assert_eq!(got, hops.to_vec());
+    // Past its expiry and the grace after it, a hop is not served.
+    let later = now + 3600 + SESSION_GRACE_SECONDS + 1;
+    let got = store.sessions(&[&k1, &k2], later).await.expect("later");
+    let keys: Vec<&str> = got.iter().map(|h| h.key.as_str()).collect();
+    assert_eq!(keys, [k2.as_str()], "the hop whose expiry was given lapsed");
 }
 
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {

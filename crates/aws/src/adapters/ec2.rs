@@ -42,9 +42,9 @@ pub(super) async fn read(client: &Client, arns: &[&str]) -> Result<ReadResult, C
     })
 }
 
-/// The volumes attached to these instances: `DescribeVolumes` filtered on
-/// `attachment.instance-id` (an id not visible yet matches nothing rather
-/// than failing the call).
+/// The volumes these instances were launched with: `DescribeVolumes`
+/// filtered on `attachment.instance-id` (an id not visible yet matches
+/// nothing rather than failing the call), less those attached later.
 pub(super) async fn volumes(
     client: &Client,
     instances: &[&str],
@@ -70,12 +70,28 @@ pub(super) async fn volumes(
             };
             for a in v.attachments() {
                 if let Some(parent) = a.instance_id().and_then(|i| by_id.get(i)) {
-                    out.push((parent.to_string(), volume.to_string()));
+                    if made_with_the_instance(v.create_time(), a.attach_time()) {
+                        out.push((parent.to_string(), volume.to_string()));
+                    }
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// A volume the launch made is attached as it is created; one attached
+/// later (someone else's, or made minutes after) is not the launch's child,
+/// and its own event says who made it.
+fn made_with_the_instance(
+    created: Option<&aws_sdk_ec2::primitives::DateTime>,
+    attached: Option<&aws_sdk_ec2::primitives::DateTime>,
+) -> bool {
+    const AT_LAUNCH_SECS: i64 = 300;
+    match (created, attached) {
+        (Some(c), Some(a)) => (a.secs() - c.secs()).abs() <= AT_LAUNCH_SECS,
+        _ => false,
+    }
 }
 
 pub(super) async fn write(

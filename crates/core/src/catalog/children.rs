@@ -21,6 +21,9 @@ pub struct Child {
     pub resource_type: &'static str,
     /// Tags the creator set for this type in the create call.
     pub tags: &'static [&'static str],
+    /// Ids the request itself named: resources that existed before the
+    /// call (an interface attached at launch), not its children.
+    pub existing: &'static [&'static str],
 }
 
 const ENI_TAGS: &[&str] =
@@ -30,16 +33,17 @@ const ENI_TAGS: &[&str] =
 pub static CHILDREN: &[Child] = &[
     Child { source: "ec2.amazonaws.com", name: "CreateNatGateway",
         ids: "responseElements.CreateNatGatewayResponse.natGateway.natGatewayAddressSet.item.networkInterfaceId",
-        resource_type: "ec2:network-interface", tags: &[] },
+        resource_type: "ec2:network-interface", tags: &[], existing: &[] },
     Child { source: "ec2.amazonaws.com", name: "CreateNatGateway",
         ids: "responseElements.CreateNatGatewayResponse.natGateway.natGatewayAddressSet.item[].networkInterfaceId",
-        resource_type: "ec2:network-interface", tags: &[] },
+        resource_type: "ec2:network-interface", tags: &[], existing: &[] },
     Child { source: "ec2.amazonaws.com", name: "RunInstances",
         ids: "responseElements.instancesSet.items[].networkInterfaceSet.items[].networkInterfaceId",
-        resource_type: "ec2:network-interface", tags: ENI_TAGS },
+        resource_type: "ec2:network-interface", tags: ENI_TAGS,
+        existing: &["requestParameters.networkInterfaceSet.items[].networkInterfaceId"] },
     Child { source: "eks.amazonaws.com", name: "CreateCluster",
         ids: "responseElements.cluster.resourcesVpcConfig.clusterSecurityGroupId",
-        resource_type: "ec2:security-group", tags: &[] },
+        resource_type: "ec2:security-group", tags: &[], existing: &[] },
 ];
 
 /// Children an event creates that its response does not name: read once
@@ -96,19 +100,23 @@ pub struct Made {
     pub preset_tags: BTreeMap<String, String>,
 }
 
-fn compiled() -> &'static [(Path, Vec<Path>)] {
-    static COMPILED: OnceLock<Vec<(Path, Vec<Path>)>> = OnceLock::new();
+/// A row's paths: ids, tags, ids of what existed before.
+type Paths = (Path, Vec<Path>, Vec<Path>);
+
+fn compiled() -> &'static [Paths] {
+    static COMPILED: OnceLock<Vec<Paths>> = OnceLock::new();
+    let all = |paths: &[&str]| -> Vec<Path> {
+        paths
+            .iter()
+            .map(|t| Path::parse(t).expect("child paths parse (tested)"))
+            .collect()
+    };
     COMPILED.get_or_init(|| {
         CHILDREN
             .iter()
             .map(|c| {
                 let ids = Path::parse(c.ids).expect("child paths parse (tested)");
-                let tags = c
-                    .tags
-                    .iter()
-                    .map(|t| Path::parse(t).expect("tested"))
-                    .collect();
-                (ids, tags)
+                (ids, all(c.tags), all(c.existing))
             })
             .collect()
     })
@@ -118,7 +126,7 @@ fn compiled() -> &'static [(Path, Vec<Path>)] {
 /// names none (a NAT gateway's interface may come only later).
 pub fn of(source: &str, name: &str, record: &Record<'_>, scope: &Scope<'_>) -> Vec<Made> {
     let mut out = Vec::new();
-    for (child, (ids, tags)) in CHILDREN.iter().zip(compiled()) {
+    for (child, (ids, tags, existing)) in CHILDREN.iter().zip(compiled()) {
         if child.source != source || child.name != name {
             continue;
         }
@@ -131,7 +139,13 @@ pub fn of(source: &str, name: &str, record: &Record<'_>, scope: &Scope<'_>) -> V
                 collect_tags(v, &mut preset);
             }
         }
-        for id in find(record, ids).into_iter().filter_map(|v| v.as_str()) {
+        let before: Vec<&str> = existing
+            .iter()
+            .flat_map(|p| find(record, p))
+            .filter_map(|v| v.as_str())
+            .collect();
+        let ids = find(record, ids).into_iter().filter_map(|v| v.as_str());
+        for id in ids.filter(|id| !before.contains(id)) {
             let Some(arn) = arn_for(resource_type, id, scope) else {
                 continue;
             };
@@ -179,12 +193,13 @@ mod tests {
     #[test]
     fn an_instances_interfaces_are_its_children_with_their_own_preset_tags() {
         let rec = Record::parse(
-            br#"{"requestParameters":{"tagSpecificationSet":{"items":[
+            br#"{"requestParameters":{"networkInterfaceSet":{"items":[{"networkInterfaceId":"eni-old","deviceIndex":1}]},
+                 "tagSpecificationSet":{"items":[
                     {"resourceType":"instance","tags":[{"key":"Name","value":"web"}]},
                     {"resourceType":"network-interface","tags":[{"key":"team","value":"net"}]}]}},
                  "responseElements":{"instancesSet":{"items":[
                     {"instanceId":"i-1","networkInterfaceSet":{"items":[{"networkInterfaceId":"eni-1"},{"networkInterfaceId":"eni-2"}]}},
-                    {"instanceId":"i-2","networkInterfaceSet":{"items":[{"networkInterfaceId":"eni-3"}]}}]}}}"#,
+                    {"instanceId":"i-2","networkInterfaceSet":{"items":[{"networkInterfaceId":"eni-3"},{"networkInterfaceId":"eni-old"}]}}]}}}"#,
         )
         .unwrap();
         let scope = Scope {
@@ -208,6 +223,7 @@ mod tests {
             made[0].preset_tags,
             BTreeMap::from([("team".to_string(), "net".to_string())])
         );
+        // `eni-old` existed before: the request attached it.
         // A NAT gateway whose interface is not in the response: none.
         assert!(of("ec2.amazonaws.com", "CreateNatGateway", &rec, &scope).is_empty());
     }
