@@ -204,7 +204,12 @@ mod tests {
         let mut creations = Vec::new();
         for f in found {
             match f {
-                Found::Session(s) => chains.add(s.issued),
+                Found::Session(s) => {
+                    // The narrow parse keeps the expiry: how long a store
+                    // keeps the hop.
+                    assert_eq!(s.issued.expires, Some(1_722_512_722));
+                    chains.add(s.issued)
+                }
                 Found::Creation(c) => creations.push(*c),
                 other => panic!("{other:?}"),
             }

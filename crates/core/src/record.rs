@@ -104,6 +104,9 @@ struct SessionResponse<'a> {
 struct IssuedKey<'a> {
     #[serde(borrow)]
     access_key_id: Str<'a>,
+    /// How long the store keeps the hop.
+    #[serde(borrow)]
+    expiration: Str<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,8 +211,14 @@ impl<'a> Record<'a> {
                 response.insert(k.to_string(), v);
             };
             let text = |s: &Str<'_>| s.as_deref().map(|s| Value::String(s.to_string()));
-            if let Some(key) = r.credentials.as_ref().and_then(|c| text(&c.access_key_id)) {
-                put("credentials", serde_json::json!({ "accessKeyId": key }));
+            if let Some(c) = &r.credentials {
+                if let Some(key) = text(&c.access_key_id) {
+                    let mut credentials = serde_json::json!({ "accessKeyId": key });
+                    if let Some(expiration) = text(&c.expiration) {
+                        credentials["expiration"] = expiration;
+                    }
+                    put("credentials", credentials);
+                }
             }
             for (name, user) in [
                 ("assumedRoleUser", &r.assumed_role_user),
