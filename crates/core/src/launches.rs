@@ -162,9 +162,14 @@ struct Node {
 /// parent chain resolves whatever the order of files and records.
 #[derive(Debug, Default, Clone)]
 pub struct Launches {
-    run: BTreeMap<String, Node>,
+    /// Every creation of each ARN, oldest first: a group deleted and made
+    /// again under its name is another parent for what it launched since.
+    run: BTreeMap<String, Vec<Node>>,
     stored: HashMap<String, Known>,
 }
+
+/// An event's place in time: (`eventTime`, `eventID`).
+type Order = (String, String);
 
 impl Launches {
     /// Every creation of the run, before any is resolved.
@@ -176,20 +181,20 @@ impl Launches {
         out
     }
 
-    /// One creation; the latest creation of an ARN is its creator.
+    /// One creation of each of its resources.
     pub fn add(&mut self, creation: &Creation) {
         let order = (creation.event.time.clone(), creation.event.id.clone());
         let parent = parent_of(creation);
         for r in &creation.resources {
-            if self.run.get(&r.arn).is_some_and(|n| n.order >= order) {
-                continue;
-            }
             let node = Node {
                 order: order.clone(),
                 creator: creation.creator.id.clone(),
                 parent: parent.clone().filter(|(p, _)| *p != r.arn),
             };
-            self.run.insert(r.arn.clone(), node);
+            let all = self.run.entry(r.arn.clone()).or_default();
+            if let Err(at) = all.binary_search_by(|n| n.order.cmp(&order)) {
+                all.insert(at, node);
+            }
         }
     }
 
@@ -198,6 +203,7 @@ impl Launches {
     pub fn wanted(&self) -> BTreeSet<String> {
         self.run
             .values()
+            .flatten()
             .filter_map(|n| n.parent.as_ref())
             .filter(|(arn, prefix)| !*prefix && !self.run.contains_key(arn))
             .map(|(arn, _)| arn.clone())
@@ -213,21 +219,31 @@ impl Launches {
     /// the store.
     pub fn launched_by(&self, creation: &Creation) -> Option<LaunchedBy> {
         let (arn, prefix) = parent_of(creation)?;
-        Some(self.resolve(&arn, prefix, 0))
+        let order = (creation.event.time.clone(), creation.event.id.clone());
+        Some(self.resolve(&arn, prefix, &order, 0))
     }
 
-    fn find(&self, arn: &str, prefix: bool) -> Option<(&String, &Node)> {
+    /// The parent's latest creation of the run no later than its child's.
+    fn find(&self, arn: &str, prefix: bool, before: &Order) -> Option<(&String, &Node)> {
+        fn latest<'l>(
+            (k, all): (&'l String, &'l Vec<Node>),
+            before: &Order,
+        ) -> Option<(&'l String, &'l Node)> {
+            Some((k, all.iter().rev().find(|n| &n.order <= before)?))
+        }
+        let latest = |entry| latest(entry, before);
         match prefix {
-            false => self.run.get_key_value(arn),
+            false => self.run.get_key_value(arn).and_then(latest),
             true => self
                 .run
                 .range(arn.to_string()..)
-                .next()
-                .filter(|(k, _)| k.starts_with(arn)),
+                .take_while(|(k, _)| k.starts_with(arn))
+                .filter_map(latest)
+                .max_by(|a, b| a.1.order.cmp(&b.1.order)),
         }
     }
 
-    fn resolve(&self, arn: &str, prefix: bool, depth: usize) -> LaunchedBy {
+    fn resolve(&self, arn: &str, prefix: bool, before: &Order, depth: usize) -> LaunchedBy {
         let unknown = |arn: &str| LaunchedBy {
             arn: arn.to_string(),
             creator: None,
@@ -236,11 +252,11 @@ impl Launches {
         if depth >= MAX_DEPTH {
             return unknown(arn);
         }
-        if let Some((full, node)) = self.find(arn, prefix) {
+        if let Some((full, node)) = self.find(arn, prefix, before) {
             let parent = node
                 .parent
                 .as_ref()
-                .map(|(p, pre)| Box::new(self.resolve(p, *pre, depth + 1)));
+                .map(|(p, pre)| Box::new(self.resolve(p, *pre, &node.order, depth + 1)));
             // A parent that was itself launched answers through its own
             // parent, never through the service that made the call.
             let creator = match &parent {
@@ -479,6 +495,41 @@ mod tests {
         );
     }
 
+    /// A group deleted and made again under its name by someone else: each
+    /// launch belongs to the group that stood when it was made.
+    #[test]
+    fn each_launch_belongs_to_the_generation_of_its_group_that_stood_then() {
+        let group_by = |time: &str, id: &str, who: &str| {
+            record(
+                time,
+                id,
+                who,
+                None,
+                r#""eventSource":"autoscaling.amazonaws.com","eventName":"CreateAutoScalingGroup",
+                  "requestParameters":{"autoScalingGroupName":"web-asg"},"responseElements":null"#,
+            )
+        };
+        let bob = "arn:aws:sts::111122223333:assumed-role/deploy/bob";
+        let at = |time: &str, id: &str| {
+            launch()
+                .replace("2026-01-15T10:02:00Z", time)
+                .replace("run-1", id)
+        };
+        let all = creations(&[
+            at("2026-01-15T12:00:00Z", "run-late"),
+            group_by("2026-01-15T11:00:00Z", "asg-bob", bob),
+            at("2026-01-15T10:30:00Z", "run-early"),
+            group_by("2026-01-15T10:00:00Z", "asg-alice", ALICE),
+        ]);
+        let launches = Launches::of(&all);
+        let creator = |id: &str| {
+            let c = all.iter().find(|c| c.event.id == id).unwrap();
+            launches.launched_by(c).unwrap().creator
+        };
+        assert_eq!(creator("run-early").as_deref(), Some(ALICE));
+        assert_eq!(creator("run-late").as_deref(), Some(bob));
+    }
+
     /// CloudFormation working with a person's own credentials (no service
     /// role) leaves that person the creator: the stack's mark does not
     /// credit the stack's creator over them.
@@ -522,7 +573,7 @@ mod tests {
     }
 
     #[test]
-    fn a_mark_naming_another_account_or_a_loop_is_not_followed_forever() {
+    fn a_mark_naming_another_account_or_a_loop_of_marks_is_not_followed() {
         let other = "arn:aws:cloudformation:us-east-1:999999999999:stack/x/1";
         let bucket = |id: &str, stack: &str| {
             record(
@@ -542,12 +593,20 @@ mod tests {
         let all = creations(&[bucket("a", b), bucket("b", a), bucket("c", other)]);
         assert_eq!(parent_of(&all[2]), None);
         let launches = Launches::of(&all);
-        let mut depth = 0;
-        let mut at = launches.launched_by(&all[0]);
-        while let Some(l) = at {
-            depth += 1;
-            at = l.launched_by.map(|b| *b);
-        }
-        assert_eq!(depth, MAX_DEPTH + 1);
+        // A parent is one made no later than its child: `b` (made after
+        // `a`) cannot be `a`'s parent, so the loop the marks draw ends at
+        // once; `b`'s parent `a` is found, and its own is not.
+        let chain = |c: &Creation| {
+            let mut depth = 0;
+            let mut at = launches.launched_by(c);
+            while let Some(l) = at {
+                depth += 1;
+                at = l.launched_by.map(|b| *b);
+            }
+            depth
+        };
+        assert_eq!(chain(&all[0]), 1);
+        assert_eq!(launches.launched_by(&all[0]).unwrap().creator, None);
+        assert_eq!(chain(&all[1]), 2);
     }
 }

@@ -488,9 +488,12 @@ pub const SESSION_GRACE_SECONDS: i64 = 24 * 3600;
 pub const SESSION_LONGEST_SECONDS: i64 = 36 * 3600;
 
 /// When the store may forget `issued` (Unix seconds), `at` being when it
-/// was issued.
+/// was read: its credentials' expiry plus the grace, and never before a
+/// grace has passed since the read, so that a backfill of old logs still
+/// finds the hops it read a moment ago.
 pub fn session_expires(issued: &tagwarden_core::catalog::sessions::Issued, at: i64) -> i64 {
-    issued.expires.unwrap_or(at + SESSION_LONGEST_SECONDS) + SESSION_GRACE_SECONDS
+    let expiry = issued.expires.unwrap_or(at + SESSION_LONGEST_SECONDS);
+    expiry.max(at) + SESSION_GRACE_SECONDS
 }
 
 /// How far a log object was settled, from its evidence rows: `None` when

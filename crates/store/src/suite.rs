@@ -614,6 +614,13 @@ pub async fn sessions_are_kept_by_key<S: AuditStore>(store: &S, prefix: &str) {
     let got = store.sessions(&[&k1, &k2], later).await.expect("later");
     let keys: Vec<&str> = got.iter().map(|h| h.key.as_str()).collect();
     assert_eq!(keys, [k2.as_str()], "the hop whose expiry was given lapsed");
+    // A hop read long after its credentials expired (a backfill) is kept
+    // for a grace after the read.
+    let old = [hop("ASIA3", Some("ASIA2"), Some(now - 30 * 86_400))];
+    assert_eq!(store.keep_sessions(&old, now).await.expect("old"), 1);
+    let k3 = format!("{prefix}-ASIA3");
+    let got = store.sessions(&[&k3], now + 60).await.expect("old hop");
+    assert_eq!(got, old.to_vec());
 }
 
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {
