@@ -242,6 +242,24 @@ mod tests {
         assert!(tag("CreatedBy").unwrap().contains(":assumed-role/"));
     }
 
+    /// A service asking credentials for its own role begins no person's
+    /// chain: skipped before it is parsed, as the function's rule leaves
+    /// it out.
+    #[test]
+    fn a_services_own_session_is_skipped_unparsed() {
+        use crate::pipeline::{read_all, SkipReason};
+        let record = r#"{"eventVersion":"1.08","eventTime":"2024-08-01T11:30:22Z","eventSource":"sts.amazonaws.com",
+            "eventName":"AssumeRole","awsRegion":"us-east-1","eventID":"svc-1","readOnly":true,"eventType":"AwsApiCall",
+            "managementEvent":true,"recipientAccountId":"900138736586",
+            "userIdentity":{"type":"AWSService","invokedBy":"lambda.amazonaws.com"},
+            "responseElements":{"credentials":{"accessKeyId":"ASIASERVICE"}}}"#
+            .replace(['\n', ' '], "");
+        let (found, stats) = read_all("log", format!(r#"{{"Records":[{record}]}}"#).as_bytes());
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(stats.sessions, 0);
+        assert_eq!(stats.skipped[&SkipReason::ServiceSession], 1);
+    }
+
     #[test]
     fn a_loop_of_keys_ends() {
         let mut c = Chains::default();

@@ -20,6 +20,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 
+/// `userIdentity.type` of a call an AWS service made for itself.
+const SERVICE_IDENTITY: &[u8] = br#""type":"AWSService""#;
+
 /// Which table knows a record's call.
 enum Row {
     Creates(&'static Entry),
@@ -328,6 +331,12 @@ impl Pipeline {
             return Ok(None);
         }
         let record = match row {
+            // Found before any parse: CloudTrail writes records compactly,
+            // and only a service's own identity has this type.
+            Row::Session(_) if memchr::memmem::find(rec.bytes, SERVICE_IDENTITY).is_some() => {
+                self.skip(SkipReason::ServiceSession);
+                return Ok(None);
+            }
             Row::Session(_) => Record::parse_session(rec.bytes)?,
             _ => Record::parse(rec.bytes)?,
         };

@@ -35,6 +35,10 @@ pub enum SkipReason {
     /// Settled by an earlier delivery of the same log object (its
     /// checkpoint): passed over, not read again.
     Settled,
+    /// Credentials an AWS service asked for, for a role of its own (most of
+    /// a trail's `AssumeRole`): no person's session chain begins there, and
+    /// the function's rule leaves them out too.
+    ServiceSession,
 }
 
 impl SkipReason {
@@ -52,6 +56,7 @@ impl SkipReason {
             Self::OtherEvent => "other-event",
             Self::S3Notification => "s3-notification",
             Self::Settled => "settled",
+            Self::ServiceSession => "service-session",
         }
     }
 }
