@@ -18,7 +18,7 @@ use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
 use tagwarden_core::waiting;
 use tagwarden_flow::attribute::{settle, settle_while_created, Tagging};
-use tagwarden_flow::children::with_children;
+use tagwarden_flow::children::{has_children, with_children};
 use tagwarden_store::sqlite::Open;
 use tagwarden_store::AuditStore;
 
@@ -45,8 +45,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     // that makes no AWS call).
     let mut child_errors = Vec::new();
     let plan = &planned.plan;
-    let parents = plan.items.iter().chain(&plan.untouched);
-    if !args.offline && parents.clone().any(|i| i.children.is_some()) {
+    if !args.offline && has_children(plan) {
         let aws = aws.get()?;
         let tagger = AwsTagger::new(Arc::clone(&aws.clients));
         let plan = std::mem::take(&mut planned.plan);

@@ -23,9 +23,7 @@ use tagwarden_core::launches::Launches;
 use tagwarden_core::pipeline::{Stats, TagChange, WatchedCall, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
-use tagwarden_flow::read::{
-    log_objects, logs_named, parents_from_store, sessions_through_store, Reading,
-};
+use tagwarden_flow::read::{log_objects, logs_named, plan_with_store, Reading};
 use tagwarden_store::StoreError;
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
@@ -319,23 +317,21 @@ fn read_plan<'c>(
     // a run that records (`apply`). A store that cannot answer leaves them
     // to these sources alone (said); its failure to record is `apply`'s to
     // report, after the writes, with nothing lost.
-    let mut launches = Launches::of(&reading.creations);
-    if let Some((a, keep)) = audit {
-        let now = jiff::Timestamp::now().as_second();
+    let from_store = audit.map(|(a, keep)| {
         let (chains, creations) = (&mut reading.chains, &reading.creations);
-        let read = a
-            .run(sessions_through_store(
-                &a.store, chains, creations, now, keep,
-            ))
-            .and(a.run(parents_from_store(&a.store, &mut launches)));
-        if let Err(e) = read {
+        a.run(plan_with_store(&a.store, &policy, creations, chains, keep))
+    });
+    let plan = match from_store {
+        Some(Ok(plan)) => plan,
+        Some(Err(e)) => {
             eprintln!(
                 "warning: {}: session hops and parents' creators come from these sources only",
                 one_line(&e.to_string())
             );
+            reading.plan(&policy, &Launches::of(&reading.creations))
         }
-    }
-    let plan = reading.plan(&policy, &launches);
+        None => reading.plan(&policy, &Launches::of(&reading.creations)),
+    };
     if !cli.quiet {
         for line in plan
             .items

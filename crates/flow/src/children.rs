@@ -15,6 +15,15 @@ use tagwarden_core::plan::{Plan, PlanItem};
 /// Parents one read names: EC2 takes at most 200 values in a filter.
 pub const PER_READ: usize = 200;
 
+/// Whether any item of `plan` has children to read: a plan without them
+/// costs no copy and no call.
+pub fn has_children(plan: &Plan) -> bool {
+    plan.items
+        .iter()
+        .chain(&plan.untouched)
+        .any(|i| i.children.is_some())
+}
+
 /// The plan with its parents' unnamed children, and a line for each read
 /// that failed after `backoff`'s retries (its parents' children stay
 /// untagged: reported and alerted).

@@ -126,6 +126,53 @@ pub async fn sessions_through_store<S: AuditStore>(
     Ok(())
 }
 
+/// creations → plan, with what earlier runs left in the store: session
+/// hops (kept first, when `keep`: a run that records) and parents'
+/// creators. Both faces plan through here.
+pub async fn plan_with_store<S: AuditStore>(
+    store: &S,
+    policy: &Policy,
+    creations: &[Creation],
+    chains: &mut Chains,
+    keep: bool,
+) -> Result<Plan, StoreError> {
+    let now = jiff::Timestamp::now().as_second();
+    sessions_through_store(store, chains, creations, now, keep).await?;
+    let mut launches = Launches::of(creations);
+    parents_from_store(store, &mut launches).await?;
+    Ok(plan_of(creations, chains, &launches, policy))
+}
+
+/// Keeps, ahead of running them, the session hops of the batch's messages
+/// that `gate` takes as AWS's word from STS itself: a kept hop is trusted
+/// later, so a message refused when run must leave none (customers cannot
+/// put events with an `aws.` source). Returns how many were kept.
+pub async fn keep_batch_sessions<'d, S: AuditStore>(
+    store: &S,
+    bodies: impl IntoIterator<Item = &'d [u8]>,
+    gate: tagwarden_core::trigger::Gate<'_>,
+    accounts: Accounts,
+) -> Result<usize, StoreError> {
+    use tagwarden_core::trigger::{classify_message, Trigger};
+    let from_sts = |body: &&[u8]| {
+        let taken = matches!(classify_message(body, gate), Ok(Trigger::Attribute));
+        let source = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("source")?.as_str().map(str::to_string));
+        taken && source.as_deref() == Some("aws.sts")
+    };
+    let chains = sessions_in(bodies.into_iter().filter(from_sts), accounts);
+    let hops: Vec<_> = chains.hops().cloned().collect();
+    match hops.is_empty() {
+        true => Ok(0),
+        false => {
+            store
+                .keep_sessions(&hops, jiff::Timestamp::now().as_second())
+                .await
+        }
+    }
+}
+
 /// The plan for `creations`: their origins through `chains`, their
 /// parents through `launches`.
 pub fn plan_of(

@@ -7,13 +7,12 @@ use crate::state::{Failure, Shared};
 use std::sync::Arc;
 use tagwarden_aws::adapters::AwsTagger;
 use tagwarden_aws::apply::{Backoff, Options};
-use tagwarden_core::launches::Launches;
 use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_core::waiting;
 use tagwarden_flow::attribute::Tagging;
-use tagwarden_flow::children::with_children;
+use tagwarden_flow::children::{has_children, with_children};
 use tagwarden_flow::parts::{Failed, Part};
 use tagwarden_flow::read;
 use tagwarden_flow::report::Report;
@@ -119,20 +118,17 @@ async fn settle_part(
         tracing::warn!(actor = %c.actor.id, call = %c.event.name, target = %c.target, "a call that blinds tagwarden");
     }
     report.blinding(&watched);
-    // Sessions and parents from earlier deliveries: this part's sessions
-    // are kept first, so that a later part finds them.
-    let store = shared.store().await;
-    let found = &part.found;
-    let unix_now = jiff::Timestamp::now().as_second();
-    let mut chains = found.chains.clone();
-    read::sessions_through_store(store, &mut chains, &found.creations, unix_now, true)
-        .await
-        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
-    let mut launches = Launches::of(&found.creations);
-    read::parents_from_store(store, &mut launches)
-        .await
-        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
-    let plan = read::plan_of(&found.creations, &chains, &launches, policy);
+    // This part's sessions are kept first, so that a later part finds them.
+    let mut chains = part.found.chains.clone();
+    let plan = read::plan_with_store(
+        shared.store().await,
+        policy,
+        &part.found.creations,
+        &mut chains,
+        true,
+    )
+    .await
+    .map_err(|e| Failure::new(format!("audit store: {e}")))?;
     settle(shared, policy, &plan, &part.found.changes, from, report).await
 }
 
@@ -185,8 +181,7 @@ pub async fn settle(
     let tagger = AwsTagger::new(Arc::clone(shared.clients().await));
     // An instance's volumes, read once before the first try.
     let expanded;
-    let parents = plan.items.iter().chain(&plan.untouched);
-    let plan = if attempt == 0 && parents.clone().any(|i| i.children.is_some()) {
+    let plan = if attempt == 0 && has_children(plan) {
         let (with, errors) = with_children(&tagger, plan.clone(), Backoff::default()).await;
         for e in errors {
             tracing::error!(error = %e, "children not read: left untagged");

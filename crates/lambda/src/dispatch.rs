@@ -19,38 +19,19 @@ use tagwarden_aws::requeue::{requeue, Waiting};
 use tagwarden_core::trigger::{self, classify, classify_message, Direct, Trigger};
 use tagwarden_flow::report::Report;
 use tagwarden_flow::sinks::{seconds, Run};
-use tagwarden_store::AuditStore;
 
 /// The batch's session hops, kept before any of its messages is run: a
-/// creation may come before the session that explains it. Each message
-/// is judged by the same gate as when it runs. A failure is
+/// creation may come before the session that explains it. A failure is
 /// logged only: each message keeps its own hops again when it is run.
 async fn keep_sessions(shared: &Shared, messages: &[tagwarden_core::trigger::Message]) {
     let Ok(accounts) = shared.accounts().await else {
         return;
     };
-    // Only what the queue takes as AWS's word, from STS itself: a hop kept
-    // here is trusted later, so a message refused below must not leave one
-    // (customers cannot put events with an `aws.` source).
-    let from_sts = |m: &&tagwarden_core::trigger::Message| {
-        let body = m.body.as_bytes();
-        let taken = matches!(
-            classify_message(body, shared.gate()),
-            Ok(tagwarden_core::trigger::Trigger::Attribute)
-        );
-        let source = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v.get("source")?.as_str().map(str::to_string));
-        taken && source.as_deref() == Some("aws.sts")
-    };
-    let bodies = messages.iter().filter(from_sts).map(|m| m.body.as_bytes());
-    let chains = tagwarden_flow::read::sessions_in(bodies, accounts);
-    if chains.is_empty() {
-        return;
-    }
-    let hops: Vec<_> = chains.hops().cloned().collect();
-    let at = jiff::Timestamp::now().as_second();
-    if let Err(e) = shared.store().await.keep_sessions(&hops, at).await {
+    let bodies = messages.iter().map(|m| m.body.as_bytes());
+    let store = shared.store().await;
+    let kept =
+        tagwarden_flow::read::keep_batch_sessions(store, bodies, shared.gate(), accounts).await;
+    if let Err(e) = kept {
         tracing::warn!(error = %e, "the batch's sessions were not kept ahead");
     }
 }
