@@ -5,7 +5,8 @@
 //! files and records does not matter.
 
 use crate::attribution::IdentityType;
-use crate::catalog::sessions::{Issued, Principal};
+use crate::catalog::sessions::{console_key, is_console_key, Issued, Principal};
+use crate::pipeline::Creation;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -42,24 +43,119 @@ impl Origin {
 #[derive(Debug, Default, Clone)]
 pub struct Chains {
     by_key: HashMap<String, Issued>,
+    /// Console role switches, by [`console_key`]: every one is kept, as
+    /// the same session name recurs day after day, and a call belongs to
+    /// the switch of its own hour.
+    switches: HashMap<String, Vec<Issued>>,
+}
+
+/// A creation's way back: its key, or for a console call with none
+/// that leads anywhere, the console switch that began its session.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'c> {
+    pub key: Option<&'c str>,
+    /// The session's ARN and the call's time (Unix seconds), for a call
+    /// made from the console by an assumed role.
+    pub console: Option<(&'c str, i64)>,
+}
+
+impl<'c> Call<'c> {
+    pub fn of(creation: &'c Creation) -> Self {
+        let console = creation
+            .console
+            .then_some(creation.creator.id.as_str())
+            .filter(|arn| arn.contains(":assumed-role/"))
+            .zip(
+                creation
+                    .event
+                    .time
+                    .parse::<jiff::Timestamp>()
+                    .ok()
+                    .map(|t| t.as_second()),
+            );
+        Call {
+            key: creation.access_key.as_deref(),
+            console,
+        }
+    }
 }
 
 impl Chains {
     pub fn add(&mut self, issued: Issued) {
+        if is_console_key(&issued.key) {
+            let held = self.switches.entry(issued.key.clone()).or_default();
+            if !held.iter().any(|h| h.issued_at == issued.issued_at) {
+                held.push(issued);
+            }
+            return;
+        }
         self.by_key.insert(issued.key.clone(), issued);
     }
 
     pub fn len(&self) -> usize {
-        self.by_key.len()
+        self.by_key.len() + self.switches.values().map(Vec::len).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
+        self.len() == 0
     }
 
     /// Every hop held.
     pub fn hops(&self) -> impl Iterator<Item = &Issued> {
-        self.by_key.values()
+        self.by_key.values().chain(self.switches.values().flatten())
+    }
+
+    /// The console switch that began `session` and covers `at`: the
+    /// latest one before it, within its hour.
+    fn switch(&self, session: &str, at: i64) -> Option<&Issued> {
+        self.switches
+            .get(&console_key(session))?
+            .iter()
+            .filter(|s| s.issued_at.is_some_and(|t| t <= at))
+            .filter(|s| s.expires.is_some_and(|e| at <= e))
+            .max_by_key(|s| s.issued_at)
+    }
+
+    /// What to ask a store that kept earlier hops for `call`: the first
+    /// unknown key on its way back, and the console switch of its
+    /// session when none is known.
+    pub fn wanted(&self, call: Call<'_>) -> Vec<String> {
+        let mut wanted = Vec::new();
+        if let Some(key) = call.key.and_then(|k| self.first_unknown(k)) {
+            wanted.push(key.to_string());
+        }
+        if let Some((session, at)) = call.console {
+            if self.origin(call.key).is_none() && self.switch(session, at).is_none() {
+                wanted.push(console_key(session));
+            }
+        }
+        wanted
+    }
+
+    /// Who began the session behind `call`: through its key when a hop
+    /// of the run issued it, else through the console switch that began
+    /// its session. A console switch is matched by the session's ARN,
+    /// which anyone may name: it is used only for a console call, within
+    /// the switched session's hour, and a key's chain always comes first.
+    pub fn origin_of(&self, call: Call<'_>) -> Option<Origin> {
+        if let Some(origin) = self.origin(call.key) {
+            return Some(origin);
+        }
+        let (session, at) = call.console?;
+        let switch = self.switch(session, at)?;
+        let Principal {
+            arn,
+            kind,
+            name,
+            provider,
+        } = switch.asker.clone();
+        Some(Origin {
+            arn,
+            kind,
+            name,
+            provider,
+            via: vec![session.to_string()],
+        })
     }
 
     /// The first key on the way back from `key` that no hop held issued,
@@ -258,6 +354,133 @@ mod tests {
         assert!(found.is_empty(), "{found:?}");
         assert_eq!(stats.sessions, 0);
         assert_eq!(stats.skipped[&SkipReason::ServiceSession], 1);
+    }
+
+    /// The creations `log` made, planned with the hops it issued.
+    fn planned(log: &str) -> Vec<crate::plan::PlanItem> {
+        use crate::pipeline::{read_all, Found};
+        use crate::plan::Planner;
+        use crate::policy::Policy;
+        let (found, _) = read_all("log", format!(r#"{{"Records":[{log}]}}"#).as_bytes());
+        let mut chains = Chains::default();
+        let mut creations = Vec::new();
+        for f in found {
+            match f {
+                Found::Session(s) => chains.add(s.issued),
+                Found::Creation(c) => creations.push(*c),
+                other => panic!("{other:?}"),
+            }
+        }
+        let policy = Policy::default_policy();
+        let mut planner = Planner::new(&policy).with_chains(&chains);
+        for c in &creations {
+            planner.add(c);
+        }
+        planner.finish().items
+    }
+
+    const HEAD: &str = r#""eventVersion":"1.08","awsRegion":"us-east-1","managementEvent":true,"recipientAccountId":"111122223333""#;
+
+    fn switch_role(time: &str, id: &str) -> String {
+        format!(
+            r#"{{{HEAD},"eventTime":"{time}","eventID":"{id}","eventSource":"signin.amazonaws.com","eventName":"SwitchRole","eventType":"AwsConsoleSignIn",
+            "userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLE:alice","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333"}},
+            "requestParameters":null,"responseElements":{{"SwitchRole":"Success"}},
+            "additionalEventData":{{"SwitchFrom":"arn:aws:iam::444455556666:user/alice","RedirectTo":"https://console.aws.amazon.com/"}}}}"#
+        )
+    }
+
+    fn console_bucket(time: &str, id: &str, console: bool) -> String {
+        format!(
+            r#"{{{HEAD},"eventTime":"{time}","eventID":"{id}","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","eventType":"AwsApiCall","readOnly":false,
+            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333","accessKeyId":"ASIACONSOLE"}},
+            "requestParameters":{{"bucketName":"b-{id}"}},"responseElements":null,"sessionCredentialFromConsole":"{console}"}}"#
+        )
+    }
+
+    /// A console role switch names who switched but issues no key in the
+    /// trail: the console calls of its hour are credited to the switcher,
+    /// and nothing else is, whatever the order of the records.
+    #[test]
+    fn a_console_role_switch_explains_the_console_calls_of_its_hour() {
+        let log = [
+            console_bucket("2026-11-20T10:10:00Z", "in-hour", true),
+            console_bucket("2026-11-20T10:20:00Z", "by-api", false),
+            console_bucket("2026-11-20T11:30:00Z", "too-late", true),
+            console_bucket("2026-11-20T09:59:00Z", "before", true),
+            switch_role("2026-11-20T10:00:00Z", "switch-1"),
+        ]
+        .join(",");
+        let items = planned(&log);
+        let origin = |bucket: &str| {
+            let item = items.iter().find(|i| i.arn.ends_with(bucket)).unwrap();
+            item.creator.origin.clone()
+        };
+        let o = origin("b-in-hour").expect("the switch explains it");
+        assert_eq!(
+            o.arn.as_deref(),
+            Some("arn:aws:iam::444455556666:user/alice")
+        );
+        assert_eq!(o.kind, IdentityType::IAMUser);
+        assert_eq!(
+            o.via,
+            ["arn:aws:sts::111122223333:assumed-role/Admin/alice"]
+        );
+        for other in ["b-by-api", "b-too-late", "b-before"] {
+            assert_eq!(origin(other), None, "{other}");
+        }
+    }
+
+    /// A key's chain is the evidence: it wins over a switch of the same
+    /// session name, which anyone assuming the role may choose.
+    #[test]
+    fn a_keys_chain_comes_before_a_console_switch() {
+        let assume = format!(
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:05:00Z","eventID":"sts-1","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventType":"AwsApiCall","readOnly":true,
+            "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory","accessKeyId":"AKIAMALLORY"}},
+            "requestParameters":{{"roleSessionName":"alice"}},
+            "responseElements":{{"credentials":{{"accessKeyId":"ASIACONSOLE"}},"assumedRoleUser":{{"arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice"}}}}}}"#
+        );
+        let log = [
+            switch_role("2026-11-20T10:00:00Z", "switch-1"),
+            assume,
+            console_bucket("2026-11-20T10:10:00Z", "x", true),
+        ]
+        .join(",");
+        let o = planned(&log)[0].creator.origin.clone().unwrap();
+        assert_eq!(
+            o.arn.as_deref(),
+            Some("arn:aws:iam::111122223333:user/mallory")
+        );
+    }
+
+    /// IAM Roles Anywhere assumes the role itself, as a service, and sets
+    /// the session's source identity to the certificate's subject: that
+    /// session is read, not skipped with the other services' own.
+    #[test]
+    fn a_roles_anywhere_session_begins_with_its_certificate() {
+        let assume = format!(
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:00:00Z","eventID":"ra-1","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventType":"AwsApiCall","readOnly":true,
+            "userIdentity":{{"type":"AWSService","invokedBy":"rolesanywhere.amazonaws.com"}},
+            "requestParameters":{{"roleArn":"arn:aws:iam::111122223333:role/Workload","roleSessionName":"5b2f0e1a","sourceIdentity":"CN=build-host-7"}},
+            "responseElements":{{"credentials":{{"accessKeyId":"ASIAX509","expiration":"Nov 20, 2026, 11:00:00 AM"}},"assumedRoleUser":{{"arn":"arn:aws:sts::111122223333:assumed-role/Workload/5b2f0e1a"}}}}}}"#
+        );
+        let bucket = format!(
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:10:00Z","eventID":"cb-1","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","eventType":"AwsApiCall","readOnly":false,
+            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Workload/5b2f0e1a","accessKeyId":"ASIAX509",
+              "sessionContext":{{"sourceIdentity":"CN=build-host-7"}}}},
+            "requestParameters":{{"bucketName":"ra-bucket"}},"responseElements":null}}"#
+        );
+        let items = planned(&format!("{bucket},{assume}"));
+        let o = items[0].creator.origin.clone().unwrap();
+        assert_eq!(o.arn, None);
+        assert_eq!(o.kind.as_str(), "X509Certificate");
+        assert_eq!(o.name.as_deref(), Some("CN=build-host-7"));
+        assert_eq!(o.provider.as_deref(), Some("rolesanywhere.amazonaws.com"));
+        assert_eq!(
+            o.via,
+            ["arn:aws:sts::111122223333:assumed-role/Workload/5b2f0e1a"]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::attribution::IdentityType;
 use crate::catalog::children::Unread;
 use crate::catalog::{Resource, TaggingApi};
-use crate::chains::{Chains, Origin};
+use crate::chains::{Call, Chains, Origin};
 use crate::launches::{LaunchedBy, Launches};
 use crate::pipeline::{Creation, EventInfo};
 use crate::policy::template::{Var, Vars};
@@ -276,9 +276,7 @@ impl<'p> Planner<'p> {
 
     pub fn add(&mut self, creation: &Creation) {
         let event = Arc::new(creation.event.clone());
-        let origin = self
-            .chains
-            .and_then(|c| c.origin(creation.access_key.as_deref()));
+        let origin = self.chains.and_then(|c| c.origin_of(Call::of(creation)));
         let creator = Arc::new(CreatorSummary {
             arn: creation.creator.id.clone(),
             kind: creation.creator.kind.clone(),
@@ -483,6 +481,7 @@ mod tests {
                 .collect(),
             access_key: None,
             source_identity: None,
+            console: false,
             children: Vec::new(),
             unread: None,
         }

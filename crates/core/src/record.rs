@@ -43,6 +43,20 @@ pub struct Record<'a, Q = Value, P = Value> {
     pub request_parameters: Option<Q>,
     #[serde(default)]
     pub response_elements: Option<P>,
+    /// `"true"` when the call came from the console: the one kind of call
+    /// a console role switch ([`crate::catalog::sessions`]) explains.
+    #[serde(borrow)]
+    pub session_credential_from_console: Str<'a>,
+    #[serde(default, borrow)]
+    pub additional_event_data: Option<AdditionalData<'a>>,
+}
+
+/// Of `additionalEventData`, what a console role switch names: the
+/// principal that switched. The rest is scanned past, not built.
+#[derive(Debug, Default, Deserialize)]
+pub struct AdditionalData<'a> {
+    #[serde(borrow, rename = "SwitchFrom")]
+    pub switch_from: Str<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +92,11 @@ pub struct UserIdentity<'a> {
 struct SessionRequest<'a> {
     #[serde(borrow)]
     principal_arn: Str<'a>,
+    /// Set by IAM Roles Anywhere to the certificate's subject.
+    #[serde(borrow)]
+    source_identity: Str<'a>,
+    #[serde(borrow)]
+    role_session_name: Str<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,10 +261,19 @@ impl<'a> Record<'a> {
                 }
             }
         }
-        let request = n
-            .request_parameters
-            .and_then(|r| r.principal_arn)
-            .map(|p| serde_json::json!({ "principalArn": p }));
+        let request = n.request_parameters.map(|r| {
+            let mut request = serde_json::Map::new();
+            for (name, v) in [
+                ("principalArn", r.principal_arn),
+                ("sourceIdentity", r.source_identity),
+                ("roleSessionName", r.role_session_name),
+            ] {
+                if let Some(v) = v.filter(|v| !v.is_empty()) {
+                    request.insert(name.to_string(), Value::String(v.into_owned()));
+                }
+            }
+            Value::Object(request)
+        });
         Ok(Record {
             event_version: n.event_version,
             event_source: n.event_source,
@@ -261,6 +289,8 @@ impl<'a> Record<'a> {
             user_identity: n.user_identity,
             request_parameters: request,
             response_elements: n.response_elements.map(|_| Value::Object(response)),
+            session_credential_from_console: n.session_credential_from_console,
+            additional_event_data: n.additional_event_data,
         })
     }
 

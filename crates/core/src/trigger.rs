@@ -124,6 +124,7 @@ impl Direct {
             // An invoker's word: no session to trace.
             access_key: None,
             source_identity: None,
+            console: false,
             children: Vec::new(),
             unread: None,
         })
@@ -131,6 +132,8 @@ impl Direct {
 }
 
 const API_CALL: &str = "AWS API Call via CloudTrail";
+/// A console role switch's delivery: read as a session hop.
+pub const CONSOLE_SIGN_IN: &str = "AWS Console Sign In via CloudTrail";
 const SCHEDULED: &str = "Scheduled Event";
 
 fn text<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -208,6 +211,7 @@ pub fn classify_message(body: &[u8], gate: Gate<'_>) -> Result<Trigger, String> 
     match text(&v, "detail-type") {
         Some(kind) if text(&v, "source").is_some_and(|s| s.starts_with("aws.")) => match kind {
             API_CALL => Ok(Trigger::Attribute),
+            CONSOLE_SIGN_IN if text(&v, "source") == Some("aws.signin") => Ok(Trigger::Attribute),
             _ => eventbridge(&v, kind),
         },
         Some(_) => Err(format!(

@@ -263,6 +263,7 @@ fn replan(
         preset_tags: carried.clone(),
         access_key: None,
         source_identity: stored.source_identity.clone(),
+        console: false,
         children: Vec::new(),
         unread: None,
     };

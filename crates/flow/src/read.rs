@@ -6,7 +6,7 @@
 use std::io::{self, Read};
 use tagwarden_aws::clients::Clients;
 use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
-use tagwarden_core::chains::Chains;
+use tagwarden_core::chains::{Call, Chains};
 use tagwarden_core::launches::{Known, Launches};
 use tagwarden_core::pipeline::{
     Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, WatchedCall, Window,
@@ -104,9 +104,8 @@ pub async fn sessions_through_store<S: AuditStore>(
     for _ in 0..tagwarden_core::chains::MAX_HOPS {
         let mut wanted: Vec<String> = creations
             .iter()
-            .filter_map(|c| chains.first_unknown(c.access_key.as_deref()?))
-            .filter(|k| !asked.contains(*k))
-            .map(str::to_string)
+            .flat_map(|c| chains.wanted(Call::of(c)))
+            .filter(|k| !asked.contains(k))
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
@@ -159,7 +158,7 @@ pub async fn keep_batch_sessions<'d, S: AuditStore>(
         let source = serde_json::from_slice::<serde_json::Value>(body)
             .ok()
             .and_then(|v| v.get("source")?.as_str().map(str::to_string));
-        taken && source.as_deref() == Some("aws.sts")
+        taken && matches!(source.as_deref(), Some("aws.sts" | "aws.signin"))
     };
     let chains = sessions_in(bodies.into_iter().filter(from_sts), accounts);
     let hops: Vec<_> = chains.hops().cloned().collect();

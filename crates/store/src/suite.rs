@@ -580,6 +580,7 @@ pub async fn sessions_are_kept_by_key<S: AuditStore>(store: &S, prefix: &str) {
     use tagwarden_core::catalog::sessions::{Issued, Principal};
     let hop = |key: &str, asker: Option<&str>, expires: Option<i64>| Issued {
         key: format!("{prefix}-{key}"),
+        issued_at: None,
         expires,
         session: Some(format!("arn:aws:sts::1:assumed-role/ci/{key}")),
         asker: Principal {
@@ -621,6 +622,53 @@ pub async fn sessions_are_kept_by_key<S: AuditStore>(store: &S, prefix: &str) {
     let k3 = format!("{prefix}-ASIA3");
     let got = store.sessions(&[&k3], now + 60).await.expect("old hop");
     assert_eq!(got, old.to_vec());
+
+    // A console switch is held by its session's name, which recurs: the
+    // latest switch replaces an earlier one, never the reverse.
+    let switch = |at: i64, who: &str| Issued {
+        key: format!("console:arn:aws:sts::1:assumed-role/Admin/{prefix}"),
+        issued_at: Some(at),
+        expires: Some(at + 3600),
+        session: Some(format!("arn:aws:sts::1:assumed-role/Admin/{prefix}")),
+        asker: Principal {
+            arn: Some(format!("arn:aws:iam::2:user/{who}")),
+            kind: IdentityType::IAMUser,
+            name: None,
+            provider: None,
+        },
+        asker_key: None,
+    };
+    let (monday, tuesday) = (switch(now, "monday"), switch(now + 86_400, "tuesday"));
+    let key = monday.key.clone();
+    assert_eq!(
+        store
+            .keep_sessions(std::slice::from_ref(&monday), now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .keep_sessions(std::slice::from_ref(&monday), now)
+            .await
+            .unwrap(),
+        0,
+        "a replay"
+    );
+    assert_eq!(
+        store
+            .keep_sessions(std::slice::from_ref(&tuesday), now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.keep_sessions(&[monday], now).await.unwrap(),
+        0,
+        "older"
+    );
+    let got = store.sessions(&[&key], now).await.expect("switch");
+    assert_eq!(got, vec![tuesday]);
 }
 
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {

@@ -1693,7 +1693,9 @@ fn what_was_acted_on_is_checked_against_the_signed_digests_and_alerted() {
 /// design.md, "The person behind the role", through the function: a batch
 /// whose creation comes before the session that explains it names the
 /// user behind the role; a later batch holding only a creation made with
-/// the same credentials finds the session in the store's Sessions table.
+/// the same credentials finds the session in the store's Sessions table;
+/// so does a console call, through the console role switch that began its
+/// session.
 #[test]
 fn sessions_reach_the_store_before_creations_and_serve_later_batches() {
     let outputs = deploy("e2s");
@@ -1704,11 +1706,15 @@ fn sessions_reach_the_store_before_creations_and_serve_later_batches() {
             .unwrap()
             .into()
     };
-    let (first, second) = (new_instance(), new_instance());
+    let (first, second, third) = (new_instance(), new_instance(), new_instance());
     let alice = format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice");
     let ci = format!("arn:aws:sts::{OWN_ACCOUNT}:assumed-role/ci/ci-run-42");
     let message = |id: &str, source: &str, record: Value| {
-        let envelope = json!({"version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
+        let kind = match source {
+            "aws.signin" => "AWS Console Sign In via CloudTrail",
+            _ => "AWS API Call via CloudTrail",
+        };
+        let envelope = json!({"version": "0", "id": format!("eb-{id}"), "detail-type": kind,
             "source": source, "account": OWN_ACCOUNT, "time": record["eventTime"], "region": "us-east-1",
             "resources": [], "detail": record});
         json!({"messageId": format!("m-{id}"), "receiptHandle": "h",
@@ -1739,9 +1745,25 @@ fn sessions_reach_the_store_before_creations_and_serve_later_batches() {
     assume["eventSource"] = json!("sts.amazonaws.com");
     assume["readOnly"] = json!(true);
     assume["userIdentity"]["accessKeyId"] = json!("AKIAALICE00000000000");
+    // Bob, an IAM user of another account, switches to the Admin role in
+    // the console: the record names him, and issues no key.
+    let bob = "arn:aws:iam::444455556666:user/bob";
+    let admin = format!("arn:aws:sts::{OWN_ACCOUNT}:assumed-role/Admin/bob");
+    let mut switch = ec2_call(
+        "SwitchRole",
+        "s-switch",
+        "2026-11-20T10:01:00Z",
+        &admin,
+        Value::Null,
+        json!({"SwitchRole": "Success"}),
+    );
+    switch["eventSource"] = json!("signin.amazonaws.com");
+    switch["eventType"] = json!("AwsConsoleSignIn");
+    switch["additionalEventData"] =
+        json!({"SwitchFrom": bob, "RedirectTo": "https://console.aws.amazon.com/"});
     // The creation first, its session after it, in one batch.
-    let batch =
-        json!({"Records": [launch("s-run-1", &first), message("s-assume", "aws.sts", assume)]});
+    let batch = json!({"Records": [launch("s-run-1", &first), message("s-assume", "aws.sts", assume),
+        message("s-switch", "aws.signin", switch)]});
 
     let env = stack_env("e2s", &outputs);
     let api = RuntimeApi::start();
@@ -1766,10 +1788,28 @@ fn sessions_reach_the_store_before_creations_and_serve_later_batches() {
         .iter()
         .filter_map(|i| i["key"].as_str())
         .collect();
-    assert_eq!(keys, ["ASIACIRUN42000000000"], "{kept}");
+    let console_key = format!("console:{admin}");
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["ASIACIRUN42000000000", console_key.as_str()],
+        "{kept}"
+    );
 
-    // A later batch: the creation alone.
-    let later = json!({"Records": [launch("s-run-2", &second)]});
+    // A later batch: the creations alone, one by API, one in the console.
+    let mut by_console = ec2_call(
+        "RunInstances",
+        "s-run-3",
+        "2026-11-20T10:30:00Z",
+        &admin,
+        json!({"instanceType": "t3.micro"}),
+        json!({"instancesSet": {"items": [{"instanceId": third}]}}),
+    );
+    by_console["userIdentity"]["accessKeyId"] = json!("ASIACONSOLEBOB000000");
+    by_console["sessionCredentialFromConsole"] = json!("true");
+    let later =
+        json!({"Records": [launch("s-run-2", &second), message("s-run-3", "aws.ec2", by_console)]});
     let Answer::Response(out) = api.invoke("s-2", later) else {
         panic!("{}", logs())
     };
@@ -1777,6 +1817,14 @@ fn sessions_reach_the_store_before_creations_and_serve_later_batches() {
     assert_eq!(
         tags(&second).get("CreatedByOrigin"),
         Some(&alice),
+        "{}",
+        logs()
+    );
+    let t = tags(&third);
+    assert_eq!(t.get("CreatedBy"), Some(&admin), "{}", logs());
+    assert_eq!(
+        t.get("CreatedByOrigin").map(String::as_str),
+        Some(bob),
         "{}",
         logs()
     );

@@ -19,7 +19,30 @@ pub enum Asker {
     Saml,
     /// An OIDC identity provider's user: the chain begins here.
     WebIdentity,
+    /// A console role switch: it names who switched and the session it
+    /// began, but no key. Console calls of that session are linked to it
+    /// by the session's ARN, within the hour a switched session lasts.
+    ConsoleSwitch,
 }
+
+/// How long a console role switch's session lasts: the console's
+/// switched sessions last one hour.
+pub const CONSOLE_SESSION_SECONDS: i64 = 3600;
+
+/// The key under which a console role switch is held: such sessions
+/// have no key of their own, so the session's ARN stands for it.
+pub fn console_key(session: &str) -> String {
+    format!("console:{session}")
+}
+
+/// Whether `key` is a [`console_key`].
+pub fn is_console_key(key: &str) -> bool {
+    key.starts_with("console:")
+}
+
+/// The service whose own `AssumeRole` calls begin a session for an X.509
+/// certificate: the one service session that says who is behind it.
+pub const ROLES_ANYWHERE: &str = "rolesanywhere.amazonaws.com";
 
 #[derive(Debug)]
 pub struct SessionEvent {
@@ -37,10 +60,12 @@ const fn row(source: &'static str, name: &'static str, asker: Asker) -> SessionE
 }
 
 const STS: &str = "sts.amazonaws.com";
+const SIGNIN: &str = "signin.amazonaws.com";
 
 /// Sorted by (source, name), as the other tables.
 #[rustfmt::skip]
 pub static SESSION_EVENTS: &[SessionEvent] = &[
+    row(SIGNIN, "SwitchRole", Asker::ConsoleSwitch),
     row(STS, "AssumeRole", Asker::Caller),
     row(STS, "AssumeRoleWithSAML", Asker::Saml),
     row(STS, "AssumeRoleWithWebIdentity", Asker::WebIdentity),
@@ -58,7 +83,7 @@ pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static SessionEvent> {
 /// Whether read-only records of `source` may issue credentials: they are
 /// looked up rather than skipped. One comparison on the hot path.
 pub fn issues_credentials(source: Option<&[u8]>) -> bool {
-    source == Some(STS.as_bytes())
+    source == Some(STS.as_bytes()) || source == Some(SIGNIN.as_bytes())
 }
 
 /// A principal as a session chain names it; a federated user has no ARN.
@@ -74,8 +99,12 @@ pub struct Principal {
 /// What one credential-issuing record says.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Issued {
-    /// The access key issued.
+    /// The access key issued ([`console_key`] for a console role switch).
     pub key: String,
+    /// When the credentials were issued (Unix seconds): a console switch
+    /// explains only the calls of its own hour.
+    #[serde(default)]
+    pub issued_at: Option<i64>,
     /// When the credentials expire (Unix seconds), when the record says:
     /// how long the store must keep the hop.
     #[serde(default)]
@@ -96,6 +125,14 @@ fn text(v: Option<&Value>) -> Option<String> {
 impl SessionEvent {
     /// The key issued and who asked, or why the record cannot say.
     pub fn issued(&self, record: &Record<'_>) -> Result<Issued, (&'static str, &'static str)> {
+        let issued_at = record
+            .event_time
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second());
+        if self.asker == Asker::ConsoleSwitch {
+            return console_switch(record, issued_at);
+        }
         let response = record.response_elements.as_ref();
         let key = text(response.and_then(|r| r.pointer("/credentials/accessKeyId")))
             .ok_or(("responseElements.credentials.accessKeyId", "is missing"))?;
@@ -106,6 +143,18 @@ impl SessionEvent {
         let (asker, asker_key) = match self.asker {
             Asker::Caller => {
                 let who = identity.ok_or(("userIdentity", "is missing"))?;
+                if who.kind.as_deref() == Some("AWSService")
+                    && who.invoked_by.as_deref() == Some(ROLES_ANYWHERE)
+                {
+                    return Ok(Issued {
+                        key,
+                        issued_at,
+                        expires: expires(response),
+                        session,
+                        asker: certificate(record),
+                        asker_key: None,
+                    });
+                }
                 let principal = Principal {
                     arn: who
                         .arn
@@ -139,19 +188,80 @@ impl SessionEvent {
                 };
                 (principal, None)
             }
+            Asker::ConsoleSwitch => return console_switch(record, issued_at),
         };
-        let expires = response
-            .and_then(|r| r.pointer("/credentials/expiration"))
-            .and_then(Value::as_str)
-            .and_then(expiry);
         Ok(Issued {
             key,
-            expires,
+            issued_at,
+            expires: expires(response),
             session,
             asker,
             asker_key,
         })
     }
+}
+
+fn expires(response: Option<&Value>) -> Option<i64> {
+    response
+        .and_then(|r| r.pointer("/credentials/expiration"))
+        .and_then(Value::as_str)
+        .and_then(expiry)
+}
+
+/// IAM Roles Anywhere sets a session's source identity to the
+/// certificate's subject CN (its trust model): that CN began the chain.
+fn certificate(record: &Record<'_>) -> Principal {
+    let request = record.request_parameters.as_ref();
+    let name = text(request.and_then(|r| r.get("sourceIdentity")))
+        .or_else(|| text(request.and_then(|r| r.get("roleSessionName"))));
+    Principal {
+        arn: None,
+        kind: IdentityType::Other("X509Certificate".to_string()),
+        name,
+        provider: Some(ROLES_ANYWHERE.to_string()),
+    }
+}
+
+/// A console role switch: `userIdentity` is the session it began,
+/// `additionalEventData.SwitchFrom` who switched.
+fn console_switch(
+    record: &Record<'_>,
+    issued_at: Option<i64>,
+) -> Result<Issued, (&'static str, &'static str)> {
+    let outcome = record
+        .response_elements
+        .as_ref()
+        .and_then(|r| r.get("SwitchRole"))
+        .and_then(Value::as_str);
+    if outcome != Some("Success") {
+        return Err(("responseElements.SwitchRole", "is not Success"));
+    }
+    let session = record
+        .user_identity
+        .as_ref()
+        .and_then(|u| u.arn.as_deref())
+        .filter(|a| a.contains(":assumed-role/"))
+        .ok_or(("userIdentity.arn", "is not an assumed role's session"))?;
+    let from = record
+        .additional_event_data
+        .as_ref()
+        .and_then(|a| a.switch_from.as_deref())
+        .filter(|a| a.starts_with("arn:"))
+        .ok_or(("additionalEventData.SwitchFrom", "is missing"))?;
+    let issued_at = issued_at.ok_or(("eventTime", "is missing or not a time"))?;
+    Ok(Issued {
+        key: console_key(session),
+        issued_at: Some(issued_at),
+        expires: Some(issued_at + CONSOLE_SESSION_SECONDS),
+        session: Some(session.to_string()),
+        asker: Principal {
+            arn: Some(from.to_string()),
+            kind: IdentityType::of_arn(from),
+            name: None,
+            provider: None,
+        },
+        asker_key: None,
+    })
 }
 
 /// `credentials.expiration` as CloudTrail writes it (`Aug 1, 2024,

@@ -6,7 +6,7 @@ use super::envelope::{self, Defaults};
 use super::extract::{creation, session, tag_change, watched_call};
 use super::output::{Found, InputError, SkipReason, Stats, Window};
 use super::skip;
-use crate::catalog::sessions::{self, SessionEvent};
+use crate::catalog::sessions::{self, SessionEvent, ROLES_ANYWHERE};
 use crate::catalog::tag_events::{self, TagEvent};
 use crate::catalog::watched::{self, Watched};
 use crate::catalog::{self, Entry};
@@ -333,9 +333,16 @@ impl Pipeline {
         let record = match row {
             // Found before any parse: CloudTrail writes records compactly,
             // and only a service's own identity has this type.
-            Row::Session(_) if memchr::memmem::find(rec.bytes, SERVICE_IDENTITY).is_some() => {
+            Row::Session(_)
+                if memchr::memmem::find(rec.bytes, SERVICE_IDENTITY).is_some()
+                    && memchr::memmem::find(rec.bytes, ROLES_ANYWHERE.as_bytes()).is_none() =>
+            {
                 self.skip(SkipReason::ServiceSession);
                 return Ok(None);
+            }
+            // Rare, and what it says is outside the narrow view.
+            Row::Session(s) if s.asker == sessions::Asker::ConsoleSwitch => {
+                Record::parse(rec.bytes)?
             }
             Row::Session(_) => Record::parse_session(rec.bytes)?,
             _ => Record::parse(rec.bytes)?,

@@ -64,7 +64,7 @@ pub(super) fn eventbridge<'b>(
 ) -> Result<Option<(RawRecord<'b>, Defaults)>, FieldError> {
     let env: Envelope<'b> = serde_json::from_slice(rec.bytes)
         .map_err(|e| FieldError::new("detail", format!("not an EventBridge event: {e}")))?;
-    if env.detail_type != API_CALL {
+    if env.detail_type != API_CALL && env.detail_type != crate::trigger::CONSOLE_SIGN_IN {
         return Ok(None);
     }
     let detail = env.detail.ok_or_else(|| FieldError::missing("detail"))?;

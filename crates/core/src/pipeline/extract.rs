@@ -111,6 +111,7 @@ pub(super) fn creation(
                 .and_then(|i| i.session_context.as_ref())
                 .and_then(|c| c.source_identity.as_deref()),
         ),
+        console: record.session_credential_from_console.as_deref() == Some("true"),
     })
 }
 

@@ -107,6 +107,9 @@ pub struct Creation {
     pub access_key: Option<String>,
     /// `userIdentity.sessionContext.sourceIdentity`.
     pub source_identity: Option<String>,
+    /// Made from the console (`sessionCredentialFromConsole`): a console
+    /// role switch may explain its session ([`crate::chains::Call`]).
+    pub console: bool,
     /// Resources the call created beside `resources`, with no event of
     /// their own (an instance's network interfaces).
     pub children: Vec<crate::catalog::children::Made>,
