@@ -11,6 +11,7 @@ pub mod calls;
 pub mod clients;
 pub mod dead_letter;
 pub mod digests;
+pub mod directory;
 pub mod documents;
 pub mod error;
 pub mod inventory;

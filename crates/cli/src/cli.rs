@@ -345,6 +345,11 @@ pub struct InputArgs {
     /// refused as bad input. Every account the logs name when absent.
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_account)]
     pub accounts: Vec<String>,
+    /// Name Identity Center users through the identity store of Identity
+    /// Center in this region (identitystore:DescribeUser). Without it,
+    /// they are named by their id.
+    #[arg(long, value_name = "REGION")]
+    pub identity_store_region: Option<String>,
 }
 
 impl InputArgs {

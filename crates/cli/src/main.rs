@@ -18,12 +18,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sources::Input;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use tagwarden_aws::directory::Directory;
 use tagwarden_aws::s3_source::{self, DateRange};
 use tagwarden_core::launches::Launches;
 use tagwarden_core::pipeline::{Stats, TagChange, WatchedCall, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
-use tagwarden_flow::read::{log_objects, logs_named, plan_with_store, Reading};
+use tagwarden_flow::read::{log_objects, logs_named, name_users, plan_with_store, Reading};
 use tagwarden_store::StoreError;
 
 /// Exit codes (contract): 0 done, 1 findings or failures, 2 bad usage,
@@ -313,6 +314,17 @@ fn read_plan<'c>(
         }
     }
     bar.finish_and_clear();
+    if let Some(region) = args.identity_store_region.as_deref() {
+        let aws = aws.get()?;
+        let directory = Directory::new(&aws.clients, region);
+        let (chains, creations) = (&mut reading.chains, &reading.creations);
+        for e in aws
+            .runtime
+            .block_on(name_users(&directory, creations, chains))
+        {
+            eprintln!("warning: {}: named by id", one_line(&e));
+        }
+    }
     // Sessions and parents from earlier runs: the store is written only by
     // a run that records (`apply`). A store that cannot answer leaves them
     // to these sources alone (said); its failure to record is `apply`'s to

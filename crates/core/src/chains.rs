@@ -39,9 +39,31 @@ impl Origin {
     }
 }
 
+/// An IAM Identity Center user, as CloudTrail names one: by an id in an
+/// identity store (`userIdentity.onBehalfOf`), which the store can name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CenterUser {
+    pub user_id: String,
+    /// `arn:aws:identitystore::<account>:identitystore/<d-…>`.
+    pub store_arn: String,
+}
+
+impl CenterUser {
+    /// The identity store's id (`d-…`), which `DescribeUser` takes.
+    pub fn store_id(&self) -> Option<&str> {
+        self.store_arn
+            .rsplit_once(":identitystore/")
+            .map(|(_, id)| id)
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+    }
+}
+
 /// Issued keys, each with what issued it.
 #[derive(Debug, Default, Clone)]
 pub struct Chains {
+    /// Identity Center users' names, by user id, as the identity store
+    /// gave them.
+    users: HashMap<String, String>,
     by_key: HashMap<String, Issued>,
     /// Console role switches, by [`console_key`]: every one is kept, as
     /// the same session name recurs day after day, and a call belongs to
@@ -57,6 +79,9 @@ pub struct Call<'c> {
     /// The session's ARN and the call's time (Unix seconds), for a call
     /// made from the console by an assumed role.
     pub console: Option<(&'c str, i64)>,
+    /// The Identity Center user the call was made for, and the session
+    /// it was made in (an assumed role's, when it is one).
+    pub center_user: Option<(&'c CenterUser, Option<&'c str>)>,
 }
 
 impl<'c> Call<'c> {
@@ -73,9 +98,11 @@ impl<'c> Call<'c> {
                     .ok()
                     .map(|t| t.as_second()),
             );
+        let session = Some(creation.creator.id.as_str()).filter(|a| a.contains(":assumed-role/"));
         Call {
             key: creation.access_key.as_deref(),
             console,
+            center_user: creation.center_user.as_ref().map(|u| (u, session)),
         }
     }
 }
@@ -116,6 +143,24 @@ impl Chains {
             .max_by_key(|s| s.issued_at)
     }
 
+    /// Names an Identity Center user, as the identity store did.
+    pub fn name_user(&mut self, user_id: &str, name: &str) {
+        self.users.insert(user_id.to_string(), name.to_string());
+    }
+
+    /// The Identity Center users `creations` were made for that no name
+    /// is known for, each once.
+    pub fn unnamed_users<'c>(&self, creations: &'c [Creation]) -> Vec<&'c CenterUser> {
+        let mut users: Vec<&CenterUser> = creations
+            .iter()
+            .filter_map(|c| c.center_user.as_ref())
+            .filter(|u| !self.users.contains_key(&u.user_id))
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+
     /// What to ask a store that kept earlier hops for `call`: the first
     /// unknown key on its way back, and the console switch of its
     /// session when none is known.
@@ -138,6 +183,23 @@ impl Chains {
     /// which anyone may name: it is used only for a console call, within
     /// the switched session's hour, and a key's chain always comes first.
     pub fn origin_of(&self, call: Call<'_>) -> Option<Origin> {
+        // AWS itself writes who the call was made for, from Identity
+        // Center's signed assertion: that names the person, where a key's
+        // chain may stop at the application that asked for the session.
+        if let Some((user, session)) = call.center_user {
+            return Some(Origin {
+                arn: None,
+                kind: IdentityType::IdentityCenterUser,
+                name: Some(
+                    self.users
+                        .get(&user.user_id)
+                        .cloned()
+                        .unwrap_or_else(|| user.user_id.clone()),
+                ),
+                provider: Some(user.store_arn.clone()),
+                via: session.map(str::to_string).into_iter().collect(),
+            });
+        }
         if let Some(origin) = self.origin(call.key) {
             return Some(origin);
         }
@@ -480,6 +542,56 @@ mod tests {
         assert_eq!(
             o.via,
             ["arn:aws:sts::111122223333:assumed-role/Workload/5b2f0e1a"]
+        );
+    }
+
+    /// An identity-enhanced session: AWS writes the Identity Center user
+    /// the call was made for. The origin names that user, by the name
+    /// the identity store gives once asked, by the id until then.
+    #[test]
+    fn an_identity_center_user_is_the_origin_and_named_once_known() {
+        use crate::pipeline::{read_all, Found};
+        use crate::plan::Planner;
+        use crate::policy::Policy;
+        let record = format!(
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:10:00Z","eventID":"ic-1","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","eventType":"AwsApiCall","readOnly":false,
+            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/QBusinessApp/session-1","accountId":"111122223333","accessKeyId":"ASIAAPP",
+              "onBehalfOf":{{"userId":"94482488-3041-7026-18f3-be45837cd0e4","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-9067c4e1a2"}}}},
+            "requestParameters":{{"bucketName":"ic-bucket"}},"responseElements":null}}"#
+        );
+        let (found, _) = read_all("log", format!(r#"{{"Records":[{record}]}}"#).as_bytes());
+        let creations: Vec<Creation> = found
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::Creation(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        let mut chains = Chains::default();
+        let users = chains.unnamed_users(&creations);
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].store_id(), Some("d-9067c4e1a2"));
+        let policy = Policy::default_policy();
+        let origin = |chains: &Chains| {
+            let mut planner = Planner::new(&policy).with_chains(chains);
+            planner.add(&creations[0]);
+            planner.finish().items[0].creator.origin.clone().unwrap()
+        };
+        let o = origin(&chains);
+        assert_eq!(o.kind, IdentityType::IdentityCenterUser);
+        assert_eq!(
+            o.name.as_deref(),
+            Some("94482488-3041-7026-18f3-be45837cd0e4")
+        );
+        assert_eq!(
+            o.via,
+            ["arn:aws:sts::111122223333:assumed-role/QBusinessApp/session-1"]
+        );
+        chains.name_user("94482488-3041-7026-18f3-be45837cd0e4", "jane@example.com");
+        assert!(chains.unnamed_users(&creations).is_empty());
+        assert_eq!(
+            origin(&chains).render().as_deref(),
+            Some("jane@example.com@arn:aws:identitystore::111122223333:identitystore/d-9067c4e1a2")
         );
     }
 

@@ -482,6 +482,7 @@ mod tests {
             access_key: None,
             source_identity: None,
             console: false,
+            center_user: None,
             children: Vec::new(),
             unread: None,
         }

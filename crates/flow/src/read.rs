@@ -5,6 +5,7 @@
 
 use std::io::{self, Read};
 use tagwarden_aws::clients::Clients;
+use tagwarden_aws::directory::Directory;
 use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
 use tagwarden_core::chains::{Call, Chains};
 use tagwarden_core::launches::{Known, Launches};
@@ -123,6 +124,28 @@ pub async fn sessions_through_store<S: AuditStore>(
         }
     }
     Ok(())
+}
+
+/// Names the Identity Center users `creations` were made for through the
+/// identity store; a user it cannot name stays named by id. Returns the
+/// calls that failed, each as one line.
+pub async fn name_users(
+    directory: &Directory,
+    creations: &[Creation],
+    chains: &mut Chains,
+) -> Vec<String> {
+    let users = chains.unnamed_users(creations);
+    if users.is_empty() {
+        return Vec::new();
+    }
+    let (named, errors) = directory.names(&users).await;
+    for (id, name) in named {
+        chains.name_user(&id, &name);
+    }
+    errors
+        .into_iter()
+        .map(|e| format!("identitystore:DescribeUser: {e}"))
+        .collect()
 }
 
 /// creations → plan, with what earlier runs left in the store: session

@@ -120,6 +120,12 @@ async fn settle_part(
     report.blinding(&watched);
     // This part's sessions are kept first, so that a later part finds them.
     let mut chains = part.found.chains.clone();
+    if let Some(directory) = shared.directory().await {
+        for e in read::name_users(directory, &part.found.creations, &mut chains).await {
+            tracing::error!(error = %e, "an Identity Center user is named by id");
+            report.failures.push(e);
+        }
+    }
     let plan = read::plan_with_store(
         shared.store().await,
         policy,

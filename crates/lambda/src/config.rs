@@ -22,6 +22,7 @@ pub const DEAD_LETTER_QUEUE: &str = "TAGWARDEN_DEAD_LETTER_QUEUE";
 pub const EVENT_QUEUE: &str = "TAGWARDEN_EVENT_QUEUE";
 pub const PUBLIC_KEYS: &str = "TAGWARDEN_PUBLIC_KEYS";
 pub const PART_CREATIONS: &str = "TAGWARDEN_PART_CREATIONS";
+pub const IDENTITY_STORE_REGION: &str = "TAGWARDEN_IDENTITY_STORE_REGION";
 
 pub const DEFAULT_NAMESPACE: &str = "TagCompliance";
 
@@ -81,6 +82,9 @@ pub struct Config {
     /// Creations a log is settled in parts of, each part checkpointed:
     /// memory against checkpoint grain.
     pub part_creations: usize,
+    /// Identity Center's region: Identity Center users are named through
+    /// its identity store. Unset, they are named by their id.
+    pub identity_store_region: Option<String>,
 }
 
 impl Config {
@@ -278,7 +282,21 @@ impl Config {
             },
         };
 
+        let identity_store_region = var(IDENTITY_STORE_REGION);
+        if let Some(r) = identity_store_region.as_deref().filter(|r| {
+            !(r.len() <= 32
+                && r.split('-').count() >= 3
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+        }) {
+            return Err(bad(
+                IDENTITY_STORE_REGION,
+                format!("`{r}` is not a region (us-east-1)"),
+            ));
+        }
+
         Ok(Self {
+            identity_store_region,
             dead_letter_queue,
             event_queue,
             remediate,

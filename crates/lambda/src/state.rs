@@ -5,6 +5,7 @@
 use crate::config::{Config, PolicySource, ALERT_WEBHOOK_SECRET, POLICY_PARAMETER, POLICY_S3};
 use std::sync::Arc;
 use tagwarden_aws::clients::{Clients, Settings};
+use tagwarden_aws::directory::Directory;
 use tagwarden_aws::documents;
 use tagwarden_aws::session::Session;
 use tagwarden_aws::webhook::Webhook;
@@ -31,6 +32,7 @@ pub struct Shared {
     clients: OnceCell<Arc<Clients>>,
     store: OnceCell<DynamoStore>,
     policy: OnceCell<Arc<Policy>>,
+    directory: OnceCell<Option<Directory>>,
     pub webhook: Option<Webhook>,
 }
 
@@ -45,6 +47,7 @@ impl Shared {
             clients: OnceCell::new(),
             store: OnceCell::new(),
             policy: OnceCell::new(),
+            directory: OnceCell::new(),
             webhook,
         }
     }
@@ -68,6 +71,19 @@ impl Shared {
                 )
             })
             .await
+    }
+
+    /// Identity Center's identity store, when the configuration names its
+    /// region; its answers are kept across invocations.
+    pub async fn directory(&self) -> Option<&Directory> {
+        let clients = self.clients().await;
+        self.directory
+            .get_or_init(|| async {
+                let region = self.config.identity_store_region.as_deref()?;
+                Some(Directory::new(clients, region))
+            })
+            .await
+            .as_ref()
     }
 
     pub async fn store(&self) -> &DynamoStore {

@@ -73,6 +73,7 @@ PLACEHOLDERS = {
     "CentralFunctionRoleName": ["tagwarden-function-dev"],
     "OrganizationId": ["o-exampleorg1"],
     "HomeRegion": ["eu-west-1"],
+    "IdentityStoreRegion": ["eu-west-1"],
 }
 VARIANTS = ["defaults", "placeholders"] + [
     f"placeholders{i}" for i in range(2, 1 + max(map(len, PLACEHOLDERS.values())))]

@@ -508,6 +508,51 @@ fn a_two_hop_chain_from_a_saml_user_is_planned_whatever_the_file_order() {
     );
 }
 
+/// An identity-enhanced session names the Identity Center user it was
+/// made for by an id; with `--identity-store-region`, the identity store
+/// (moto's) names the user, and without it the id stands.
+#[test]
+fn an_identity_center_user_is_named_through_the_identity_store() {
+    let dir = temp_dir("identity-center");
+    let store = "d-9067c4e1a2";
+    let user = crate::moto::world_py(&["ic-user", "us-east-1", store, "jane@example.com"]);
+    let user: String = serde_json::from_str(&user).unwrap();
+    let store_arn = format!("arn:aws:identitystore::111122223333:identitystore/{store}");
+    let app = "arn:aws:sts::111122223333:assumed-role/QBusinessApp/session-1";
+    let creation = record(
+        "ic-run",
+        "2026-01-15T10:30:00Z",
+        json!({"type": "AssumedRole", "arn": app, "accountId": "111122223333",
+               "accessKeyId": "ASIAAPP000000000",
+               "onBehalfOf": {"userId": user, "identityStoreArn": store_arn}}),
+        "ec2.amazonaws.com",
+        "RunInstances",
+        json!({"requestParameters": {},
+               "responseElements": {"instancesSet": {"items": [{"instanceId": "i-0center"}]}}}),
+    );
+    let file = write(&dir, "ic.json", &json!({"Records": [creation]}));
+    let origin = |extra: &[&str]| {
+        let mut args = vec!["plan", "--format", "json", &file];
+        args.extend(extra);
+        let run = tagwarden(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let items = run.json();
+        (
+            items[0]["creator"]["origin"].clone(),
+            items[0]["tags"]["CreatedByOrigin"].clone(),
+        )
+    };
+    let (o, tag) = origin(&["--identity-store-region", "us-east-1"]);
+    assert_eq!(
+        o,
+        json!({"arn": null, "type": "IdentityCenterUser", "name": "jane@example.com",
+               "provider": store_arn, "via": [app]})
+    );
+    assert_eq!(tag, format!("jane@example.com@{store_arn}"));
+    let (o, _) = origin(&[]);
+    assert_eq!(o["name"], user.as_str(), "named by id without the store");
+}
+
 /// An Auto Scaling group's instance and a topic a stack made through its
 /// service role are credited to whoever created the group's stack, read
 /// from other files; `creator.arn` stays the service's identity.

@@ -810,12 +810,20 @@ def instance_tags(region, instance, set_json="{}", remove_json="[]"):
     return True
 
 
+def ic_user(region, store, name):
+    """An Identity Center user in the identity store `store` (d-...);
+    prints its id."""
+    ids = boto3.client("identitystore", region_name=region, endpoint_url=ENDPOINT)
+    return ids.create_user(IdentityStoreId=store, UserName=name, DisplayName=name,
+                           Name={"GivenName": name, "FamilyName": "Example"})["UserId"]
+
+
 def main():
     import sys
     for command, fn in [("instance-new", instance_new), ("instance-tags", instance_tags), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
                         ("table-items", table_items), ("secret-put", secret_put),
                         ("regional", regional), ("db-new", db_new), ("queue-delayed", queue_delayed),
-                        ("versions-put", versions_put), ("gone", gone)]:
+                        ("versions-put", versions_put), ("gone", gone), ("ic-user", ic_user)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
             return

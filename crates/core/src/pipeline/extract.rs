@@ -112,6 +112,14 @@ pub(super) fn creation(
                 .and_then(|c| c.source_identity.as_deref()),
         ),
         console: record.session_credential_from_console.as_deref() == Some("true"),
+        center_user: identity
+            .and_then(|i| i.on_behalf_of.as_ref())
+            .and_then(|o| {
+                Some(crate::chains::CenterUser {
+                    user_id: given(o.user_id.as_deref())?,
+                    store_arn: given(o.identity_store_arn.as_deref())?,
+                })
+            }),
     })
 }
 

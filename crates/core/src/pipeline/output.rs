@@ -110,6 +110,9 @@ pub struct Creation {
     /// Made from the console (`sessionCredentialFromConsole`): a console
     /// role switch may explain its session ([`crate::chains::Call`]).
     pub console: bool,
+    /// The Identity Center user the call was made for
+    /// (`userIdentity.onBehalfOf`).
+    pub center_user: Option<crate::chains::CenterUser>,
     /// Resources the call created beside `resources`, with no event of
     /// their own (an instance's network interfaces).
     pub children: Vec<crate::catalog::children::Made>,

@@ -16,9 +16,10 @@ pub(super) fn reason(rec: &RawRecord<'_>) -> Option<SkipReason> {
             return Some(SkipReason::Insight);
         }
         // A console role switch is a sign-in event that begins a session.
-        let switch =
-            t == b"AwsConsoleSignIn" && sessions::issues_credentials(rec.raw(HeadKey::EventSource));
-        if t != b"AwsApiCall" && !switch {
+        let switch = || {
+            t == b"AwsConsoleSignIn" && sessions::issues_credentials(rec.raw(HeadKey::EventSource))
+        };
+        if t != b"AwsApiCall" && !switch() {
             return Some(SkipReason::NotApiCall);
         }
     }
