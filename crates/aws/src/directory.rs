@@ -9,6 +9,7 @@ use crate::error::{from_sdk, CallError, ErrorKind};
 use aws_types::region::Region;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tagwarden_core::chains::CenterUser;
 
 pub struct Directory {
@@ -16,7 +17,13 @@ pub struct Directory {
     /// By (store, user): a name, or `None` for a user the store does not
     /// know (not asked again).
     names: Mutex<HashMap<(String, String), Option<String>>>,
+    /// Stores that refused or failed, and when: not asked again for
+    /// [`ASK_AGAIN`], so one denial is one alert, not one per invocation.
+    failed: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long a store that failed is left alone.
+pub const ASK_AGAIN: Duration = Duration::from_secs(15 * 60);
 
 impl Directory {
     /// The identity store lives in Identity Center's one region, which its
@@ -29,6 +36,7 @@ impl Directory {
         Directory {
             client: aws_sdk_identitystore::Client::from_conf(conf),
             names: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -42,8 +50,13 @@ impl Directory {
             };
             let key = (store.to_string(), user.user_id.clone());
             let known = self.names.lock().ok().and_then(|n| n.get(&key).cloned());
+            let resting = || {
+                let failed = self.failed.lock().ok()?.get(store).copied();
+                failed.filter(|at| at.elapsed() < ASK_AGAIN)
+            };
             let name = match known {
                 Some(name) => name,
+                None if resting().is_some() => continue,
                 None => match self.describe(store, &user.user_id).await {
                     Ok(name) => {
                         if let Ok(mut names) = self.names.lock() {
@@ -52,6 +65,13 @@ impl Directory {
                         name
                     }
                     Err(e) => {
+                        // A denial or a wrong setup stays so for a while; a
+                        // throttle or a dropped call is asked again.
+                        if !e.kind.retryable() {
+                            if let Ok(mut failed) = self.failed.lock() {
+                                failed.insert(store.to_string(), Instant::now());
+                            }
+                        }
                         errors.push(e);
                         continue;
                     }

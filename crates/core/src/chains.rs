@@ -5,7 +5,9 @@
 //! files and records does not matter.
 
 use crate::attribution::IdentityType;
-use crate::catalog::sessions::{console_key, is_console_key, Issued, Principal};
+use crate::catalog::sessions::{
+    console_key, is_console_key, Issued, Principal, SWITCH_SKEW_SECONDS,
+};
 use crate::pipeline::Creation;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -65,9 +67,8 @@ pub struct Chains {
     /// gave them.
     users: HashMap<String, String>,
     by_key: HashMap<String, Issued>,
-    /// Console role switches, by [`console_key`]: every one is kept, as
-    /// the same session name recurs day after day, and a call belongs to
-    /// the switch of its own hour.
+    /// Console role switches, by the session each began: every one is
+    /// kept, as the same session name recurs day after day.
     switches: HashMap<String, Vec<Issued>>,
 }
 
@@ -76,8 +77,8 @@ pub struct Chains {
 #[derive(Debug, Clone, Copy)]
 pub struct Call<'c> {
     pub key: Option<&'c str>,
-    /// The session's ARN and the call's time (Unix seconds), for a call
-    /// made from the console by an assumed role.
+    /// The session's ARN and when it was created (Unix seconds), for a
+    /// call made from the console by an assumed role.
     pub console: Option<(&'c str, i64)>,
     /// The Identity Center user the call was made for, and the session
     /// it was made in (an assumed role's, when it is one).
@@ -86,19 +87,10 @@ pub struct Call<'c> {
 
 impl<'c> Call<'c> {
     pub fn of(creation: &'c Creation) -> Self {
-        let console = creation
-            .console
-            .then_some(creation.creator.id.as_str())
-            .filter(|arn| arn.contains(":assumed-role/"))
-            .zip(
-                creation
-                    .event
-                    .time
-                    .parse::<jiff::Timestamp>()
-                    .ok()
-                    .map(|t| t.as_second()),
-            );
         let session = Some(creation.creator.id.as_str()).filter(|a| a.contains(":assumed-role/"));
+        let console = session
+            .filter(|_| creation.console)
+            .zip(creation.session_created);
         Call {
             key: creation.access_key.as_deref(),
             console,
@@ -110,9 +102,13 @@ impl<'c> Call<'c> {
 impl Chains {
     pub fn add(&mut self, issued: Issued) {
         if is_console_key(&issued.key) {
-            let held = self.switches.entry(issued.key.clone()).or_default();
-            if !held.iter().any(|h| h.issued_at == issued.issued_at) {
-                held.push(issued);
+            // A switch names its session; one that does not (a damaged
+            // stored row) explains nothing.
+            if let Some(session) = issued.session.clone() {
+                let held = self.switches.entry(session).or_default();
+                if !held.contains(&issued) {
+                    held.push(issued);
+                }
             }
             return;
         }
@@ -132,15 +128,27 @@ impl Chains {
         self.by_key.values().chain(self.switches.values().flatten())
     }
 
-    /// The console switch that began `session` and covers `at`: the
-    /// latest one before it, within its hour.
-    fn switch(&self, session: &str, at: i64) -> Option<&Issued> {
-        self.switches
-            .get(&console_key(session))?
-            .iter()
-            .filter(|s| s.issued_at.is_some_and(|t| t <= at))
-            .filter(|s| s.expires.is_some_and(|e| at <= e))
-            .max_by_key(|s| s.issued_at)
+    /// The console switch that began `session`, created at `created`:
+    /// the one session of that name begun at that moment. Two switches,
+    /// or a switch and any other session of that name the run saw begin
+    /// by someone else (who chose the name and signed in to the console
+    /// with it) are ambiguous, and name no one.
+    fn switch(&self, session: &str, created: i64) -> Option<&Issued> {
+        let near = |h: &&Issued| {
+            h.issued_at
+                .is_some_and(|t| t.abs_diff(created) <= SWITCH_SKEW_SECONDS.unsigned_abs())
+        };
+        let mut at = self.switches.get(session)?.iter().filter(near);
+        let one = match (at.next(), at.next()) {
+            (Some(one), None) => one,
+            _ => return None,
+        };
+        let rival = self
+            .by_key
+            .values()
+            .filter(|h| h.session.as_deref() == Some(session) && h.asker.arn != one.asker.arn)
+            .any(|h| near(&h));
+        (!rival).then_some(one)
     }
 
     /// Names an Identity Center user, as the identity store did.
@@ -169,24 +177,32 @@ impl Chains {
         if let Some(key) = call.key.and_then(|k| self.first_unknown(k)) {
             wanted.push(key.to_string());
         }
-        if let Some((session, at)) = call.console {
-            if self.origin(call.key).is_none() && self.switch(session, at).is_none() {
-                wanted.push(console_key(session));
+        // Every switch of the window is asked for, found here or not: a
+        // second one held only in the store makes the first ambiguous.
+        if let (Some((session, created)), None) = (call.console, call.center_user) {
+            if self.origin(call.key).is_none() {
+                let window = created - SWITCH_SKEW_SECONDS..=created + SWITCH_SKEW_SECONDS;
+                wanted.extend(window.map(|at| console_key(session, at)));
             }
         }
         wanted
     }
 
-    /// Who began the session behind `call`: through its key when a hop
-    /// of the run issued it, else through the console switch that began
-    /// its session. A console switch is matched by the session's ARN,
-    /// which anyone may name: it is used only for a console call, within
-    /// the switched session's hour, and a key's chain always comes first.
+    /// Who began the session behind `call`. An Identity Center user the
+    /// call was made for comes first: AWS writes it from Identity Center's
+    /// signed assertion, where a key's chain may stop at the application
+    /// that asked for the session (its hops stay in `via`). Then the key's
+    /// chain, when a hop of the run issued the key. Then, for a console
+    /// call, the console switch that began its session: matched by the
+    /// session's ARN, which anyone may name, and its creation time, which
+    /// only AWS writes.
     pub fn origin_of(&self, call: Call<'_>) -> Option<Origin> {
-        // AWS itself writes who the call was made for, from Identity
-        // Center's signed assertion: that names the person, where a key's
-        // chain may stop at the application that asked for the session.
+        let chain = self.origin(call.key);
         if let Some((user, session)) = call.center_user {
+            let via = match &chain {
+                Some(chain) => chain.via.clone(),
+                None => session.map(str::to_string).into_iter().collect(),
+            };
             return Some(Origin {
                 arn: None,
                 kind: IdentityType::IdentityCenterUser,
@@ -197,14 +213,14 @@ impl Chains {
                         .unwrap_or_else(|| user.user_id.clone()),
                 ),
                 provider: Some(user.store_arn.clone()),
-                via: session.map(str::to_string).into_iter().collect(),
+                via,
             });
         }
-        if let Some(origin) = self.origin(call.key) {
-            return Some(origin);
+        if chain.is_some() {
+            return chain;
         }
-        let (session, at) = call.console?;
-        let switch = self.switch(session, at)?;
+        let (session, created) = call.console?;
+        let switch = self.switch(session, created)?;
         let Principal {
             arn,
             kind,
@@ -278,10 +294,12 @@ mod tests {
     use super::*;
     use crate::catalog::sessions::lookup;
     use crate::record::Record;
+    use std::collections::BTreeMap;
 
     fn issued(name: &str, record: &str) -> Issued {
         let e = lookup(b"sts.amazonaws.com", name.as_bytes()).unwrap();
         e.issued(&Record::parse(record.as_bytes()).unwrap())
+            .unwrap()
             .unwrap()
     }
 
@@ -443,42 +461,56 @@ mod tests {
 
     const HEAD: &str = r#""eventVersion":"1.08","awsRegion":"us-east-1","managementEvent":true,"recipientAccountId":"111122223333""#;
 
-    fn switch_role(time: &str, id: &str) -> String {
+    fn switch_role(time: &str, id: &str, outcome: &str) -> String {
         format!(
             r#"{{{HEAD},"eventTime":"{time}","eventID":"{id}","eventSource":"signin.amazonaws.com","eventName":"SwitchRole","eventType":"AwsConsoleSignIn",
             "userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLE:alice","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333"}},
-            "requestParameters":null,"responseElements":{{"SwitchRole":"Success"}},
+            "requestParameters":null,"responseElements":{{"SwitchRole":"{outcome}"}},
             "additionalEventData":{{"SwitchFrom":"arn:aws:iam::444455556666:user/alice","RedirectTo":"https://console.aws.amazon.com/"}}}}"#
         )
     }
 
-    fn console_bucket(time: &str, id: &str, console: bool) -> String {
+    /// A bucket made by the `Admin/alice` session created at `created`,
+    /// with `key`.
+    fn bucket_by(id: &str, created: &str, key: &str, console: bool) -> String {
         format!(
-            r#"{{{HEAD},"eventTime":"{time}","eventID":"{id}","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","eventType":"AwsApiCall","readOnly":false,
-            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333","accessKeyId":"ASIACONSOLE"}},
-            "requestParameters":{{"bucketName":"b-{id}"}},"responseElements":null,"sessionCredentialFromConsole":"{console}"}}"#
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:40:00Z","eventID":"{id}","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","eventType":"AwsApiCall","readOnly":false,
+            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333","accessKeyId":"{key}",
+              "sessionContext":{{"attributes":{{"creationDate":"{created}","mfaAuthenticated":"false"}}}}}},
+            "requestParameters":{{"bucketName":"b-{id}"}},"responseElements":null,"sessionCredentialFromConsole":"{console}",
+            "additionalEventData":"not an object: never a reason to refuse a creation"}}"#
         )
     }
 
+    fn origins(log: &[String]) -> BTreeMap<String, Option<Origin>> {
+        planned(&log.join(","))
+            .into_iter()
+            .map(|i| {
+                (
+                    i.arn.rsplit(':').next().unwrap().to_string(),
+                    i.creator.origin.clone(),
+                )
+            })
+            .collect()
+    }
+
     /// A console role switch names who switched but issues no key in the
-    /// trail: the console calls of its hour are credited to the switcher,
-    /// and nothing else is, whatever the order of the records.
+    /// trail. A console call belongs to it when its session was created
+    /// at the switch: the session's name is anyone's to choose (a role
+    /// session named `alice`, an `alice` of another account), its
+    /// creation time is AWS's. Whatever the order of the records.
     #[test]
-    fn a_console_role_switch_explains_the_console_calls_of_its_hour() {
-        let log = [
-            console_bucket("2026-11-20T10:10:00Z", "in-hour", true),
-            console_bucket("2026-11-20T10:20:00Z", "by-api", false),
-            console_bucket("2026-11-20T11:30:00Z", "too-late", true),
-            console_bucket("2026-11-20T09:59:00Z", "before", true),
-            switch_role("2026-11-20T10:00:00Z", "switch-1"),
-        ]
-        .join(",");
-        let items = planned(&log);
-        let origin = |bucket: &str| {
-            let item = items.iter().find(|i| i.arn.ends_with(bucket)).unwrap();
-            item.creator.origin.clone()
-        };
-        let o = origin("b-in-hour").expect("the switch explains it");
+    fn a_console_role_switch_explains_the_console_calls_of_its_own_session() {
+        let got = origins(&[
+            bucket_by("alices", "2026-11-20T10:00:01Z", "ASIACONSOLEA", true),
+            bucket_by("by-api", "2026-11-20T10:00:01Z", "ASIACONSOLEA", false),
+            // Mallory's own session, named `alice`, opened in the console.
+            bucket_by("mallorys", "2026-11-20T10:05:00Z", "ASIACONSOLEM", true),
+            switch_role("2026-11-20T10:00:00Z", "switch-1", "Success"),
+            // Failed switches carry no errorCode: skipped, not refused.
+            switch_role("2026-11-20T10:05:00Z", "switch-2", "Failure"),
+        ]);
+        let o = got["b-alices"].clone().expect("the switch explains it");
         assert_eq!(
             o.arn.as_deref(),
             Some("arn:aws:iam::444455556666:user/alice")
@@ -488,60 +520,147 @@ mod tests {
             o.via,
             ["arn:aws:sts::111122223333:assumed-role/Admin/alice"]
         );
-        for other in ["b-by-api", "b-too-late", "b-before"] {
-            assert_eq!(origin(other), None, "{other}");
-        }
+        assert_eq!(got["b-by-api"], None);
+        assert_eq!(got["b-mallorys"], None);
+        let (_, stats) = crate::pipeline::read_all(
+            "log",
+            format!(
+                r#"{{"Records":[{}]}}"#,
+                switch_role("2026-11-20T10:05:00Z", "s", "Failure")
+            )
+            .as_bytes(),
+        );
+        assert_eq!(stats.skipped[&crate::pipeline::SkipReason::NoSession], 1);
+        assert_eq!(stats.errors, 0);
     }
 
-    /// A key's chain is the evidence: it wins over a switch of the same
-    /// session name, which anyone assuming the role may choose.
+    /// Two switches into one session name within the skew: which one a
+    /// call belongs to is unknowable, so it names no one.
+    #[test]
+    fn two_switches_at_once_name_no_one() {
+        let got = origins(&[
+            switch_role("2026-11-20T10:00:00Z", "switch-1", "Success"),
+            switch_role("2026-11-20T10:00:06Z", "switch-2", "Success"),
+            bucket_by("x", "2026-11-20T10:00:03Z", "ASIACONSOLEA", true),
+        ]);
+        assert_eq!(got["b-x"], None);
+    }
+
+    /// Someone else who chose the same session name and began a session
+    /// at the moment of the switch makes it ambiguous: no one is named.
+    #[test]
+    fn a_rival_session_of_the_same_name_and_moment_names_no_one() {
+        let assume = format!(
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:00:02Z","eventID":"sts-m","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventType":"AwsApiCall","readOnly":true,
+            "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory","accessKeyId":"AKIAMALLORY"}},
+            "requestParameters":{{"roleSessionName":"alice"}},
+            "responseElements":{{"credentials":{{"accessKeyId":"ASIAMALLORYAPI"}},"assumedRoleUser":{{"arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice"}}}}}}"#
+        );
+        let got = origins(&[
+            switch_role("2026-11-20T10:00:00Z", "switch-1", "Success"),
+            assume,
+            // Her console session's key is one no record issued.
+            bucket_by("x", "2026-11-20T10:00:02Z", "ASIAMALLORYCONSOLE", true),
+        ]);
+        assert_eq!(got["b-x"], None);
+    }
+
+    /// A key's chain is the evidence: it wins over a switch, even one of
+    /// the same session name and moment.
     #[test]
     fn a_keys_chain_comes_before_a_console_switch() {
         let assume = format!(
-            r#"{{{HEAD},"eventTime":"2026-11-20T10:05:00Z","eventID":"sts-1","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventType":"AwsApiCall","readOnly":true,
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:00:00Z","eventID":"sts-1","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventType":"AwsApiCall","readOnly":true,
             "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory","accessKeyId":"AKIAMALLORY"}},
             "requestParameters":{{"roleSessionName":"alice"}},
-            "responseElements":{{"credentials":{{"accessKeyId":"ASIACONSOLE"}},"assumedRoleUser":{{"arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice"}}}}}}"#
+            "responseElements":{{"credentials":{{"accessKeyId":"ASIACONSOLEM"}},"assumedRoleUser":{{"arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice"}}}}}}"#
         );
-        let log = [
-            switch_role("2026-11-20T10:00:00Z", "switch-1"),
+        let got = origins(&[
+            switch_role("2026-11-20T10:00:00Z", "switch-1", "Success"),
             assume,
-            console_bucket("2026-11-20T10:10:00Z", "x", true),
-        ]
-        .join(",");
-        let o = planned(&log)[0].creator.origin.clone().unwrap();
+            bucket_by("x", "2026-11-20T10:00:00Z", "ASIACONSOLEM", true),
+        ]);
+        let o = got["b-x"].clone().unwrap();
         assert_eq!(
             o.arn.as_deref(),
             Some("arn:aws:iam::111122223333:user/mallory")
         );
     }
 
-    /// IAM Roles Anywhere assumes the role itself, as a service, and sets
-    /// the session's source identity to the certificate's subject: that
-    /// session is read, not skipped with the other services' own.
-    #[test]
-    fn a_roles_anywhere_session_begins_with_its_certificate() {
-        let assume = format!(
-            r#"{{{HEAD},"eventTime":"2026-11-20T10:00:00Z","eventID":"ra-1","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventType":"AwsApiCall","readOnly":true,
-            "userIdentity":{{"type":"AWSService","invokedBy":"rolesanywhere.amazonaws.com"}},
-            "requestParameters":{{"roleArn":"arn:aws:iam::111122223333:role/Workload","roleSessionName":"5b2f0e1a","sourceIdentity":"CN=build-host-7"}},
+    fn roles_anywhere(invoked_by: &str, tags: &str) -> String {
+        format!(
+            r#"{{{HEAD},"eventTime":"2026-11-20T10:00:00Z","eventID":"ra-{invoked_by}","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventType":"AwsApiCall","readOnly":true,
+            "userIdentity":{{"type":"AWSService","invokedBy":"{invoked_by}"}},
+            "requestParameters":{{"roleArn":"arn:aws:iam::111122223333:role/rolesanywhere.amazonaws.com","roleSessionName":"5b2f0e1a","sourceIdentity":"CN=build-host-7","tags":{tags}}},
             "responseElements":{{"credentials":{{"accessKeyId":"ASIAX509","expiration":"Nov 20, 2026, 11:00:00 AM"}},"assumedRoleUser":{{"arn":"arn:aws:sts::111122223333:assumed-role/Workload/5b2f0e1a"}}}}}}"#
-        );
-        let bucket = format!(
+        )
+    }
+
+    fn x509_bucket() -> String {
+        format!(
             r#"{{{HEAD},"eventTime":"2026-11-20T10:10:00Z","eventID":"cb-1","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","eventType":"AwsApiCall","readOnly":false,
             "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Workload/5b2f0e1a","accessKeyId":"ASIAX509",
               "sessionContext":{{"sourceIdentity":"CN=build-host-7"}}}},
             "requestParameters":{{"bucketName":"ra-bucket"}},"responseElements":null}}"#
-        );
-        let items = planned(&format!("{bucket},{assume}"));
+        )
+    }
+
+    /// IAM Roles Anywhere assumes the role itself, as a service, and sets
+    /// the session's source identity to the certificate's subject: that
+    /// session is read, not skipped with the other services' own, and
+    /// names the CA that vouches for the subject.
+    #[test]
+    fn a_roles_anywhere_session_begins_with_its_certificate() {
+        let tags = r#"[{"key":"x509Subject/CN","value":"build-host-7"},{"key":"x509Issuer/CN","value":"Corp Root CA"}]"#;
+        let items = planned(&format!(
+            "{},{}",
+            x509_bucket(),
+            roles_anywhere("rolesanywhere.amazonaws.com", tags)
+        ));
         let o = items[0].creator.origin.clone().unwrap();
         assert_eq!(o.arn, None);
         assert_eq!(o.kind.as_str(), "X509Certificate");
         assert_eq!(o.name.as_deref(), Some("CN=build-host-7"));
-        assert_eq!(o.provider.as_deref(), Some("rolesanywhere.amazonaws.com"));
+        assert_eq!(
+            o.provider.as_deref(),
+            Some("rolesanywhere.amazonaws.com/issuer/CN=Corp Root CA")
+        );
         assert_eq!(
             o.via,
             ["arn:aws:sts::111122223333:assumed-role/Workload/5b2f0e1a"]
+        );
+        // Another service's own session, whose role is named after Roles
+        // Anywhere: read past the hint, and skipped on its parsed identity.
+        let (found, stats) = crate::pipeline::read_all(
+            "log",
+            format!(
+                r#"{{"Records":[{}]}}"#,
+                roles_anywhere("ec2.amazonaws.com", "[]")
+            )
+            .as_bytes(),
+        );
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(
+            stats.skipped[&crate::pipeline::SkipReason::ServiceSession],
+            1
+        );
+        // Past the hint too, the parsed identity decides.
+        let other = roles_anywhere("ec2.amazonaws.com", "[]");
+        let row = lookup(b"sts.amazonaws.com", b"AssumeRole").unwrap();
+        assert_eq!(
+            row.issued(&Record::parse(other.as_bytes()).unwrap()),
+            Ok(None)
+        );
+        // No issuer tag: the issuer is said to be unknown.
+        let items = planned(&format!(
+            "{},{}",
+            x509_bucket(),
+            roles_anywhere("rolesanywhere.amazonaws.com", "[]")
+        ));
+        let o = items[0].creator.origin.clone().unwrap();
+        assert_eq!(
+            o.provider.as_deref(),
+            Some("rolesanywhere.amazonaws.com/issuer/unknown")
         );
     }
 

@@ -482,6 +482,7 @@ mod tests {
             access_key: None,
             source_identity: None,
             console: false,
+            session_created: None,
             center_user: None,
             children: Vec::new(),
             unread: None,

@@ -44,19 +44,32 @@ pub struct Record<'a, Q = Value, P = Value> {
     #[serde(default)]
     pub response_elements: Option<P>,
     /// `"true"` when the call came from the console: the one kind of call
-    /// a console role switch ([`crate::catalog::sessions`]) explains.
-    #[serde(borrow)]
-    pub session_credential_from_console: Str<'a>,
+    /// a console role switch ([`crate::catalog::sessions`]) explains. Kept
+    /// raw: a field of another shape must not cost the record.
     #[serde(default, borrow)]
-    pub additional_event_data: Option<AdditionalData<'a>>,
+    pub session_credential_from_console: Option<&'a serde_json::value::RawValue>,
+    /// Kept raw, read only for a console role switch
+    /// ([`Record::switch_from`]).
+    #[serde(default, borrow)]
+    pub additional_event_data: Option<&'a serde_json::value::RawValue>,
 }
 
-/// Of `additionalEventData`, what a console role switch names: the
-/// principal that switched. The rest is scanned past, not built.
-#[derive(Debug, Default, Deserialize)]
-pub struct AdditionalData<'a> {
-    #[serde(borrow, rename = "SwitchFrom")]
-    pub switch_from: Str<'a>,
+impl Record<'_> {
+    pub fn from_console(&self) -> bool {
+        self.session_credential_from_console
+            .is_some_and(|v| matches!(v.get(), "\"true\"" | "true"))
+    }
+
+    /// `additionalEventData.SwitchFrom`: who made a console role switch.
+    pub fn switch_from(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Switch {
+            #[serde(rename = "SwitchFrom")]
+            switch_from: Option<String>,
+        }
+        let raw = self.additional_event_data?;
+        serde_json::from_str::<Switch>(raw.get()).ok()?.switch_from
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,8 +108,10 @@ struct SessionRequest<'a> {
     /// Set by IAM Roles Anywhere to the certificate's subject.
     #[serde(borrow)]
     source_identity: Str<'a>,
-    #[serde(borrow)]
-    role_session_name: Str<'a>,
+    /// Session tags: IAM Roles Anywhere's name the certificate's issuer.
+    /// Kept raw: a list of another shape must not cost the hop.
+    #[serde(default, borrow)]
+    tags: Option<&'a serde_json::value::RawValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +156,17 @@ pub struct SessionContext<'a> {
     pub session_issuer: Option<SessionIssuer<'a>>,
     #[serde(default, borrow)]
     pub source_identity: Str<'a>,
+    #[serde(default, borrow)]
+    pub attributes: Option<SessionAttributes<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAttributes<'a> {
+    /// When the session's credentials were issued: which of the sessions
+    /// sharing a name a call belongs to.
+    #[serde(borrow)]
+    pub creation_date: Str<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -271,11 +297,13 @@ impl<'a> Record<'a> {
             for (name, v) in [
                 ("principalArn", r.principal_arn),
                 ("sourceIdentity", r.source_identity),
-                ("roleSessionName", r.role_session_name),
             ] {
                 if let Some(v) = v.filter(|v| !v.is_empty()) {
                     request.insert(name.to_string(), Value::String(v.into_owned()));
                 }
+            }
+            if let Some(tags) = r.tags.and_then(|t| serde_json::from_str(t.get()).ok()) {
+                request.insert("tags".to_string(), tags);
             }
             Value::Object(request)
         });
@@ -325,6 +353,15 @@ mod tests {
     fn a_type_error_names_its_field() {
         let err = Record::parse(br#"{"eventName":"X","userIdentity":{"type":7}}"#).unwrap_err();
         assert_eq!(err.field, "userIdentity.type");
+        // Past the fields kept raw, whatever their shape.
+        let err = Record::parse(
+            br#"{"additionalEventData":{"SwitchFrom":"arn:aws:iam::1:user/a"},"sessionCredentialFromConsole":"true","userIdentity":{"type":7}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "userIdentity.type");
+        let r = Record::parse(br#"{"additionalEventData":{"SwitchFrom":"arn:aws:iam::1:user/a"},"sessionCredentialFromConsole":"true"}"#).unwrap();
+        assert!(r.from_console());
+        assert_eq!(r.switch_from().as_deref(), Some("arn:aws:iam::1:user/a"));
     }
 
     #[test]

@@ -125,6 +125,7 @@ impl Direct {
             access_key: None,
             source_identity: None,
             console: false,
+            session_created: None,
             center_user: None,
             children: Vec::new(),
             unread: None,

@@ -264,6 +264,7 @@ fn replan(
         access_key: None,
         source_identity: stored.source_identity.clone(),
         console: false,
+        session_created: None,
         center_user: None,
         children: Vec::new(),
         unread: None,

@@ -24,7 +24,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use rand::Rng;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use tagwarden_core::catalog::sessions::{is_console_key, Issued};
+use tagwarden_core::catalog::sessions::Issued;
 
 /// DynamoDB's limit: `BatchGetItem` reads 100 keys.
 const MAX_GET: usize = 100;
@@ -780,43 +780,20 @@ impl AuditStore for DynamoStore {
 
     /// The table's time to live (`expires`) forgets them.
     async fn keep_sessions(&self, hops: &[Issued], at: i64) -> Result<usize, StoreError> {
-        let table = &self.tables.sessions;
-        let item = |h: &Issued| {
-            Item::from([
-                ("key".into(), s(&h.key)),
-                ("doc".into(), json(h)),
-                (
-                    "expires".into(),
-                    AttributeValue::N(session_expires(h, at).to_string()),
-                ),
-            ])
-        };
-        let (switches, keys): (Vec<&Issued>, Vec<&Issued>) =
-            hops.iter().partition(|h| is_console_key(&h.key));
-        let mut added = self
-            .append(table, keys.into_iter().map(item).collect())
-            .await?;
-        // A session name switched into again holds the latest switch:
-        // people switch by hand, so these are few.
-        for h in switches {
-            let put = self
-                .client
-                .put_item()
-                .table_name(table)
-                .set_item(Some(item(h)))
-                .condition_expression("attribute_not_exists(#k) OR expires < :e")
-                .expression_attribute_names("#k", "key")
-                .expression_attribute_values(
-                    ":e",
-                    AttributeValue::N(session_expires(h, at).to_string()),
-                );
-            match put.send().await {
-                Ok(_) => added += 1,
-                Err(e) if e.code() == Some("ConditionalCheckFailedException") => {}
-                Err(e) => return Err(sdk(table, e)),
-            }
-        }
-        Ok(added)
+        let items = hops
+            .iter()
+            .map(|h| {
+                Item::from([
+                    ("key".into(), s(&h.key)),
+                    ("doc".into(), json(h)),
+                    (
+                        "expires".into(),
+                        AttributeValue::N(session_expires(h, at).to_string()),
+                    ),
+                ])
+            })
+            .collect();
+        self.append(&self.tables.sessions, items).await
     }
 
     /// Rows past their time are left out: DynamoDB deletes expired items

@@ -408,11 +408,7 @@ impl AuditStore for SqliteStore {
             let mut added = 0;
             {
                 let mut add = tx.prepare_cached(
-                    // A key is issued once; a console switch's session
-                    // name recurs, and holds its latest switch.
-                    "INSERT INTO sessions (key, expires, doc) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (key) DO UPDATE SET expires = excluded.expires, doc = excluded.doc
-                     WHERE excluded.expires > sessions.expires",
+                    "INSERT OR IGNORE INTO sessions (key, expires, doc) VALUES (?1, ?2, ?3)",
                 )?;
                 for h in hops {
                     added += add.execute(params![h.key, session_expires(h, at), json(h)])?;

@@ -623,10 +623,14 @@ pub async fn sessions_are_kept_by_key<S: AuditStore>(store: &S, prefix: &str) {
     let got = store.sessions(&[&k3], now + 60).await.expect("old hop");
     assert_eq!(got, old.to_vec());
 
-    // A console switch is held by its session's name, which recurs: the
-    // latest switch replaces an earlier one, never the reverse.
+    // Console switches are kept each under its own key (the session's
+    // name and the second of the switch): a name switched into again keeps
+    // both, and a replay, however late, changes nothing.
     let switch = |at: i64, who: &str| Issued {
-        key: format!("console:arn:aws:sts::1:assumed-role/Admin/{prefix}"),
+        key: tagwarden_core::catalog::sessions::console_key(
+            &format!("arn:aws:sts::1:assumed-role/Admin/{prefix}"),
+            at,
+        ),
         issued_at: Some(at),
         expires: Some(at + 3600),
         session: Some(format!("arn:aws:sts::1:assumed-role/Admin/{prefix}")),
@@ -638,37 +642,17 @@ pub async fn sessions_are_kept_by_key<S: AuditStore>(store: &S, prefix: &str) {
         },
         asker_key: None,
     };
-    let (monday, tuesday) = (switch(now, "monday"), switch(now + 86_400, "tuesday"));
-    let key = monday.key.clone();
+    let switches = [switch(now, "monday"), switch(now + 86_400, "tuesday")];
+    assert_eq!(store.keep_sessions(&switches, now).await.unwrap(), 2);
     assert_eq!(
-        store
-            .keep_sessions(std::slice::from_ref(&monday), now)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        store
-            .keep_sessions(std::slice::from_ref(&monday), now)
-            .await
-            .unwrap(),
+        store.keep_sessions(&switches, now + 7200).await.unwrap(),
         0,
-        "a replay"
+        "a later replay"
     );
-    assert_eq!(
-        store
-            .keep_sessions(std::slice::from_ref(&tuesday), now)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        store.keep_sessions(&[monday], now).await.unwrap(),
-        0,
-        "older"
-    );
-    let got = store.sessions(&[&key], now).await.expect("switch");
-    assert_eq!(got, vec![tuesday]);
+    let keys: Vec<&str> = switches.iter().map(|s| s.key.as_str()).collect();
+    let mut got = store.sessions(&keys, now + 86_400).await.expect("switches");
+    got.sort_by_key(|h| h.issued_at);
+    assert_eq!(got, switches.to_vec());
 }
 
 pub async fn run_all<S: AuditStore>(store: &S, prefix: &str) {

@@ -20,19 +20,25 @@ pub enum Asker {
     /// An OIDC identity provider's user: the chain begins here.
     WebIdentity,
     /// A console role switch: it names who switched and the session it
-    /// began, but no key. Console calls of that session are linked to it
-    /// by the session's ARN, within the hour a switched session lasts.
+    /// began, but no key. A console call belongs to it when its session
+    /// was created at the switch ([`SWITCH_SKEW_SECONDS`]): the session's
+    /// name alone is anyone's to choose.
     ConsoleSwitch,
 }
 
 /// How long a console role switch's session lasts: the console's
-/// switched sessions last one hour.
+/// switched sessions last one hour. How long the store keeps the hop.
 pub const CONSOLE_SESSION_SECONDS: i64 = 3600;
 
+/// How far apart a switch's `eventTime` and its session's `creationDate`
+/// may be, in seconds: both are AWS's clock, written for one act.
+pub const SWITCH_SKEW_SECONDS: i64 = 10;
+
 /// The key under which a console role switch is held: such sessions
-/// have no key of their own, so the session's ARN stands for it.
-pub fn console_key(session: &str) -> String {
-    format!("console:{session}")
+/// have no key of their own, so the session's ARN and the second of the
+/// switch stand for it. Every switch is kept, each under its own key.
+pub fn console_key(session: &str, at: i64) -> String {
+    format!("console:{session}@{at}")
 }
 
 /// Whether `key` is a [`console_key`].
@@ -123,8 +129,13 @@ fn text(v: Option<&Value>) -> Option<String> {
 }
 
 impl SessionEvent {
-    /// The key issued and who asked, or why the record cannot say.
-    pub fn issued(&self, record: &Record<'_>) -> Result<Issued, (&'static str, &'static str)> {
+    /// The key issued and who asked, or why the record cannot say;
+    /// `None` for a record that began no one's session (a service's own,
+    /// a switch that failed).
+    pub fn issued(
+        &self,
+        record: &Record<'_>,
+    ) -> Result<Option<Issued>, (&'static str, &'static str)> {
         let issued_at = record
             .event_time
             .as_deref()
@@ -143,17 +154,18 @@ impl SessionEvent {
         let (asker, asker_key) = match self.asker {
             Asker::Caller => {
                 let who = identity.ok_or(("userIdentity", "is missing"))?;
-                if who.kind.as_deref() == Some("AWSService")
-                    && who.invoked_by.as_deref() == Some(ROLES_ANYWHERE)
-                {
-                    return Ok(Issued {
+                if who.kind.as_deref() == Some("AWSService") {
+                    if who.invoked_by.as_deref() != Some(ROLES_ANYWHERE) {
+                        return Ok(None);
+                    }
+                    return Ok(Some(Issued {
                         key,
                         issued_at,
                         expires: expires(response),
                         session,
                         asker: certificate(record),
                         asker_key: None,
-                    });
+                    }));
                 }
                 let principal = Principal {
                     arn: who
@@ -190,14 +202,14 @@ impl SessionEvent {
             }
             Asker::ConsoleSwitch => return console_switch(record, issued_at),
         };
-        Ok(Issued {
+        Ok(Some(Issued {
             key,
             issued_at,
             expires: expires(response),
             session,
             asker,
             asker_key,
-        })
+        }))
     }
 }
 
@@ -209,16 +221,26 @@ fn expires(response: Option<&Value>) -> Option<i64> {
 }
 
 /// IAM Roles Anywhere sets a session's source identity to the
-/// certificate's subject CN (its trust model): that CN began the chain.
+/// certificate's subject CN (its trust model): that CN began the chain,
+/// as its issuer vouches (the `x509Issuer/CN` session tag). A subject is
+/// only as good as the CA behind it, so the provider names the issuer.
 fn certificate(record: &Record<'_>) -> Principal {
     let request = record.request_parameters.as_ref();
-    let name = text(request.and_then(|r| r.get("sourceIdentity")))
-        .or_else(|| text(request.and_then(|r| r.get("roleSessionName"))));
+    let issuer = request
+        .and_then(|r| r.get("tags"))
+        .and_then(Value::as_array)
+        .and_then(|tags| {
+            tags.iter().find_map(|t| {
+                let key = t.get("key").or_else(|| t.get("Key"))?.as_str()?;
+                let value = t.get("value").or_else(|| t.get("Value"))?.as_str()?;
+                (key == "x509Issuer/CN").then(|| format!("{ROLES_ANYWHERE}/issuer/CN={value}"))
+            })
+        });
     Principal {
         arn: None,
         kind: IdentityType::Other("X509Certificate".to_string()),
-        name,
-        provider: Some(ROLES_ANYWHERE.to_string()),
+        name: text(request.and_then(|r| r.get("sourceIdentity"))),
+        provider: Some(issuer.unwrap_or_else(|| format!("{ROLES_ANYWHERE}/issuer/unknown"))),
     }
 }
 
@@ -227,14 +249,14 @@ fn certificate(record: &Record<'_>) -> Principal {
 fn console_switch(
     record: &Record<'_>,
     issued_at: Option<i64>,
-) -> Result<Issued, (&'static str, &'static str)> {
+) -> Result<Option<Issued>, (&'static str, &'static str)> {
     let outcome = record
         .response_elements
         .as_ref()
         .and_then(|r| r.get("SwitchRole"))
         .and_then(Value::as_str);
     if outcome != Some("Success") {
-        return Err(("responseElements.SwitchRole", "is not Success"));
+        return Ok(None);
     }
     let session = record
         .user_identity
@@ -243,25 +265,23 @@ fn console_switch(
         .filter(|a| a.contains(":assumed-role/"))
         .ok_or(("userIdentity.arn", "is not an assumed role's session"))?;
     let from = record
-        .additional_event_data
-        .as_ref()
-        .and_then(|a| a.switch_from.as_deref())
+        .switch_from()
         .filter(|a| a.starts_with("arn:"))
         .ok_or(("additionalEventData.SwitchFrom", "is missing"))?;
     let issued_at = issued_at.ok_or(("eventTime", "is missing or not a time"))?;
-    Ok(Issued {
-        key: console_key(session),
+    Ok(Some(Issued {
+        key: console_key(session, issued_at),
         issued_at: Some(issued_at),
         expires: Some(issued_at + CONSOLE_SESSION_SECONDS),
         session: Some(session.to_string()),
         asker: Principal {
-            arn: Some(from.to_string()),
-            kind: IdentityType::of_arn(from),
+            kind: IdentityType::of_arn(&from),
+            arn: Some(from),
             name: None,
             provider: None,
         },
         asker_key: None,
-    })
+    }))
 }
 
 /// `credentials.expiration` as CloudTrail writes it (`Aug 1, 2024,
@@ -313,7 +333,7 @@ mod tests {
         )
         .unwrap();
         let e = lookup(STS.as_bytes(), b"AssumeRoleWithSAML").unwrap();
-        let got = e.issued(&rec).unwrap();
+        let got = e.issued(&rec).unwrap().unwrap();
         assert_eq!(got.key, "ASIASAML");
         assert_eq!(got.asker_key, None);
         assert_eq!(

@@ -6,7 +6,7 @@ use super::envelope::{self, Defaults};
 use super::extract::{creation, session, tag_change, watched_call};
 use super::output::{Found, InputError, SkipReason, Stats, Window};
 use super::skip;
-use crate::catalog::sessions::{self, SessionEvent, ROLES_ANYWHERE};
+use crate::catalog::sessions::{self, SessionEvent};
 use crate::catalog::tag_events::{self, TagEvent};
 use crate::catalog::watched::{self, Watched};
 use crate::catalog::{self, Entry};
@@ -22,6 +22,10 @@ use std::io::Read;
 
 /// `userIdentity.type` of a call an AWS service made for itself.
 const SERVICE_IDENTITY: &[u8] = br#""type":"AWSService""#;
+/// `userIdentity.invokedBy` of IAM Roles Anywhere's own sessions, which
+/// name a certificate: read, where other services' are skipped. Only a
+/// hint: the parsed identity decides ([`sessions::SessionEvent::issued`]).
+const ROLES_ANYWHERE_CALLER: &[u8] = br#""invokedBy":"rolesanywhere.amazonaws.com""#;
 
 /// Which table knows a record's call.
 enum Row {
@@ -335,7 +339,7 @@ impl Pipeline {
             // and only a service's own identity has this type.
             Row::Session(_)
                 if memchr::memmem::find(rec.bytes, SERVICE_IDENTITY).is_some()
-                    && memchr::memmem::find(rec.bytes, ROLES_ANYWHERE.as_bytes()).is_none() =>
+                    && memchr::memmem::find(rec.bytes, ROLES_ANYWHERE_CALLER).is_none() =>
             {
                 self.skip(SkipReason::ServiceSession);
                 return Ok(None);
@@ -358,11 +362,23 @@ impl Pipeline {
                 let event = c.event.clone();
                 (Found::TagChange(Box::new(c)), event)
             }
-            Row::Session(s) => {
-                let s = session(s, &record, defaults)?;
-                let event = s.event.clone();
-                (Found::Session(Box::new(s)), event)
-            }
+            Row::Session(s) => match session(s, &record, defaults)? {
+                Some(s) => {
+                    let event = s.event.clone();
+                    (Found::Session(Box::new(s)), event)
+                }
+                None => {
+                    let service = record
+                        .user_identity
+                        .as_ref()
+                        .is_some_and(|u| u.kind.as_deref() == Some("AWSService"));
+                    self.skip(match service {
+                        true => SkipReason::ServiceSession,
+                        false => SkipReason::NoSession,
+                    });
+                    return Ok(None);
+                }
+            },
             Row::Watched(w) => match watched_call(w, &record, defaults)? {
                 Some(c) => {
                     let event = c.event.clone();

@@ -111,7 +111,13 @@ pub(super) fn creation(
                 .and_then(|i| i.session_context.as_ref())
                 .and_then(|c| c.source_identity.as_deref()),
         ),
-        console: record.session_credential_from_console.as_deref() == Some("true"),
+        console: record.from_console(),
+        session_created: identity
+            .and_then(|i| i.session_context.as_ref())
+            .and_then(|c| c.attributes.as_ref())
+            .and_then(|a| a.creation_date.as_deref())
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second()),
         center_user: identity
             .and_then(|i| i.on_behalf_of.as_ref())
             .and_then(|o| {
@@ -128,12 +134,12 @@ pub(super) fn session(
     row: &'static SessionEvent,
     record: &Record<'_>,
     defaults: &Defaults,
-) -> Result<Session, FieldError> {
+) -> Result<Option<Session>, FieldError> {
     let (event, _) = context(record, defaults, row.source, row.name)?;
     let issued = row
         .issued(record)
         .map_err(|(field, why)| FieldError::new(field, why))?;
-    Ok(Session { event, issued })
+    Ok(issued.map(|issued| Session { event, issued }))
 }
 
 /// Builds the tag change from a fully parsed record of a tag call.

@@ -39,6 +39,9 @@ pub enum SkipReason {
     /// a trail's `AssumeRole`): no person's session chain begins there, and
     /// the function's rule leaves them out too.
     ServiceSession,
+    /// A credential-issuing record that began no one's session: a console
+    /// role switch that failed (it carries no `errorCode`).
+    NoSession,
 }
 
 impl SkipReason {
@@ -57,6 +60,7 @@ impl SkipReason {
             Self::S3Notification => "s3-notification",
             Self::Settled => "settled",
             Self::ServiceSession => "service-session",
+            Self::NoSession => "no-session",
         }
     }
 }
@@ -110,6 +114,10 @@ pub struct Creation {
     /// Made from the console (`sessionCredentialFromConsole`): a console
     /// role switch may explain its session ([`crate::chains::Call`]).
     pub console: bool,
+    /// When the call's session was created
+    /// (`sessionContext.attributes.creationDate`, Unix seconds): which of
+    /// the sessions sharing a name it is.
+    pub session_created: Option<i64>,
     /// The Identity Center user the call was made for
     /// (`userIdentity.onBehalfOf`).
     pub center_user: Option<crate::chains::CenterUser>,
