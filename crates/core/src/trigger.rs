@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     /// CloudTrail to attribute: S3 `ObjectCreated` notifications for the
-    /// trail bucket's log keys, or EventBridge `AWS API Call via CloudTrail`
-    /// events from the event queue. The pipeline reads the payload as it is.
+    /// trail bucket's log keys, the backfill's Distributed Map batches of
+    /// them, or EventBridge `AWS API Call via CloudTrail` events from the
+    /// event queue. The pipeline reads the payload as it is.
     Attribute,
     /// An EC2 instance state change: check that instance
     /// ([`crate::subjects`]).
@@ -190,6 +191,9 @@ pub fn classify(payload: &[u8], gate: Gate<'_>) -> Result<Trigger, String> {
                 .into(),
         );
     }
+    if v.get("Items").is_some() && v.get("BatchInput").is_some() {
+        return map_batch(&v, gate);
+    }
     if v.get("resource_arn").is_some() || v.get("user").is_some() {
         return direct(&v).map(Trigger::Direct);
     }
@@ -291,6 +295,21 @@ fn s3_notification(records: &[Value], gate: Gate<'_>) -> Result<Trigger, String>
         }
     }
     Ok(Trigger::Attribute)
+}
+
+/// A Distributed Map batch of log objects: read as S3 notifications are,
+/// and only from the trail bucket.
+fn map_batch(v: &Value, gate: Gate<'_>) -> Result<Trigger, String> {
+    let bucket = v
+        .get("BatchInput")
+        .and_then(|b| text(b, "Bucket"))
+        .ok_or("BatchInput.Bucket is missing")?;
+    match gate.trail_bucket {
+        Some(trail) if trail != bucket => Err(format!(
+            "a Map batch for bucket `{bucket}`, not the trail bucket `{trail}`"
+        )),
+        _ => Ok(Trigger::Attribute),
+    }
 }
 
 fn messages(records: &[Value]) -> Result<Vec<Message>, String> {
@@ -475,6 +494,26 @@ mod tests {
                 Ok(Trigger::Attribute)
             );
         }
+    }
+
+    #[test]
+    fn a_map_batch_is_taken_for_the_trail_bucket_only_and_never_from_the_queue() {
+        let batch = |bucket: &str| {
+            format!(
+                r#"{{"Items":[{{"Key":"AWSLogs/1/CloudTrail/r/2026/01/15/a.json.gz","Size":1}}],"BatchInput":{{"Bucket":"{bucket}"}}}}"#
+            )
+        };
+        let gate = Gate {
+            trail_bucket: Some("trail"),
+        };
+        assert_eq!(
+            classify(batch("trail").as_bytes(), gate),
+            Ok(Trigger::Attribute)
+        );
+        let e = classify(batch("elsewhere").as_bytes(), gate).unwrap_err();
+        assert!(e.contains("`elsewhere`, not the trail bucket"), "{e}");
+        assert!(classify(br#"{"Items":[],"BatchInput":{}}"#, gate).is_err());
+        assert!(classify_message(batch("trail").as_bytes(), gate).is_err());
     }
 
     const HOME: Scope<'static> = Scope {

@@ -115,6 +115,8 @@ def deploy(template, suffix):
     probe("FunctionArn", lambda: c("lambda").get_function(FunctionName=outputs["FunctionArn"]))
     probe("EventQueueUrl", lambda: c("sqs").get_queue_attributes(QueueUrl=outputs["EventQueueUrl"]))
     probe("EventBusArn", lambda: c("events").describe_event_bus(Name=outputs["EventBusArn"]))
+    probe("BackfillStateMachineArn",
+          lambda: c("stepfunctions").describe_state_machine(stateMachineArn=outputs["BackfillStateMachineArn"]))
     for rule in [f"tagwarden-api-calls-{suffix}", f"tagwarden-ec2-api-calls-{suffix}", f"tagwarden-state-changes-{suffix}", f"tagwarden-scan-{suffix}"]:
         probe(rule, lambda rule=rule: c("events").describe_rule(Name=rule))
     return {"status": stack["StackStatus"], "outputs": outputs, "found": found}

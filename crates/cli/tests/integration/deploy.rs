@@ -8,8 +8,8 @@
 
 use crate::moto::{endpoint, python, world_py};
 use crate::support::repo;
-use serde_json::Value;
-use std::collections::BTreeSet;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use tagwarden_core::catalog::grants::TAG_ACTIONS;
 
@@ -44,8 +44,9 @@ fn the_stack_deploys_in_moto_and_each_service_finds_its_part() {
     let got = translate(&["--deploy", "it"]);
     assert_eq!(got["status"], "CREATE_COMPLETE", "{got}");
     let found = got["found"].as_object().unwrap();
-    // Buckets, tables, topic, queues, bus, function, the four rules.
-    assert_eq!(found.len(), 14, "{got}");
+    // Buckets, tables, topic, queues, bus, function, the four rules, the
+    // backfill's state machine.
+    assert_eq!(found.len(), 15, "{got}");
     for (what, ok) in found {
         assert_eq!(ok, &Value::Bool(true), "{what} not found: {ok}");
     }
@@ -53,6 +54,52 @@ fn the_stack_deploys_in_moto_and_each_service_finds_its_part() {
         let value = value.as_str().unwrap();
         assert!(value.contains("-it"), "{key} = {value}: the suffix");
     }
+}
+
+/// Issue 19, point 1: the backfill is a Distributed Map over the trail
+/// bucket (AWS's engine, not a scheduler of ours) whose batches go to the
+/// function with the bucket beside them, and whose results go to the
+/// scan-log bucket; the execution's input sets prefix, concurrency and
+/// tolerated failures. cfn-lint checks the definition against the States
+/// Language in the test script.
+#[test]
+fn the_backfill_is_a_distributed_map_over_the_trail_bucket() {
+    let t = translated();
+    let machines = of_type(&t, "AWS::StepFunctions::StateMachine");
+    assert_eq!(machines.len(), 1, "{machines:?}");
+    let (_, p) = machines[0];
+    let subs = &p["DefinitionSubstitutions"];
+    assert_eq!(subs["TrailBucket"], json!({"Ref": "TrailBucket"}));
+    assert_eq!(subs["ResultBucket"], json!({"Ref": "ScanLogBucket"}));
+    assert_eq!(
+        subs["FunctionArn"],
+        json!({"Fn::GetAtt": ["Function", "Arn"]})
+    );
+    let map = &p["Definition"]["States"]["Logs"];
+    assert_eq!(map["Type"], "Map");
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"]["Mode"],
+        "DISTRIBUTED"
+    );
+    assert_eq!(
+        map["ItemReader"]["Resource"],
+        "arn:aws:states:::s3:listObjectsV2"
+    );
+    assert_eq!(map["ItemReader"]["Parameters"]["Bucket"], "${TrailBucket}");
+    assert_eq!(map["ItemReader"]["Parameters"]["Prefix.$"], "$.Prefix");
+    assert_eq!(map["ItemBatcher"]["BatchInput"]["Bucket"], "${TrailBucket}");
+    assert_eq!(map["MaxConcurrencyPath"], "$.MaxConcurrency");
+    assert_eq!(
+        map["ToleratedFailurePercentagePath"],
+        "$.ToleratedFailurePercentage"
+    );
+    assert_eq!(
+        map["ResultWriter"]["Parameters"]["Bucket"],
+        "${ResultBucket}"
+    );
+    let task = &map["ItemProcessor"]["States"]["Attribute"];
+    assert_eq!(task["Resource"], "arn:aws:states:::lambda:invoke");
+    assert_eq!(task["Parameters"]["FunctionName"], "${FunctionArn}");
 }
 
 fn of_type<'t>(t: &'t Value, ty: &str) -> Vec<(&'t str, &'t Value)> {
@@ -361,12 +408,24 @@ fn the_template_keeps_its_security_and_naming_settings() {
         );
     }
     // The function's role is the template's own: SAM generates none, so
-    // no managed policy comes with the queue's event source.
-    let roles = of_type(&t, "AWS::IAM::Role");
-    assert_eq!(roles.len(), 1, "one role");
-    let (role, props) = roles[0];
-    assert_eq!(role, "FunctionRole");
-    assert!(props["ManagedPolicyArns"].is_null(), "{props}");
+    // no managed policy comes with the queue's event source. The other
+    // role is the backfill state machine's, which only Step Functions of
+    // this account may assume.
+    let roles: BTreeMap<&str, &Value> = of_type(&t, "AWS::IAM::Role").into_iter().collect();
+    assert_eq!(
+        roles.keys().copied().collect::<Vec<_>>(),
+        ["BackfillRole", "FunctionRole"]
+    );
+    for props in roles.values() {
+        assert!(props["ManagedPolicyArns"].is_null(), "{props}");
+    }
+    let trust = &roles["BackfillRole"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "states.amazonaws.com");
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["aws:SourceAccount"]["Ref"],
+        "AWS::AccountId"
+    );
+    let props = roles["FunctionRole"];
     assert_eq!(
         props["RoleName"]["Fn::Sub"],
         "tagwarden-function-${EnvironmentSuffix}"

@@ -1828,3 +1828,73 @@ fn sessions_reach_the_store_before_creations_and_serve_later_batches() {
         logs()
     );
 }
+
+/// design.md, the Lambda's dispatch table: a Step Functions Distributed
+/// Map batch, exactly as the template's backfill state machine hands it
+/// (items from an S3 `listObjectsV2` ItemReader, the bucket in the
+/// ItemBatcher's `BatchInput`), is read as the same pipeline reads a
+/// notified log; a redrive of the batch reads nothing again, and a batch
+/// naming another bucket is refused unread.
+#[test]
+fn a_distributed_map_batch_of_log_objects_is_attributed_once() {
+    let outputs = deploy("e2m");
+    let trail = &outputs["TrailBucketName"];
+    let world = World::build("twm", &[OWN_ACCOUNT], &["us-east-1"], false);
+    let keys = py_json(&["put-logs", trail, &world.logs.display().to_string()]);
+    let mut items: Vec<Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            json!({"Etag": "\"9b2cf535f27731c974343645a3985328\"", "Key": k,
+                   "LastModified": 1_768_473_000, "Size": 2_048, "StorageClass": "STANDARD"})
+        })
+        .collect();
+    // The ItemReader lists folders and digests too: passed over.
+    items.push(json!({"Key": "AWSLogs/", "Size": 0}));
+    let batch = |bucket: &str| json!({"Items": items, "BatchInput": {"Bucket": bucket}});
+
+    let mut env = stack_env("e2m", &outputs);
+    env.insert("TAGWARDEN_TRAIL_BUCKET".into(), trail.clone());
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &env);
+    let logs = || function.lines().join("\n");
+    let Answer::Response(first) = api.invoke("map-1", batch(trail)) else {
+        panic!("{}", logs())
+    };
+    let resources = world.resources();
+    assert_eq!(
+        first["tagged"].as_u64().unwrap() as usize,
+        resources.len(),
+        "{first}\n{}",
+        logs()
+    );
+    let now = world.tags_now();
+    for r in resources {
+        let arn = r["arn"].as_str().unwrap();
+        assert_eq!(
+            now[arn].get("ManagedBy").map(String::as_str),
+            Some("tagwarden"),
+            "{arn}"
+        );
+    }
+    let history = py_json(&["table-items", &outputs["TagHistoryTableName"]]);
+
+    // A redrive hands the same batch again: its logs were read whole.
+    let Answer::Response(again) = api.invoke("map-2", batch(trail)) else {
+        panic!("{}", logs())
+    };
+    assert_eq!(again["tagged"], 0, "{again}");
+    assert_eq!(
+        py_json(&["table-items", &outputs["TagHistoryTableName"]]),
+        history
+    );
+
+    let Answer::Error(foreign) = api.invoke("map-3", batch("elsewhere")) else {
+        panic!("a foreign bucket was read")
+    };
+    assert!(
+        foreign.to_string().contains("not the trail bucket"),
+        "{foreign}"
+    );
+}

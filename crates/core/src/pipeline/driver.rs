@@ -292,9 +292,18 @@ impl Pipeline {
             return Ok(None);
         }
         if !rec.has(HeadKey::EventSource) && !rec.has(HeadKey::EventName) {
+            if !place.detail && place.prefix.is_empty() {
+                if let Some(objects) = envelope::map_batch(rec)? {
+                    self.skip(SkipReason::MapBatch);
+                    for o in objects {
+                        out(Found::Fetch(o));
+                    }
+                    return Ok(None);
+                }
+            }
             return Err(FieldError::new(
                 "record",
-                "not CloudTrail: no eventSource or eventName, and not an EventBridge, S3 or SQS event",
+                "not CloudTrail: no eventSource or eventName, and not an EventBridge, S3, SQS or Step Functions Map event",
             ));
         }
         // Bytes, not strings: most records stop at the lookup, and catalog

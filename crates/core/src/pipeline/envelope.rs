@@ -49,6 +49,37 @@ struct S3Key {
     key: String,
 }
 
+/// A Step Functions Distributed Map batch of log objects, as the
+/// template's backfill state machine hands it to the function: items from
+/// an S3 `listObjectsV2` ItemReader (keys as S3 lists them, not encoded),
+/// and the bucket in the ItemBatcher's `BatchInput`.
+#[derive(Deserialize)]
+struct MapBatch {
+    #[serde(rename = "Items")]
+    items: Vec<MapItem>,
+    #[serde(rename = "BatchInput")]
+    batch_input: BatchInput,
+}
+#[derive(Deserialize)]
+struct MapItem {
+    #[serde(rename = "Key")]
+    key: String,
+}
+#[derive(Deserialize)]
+struct BatchInput {
+    #[serde(rename = "Bucket")]
+    bucket: String,
+}
+
+/// Whether an object is a Map batch at all: it holds both keys.
+#[derive(Deserialize)]
+struct MapProbe<'a> {
+    #[serde(rename = "Items", borrow)]
+    items: Option<&'a RawValue>,
+    #[serde(rename = "BatchInput", borrow)]
+    batch_input: Option<&'a RawValue>,
+}
+
 #[derive(Deserialize)]
 struct SqsMessage<'a> {
     #[serde(borrow)]
@@ -75,6 +106,34 @@ pub(super) fn eventbridge<'b>(
         region: env.region.map(Cow::into_owned),
     };
     Ok(Some((inner, defaults)))
+}
+
+/// The log objects a Distributed Map batch names; `None` when `rec` is
+/// not one (no `Items` and `BatchInput`).
+pub(super) fn map_batch(rec: &RawRecord<'_>) -> Result<Option<Vec<ObjectRef>>, FieldError> {
+    match serde_json::from_slice::<MapProbe<'_>>(rec.bytes) {
+        Ok(MapProbe {
+            items: Some(_),
+            batch_input: Some(_),
+        }) => {}
+        _ => return Ok(None),
+    }
+    let mut de = serde_json::Deserializer::from_slice(rec.bytes);
+    let batch: MapBatch = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        FieldError::new(&field, e.into_inner())
+    })?;
+    let bucket = batch.batch_input.bucket;
+    Ok(Some(
+        batch
+            .items
+            .into_iter()
+            .map(|i| ObjectRef {
+                bucket: bucket.clone(),
+                key: i.key,
+            })
+            .collect(),
+    ))
 }
 
 /// An S3 notification, parsed.

@@ -366,6 +366,37 @@ mod tests {
         assert_eq!(stats.skipped[&SkipReason::S3Notification], 1);
     }
 
+    /// The backfill state machine's batch: the log objects an S3
+    /// ItemReader listed (keys as listed, not encoded), the bucket in
+    /// `BatchInput`. A damaged item is named.
+    #[test]
+    fn a_distributed_map_batch_names_objects_to_fetch() {
+        let doc = r#"{"Items":[{"Etag":"\"e1\"","Key":"AWSLogs/1/CloudTrail/us-east-1/2026/01/15/a+b.json.gz","LastModified":1768473000,"Size":812,"StorageClass":"STANDARD"},
+            {"Etag":"\"e2\"","Key":"AWSLogs/1/CloudTrail/us-east-1/2026/01/15/c.json.gz","LastModified":1768473060,"Size":640}],
+            "BatchInput":{"Bucket":"trail","Execution":"arn:aws:states:us-east-1:1:execution:backfill:x"}}"#;
+        let (found, stats) = read_all("batch", doc.as_bytes());
+        let urls: Vec<String> = found
+            .iter()
+            .map(|f| match f {
+                Found::Fetch(o) => o.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "s3://trail/AWSLogs/1/CloudTrail/us-east-1/2026/01/15/a+b.json.gz",
+                "s3://trail/AWSLogs/1/CloudTrail/us-east-1/2026/01/15/c.json.gz"
+            ]
+        );
+        assert_eq!(stats.skipped[&SkipReason::MapBatch], 1);
+        let bad = r#"{"Items":[{"Key":"k"},{"Size":1}],"BatchInput":{"Bucket":"trail"}}"#;
+        let (found, _) = read_all("batch", bad.as_bytes());
+        let e = errors(&found);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("Items[1]") && e[0].contains("Key"), "{e:?}");
+    }
+
     #[test]
     fn nested_envelopes_are_refused_not_recursed() {
         let mut doc = record("");

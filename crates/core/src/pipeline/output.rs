@@ -32,6 +32,9 @@ pub enum SkipReason {
     OtherEvent,
     /// An S3 notification: it names log objects rather than holding records.
     S3Notification,
+    /// A Step Functions Distributed Map batch (a backfill): it names log
+    /// objects too.
+    MapBatch,
     /// Settled by an earlier delivery of the same log object (its
     /// checkpoint): passed over, not read again.
     Settled,
@@ -58,6 +61,7 @@ impl SkipReason {
             Self::OutsideWindow => "outside-window",
             Self::OtherEvent => "other-event",
             Self::S3Notification => "s3-notification",
+            Self::MapBatch => "map-batch",
             Self::Settled => "settled",
             Self::ServiceSession => "service-session",
             Self::NoSession => "no-session",
