@@ -13,6 +13,7 @@ pub mod dead_letter;
 pub mod digests;
 pub mod directory;
 pub mod documents;
+pub mod engine;
 pub mod error;
 pub mod inventory;
 #[cfg(any(test, feature = "mock"))]

@@ -65,17 +65,7 @@ impl DateRange {
     }
 }
 
-/// The `YYYY-MM-DD` of a CloudTrail key: the three numeric segments after
-/// `CloudTrail/<region>/`.
-pub fn key_date(key: &str) -> Option<String> {
-    let (_, after) = key
-        .split_once("/CloudTrail/")
-        .or_else(|| key.strip_prefix("CloudTrail/").map(|rest| ("", rest)))?;
-    let mut parts = after.split('/').skip(1);
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    let numeric = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    (numeric(y, 4) && numeric(m, 2) && numeric(d, 2)).then(|| format!("{y}-{m}-{d}"))
-}
+pub use tagwarden_core::trust::log_key_date as key_date;
 
 /// Whether a listed key is a CloudTrail log worth fetching.
 pub fn wanted(key: &str, dates: &DateRange) -> bool {

@@ -80,7 +80,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         }
     }
     let changing = plan.items.len() + tampered.len();
-    if !dry_run && !args.yes && changing > 0 && !confirm(changing)? {
+    if !dry_run && !args.yes && changing > 0 && !confirm(&format!("Tag {changing} resources?"))? {
         eprintln!("Nothing changed.");
         return Ok(0);
     }
@@ -266,11 +266,11 @@ fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
 
 /// On a terminal, asks before changing anything; elsewhere, `--yes` is
 /// implied by the caller having scripted the command.
-pub(crate) fn confirm(n: usize) -> Result<bool> {
+pub(crate) fn confirm(question: &str) -> Result<bool> {
     if !io::stdin().is_terminal() || !io::stderr().is_terminal() {
         return Ok(true);
     }
-    eprint!("Tag {n} resources? [y/N] ");
+    eprint!("{question} [y/N] ");
     io::stderr().flush()?;
     let mut answer = String::new();
     io::stdin().lock().read_line(&mut answer)?;

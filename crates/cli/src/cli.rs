@@ -98,6 +98,57 @@ pub enum Command {
     /// digest's signature, each log's hash. Exit 1 when any file is
     /// missing, altered or unsigned.
     Verify(VerifyArgs),
+    /// Attribute past logs under an S3 prefix: locally as `apply` does, or
+    /// with --distributed through the stack's Step Functions Distributed
+    /// Map, shown first, then started and followed.
+    Backfill(BackfillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// `s3://BUCKET/PREFIX` of the trail's logs.
+    #[arg(value_name = "SOURCE", required_unless_present = "execution")]
+    pub source: Option<String>,
+    /// The first day of logs (RFC 3339, or a date).
+    #[arg(long, value_name = "T", value_parser = parse_time, required_unless_present = "execution")]
+    pub since: Option<String>,
+    /// The last (RFC 3339, or a date, meaning its end); today when absent.
+    #[arg(long, value_name = "T", value_parser = parse_until)]
+    pub until: Option<String>,
+    /// Run on the stack's backfill state machine rather than here.
+    #[arg(long)]
+    pub distributed: bool,
+    /// The backfill state machine (the stack's `BackfillStateMachineArn`).
+    #[arg(long, value_name = "ARN", env = "TAGWARDEN_BACKFILL_STATE_MACHINE")]
+    pub state_machine: Option<String>,
+    /// Batches of logs the Map runs at once.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub max_concurrency: u32,
+    /// Percentage of log objects that may fail before the execution does.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub tolerated_failure_percentage: f64,
+    /// Follow this execution instead of starting one (with --resume, run
+    /// again what it left first).
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["source", "since"])]
+    pub execution: Option<String>,
+    /// Redrive the stopped or failed --execution (a new one from its input
+    /// where Step Functions refuses).
+    #[arg(long, requires = "execution")]
+    pub resume: bool,
+    /// Start, print the execution, and return without following it.
+    #[arg(long)]
+    pub detach: bool,
+    /// Show what would run, and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Start without asking, when run on a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+    /// Tag policy (YAML), for a local backfill.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 mod access;
 mod apply;
 mod audit;
+mod backfill;
 mod cli;
 mod render;
 mod scan;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => audit::explain(&cli, args),
         Command::Export(args) => audit::export(&cli, args),
         Command::Verify(args) => verify::run(&cli, args),
+        Command::Backfill(args) => backfill::run(&cli, args),
         Command::Store(cli::StoreCommand::Init) => audit::init(&cli),
         Command::Store(cli::StoreCommand::Import { file }) => audit::import(&cli, file),
         Command::Policy(cli::PolicyCommand::Check { file }) => policy_check(&cli, file),

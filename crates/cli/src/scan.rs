@@ -307,7 +307,11 @@ fn remediate(
         )?;
     }
     drop(err);
-    if !args.dry_run && !args.yes && !items.is_empty() && !confirm(items.len())? {
+    if !args.dry_run
+        && !args.yes
+        && !items.is_empty()
+        && !confirm(&format!("Tag {} resources?", items.len()))?
+    {
         eprintln!("Nothing changed.");
         return Ok(findings.iter().filter(|f| !f.verdict.compliant).count());
     }

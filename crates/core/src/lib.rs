@@ -8,6 +8,7 @@
 //! [`remediate`] → plan → the same apply.
 
 pub mod attribution;
+pub mod backfill;
 pub mod batch;
 pub mod catalog;
 pub mod chains;

@@ -38,6 +38,18 @@ impl Accounts {
     }
 }
 
+/// The `YYYY-MM-DD` of a CloudTrail key: the three numeric segments after
+/// `CloudTrail/<region>/`.
+pub fn log_key_date(key: &str) -> Option<String> {
+    let (_, after) = key
+        .split_once("/CloudTrail/")
+        .or_else(|| key.strip_prefix("CloudTrail/").map(|rest| ("", rest)))?;
+    let mut parts = after.split('/').skip(1);
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let numeric = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    (numeric(y, 4) && numeric(m, 2) && numeric(d, 2)).then(|| format!("{y}-{m}-{d}"))
+}
+
 /// The account a CloudTrail object's key names:
 /// `[prefix/]AWSLogs/<account>/CloudTrail/…`, or
 /// `[prefix/]AWSLogs/<org-id>/<account>/CloudTrail/…` for an organization

@@ -17,6 +17,7 @@
 //! faces depend on one crate that names every run.
 
 pub mod attribute;
+pub mod backfill;
 pub mod check;
 pub mod children;
 pub mod confirm;

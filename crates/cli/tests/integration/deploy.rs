@@ -88,6 +88,33 @@ fn the_backfill_is_a_distributed_map_over_the_trail_bucket() {
     assert_eq!(map["ItemReader"]["Parameters"]["Bucket"], "${TrailBucket}");
     assert_eq!(map["ItemReader"]["Parameters"]["Prefix.$"], "$.Prefix");
     assert_eq!(map["ItemBatcher"]["BatchInput"]["Bucket"], "${TrailBucket}");
+    assert_eq!(map["ItemBatcher"]["BatchInput"]["FirstDay.$"], "$.FirstDay");
+    assert_eq!(map["ItemBatcher"]["BatchInput"]["LastDay.$"], "$.LastDay");
+    // The cost shown before a backfill counts invocations by this size.
+    assert_eq!(
+        map["ItemBatcher"]["MaxItemsPerBatch"],
+        tagwarden_core::backfill::ITEMS_PER_BATCH
+    );
+    // The execution's input, as `tagwarden backfill --distributed` writes
+    // it, holds every path the definition reads.
+    let input = tagwarden_core::backfill::Request::new(
+        "AWSLogs/1/CloudTrail/r/",
+        "2026-01-15",
+        None,
+        "2026-01-20",
+    )
+    .unwrap()
+    .input();
+    for path in [
+        &map["ItemReader"]["Parameters"]["Prefix.$"],
+        &map["ItemBatcher"]["BatchInput"]["FirstDay.$"],
+        &map["ItemBatcher"]["BatchInput"]["LastDay.$"],
+        &map["MaxConcurrencyPath"],
+        &map["ToleratedFailurePercentagePath"],
+    ] {
+        let key = path.as_str().unwrap().trim_start_matches("$.");
+        assert!(input.get(key).is_some(), "{key} not in {input}");
+    }
     assert_eq!(map["MaxConcurrencyPath"], "$.MaxConcurrency");
     assert_eq!(
         map["ToleratedFailurePercentagePath"],

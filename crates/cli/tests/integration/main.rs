@@ -4,6 +4,7 @@
 mod api_calls;
 mod apply;
 mod audit;
+mod backfill;
 mod bad_input;
 mod deploy;
 mod errors;

@@ -818,12 +818,48 @@ def ic_user(region, store, name):
                            Name={"GivenName": name, "FamilyName": "Example"})["UserId"]
 
 
+def bucket_logs(bucket, src):
+    """A new bucket holding the logs under `src`, keyed as laid out; prints
+    the keys and sizes."""
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=ENDPOINT)
+    s3.create_bucket(Bucket=bucket)
+    put_logs(bucket, src)
+    return {o["Key"]: o["Size"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+
+
+def sfn_machine(name):
+    """A state machine as the template's backfill (moto runs none); prints
+    its ARN."""
+    sfn = boto3.client("stepfunctions", region_name="us-east-1", endpoint_url=ENDPOINT)
+    definition = {"StartAt": "Logs", "States": {"Logs": {"Type": "Pass", "End": True}}}
+    return sfn.create_state_machine(name=name, definition=json.dumps(definition),
+                                    roleArn=f"arn:aws:iam::{OWN_ACCOUNT}:role/backfill")["stateMachineArn"]
+
+
+def sfn_executions(machine):
+    """The state machine's executions: ARN, status and input each."""
+    sfn = boto3.client("stepfunctions", region_name="us-east-1", endpoint_url=ENDPOINT)
+    out = []
+    for e in sfn.list_executions(stateMachineArn=machine)["executions"]:
+        d = sfn.describe_execution(executionArn=e["executionArn"])
+        out.append({"arn": e["executionArn"], "status": d["status"], "input": json.loads(d["input"])})
+    return out
+
+
+def sfn_stop(execution):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1", endpoint_url=ENDPOINT)
+    sfn.stop_execution(executionArn=execution)
+    return True
+
+
 def main():
     import sys
     for command, fn in [("instance-new", instance_new), ("instance-tags", instance_tags), ("put-logs", put_logs), ("subscribe", subscribe), ("queue-read", queue_read), ("dead-letters", dead_letters),
                         ("table-items", table_items), ("secret-put", secret_put),
                         ("regional", regional), ("db-new", db_new), ("queue-delayed", queue_delayed),
-                        ("versions-put", versions_put), ("gone", gone), ("ic-user", ic_user)]:
+                        ("versions-put", versions_put), ("gone", gone), ("ic-user", ic_user),
+                        ("bucket-logs", bucket_logs), ("sfn-machine", sfn_machine),
+                        ("sfn-executions", sfn_executions), ("sfn-stop", sfn_stop)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
             return

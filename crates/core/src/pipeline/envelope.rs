@@ -69,6 +69,13 @@ struct MapItem {
 struct BatchInput {
     #[serde(rename = "Bucket")]
     bucket: String,
+    /// The days (`YYYY-MM-DD`, of the keys) the backfill covers: a
+    /// prefix lists whole months or years. Logs are read whole, so a
+    /// backfill covers whole days.
+    #[serde(rename = "FirstDay", default)]
+    first_day: Option<String>,
+    #[serde(rename = "LastDay", default)]
+    last_day: Option<String>,
 }
 
 /// Whether an object is a Map batch at all: it holds both keys.
@@ -123,11 +130,23 @@ pub(super) fn map_batch(rec: &RawRecord<'_>) -> Result<Option<Vec<ObjectRef>>, F
         let field = e.path().to_string();
         FieldError::new(&field, e.into_inner())
     })?;
-    let bucket = batch.batch_input.bucket;
+    let BatchInput {
+        bucket,
+        first_day,
+        last_day,
+    } = batch.batch_input;
+    // A key without a date is not the trail's layout: never pruned here.
+    let in_days = |key: &str| {
+        crate::trust::log_key_date(key).is_none_or(|d| {
+            first_day.as_deref().is_none_or(|f| d.as_str() >= f)
+                && last_day.as_deref().is_none_or(|l| d.as_str() <= l)
+        })
+    };
     Ok(Some(
         batch
             .items
             .into_iter()
+            .filter(|i| in_days(&i.key))
             .map(|i| ObjectRef {
                 bucket: bucket.clone(),
                 key: i.key,

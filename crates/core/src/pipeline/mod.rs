@@ -390,6 +390,13 @@ mod tests {
             ]
         );
         assert_eq!(stats.skipped[&SkipReason::MapBatch], 1);
+        // The days the backfill covers: keys of other days are passed over.
+        let days = doc.replace(
+            r#""Bucket":"trail""#,
+            r#""Bucket":"trail","FirstDay":"2026-01-16","LastDay":null"#,
+        );
+        let (found, _) = read_all("batch", days.as_bytes());
+        assert!(found.is_empty(), "{found:?}");
         let bad = r#"{"Items":[{"Key":"k"},{"Size":1}],"BatchInput":{"Bucket":"trail"}}"#;
         let (found, _) = read_all("batch", bad.as_bytes());
         let e = errors(&found);
