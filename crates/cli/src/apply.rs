@@ -70,8 +70,9 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     ))?;
     // Changes are shown before they are made.
     if args.format == PlanFormat::Table && !cli.quiet {
+        let terminal = io::stdout().is_terminal();
         let mut out = io::stdout().lock();
-        render::plan_table(plan, &mut out)?;
+        render::plan_for(plan, terminal, &mut out)?;
         writeln!(out, "{}", render::summary(plan, &planned.stats))?;
     }
     if !cli.quiet {

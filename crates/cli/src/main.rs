@@ -372,9 +372,10 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     let audit = audit::Audit::open(cli, &mut aws, tagwarden_store::sqlite::Open::Existing).ok();
     let store = audit.as_ref().map(|a| (a, false));
     let planned = read_plan(cli, &args.sources, &args.input, &mut aws, store)?;
+    let terminal = io::stdout().is_terminal();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
-        PlanFormat::Table => render::plan_table(&planned.plan, &mut out)?,
+        PlanFormat::Table => render::plan_for(&planned.plan, terminal, &mut out)?,
         PlanFormat::Json => render::plan_json(&planned.plan, &mut out)?,
     }
     out.flush()?;

@@ -39,11 +39,87 @@ fn short_creator(item: &PlanItem) -> String {
 
 /// An 80-column table: one row per resource, then the tags it writes.
 pub fn plan_table(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
-    printable(out, |out| plan_table_raw(plan, out))
+    printable(out, |out| plan_table_raw(plan, &plan.items, out))
 }
 
-fn plan_table_raw(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
-    if plan.items.is_empty() {
+/// Rows a plan shown on a terminal holds at most; a larger one is
+/// summarised, as no one reads a million rows before a question.
+pub const TERMINAL_ROWS: usize = 200;
+
+/// Rows of a summarised plan shown as they are.
+pub const FIRST_ROWS: usize = 20;
+
+/// The plan for a terminal: whole up to [`TERMINAL_ROWS`], else counts per
+/// service, region, account and creator, the first rows, and where the
+/// whole plan is. Elsewhere (a pipe, a file) the table is whole.
+pub fn plan_for(plan: &Plan, terminal: bool, out: &mut dyn Write) -> io::Result<()> {
+    if !terminal || plan.items.len() <= TERMINAL_ROWS {
+        return plan_table(plan, out);
+    }
+    printable(out, |out| plan_overview(plan, out))
+}
+
+fn plan_overview(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    let n = plan.items.len();
+    writeln!(out, "{n} resources to tag.")?;
+    let count = |key: &dyn Fn(&PlanItem) -> String| -> Vec<(String, usize)> {
+        let mut by: BTreeMap<String, usize> = BTreeMap::new();
+        for item in &plan.items {
+            *by.entry(key(item)).or_default() += 1;
+        }
+        let mut v: Vec<(String, usize)> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    let service = |i: &PlanItem| {
+        i.resource_type
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let region = |i: &PlanItem| i.region.clone();
+    let account = |i: &PlanItem| i.account.clone();
+    let creator = |i: &PlanItem| {
+        i.creator
+            .responsible()
+            .unwrap_or("(a service's launch, parent unknown)")
+            .to_string()
+    };
+    type Key<'k> = &'k dyn Fn(&PlanItem) -> String;
+    let sections: [(&str, Key); 4] = [
+        ("service", &service),
+        ("region", &region),
+        ("account", &account),
+        ("creator", &creator),
+    ];
+    for (what, key) in sections {
+        let counts = count(key);
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(80)
+            .set_header([what.to_uppercase(), "RESOURCES".to_string()]);
+        for (k, c) in counts.iter().take(10) {
+            t.add_row([k.clone(), c.to_string()]);
+        }
+        if counts.len() > 10 {
+            let rest: usize = counts[10..].iter().map(|(_, c)| c).sum();
+            t.add_row([format!("{} more", counts.len() - 10), rest.to_string()]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    writeln!(out, "The first {FIRST_ROWS}:")?;
+    plan_table_raw(plan, &plan.items[..FIRST_ROWS], out)?;
+    writeln!(
+        out,
+        "{} more not shown: the whole plan with --format json, or with the table sent to a file (> plan.txt).",
+        n - FIRST_ROWS
+    )
+}
+
+fn plan_table_raw(plan: &Plan, items: &[PlanItem], out: &mut dyn Write) -> io::Result<()> {
+    if items.is_empty() {
         return writeln!(out, "Nothing to tag.");
     }
     let mut t = Table::new();
@@ -66,6 +142,8 @@ fn plan_table_raw(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         for k in item.tags.keys() {
             *keys.entry(k.as_str()).or_default() += 1;
         }
+    }
+    for item in items {
         t.add_row([
             format!("{}\n{}", short_id(&item.arn), item.resource_type),
             format!("{}\n{}", item.account, item.region),
@@ -204,6 +282,75 @@ mod tests {
         assert_eq!(short_id("arn:aws:s3:::my-bucket"), "my-bucket");
         assert_eq!(short_id("arn:aws:lambda:us-east-1:1:function:fn"), "fn");
         assert_eq!(short_id("arn:aws:iam::1:role/service-role/r"), "r");
+    }
+
+    /// A plan of `n` instances, by two creators in two regions.
+    fn big_plan(n: usize) -> Plan {
+        use tagwarden_core::pipeline::{read_all, Found};
+        let records: Vec<String> = (0..n)
+            .map(|i| {
+                let (who, region) = match i % 3 {
+                    0 => ("alice", "us-east-1"),
+                    _ => ("bob", "eu-west-1"),
+                };
+                format!(
+                    r#"{{"eventVersion":"1.08","eventTime":"2026-01-15T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"{region}","eventID":"e{i}","eventType":"AwsApiCall","readOnly":false,"managementEvent":true,"recipientAccountId":"111122223333","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/{who}","accountId":"111122223333"}},"requestParameters":{{}},"responseElements":{{"instancesSet":{{"items":[{{"instanceId":"i-{i:08}"}}]}}}}}}"#
+                )
+            })
+            .collect();
+        let log = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+        let (found, _) = read_all("big", log.as_bytes());
+        let policy = tagwarden_core::policy::Policy::default_policy();
+        let mut planner = tagwarden_core::plan::Planner::new(&policy);
+        for f in found {
+            if let Found::Creation(c) = f {
+                planner.add(&c);
+            }
+        }
+        planner.finish()
+    }
+
+    /// Issue 19, point 6: a plan too large to read is summarised on a
+    /// terminal, never elsewhere.
+    #[test]
+    fn a_big_plan_is_summarised_on_a_terminal_only() {
+        let plan = big_plan(TERMINAL_ROWS + 1);
+        let show = |terminal: bool| {
+            let mut out = Vec::new();
+            plan_for(&plan, terminal, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let summary = show(true);
+        assert!(summary.starts_with("201 resources to tag."), "{summary}");
+        for want in [
+            "SERVICE",
+            "ec2",
+            "201",
+            "REGION",
+            "eu-west-1",
+            "134",
+            "us-east-1",
+            "67",
+            "ACCOUNT",
+            "111122223333",
+            "CREATOR",
+            "arn:aws:iam::111122223333:user/bob",
+            "The first 20:",
+            "181 more not shown",
+            "--format json",
+        ] {
+            assert!(summary.contains(want), "{want}: {summary}");
+        }
+        // The first rows, in the plan's order (by ARN).
+        let id = |i: usize| short_id(&plan.items[i].arn).to_string();
+        assert!(summary.contains(&id(FIRST_ROWS - 1)), "{summary}");
+        assert!(!summary.contains(&id(FIRST_ROWS)), "{summary}");
+        let whole = show(false);
+        assert!(whole.contains("i-00000200") && !whole.contains("resources to tag."));
+        let small = big_plan(TERMINAL_ROWS);
+        let mut out = Vec::new();
+        plan_for(&small, true, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("i-00000199"));
     }
 
     #[test]
