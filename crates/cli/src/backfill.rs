@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 use tagwarden_aws::engine::{Engine, RunState, Status, StepFunctions};
-use tagwarden_aws::s3_source::{self, DateRange};
+use tagwarden_aws::s3_source;
 use tagwarden_core::backfill::{Estimate, Request};
-use tagwarden_flow::backfill::{follow, machine_of, resume};
+use tagwarden_flow::backfill::{execution_name, follow, machine_of, resume, survey};
 
 /// The execution failed, was stopped or timed out.
 const EXIT_UNFINISHED: u8 = 1;
@@ -50,25 +50,17 @@ pub fn run(cli: &Cli, args: &BackfillArgs) -> Result<u8> {
 
     let mut aws = LazyAws::new(cli);
     let aws = aws.get()?;
-    // What the Map will read: the objects under the narrowed prefix, of
-    // the days the function keeps.
     let client = aws.bucket_client(bucket);
-    let days = DateRange {
-        first: request.first_day.clone(),
-        last: request.last_day.clone(),
-    };
-    let objects = aws
+    let estimate = aws
         .runtime
-        .block_on(s3_source::list(&client, bucket, &request.prefix, &days))
+        .block_on(survey(&client, bucket, &request))
         .map_err(|e| aws.explain(e))
         .with_context(|| format!("listing s3://{bucket}/{}", request.prefix))?;
-    let bytes = objects.iter().map(|o| o.size).sum();
-    let estimate = Estimate::of(objects.len() as u64, bytes);
     show(args.format, machine, &request, &estimate)?;
     if args.dry_run {
         return Ok(0);
     }
-    if objects.is_empty() {
+    if estimate.objects == 0 {
         eprintln!(
             "nothing to read: no log objects under s3://{bucket}/{}",
             request.prefix
@@ -225,16 +217,6 @@ fn show(format: PlanFormat, machine: &str, r: &Request, e: &Estimate) -> Result<
         }
     }
     Ok(())
-}
-
-/// Unique per start, within Step Functions' 80 characters.
-fn execution_name(what: &str) -> String {
-    let now = jiff::Timestamp::now();
-    format!(
-        "tagwarden-{what}-{}-{:09}",
-        now.strftime("%Y%m%dT%H%M%S"),
-        now.subsec_nanosecond()
-    )
 }
 
 fn region_of(arn: &str) -> Option<&str> {

@@ -5,6 +5,37 @@
 use std::time::Duration;
 use tagwarden_aws::engine::{Engine, Status};
 use tagwarden_aws::error::{CallError, ErrorKind};
+use tagwarden_aws::s3_source::{self, DateRange, S3Client};
+use tagwarden_core::backfill::{Estimate, Request};
+
+/// What an execution of `request` will read, listed now: the objects under
+/// its prefix of the days the function keeps, and the function's cost.
+pub async fn survey(
+    client: &S3Client,
+    bucket: &str,
+    request: &Request,
+) -> Result<Estimate, CallError> {
+    let days = DateRange {
+        first: request.first_day.clone(),
+        last: request.last_day.clone(),
+    };
+    let objects = s3_source::list(client, bucket, &request.prefix, &days).await?;
+    Ok(Estimate::of(
+        objects.len() as u64,
+        objects.iter().map(|o| o.size).sum(),
+    ))
+}
+
+/// An execution name unique per start, within Step Functions' 80
+/// characters.
+pub fn execution_name(what: &str) -> String {
+    let now = jiff::Timestamp::now();
+    format!(
+        "tagwarden-{what}-{}-{:09}",
+        now.strftime("%Y%m%dT%H%M%S"),
+        now.subsec_nanosecond()
+    )
+}
 
 /// An execution under way, and how it came to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
