@@ -12,7 +12,7 @@ use tagwarden_core::digest::{Fetched, Hashing, Objects, Signatures};
 use tokio::runtime::Handle;
 
 /// Given each log (its URL and inflated stream) while it is hashed.
-pub type EachLog<'c> = Box<dyn FnMut(&str, &mut dyn Read) + 'c>;
+pub type EachLog<'c> = Box<dyn FnMut(&str, &mut (dyn Read + Send)) + 'c>;
 
 /// Digest and log objects in S3, read from blocking code.
 pub struct S3Objects<'c> {

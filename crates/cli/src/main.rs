@@ -272,7 +272,8 @@ fn read_plan<'c>(
             not_after: Some(Window::latest(jiff::Timestamp::now())),
         },
         args.accounts(),
-    );
+    )
+    .inflating_beside();
     let mut open_errors = 0;
     for input in inputs.iter().filter(|i| !matches!(i, Input::S3 { .. })) {
         let name = input.name();

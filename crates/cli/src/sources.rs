@@ -30,10 +30,10 @@ impl Input {
         }
     }
 
-    pub fn open(&self) -> io::Result<Box<dyn Read>> {
+    pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Input::File(p) => Box::new(File::open(p)?),
-            Input::Stdin => Box::new(io::stdin().lock()),
+            Input::Stdin => Box::new(io::stdin()),
             Input::Unreadable { why, .. } => return Err(io::Error::other(why.clone())),
             Input::S3 { .. } => return Err(io::Error::other("S3 prefixes are listed, not opened")),
         })

@@ -451,7 +451,7 @@ fn walk(
             runtime: handle.clone(),
             clients,
             each_log: (!wanted.is_empty()).then(|| {
-                Box::new(|url: &str, stream: &mut dyn Read| {
+                Box::new(|url: &str, stream: &mut (dyn Read + Send)| {
                     Pipeline::default().read(url, stream, &mut |found| {
                         let id = match &found {
                             Found::Creation(c) => &c.event.id,

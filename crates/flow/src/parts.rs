@@ -212,8 +212,8 @@ pub async fn read<S: AuditStore>(
         for (object, body) in Prefetch::new(handle, objects, ahead) {
             let source = Source::log(&object.bucket, &object.key);
             let after = from.get(&source).copied().unwrap_or(0);
-            let failed = std::rc::Rc::new(std::cell::RefCell::new(None));
-            let body = Tracked::new(body, std::rc::Rc::clone(&failed));
+            let failed = std::sync::Arc::new(std::sync::OnceLock::new());
+            let body = Tracked::new(body, std::sync::Arc::clone(&failed));
             let mut open = true;
             let records = reading.read_part(
                 &object.url(),
@@ -235,7 +235,7 @@ pub async fn read<S: AuditStore>(
                     open
                 },
             );
-            let unread = failed.borrow_mut().take();
+            let unread = failed.get().cloned();
             let last = Part {
                 object: Some(source),
                 through: records.max(after),

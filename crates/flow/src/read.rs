@@ -244,6 +244,13 @@ impl Reading {
         self
     }
 
+    /// Inflates logs on a second thread: see
+    /// [`Pipeline::with_inflate_thread`] for when that pays.
+    pub fn inflating_beside(mut self) -> Self {
+        self.pipeline = std::mem::take(&mut self.pipeline).with_inflate_thread();
+        self
+    }
+
     pub fn stats(&self) -> &Stats {
         self.pipeline.stats()
     }
@@ -258,7 +265,7 @@ impl Reading {
         origin: &str,
         account: Option<&str>,
         after: u64,
-        src: impl Read,
+        src: impl Read + Send,
         size: usize,
         send: &mut dyn FnMut(u64, Gathered) -> bool,
     ) -> u64 {
@@ -314,13 +321,13 @@ impl Reading {
     }
 
     /// Reads one document (a log file, an event, a notification…).
-    pub fn read(&mut self, origin: &str, src: impl Read) {
+    pub fn read(&mut self, origin: &str, src: impl Read + Send) {
         self.read_for(origin, None, src);
     }
 
     /// Reads a document written for one `account`: its other accounts'
     /// records are refused.
-    fn read_for(&mut self, origin: &str, account: Option<&str>, src: impl Read) {
+    fn read_for(&mut self, origin: &str, account: Option<&str>, src: impl Read + Send) {
         self.read_part(origin, account, 0, src, usize::MAX, &mut |_, _| true);
     }
 
@@ -340,22 +347,22 @@ impl Reading {
     ) -> Vec<String>
     where
         W: FnMut(&Object, Tracked<ObjectReader>) -> R,
-        R: Read,
+        R: Read + Send,
         D: FnMut(&Object, &mut Self, Stats),
     {
         let mut unread = Vec::new();
         for (object, body) in Prefetch::new(runtime, objects, ahead) {
-            let failed = std::rc::Rc::new(std::cell::RefCell::new(None));
+            let failed = std::sync::Arc::new(std::sync::OnceLock::new());
             let body = Tracked {
                 inner: body,
-                failed: std::rc::Rc::clone(&failed),
+                failed: std::sync::Arc::clone(&failed),
             };
             let src = wrap(&object, body);
             let before = self.stats().clone();
             // CloudTrail writes an account's records under its own key.
             self.read_for(&object.url(), log_key_account(&object.key), src);
             done(&object, self, before);
-            let failed = failed.borrow_mut().take();
+            let failed = failed.get().cloned();
             if let Some(e) = failed {
                 unread.push(format!("{}: {e}", object.url()));
             }
@@ -373,12 +380,12 @@ impl Reading {
 /// fetched whole is read again, not taken as read.
 pub struct Tracked<R> {
     inner: R,
-    failed: std::rc::Rc<std::cell::RefCell<Option<String>>>,
+    failed: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl<R> Tracked<R> {
     /// `inner`, whose first error is kept in `failed`.
-    pub fn new(inner: R, failed: std::rc::Rc<std::cell::RefCell<Option<String>>>) -> Self {
+    pub fn new(inner: R, failed: std::sync::Arc<std::sync::OnceLock<String>>) -> Self {
         Self { inner, failed }
     }
 }
@@ -386,9 +393,7 @@ impl<R> Tracked<R> {
 impl<R: Read> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).inspect_err(|e| {
-            self.failed
-                .borrow_mut()
-                .get_or_insert_with(|| e.to_string());
+            let _ = self.failed.get_or_init(|| e.to_string());
         })
     }
 }
@@ -467,14 +472,14 @@ mod tests {
                 Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"))
             }
         }
-        let failed = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let failed = std::sync::Arc::new(std::sync::OnceLock::new());
         let mut r = Tracked {
             inner: Broken,
-            failed: std::rc::Rc::clone(&failed),
+            failed: std::sync::Arc::clone(&failed),
         };
         let mut reading = Reading::default();
         reading.read("s3://b/k", &mut r);
-        assert_eq!(failed.borrow().as_deref(), Some("reset"));
+        assert_eq!(failed.get().map(String::as_str), Some("reset"));
         assert_eq!(reading.errors.len(), 1, "and the reader placed it");
     }
 }

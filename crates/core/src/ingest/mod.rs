@@ -11,7 +11,7 @@ mod raw;
 mod reader;
 pub mod scan;
 
-pub use decode::decoded;
+pub use decode::{decoded, decoded_beside, Chunks, Decoded, HEADROOM};
 pub use raw::{Position, RawRecord, Shape};
 pub use reader::{Item, ReadError, ReadErrorKind, RecordReader, CHUNK, MAX_RECORD_BYTES};
 

@@ -1,7 +1,7 @@
 //! A document's bytes → its records, one at a time, never the whole
 //! document in memory.
 
-use super::decode::decoded;
+use super::decode::{decoded, Decoded, HEADROOM};
 use super::raw::{Position, RawRecord, Shape};
 use super::scan::{scan_object, skip_ws, Scan, SlowSkip};
 use std::io::{self, Read};
@@ -86,7 +86,7 @@ enum State {
 /// A lending iterator: each record borrows the reader's buffer until the
 /// next call to [`RecordReader::next_item`].
 pub struct RecordReader<'r> {
-    src: Box<dyn Read + 'r>,
+    src: Decoded<'r>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -100,13 +100,18 @@ pub struct RecordReader<'r> {
 impl<'r> RecordReader<'r> {
     /// Reads plain or gzipped JSON from `src`.
     pub fn new<R: Read + 'r>(src: R) -> io::Result<Self> {
-        Ok(Self::from_decoded(decoded(src)?))
+        Ok(Self::from_decoded(Decoded::Stream(decoded(src)?)))
     }
 
-    fn from_decoded(src: Box<dyn Read + 'r>) -> Self {
+    /// Reads `src` as it is: the caller has already inflated it.
+    pub fn from_decoded(src: Decoded<'r>) -> Self {
         Self {
+            // Chunks bring their own buffers.
+            buf: match src {
+                Decoded::Stream(_) => vec![0; CHUNK],
+                Decoded::Chunks(_) => Vec::new(),
+            },
             src,
-            buf: vec![0; CHUNK],
             pos: 0,
             end: 0,
             eof: false,
@@ -127,6 +132,10 @@ impl<'r> RecordReader<'r> {
         if self.eof {
             return Ok(false);
         }
+        let src = match &mut self.src {
+            Decoded::Chunks(_) => return self.take_chunk(),
+            Decoded::Stream(src) => src,
+        };
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
@@ -134,10 +143,13 @@ impl<'r> RecordReader<'r> {
         }
         if self.buf.len() - self.end < CHUNK / 4 {
             let grown = (self.buf.len() * 2).min(MAX_RECORD_BYTES + CHUNK);
-            self.buf.resize(grown.max(self.end + CHUNK / 4), 0);
+            let grown = grown.max(self.end + CHUNK / 4);
+            // Exactly: `Vec`'s own doubling would overshoot the record cap.
+            self.buf.reserve_exact(grown - self.buf.len());
+            self.buf.resize(grown, 0);
         }
         loop {
-            match self.src.read(&mut self.buf[self.end..]) {
+            match src.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);
@@ -154,6 +166,44 @@ impl<'r> RecordReader<'r> {
                 }
             }
         }
+    }
+
+    /// [`Self::fill`] from an inflating thread: the next chunk becomes the
+    /// buffer, with the unread bytes put in its headroom; a record longer
+    /// than that is gathered by copying instead.
+    fn take_chunk(&mut self) -> io::Result<bool> {
+        let Decoded::Chunks(chunks) = &mut self.src else {
+            return Ok(false);
+        };
+        let chunk = match chunks.take() {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                self.eof = true;
+                return Ok(false);
+            }
+            Err(e) => {
+                self.eof = true;
+                return Err(e);
+            }
+        };
+        let unread = self.end - self.pos;
+        self.inflated += (chunk.len() - HEADROOM) as u64;
+        if unread <= HEADROOM {
+            let mut chunk = chunk;
+            let at = HEADROOM - unread;
+            chunk[at..HEADROOM].copy_from_slice(&self.buf[self.pos..self.end]);
+            chunks.give_back(std::mem::replace(&mut self.buf, chunk));
+            self.pos = at;
+        } else {
+            self.buf.truncate(self.end);
+            self.buf.drain(..self.pos);
+            self.buf.reserve_exact(chunk.len() - HEADROOM);
+            self.buf.extend_from_slice(&chunk[HEADROOM..]);
+            chunks.give_back(chunk);
+            self.pos = 0;
+        }
+        self.end = self.buf.len();
+        Ok(true)
     }
 
     fn position(&self) -> Position {

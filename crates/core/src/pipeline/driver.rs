@@ -11,14 +11,14 @@ use crate::catalog::tag_events::{self, TagEvent};
 use crate::catalog::watched::{self, Watched};
 use crate::catalog::{self, Entry};
 use crate::ingest::scan::HeadKey;
-use crate::ingest::{Item, RawRecord, RecordReader};
+use crate::ingest::{self, Decoded, Item, RawRecord, RecordReader};
 use crate::record::{FieldError, Record};
 use crate::trust::Accounts;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::io::Read;
+use std::io::{self, Read};
 
 /// `userIdentity.type` of a call an AWS service made for itself.
 const SERVICE_IDENTITY: &[u8] = br#""type":"AWSService""#;
@@ -74,6 +74,8 @@ pub struct Pipeline {
     resume_after: u64,
     /// Every this many records of a document, a [`Found::Mark`] (0: never).
     mark_every: u64,
+    /// Gzip is inflated on a second thread ([`crate::ingest::decoded_beside`]).
+    inflate_beside: bool,
 }
 
 impl Pipeline {
@@ -97,6 +99,14 @@ impl Pipeline {
         self
     }
 
+    /// Inflates gzip on a thread of its own while this one parses: for a
+    /// machine with a core to spare (the CLI), not for a function at 128 MB,
+    /// whose share of a core a second thread would only divide.
+    pub fn with_inflate_thread(mut self) -> Self {
+        self.inflate_beside = true;
+        self
+    }
+
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -109,7 +119,7 @@ impl Pipeline {
     /// [`Self::read_for`], passing over the first `after` records of the
     /// document: an earlier delivery settled them (its checkpoint). They
     /// are counted as [`SkipReason::Settled`], never classified.
-    pub fn read_resuming<R: Read>(
+    pub fn read_resuming<R: Read + Send>(
         &mut self,
         origin: &str,
         account: Option<&str>,
@@ -123,14 +133,14 @@ impl Pipeline {
     }
 
     /// Reads one document (any shape, plain or gzip) and reports what it found.
-    pub fn read<R: Read>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
+    pub fn read<R: Read + Send>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
         self.read_for(origin, None, src, out);
     }
 
     /// [`Self::read`] for a document written for one account (a CloudTrail
     /// object whose key names it, [`crate::trust::log_key_account`]): a
     /// record of any other account in it is refused.
-    pub fn read_for<R: Read>(
+    pub fn read_for<R: Read + Send>(
         &mut self,
         origin: &str,
         account: Option<&str>,
@@ -142,11 +152,24 @@ impl Pipeline {
         self.vouched = None;
     }
 
-    fn read_document<R: Read>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
+    fn read_document<R: Read + Send>(&mut self, origin: &str, src: R, out: &mut dyn FnMut(Found)) {
         self.stats.documents += 1;
         self.document_start = self.stats.records;
-        let mut reader = match RecordReader::new(src) {
-            Ok(r) => r,
+        if self.inflate_beside {
+            ingest::decoded_beside(src, |decoded| self.read_decoded(origin, decoded, out))
+        } else {
+            self.read_decoded(origin, ingest::decoded(src).map(Decoded::Stream), out)
+        }
+    }
+
+    fn read_decoded(
+        &mut self,
+        origin: &str,
+        decoded: io::Result<Decoded<'_>>,
+        out: &mut dyn FnMut(Found),
+    ) {
+        let mut reader = match decoded {
+            Ok(src) => RecordReader::from_decoded(src),
             Err(e) => {
                 self.error(out, origin, "document", format!("cannot read: {e}"));
                 return;

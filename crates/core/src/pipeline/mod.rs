@@ -190,6 +190,55 @@ mod tests {
         assert_eq!(p.stats().creations, 17);
     }
 
+    /// Inflating on a second thread changes when bytes arrive, never what
+    /// is found: the same creations, marks, errors and counts, damage
+    /// included.
+    #[test]
+    fn a_log_inflated_beside_reads_as_one_inflated_inline() {
+        use flate2::write::GzEncoder;
+        use std::io::Write;
+        // Several chunks of JSON, so records straddle the inflater's chunks,
+        // some longer than the room kept for a cut record.
+        let records: Vec<String> = (0..10)
+            .map(|i| {
+                let pad = "p".repeat([1000, crate::ingest::HEADROOM + 1000, 150_000][i % 3]);
+                record(&format!(",\"pad\":\"{pad}\""))
+                    .replace("\"e1\"", &format!("\"e{i}\""))
+                    .replace("logs-1", &format!("logs-{i}"))
+            })
+            .collect();
+        let padded = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(padded.as_bytes()).unwrap();
+        let whole = gz.finish().unwrap();
+        let cut = &whole[..whole.len() * 2 / 3];
+        for doc in [&whole[..], cut] {
+            let run = |p: Pipeline| {
+                let mut p = p.with_marks(3);
+                let mut found = Vec::new();
+                p.read("log.json.gz", doc, &mut |f| found.push(format!("{f:?}")));
+                (found, format!("{:?}", p.stats()))
+            };
+            let inline = run(Pipeline::default());
+            let beside = run(Pipeline::default().with_inflate_thread());
+            assert_eq!(inline, beside);
+            let made = inline
+                .0
+                .iter()
+                .filter(|f| f.starts_with("Creation"))
+                .count();
+            assert_eq!(made == 10, doc.len() == whole.len(), "{made}");
+        }
+        let (found, _) = {
+            let mut p = Pipeline::default().with_inflate_thread();
+            let mut found = Vec::new();
+            p.read("log.json.gz", cut, &mut |f| found.push(f));
+            (found, ())
+        };
+        assert_eq!(errors(&found).len(), 1, "{:?}", errors(&found));
+        assert!(!creations(&found).is_empty() && creations(&found).len() < 10);
+    }
+
     #[test]
     fn eventbridge_envelope_fills_account_and_region() {
         let inner = record("")

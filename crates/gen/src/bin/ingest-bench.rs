@@ -1,6 +1,6 @@
 //! `ingest-bench FILE.json.gz [--python PY]`: tagwarden's ingest against the
 //! physical floor (inflate alone), GNU gzip and the Python seed baseline,
-//! single-threaded, each in its own child process so that each peak RSS is
+//! single-threaded and with inflate on a second thread, each in its own child process so that each peak RSS is
 //! its own. Prints a markdown table.
 
 use anyhow::{bail, Context, Result};
@@ -31,7 +31,8 @@ struct Args {
     /// Runs of each measurement; the fastest is reported.
     #[arg(long, default_value_t = 3)]
     repeat: u32,
-    /// Internal: run one measurement in this process (`inflate` or `ingest`).
+    /// Internal: run one measurement in this process (`inflate`, `ingest`,
+    /// `ingest-beside` or `pipeline`).
     #[arg(long, hide = true, num_args = 1)]
     one: Option<String>,
 }
@@ -80,10 +81,13 @@ fn one(mode: &str, file: &Path) -> Result<()> {
             r.resources = s.resources;
             r.errors = errors;
         }
-        "ingest" => {
+        "ingest" | "ingest-beside" => {
             let policy = Policy::default_policy();
             let mut planner = Planner::new(&policy);
             let mut pipeline = Pipeline::default();
+            if mode == "ingest-beside" {
+                pipeline = pipeline.with_inflate_thread();
+            }
             let mut errors = 0u64;
             pipeline.read(&file.display().to_string(), f, &mut |found| match found {
                 Found::Creation(c) => planner.add(&c),
@@ -196,7 +200,7 @@ fn main() -> Result<()> {
     // Rounds interleave the measurements, so that load from other processes
     // on a shared machine falls on all of them alike; the fastest run of each
     // is reported, with the largest peak RSS seen.
-    let mut runs: [Vec<Run>; 4] = Default::default();
+    let mut runs: [Vec<Run>; 5] = Default::default();
     let rounds = a.repeat.max(1);
     for round in 0..rounds {
         eprintln!("round {} of {rounds} ...", round + 1);
@@ -220,9 +224,12 @@ fn main() -> Result<()> {
         }
         runs[2].push(child("ingest")?);
         runs[3].push(child("pipeline")?);
+        runs[4].push(child("ingest-beside")?);
     }
-    let [inflate, gzip, ingest, pipeline] = runs.map(best);
-    let (Some(inflate), Some(ingest), Some(pipeline)) = (inflate, ingest, pipeline) else {
+    let [inflate, gzip, ingest, pipeline, beside] = runs.map(best);
+    let (Some(inflate), Some(ingest), Some(pipeline), Some(beside)) =
+        (inflate, ingest, pipeline, beside)
+    else {
         bail!("no runs");
     };
     let total = inflate.bytes;
@@ -314,6 +321,27 @@ fn main() -> Result<()> {
         "(c′) `Pipeline::read` alone, no `Planner`",
         &pipeline,
         format!("{:.2}× inflate", mbs(&pipeline) / mbs(&inflate)),
+    );
+    let vs_inflate = mbs(&beside) / mbs(&inflate);
+    let mut note = format!(
+        "**{vs_inflate:.2}× inflate** (target ≥ 0.9×: {})",
+        met(vs_inflate >= 0.9)
+    );
+    if let Some(p) = &python {
+        let x = mbs(&beside) / mbs(p);
+        note.push_str(&format!(
+            "; **{x:.1}× Python** (target ≥ 10×: {})",
+            met(x >= 10.0)
+        ));
+    }
+    note.push_str(&format!(
+        "; RSS target ≤ 64 MiB: {}",
+        met(mib(&beside) <= 64.0)
+    ));
+    row(
+        "(c″) (c) with inflate on a second thread (`tagwarden plan`'s way)",
+        &beside,
+        note,
     );
     if let Some(p) = &python {
         row(
