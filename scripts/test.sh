@@ -10,6 +10,8 @@ start_moto
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+# The fuzz targets are a workspace of their own (nightly, sanitizers).
+rustfmt --edition 2021 --check fuzz/src/*.rs fuzz/fuzz_targets/*.rs
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cfn-lint deploy/*.yaml"
@@ -31,3 +33,5 @@ echo "== cargo build -p tagwarden-lambda (bootstrap, for the end-to-end test)"
 cargo build -p tagwarden-lambda --locked
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== fuzz: each parser for a bounded time (skipped without a nightly toolchain)"
+./scripts/fuzz.sh
