@@ -3,10 +3,12 @@
 //!
 //! Per (account, region, API): read current tags in batches, decide with
 //! [`reconcile::decide`], cut the writes with [`batch::batches`], write.
-//! Faults: throttling is the SDK's (adaptive retry); here, a bounded backoff
-//! with jitter for resources not visible yet and for what the SDK gave up
-//! on, per-resource failures retried alone, and a batch that fails as a
-//! whole on a bad id is split until the bad id stands alone.
+//! Faults: throttling is the SDK's (standard retry, full jitter); here, a
+//! bounded backoff with jitter for resources not visible yet and for what
+//! the SDK gave up on, per-resource failures retried alone, ids a failed
+//! EC2 call names as not found retried alone after the rest is written,
+//! and a batch that fails as a whole on an unnamed bad id split until the
+//! bad id stands alone.
 
 use crate::adapters::{Tagger, Tags, Target};
 use crate::clients::Scope;
@@ -232,8 +234,12 @@ async fn write_batch<'a, T: Tagger>(
     backoff: Backoff,
 ) -> Vec<(&'a str, Result<Option<String>, CallError>)> {
     let mut done = Vec::with_capacity(arns.len());
-    let mut work = vec![(arns, 0u32)];
-    while let Some((arns, attempt)) = work.pop() {
+    // Calls to make: resources, retries used, and whether to pause first.
+    let mut work = vec![(arns, 0u32, false)];
+    while let Some((arns, attempt, pause)) = work.pop() {
+        if pause {
+            tokio::time::sleep(backoff.delay(attempt - 1)).await;
+        }
         let may_retry = attempt < backoff.retries;
         match tagger.write(target, &arns, tags).await {
             Ok(w) => {
@@ -247,13 +253,36 @@ async fn write_batch<'a, T: Tagger>(
                 }
                 // Only the failed part goes again.
                 if !retry.is_empty() {
-                    tokio::time::sleep(backoff.delay(attempt)).await;
-                    work.push((retry, attempt + 1));
+                    work.push((retry, attempt + 1, true));
+                }
+            }
+            // Ids not visible yet fail the whole call (EC2), and the error
+            // names them: the rest is written at once, and they alone wait
+            // a moment and go again.
+            Err(e) if e.kind == ErrorKind::NotFound && arns.len() > 1 => {
+                let (named, rest): (Vec<&str>, Vec<&str>) =
+                    arns.iter().partition(|arn| names_id_of(&e.message, arn));
+                if named.is_empty() || rest.is_empty() {
+                    let (retried, left) = if may_retry {
+                        (arns, Vec::new())
+                    } else {
+                        (Vec::new(), arns)
+                    };
+                    if !retried.is_empty() {
+                        work.push((retried, attempt + 1, true));
+                    }
+                    halve(&mut work, left, backoff);
+                } else {
+                    if may_retry {
+                        work.push((named, attempt + 1, true));
+                    } else {
+                        done.extend(named.into_iter().map(|a| (a, Err(e.clone()))));
+                    }
+                    work.push((rest, attempt, false));
                 }
             }
             Err(e) if e.kind.retryable() && may_retry => {
-                tokio::time::sleep(backoff.delay(attempt)).await;
-                work.push((arns, attempt + 1));
+                work.push((arns, attempt + 1, true));
             }
             // One bad id fails the whole call (EC2): halve until it stands
             // alone, without waiting again.
@@ -261,15 +290,40 @@ async fn write_batch<'a, T: Tagger>(
                 if arns.len() > 1
                     && matches!(e.kind, ErrorKind::NotFound | ErrorKind::Validation) =>
             {
-                let mut left = arns;
-                let right = left.split_off(left.len() / 2);
-                work.push((right, backoff.retries));
-                work.push((left, backoff.retries));
+                halve(&mut work, arns, backoff)
             }
             Err(e) => done.extend(arns.into_iter().map(|a| (a, Err(e.clone())))),
         }
     }
     done
+}
+
+/// Both halves of `arns` as calls of their own, with no retries left: a
+/// bad id ends standing alone, and only it fails.
+fn halve<'a>(work: &mut Vec<(Vec<&'a str>, u32, bool)>, mut arns: Vec<&'a str>, backoff: Backoff) {
+    if arns.is_empty() {
+        return;
+    }
+    let right = arns.split_off(arns.len() / 2);
+    if !right.is_empty() {
+        work.push((right, backoff.retries, false));
+    }
+    work.push((arns, backoff.retries, false));
+}
+
+/// Whether an error `message` names the resource id at the end of `arn`
+/// (`The instance IDs 'i-1, i-2' do not exist`): whole, not as the start
+/// of a longer id.
+fn names_id_of(message: &str, arn: &str) -> bool {
+    let id = arn.rsplit(['/', ':']).next().unwrap_or(arn);
+    !id.is_empty()
+        && message.match_indices(id).any(|(at, _)| {
+            let before = message[..at].chars().next_back();
+            let after = message[at + id.len()..].chars().next();
+            let part_of_id =
+                |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-');
+            !part_of_id(before) && !part_of_id(after)
+        })
 }
 
 #[cfg(test)]
@@ -407,9 +461,60 @@ mod tests {
             ])
         );
         assert!(matches!(out[5].status, Status::Failed { .. }));
-        // 1 + 3 retries of the whole batch, then halving: 16 → 8 → 4 → 2 → 1
-        // costs 2 calls per level.
-        assert_eq!(fake.writes.lock().unwrap().len(), 4 + 8);
+        // The error names the id: the other 15 are written at once, and it
+        // alone is tried 3 more times.
+        let writes = fake.writes.lock().unwrap();
+        assert_eq!(writes.len(), 1 + 1 + 3, "{writes:?}");
+        assert_eq!(writes[1].len(), 15);
+        assert!(writes[2..].iter().all(|w| w == &[items[5].arn.clone()]));
+    }
+
+    /// EC2 takes a moment to see what it just created: a write naming such
+    /// ids fails as a whole and names them. The rest go at once; they follow
+    /// alone after a short pause, and every one ends tagged.
+    #[test]
+    fn ids_not_visible_yet_are_written_after_the_rest_alone() {
+        let items: Vec<_> = (0..10)
+            .map(|n| item(n, "us-east-1", TaggingApi::Ec2))
+            .collect();
+        let fake = Fake {
+            whole_call: true,
+            unseen: Mutex::new(HashMap::from([
+                (items[2].arn.clone(), 1),
+                (items[7].arn.clone(), 2),
+            ])),
+            ..Fake::default()
+        };
+        let out = run(&fake, &items, &opts());
+        assert_eq!(statuses(&out), BTreeMap::from([("Tagged".into(), 10)]));
+        let writes = fake.writes.lock().unwrap();
+        let (two, seven) = (items[2].arn.clone(), items[7].arn.clone());
+        // All 10 (refused: 2 and 7 unseen); the 8 others; 2 and 7 (7 still
+        // unseen); 2; 7.
+        assert_eq!(writes.len(), 5, "{writes:?}");
+        assert_eq!(writes[1].len(), 8);
+        assert!(!writes[1].contains(&two) && !writes[1].contains(&seven));
+        assert_eq!(writes[2], [two.clone(), seven.clone()]);
+        assert_eq!(writes[3..], [vec![two], vec![seven]]);
+    }
+
+    #[test]
+    fn an_id_is_named_whole_not_as_the_start_of_another() {
+        let arn = "arn:aws:ec2:us-east-1:1:instance/i-0abc";
+        assert!(names_id_of("The instance ID 'i-0abc' does not exist", arn));
+        assert!(names_id_of(
+            "The instance IDs 'i-9, i-0abc' do not exist",
+            arn
+        ));
+        assert!(!names_id_of(
+            "The instance ID 'i-0abcd' does not exist",
+            arn
+        ));
+        assert!(!names_id_of(
+            "The instance ID 'xi-0abc' does not exist",
+            arn
+        ));
+        assert!(!names_id_of("does not exist", arn));
     }
 
     #[test]

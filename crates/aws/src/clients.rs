@@ -32,8 +32,8 @@ pub struct Settings {
     pub assume_role: Option<String>,
     /// How tagwarden names itself there.
     pub session: Session,
-    /// SDK attempts per call, adaptive mode (client-side rate limiting on
-    /// throttles). 0 means the default.
+    /// SDK attempts per call, standard mode (exponential backoff with full
+    /// jitter). 0 means the default.
     pub max_attempts: u32,
 }
 
@@ -68,6 +68,15 @@ pub struct Clients {
 
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 
+/// The SDK's standard retry: exponential backoff with full jitter. Not
+/// adaptive: its client-side rate limiter, fed by a few throttles among a
+/// few hundred calls, folded token waits of up to 20 s into the backoff
+/// (seen through a proxy throttling 20% of calls), where one jittered
+/// second was what the throttle asked for.
+pub fn retry_config(attempts: u32) -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(attempts)
+}
+
 /// How long a bucket whose region could not be read is not asked again.
 pub const LOOKUP_RETRY: Duration = Duration::from_secs(60);
 
@@ -78,7 +87,7 @@ impl Clients {
             n => n,
         };
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::adaptive().with_max_attempts(attempts))
+            .retry_config(retry_config(attempts))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))

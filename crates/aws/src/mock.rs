@@ -29,6 +29,9 @@ pub struct MemoryTagger {
     /// Writes to these ARNs fail with the service's own answer while the
     /// count lasts (one per write): the resource is being created.
     pub creating: Mutex<HashMap<String, (CallError, u32)>>,
+    /// Ids not visible yet (EC2, `whole_call`): a write naming them fails
+    /// as a whole, naming them, while the count lasts (one per write).
+    pub unseen: Mutex<HashMap<String, u32>>,
     /// Each parent ARN's attached children's ids (an instance's volumes).
     pub attached: HashMap<String, Vec<String>>,
     /// Reads of children made so far, each with its parents.
@@ -64,13 +67,32 @@ impl Tagger for MemoryTagger {
         if self.throttled {
             return Err(CallError::new("RequestLimitExceeded", "slow down"));
         }
+        if self.whole_call {
+            // EC2 refuses the call and names every id it cannot see.
+            let mut unseen = self.unseen.lock().unwrap();
+            let missing: Vec<&str> = arns
+                .iter()
+                .filter(|a| {
+                    self.unknown.contains(**a)
+                        || unseen.get_mut(**a).is_some_and(|left| {
+                            let seen = *left == 0;
+                            *left = left.saturating_sub(1);
+                            !seen
+                        })
+                })
+                .map(|a| a.rsplit('/').next().unwrap_or(a))
+                .collect();
+            if !missing.is_empty() {
+                return Err(CallError::new(
+                    "InvalidInstanceID.NotFound",
+                    &format!("The instance IDs '{}' do not exist", missing.join(", ")),
+                ));
+            }
+        }
         let mut failed = HashMap::new();
         for arn in arns {
             if self.unknown.contains(*arn) {
                 let e = CallError::new("InvalidInstanceID.NotFound", "does not exist");
-                if self.whole_call {
-                    return Err(e);
-                }
                 failed.insert(arn.to_string(), e);
             } else if self.flaky.lock().unwrap().remove(*arn) {
                 failed.insert(arn.to_string(), CallError::new("ThrottlingException", ""));

@@ -45,8 +45,8 @@ pub struct AwsArgs {
     /// through arn:<partition>:iam::<account>:role/NAME.
     #[arg(long, global = true, value_name = "NAME")]
     pub assume_role: Option<String>,
-    /// SDK attempts per call (adaptive retry: backs off and slows down on
-    /// throttling).
+    /// SDK attempts per call (standard retry: exponential backoff with
+    /// jitter).
     #[arg(long, global = true, value_name = "N", default_value_t = 6)]
     pub max_attempts: u32,
     /// S3 objects downloaded at once, ahead of the reader.

@@ -1,9 +1,11 @@
 //! Faults moto never makes, injected by a proxy (mitmproxy in reverse mode
 //! with `tests/moto/faults.py`) between tagwarden and moto: throttling in
-//! each protocol's own shape, and connections cut before any answer.
+//! each protocol's own shape, connections cut before any answer, and EC2
+//! ids not visible yet.
 
 use crate::moto::{endpoint, tag_map, World, OWN_ACCOUNT, ROLE};
 use crate::support::{tagwarden, temp_dir};
+use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -29,10 +31,6 @@ fn mitmdump() -> PathBuf {
 }
 
 /// Rates per thousand requests.
-fn start_proxy(throttle: u32, reset: u32) -> Proxy {
-    start_proxy_with(throttle, reset, 0)
-}
-
 fn start_proxy_with(throttle: u32, reset: u32, unprocessed: u32) -> Proxy {
     start_proxy_set(&[
         ("throttle_permille", throttle.to_string()),
@@ -84,14 +82,18 @@ pub(crate) fn start_proxy_set(options: &[(&str, String)]) -> Proxy {
 }
 
 #[test]
-fn at_20_percent_throttles_and_5_percent_resets_every_resource_ends_tagged() {
+fn at_20_percent_throttles_5_percent_resets_and_unseen_ids_every_resource_ends_tagged() {
     let world = World::build(
         "twf",
         &[OWN_ACCOUNT, "210000000004"],
         &["us-east-1", "eu-west-1"],
         false,
     );
-    let proxy = start_proxy(200, 50);
+    let proxy = start_proxy_set(&[
+        ("throttle_permille", "200".into()),
+        ("reset_permille", "50".into()),
+        ("unseen", "1".into()),
+    ]);
     let url = format!("http://127.0.0.1:{}", proxy.port);
     let run = tagwarden(&[
         "apply",
@@ -110,7 +112,11 @@ fn at_20_percent_throttles_and_5_percent_resets_every_resource_ends_tagged() {
     let log = std::fs::read_to_string(&proxy.log).unwrap();
     let throttles = log.matches("FAULT throttle").count();
     let resets = log.matches("FAULT reset").count();
-    assert!(throttles > 0 && resets > 0, "no faults injected:\n{log}");
+    let unseen = log.matches("FAULT unseen").count();
+    assert!(
+        throttles > 0 && resets > 0 && unseen > 0,
+        "no faults injected:\n{log}"
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc = run.json();
     let outcomes = doc["resources"].as_array().unwrap();
@@ -129,6 +135,65 @@ fn at_20_percent_throttles_and_5_percent_resets_every_resource_ends_tagged() {
         }
     }
     eprintln!("faults injected: {throttles} throttles, {resets} resets");
+}
+
+/// EC2 does not see at once what it has just created: a CreateTags naming
+/// such ids fails as a whole and names them (the proxy refuses each id the
+/// first time it is asked about). The rest of the call is written at once,
+/// without them; they go again alone, and every resource ends tagged.
+#[test]
+fn ids_ec2_cannot_see_yet_go_again_alone_after_the_rest() {
+    let world = World::build("twu", &[OWN_ACCOUNT], &["us-east-1"], false);
+    let proxy = start_proxy_set(&[("unseen", "1".into()), ("count", "1".into())]);
+    let run = tagwarden(&[
+        "apply",
+        "--endpoint-url",
+        &proxy.url(),
+        "--assume-role",
+        ROLE,
+        "--format",
+        "json",
+        &world.logs.display().to_string(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let outcomes = run.json()["resources"].as_array().unwrap().clone();
+    assert_eq!(outcomes.len(), world.resources().len());
+    assert!(
+        outcomes.iter().all(|o| o["status"] == "tagged"),
+        "{outcomes:#?}"
+    );
+    // The CreateTags calls in order, each with the ids it was refused for.
+    let log = std::fs::read_to_string(&proxy.log).unwrap();
+    let mut calls: Vec<(BTreeSet<&str>, BTreeSet<&str>)> = Vec::new();
+    for line in log.lines() {
+        if let Some(ids) = line.strip_prefix("CALL CreateTags ") {
+            calls.push((ids.split(' ').collect(), BTreeSet::new()));
+        } else if let Some(rest) = line.strip_prefix("FAULT unseen ") {
+            let refused = &mut calls.last_mut().expect("a refusal follows its call").1;
+            refused.extend(rest.split(' ').skip(1));
+        }
+    }
+    let refusals = calls.iter().filter(|(_, r)| !r.is_empty()).count();
+    assert!(refusals > 0 && calls.len() > refusals, "{log}");
+    for (n, (ids, refused)) in calls.iter().enumerate() {
+        if refused.is_empty() {
+            continue;
+        }
+        let rest: BTreeSet<&str> = ids.difference(refused).copied().collect();
+        if !rest.is_empty() {
+            assert_eq!(calls[n + 1].0, rest, "the rest goes next, at once");
+        }
+        assert!(
+            calls[n + 1..].iter().any(|(later, _)| later == refused),
+            "{refused:?} went again alone:\n{log}"
+        );
+    }
+    // Read back past the proxy: the tags are there.
+    let now = world.tags_now();
+    for r in world.resources() {
+        let arn = r["arn"].as_str().unwrap();
+        assert_eq!(now[arn]["ManagedBy"], "tagwarden", "{arn}");
+    }
 }
 
 /// DynamoDB hands back half of many batches unprocessed and throttles a
