@@ -12,10 +12,13 @@
 # that on average); an id not visible yet for tagwarden's own short pause
 # before it goes again alone (0.5–1 s: 0.75 s on average).
 #
-# Usage: benches/faults.sh [RUNS]   (TAGWARDEN_CLI names a built binary)
+# Usage: [FAULT_ACCOUNTS=A,B] benches/faults.sh [RUNS]   (TAGWARDEN_CLI names a
+# built binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-1}"
+# Two accounts by default (144 resources); one gives 72.
+accounts="${FAULT_ACCOUNTS:-230000000001,230000000002}"
 . scripts/lib/moto.sh
 ensure_venv "$(pwd)"
 start_moto
@@ -31,7 +34,7 @@ trap cleanup EXIT
 
 apply() { # name endpoint -> seconds, writes the JSON outcome
   local name=$1 endpoint=$2 t0 t1
-  "$TAGWARDEN_PYTHON" "$world" --accounts 230000000001,230000000002 --regions us-east-1,eu-west-1 \
+  "$TAGWARDEN_PYTHON" "$world" --accounts "$accounts" --regions us-east-1,eu-west-1 \
     --prefix "$name" --out "$work/$name" >"$work/$name.manifest.json"
   t0=$EPOCHREALTIME
   "$cli" apply -q --yes --assume-role Bench --format json --endpoint-url "$endpoint" \

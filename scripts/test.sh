@@ -33,5 +33,7 @@ echo "== cargo build -p tagwarden-lambda (bootstrap, for the end-to-end test)"
 cargo build -p tagwarden-lambda --locked
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== arm64: the core's tests under emulation (skipped without the cross tools)"
+./scripts/arm64.sh
 echo "== fuzz: each parser for a bounded time (skipped without a nightly toolchain)"
 ./scripts/fuzz.sh

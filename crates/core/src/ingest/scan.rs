@@ -148,9 +148,34 @@ fn eq_mask(block: &[u8; 64], c: u8) -> u64 {
     m
 }
 
+/// Bit `k` set where `block[k] == c`, with NEON (part of the aarch64
+/// baseline, so on every Graviton): four 16-byte compares, then the
+/// lanes' bits gathered by weighting each lane and adding neighbours
+/// pairwise (simdjson's movemask for NEON, which has none of its own).
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+fn eq_mask(block: &[u8; 64], c: u8) -> u64 {
+    use std::arch::aarch64::{
+        vandq_u8, vceqq_u8, vdupq_n_u8, vgetq_lane_u64, vld1q_u8, vpaddq_u8, vreinterpretq_u64_u8,
+    };
+    const WEIGHTS: [u8; 16] = [1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128];
+    // SAFETY: NEON is part of the aarch64 baseline; each load reads 16
+    // bytes inside the 64-byte array (or the 16-byte constant).
+    unsafe {
+        let p = block.as_ptr();
+        let needle = vdupq_n_u8(c);
+        let weights = vld1q_u8(WEIGHTS.as_ptr());
+        let lane = |q: usize| vandq_u8(vceqq_u8(vld1q_u8(p.add(16 * q)), needle), weights);
+        let low = vpaddq_u8(lane(0), lane(1));
+        let high = vpaddq_u8(lane(2), lane(3));
+        let both = vpaddq_u8(low, high);
+        vgetq_lane_u64::<0>(vreinterpretq_u64_u8(vpaddq_u8(both, both)))
+    }
+}
+
 /// Bit `k` set where `block[k] == c`, eight bytes per step (SWAR) where
-/// SSE2 is not at hand, e.g. on arm64.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// neither SSE2 nor NEON is at hand.
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), allow(dead_code))]
 #[inline(always)]
 fn eq_mask_swar(block: &[u8; 64], c: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -168,7 +193,7 @@ fn eq_mask_swar(block: &[u8; 64], c: u8) -> u64 {
     m
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn eq_mask(block: &[u8; 64], c: u8) -> u64 {
     eq_mask_swar(block, c)
