@@ -1898,3 +1898,128 @@ fn a_distributed_map_batch_of_log_objects_is_attributed_once() {
         "{foreign}"
     );
 }
+
+/// Load through the function (issue 19, point 2), small enough for CI: 200
+/// EventBridge creation events (100 instances, 100 log groups) in SQS
+/// batches of 10, as the event queue hands them over. Every resource ends
+/// tagged, and the same 20 batches delivered again add no row to any
+/// table. `benches/load.sh` runs the same with 10,000 and measures the
+/// function's CPU per event; no time is asserted here.
+#[test]
+fn two_hundred_creations_in_sqs_batches_are_tagged_and_a_replay_adds_nothing() {
+    let outputs = deploy("e2l");
+    let dir = temp_dir("e2l-bulk");
+    let made = py_json(&[
+        "bulk",
+        OWN_ACCOUNT,
+        "us-east-1",
+        "100",
+        "100",
+        "e2l",
+        &dir.display().to_string(),
+    ]);
+    let instances: Vec<String> = made["ec2"].as_array().unwrap()[..100]
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let groups: Vec<String> = made["log_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let alice = format!("arn:aws:iam::{OWN_ACCOUNT}:user/alice");
+    let mut records = Vec::new();
+    for (n, id) in instances.iter().enumerate() {
+        records.push((
+            "aws.ec2",
+            ec2_call(
+                "RunInstances",
+                &format!("l-run-{n}"),
+                "2026-11-20T10:00:00Z",
+                &alice,
+                json!({"instanceType": "t3.micro"}),
+                json!({"instancesSet": {"items": [{"instanceId": id}]}}),
+            ),
+        ));
+    }
+    for (n, arn) in groups.iter().enumerate() {
+        let name = arn.rsplit_once(":log-group:").unwrap().1;
+        let mut r = ec2_call(
+            "CreateLogGroup",
+            &format!("l-log-{n}"),
+            "2026-11-20T10:00:00Z",
+            &alice,
+            json!({"logGroupName": name}),
+            Value::Null,
+        );
+        r["eventSource"] = json!("logs.amazonaws.com");
+        records.push(("aws.logs", r));
+    }
+    let batches: Vec<Value> = records
+        .chunks(10)
+        .map(|chunk| {
+            let messages: Vec<Value> = chunk
+                .iter()
+                .map(|(source, record)| {
+                    let envelope = json!({"version": "0", "id": format!("eb-{}", record["eventID"]),
+                        "detail-type": "AWS API Call via CloudTrail", "source": source,
+                        "account": OWN_ACCOUNT, "time": record["eventTime"], "region": "us-east-1",
+                        "resources": [], "detail": record});
+                    json!({"messageId": format!("m-{}", record["eventID"].as_str().unwrap()),
+                        "receiptHandle": "h", "body": envelope.to_string(), "attributes": {},
+                        "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1"})
+                })
+                .collect();
+            json!({ "Records": messages })
+        })
+        .collect();
+    assert_eq!(batches.len(), 20);
+
+    let api = RuntimeApi::start();
+    let function = Function::start(&api, &stack_env("e2l", &outputs));
+    let logs = || function.lines().join("\n");
+    let deliver = |round: &str| {
+        for (n, batch) in batches.iter().enumerate() {
+            let Answer::Response(out) = api.invoke(&format!("{round}-{n}"), batch.clone()) else {
+                panic!("{round} {n}: {}", logs())
+            };
+            assert_eq!(out, json!({"batchItemFailures": []}), "{}", logs());
+        }
+    };
+    let rows = || -> Vec<usize> {
+        [
+            "TagsMetadataTableName",
+            "TagHistoryTableName",
+            "UserActionsTableName",
+        ]
+        .iter()
+        .map(|t| {
+            py_json(&["table-items", &outputs[*t]])
+                .as_array()
+                .unwrap()
+                .len()
+        })
+        .collect()
+    };
+    deliver("first");
+    let arns: Vec<String> = instances
+        .iter()
+        .map(|id| format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{id}"))
+        .chain(groups.iter().cloned())
+        .collect();
+    let mut args = vec!["tags-now", "us-east-1"];
+    args.extend(arns.iter().map(String::as_str));
+    let now = py_json(&args);
+    for arn in &arns {
+        assert_eq!(now[arn]["CreatedBy"], json!(alice), "{arn}: {}", now[arn]);
+        assert_eq!(now[arn]["ManagedBy"], "tagwarden", "{arn}");
+    }
+    let after_first = rows();
+    assert!(
+        after_first.iter().all(|&n| n >= 200),
+        "{after_first:?}: a row per resource in each table"
+    );
+    deliver("replay");
+    assert_eq!(rows(), after_first, "the replay added rows");
+}

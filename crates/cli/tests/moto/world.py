@@ -605,13 +605,16 @@ def remediation(region, prefix):
 
 
 def tags_now(region, arns):
-    """Current tags of EC2 instances and RDS instances, by ARN."""
+    """Current tags of EC2 instances, log groups and RDS instances, by ARN."""
     s = session(OWN_ACCOUNT)
     ec2 = s.client("ec2", region_name=region, endpoint_url=ENDPOINT)
     rds = s.client("rds", region_name=region, endpoint_url=ENDPOINT)
+    logs = s.client("logs", region_name=region, endpoint_url=ENDPOINT)
     out = {}
     for arn in arns:
-        if ":instance/" in arn:
+        if ":log-group:" in arn:
+            out[arn] = logs.list_tags_for_resource(resourceArn=arn)["tags"]
+        elif ":instance/" in arn:
             r = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [arn.rsplit("/", 1)[1]]}])
             out[arn] = {t["Key"]: t["Value"] for t in r["Tags"]}
         else:
