@@ -44,7 +44,7 @@ apply() { # name endpoint -> seconds, writes the JSON outcome
 }
 
 echo "| run | resources | tagged | seconds | requests | throttles | resets | not yet visible | sleeps asked | target: 2 × fault-free + sleeps asked |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in $(seq "$runs"); do
   plain=$(apply "plain$r" "$AWS_ENDPOINT_URL")
   "$TAGWARDEN_PYTHON" - "$work/plain$r.json" "$plain" "$r" <<'PY'
@@ -60,7 +60,7 @@ PY
   proxy_pid=$!
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   faulty=$(apply "faults$r" "http://127.0.0.1:$port")
-  kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true; proxy_pid=""
+  kill "$proxy_pid" 2>/dev/null || true; wait "$proxy_pid" 2>/dev/null || true; proxy_pid=""
   "$TAGWARDEN_PYTHON" - "$work/faults$r.json" "$faulty" "$plain" "$work/proxy$r.log" "$r" <<'PY'
 import json, re, sys
 doc, secs, plain, log, r = json.load(open(sys.argv[1])), float(sys.argv[2]), float(sys.argv[3]), open(sys.argv[4]).read(), sys.argv[5]

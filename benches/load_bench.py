@@ -108,7 +108,10 @@ def main():
     api = Api()
     env["AWS_LAMBDA_RUNTIME_API"] = api.address
     p = subprocess.Popen([BOOTSTRAP], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = time.perf_counter()
     while api.first_poll is None:
+        if p.poll() is not None or time.perf_counter() - started > 60:
+            sys.exit(f"bootstrap did not ask for an event (exit status {p.poll()})")
         time.sleep(0.001)
     first_cpu, first_wall = deliver(api, p.pid, "first", payloads)
     after_first = rows(outputs)

@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=aarch64-unknown-linux-gnu
-if ! rustup target list --installed 2>/dev/null | grep -qx "$target" \
+installed=$(rustup target list --installed 2>/dev/null || true)
+if ! grep -qx "$target" <<<"$installed" \
   || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64-static >/dev/null; then
   echo "== arm64: SKIPPED: needs rustup's $target, gcc-aarch64-linux-gnu and qemu-user-static"
   exit 0

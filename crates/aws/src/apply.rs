@@ -263,15 +263,14 @@ async fn write_batch<'a, T: Tagger>(
                 let (named, rest): (Vec<&str>, Vec<&str>) =
                     arns.iter().partition(|arn| names_id_of(&e.message, arn));
                 if named.is_empty() || rest.is_empty() {
-                    let (retried, left) = if may_retry {
-                        (arns, Vec::new())
+                    if may_retry {
+                        work.push((arns, attempt + 1, true));
+                    } else if rest.is_empty() {
+                        // Every one named, and no retries left.
+                        done.extend(arns.into_iter().map(|a| (a, Err(e.clone()))));
                     } else {
-                        (Vec::new(), arns)
-                    };
-                    if !retried.is_empty() {
-                        work.push((retried, attempt + 1, true));
+                        halve(&mut work, arns, backoff);
                     }
-                    halve(&mut work, left, backoff);
                 } else {
                     if may_retry {
                         work.push((named, attempt + 1, true));

@@ -6,9 +6,9 @@ before any answer. A share of DynamoDB batch calls (`unprocessed_permille`)
 is cut in half: moto gets the first half, and the answer hands the rest back
 as `UnprocessedItems` / `UnprocessedKeys`, as DynamoDB does when throttled.
 With `unseen=1`, EC2's CreateTags answers `Invalid….NotFound` naming the
-ids it has not been asked about before, in EC2's words, as it does for
-resources created moments ago (eventual consistency); each id is refused
-once. With `creating=ARN=N`, the Tagging API's TagResources answers the first N
+ids of one kind it has not been asked about before, in EC2's words, as it
+does for resources created moments ago (eventual consistency); every id of
+a call counts as asked about, so no id is refused twice. With `creating=ARN=N`, the Tagging API's TagResources answers the first N
 calls naming ARN as it does for a resource still being created: that entry
 in `FailedResourcesMap` (the rest of the call goes to moto).
 Every fault is printed as `FAULT <kind> <service>`, a throttle and a reset

@@ -119,9 +119,12 @@ impl Chunks {
     }
 
     /// Hands a spent buffer back to be filled again, so that memory stays
-    /// at a few chunks.
+    /// at a few chunks. One grown to gather a long record is let go: kept,
+    /// it would hold up to the record cap for every chunk in flight.
     pub fn give_back(&self, spent: Vec<u8>) {
-        let _ = self.spare.send(spent);
+        if spent.capacity() <= HEADROOM + CHUNK {
+            let _ = self.spare.send(spent);
+        }
     }
 }
 

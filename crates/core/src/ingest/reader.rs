@@ -256,9 +256,9 @@ impl<'r> RecordReader<'r> {
     /// Decides the shape from the first bytes.
     fn start(&mut self) -> Result<(), ReadErrorKind> {
         // A UTF-8 byte order mark is tolerated (editors add them).
-        while self.end < 3 && self.fill()? {}
-        if self.buf[..self.end].starts_with(&[0xef, 0xbb, 0xbf]) {
-            self.pos = 3;
+        while self.end - self.pos < 3 && self.fill()? {}
+        if self.buf[self.pos..self.end].starts_with(&[0xef, 0xbb, 0xbf]) {
+            self.pos += 3;
         }
         match self.next_byte()? {
             None => Err(ReadErrorKind::Empty),

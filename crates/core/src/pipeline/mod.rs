@@ -212,7 +212,12 @@ mod tests {
         gz.write_all(padded.as_bytes()).unwrap();
         let whole = gz.finish().unwrap();
         let cut = &whole[..whole.len() * 2 / 3];
-        for doc in [&whole[..], cut] {
+        // With a byte order mark, which editors add.
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"\xef\xbb\xbf").unwrap();
+        gz.write_all(padded.as_bytes()).unwrap();
+        let marked = gz.finish().unwrap();
+        for doc in [&whole[..], cut, &marked[..]] {
             let run = |p: Pipeline| {
                 let mut p = p.with_marks(3);
                 let mut found = Vec::new();
@@ -227,7 +232,7 @@ mod tests {
                 .iter()
                 .filter(|f| f.starts_with("Creation"))
                 .count();
-            assert_eq!(made == 10, doc.len() == whole.len(), "{made}");
+            assert_eq!(made == 10, doc.len() != cut.len(), "{made}");
         }
         let (found, _) = {
             let mut p = Pipeline::default().with_inflate_thread();
