@@ -200,6 +200,16 @@ pub fn classify(payload: &[u8], gate: Gate<'_>) -> Result<Trigger, String> {
     Err("neither an S3, SQS or EventBridge event nor a direct invocation".into())
 }
 
+/// Whether an SQS message `body` is an EventBridge `AWS API Call via
+/// CloudTrail` event: what a batch's messages may be attributed together
+/// for (an S3 notification names logs, which are read in parts of their
+/// own). Says nothing of whether it is taken: see [`classify_message`].
+pub fn is_api_call(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|v| text(&v, "detail-type") == Some(API_CALL))
+}
+
 /// Decides what one SQS message asks for: only an EventBridge event from an
 /// `aws.*` source, or an S3 notification for the trail bucket, which is
 /// what the template's rules and the function itself put on the queue.

@@ -162,8 +162,10 @@ impl Parts {
     }
 }
 
-/// Reads `payload` (with `trail`, a notification for any other bucket is
-/// refused before anything is read), notes each named log as acted on,
+/// Reads `payloads`, each named by its origin, as one (with `trail`, a
+/// notification for any other bucket is refused before anything is read):
+/// the events of an SQS batch make one part, settled in one plan, one write
+/// per batch of resources and one record. Notes each named log as acted on,
 /// and starts reading the logs from their checkpoints, `ahead` of them
 /// downloading, cut every `size` creations. Records of accounts outside
 /// `accounts` are refused.
@@ -171,8 +173,7 @@ impl Parts {
 pub async fn read<S: AuditStore>(
     clients: &Clients,
     store: &S,
-    origin: &str,
-    payload: &[u8],
+    payloads: &[(&str, &[u8])],
     trail: Option<&str>,
     accounts: Accounts,
     ahead: usize,
@@ -183,7 +184,9 @@ pub async fn read<S: AuditStore>(
         ..Window::default()
     };
     let mut reading = Reading::new(window, accounts).marked(mark_every(size));
-    reading.read(origin, payload);
+    for (origin, payload) in payloads {
+        reading.read(origin, *payload);
+    }
     let (logs, skipped) = logs_named(std::mem::take(&mut reading.named), trail)?;
     let (tx, rx) = mpsc::channel(1);
     let payload_part = Part {

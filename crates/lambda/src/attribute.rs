@@ -29,7 +29,24 @@ pub async fn attribute(
     payload: &[u8],
     report: &mut Report,
 ) -> Result<Done, Failure> {
-    let origin = job.origin;
+    attribute_together(shared, job.attempt, &[(job.origin, payload)], report).await
+}
+
+/// [`attribute`] for several payloads (origin, bytes) delivered `attempt`
+/// times before, as one: an SQS batch's events make one plan, one write
+/// per batch of resources and one record, where each alone would make its
+/// own. They share one result.
+pub async fn attribute_together(
+    shared: &Shared,
+    attempt: u32,
+    payloads: &[(&str, &[u8])],
+    report: &mut Report,
+) -> Result<Done, Failure> {
+    let origin = match payloads {
+        [(one, _)] => one.to_string(),
+        many => format!("{} messages", many.len()),
+    };
+    let origin = origin.as_str();
     let policy = shared.policy().await?;
     let trail = shared.config.trail_bucket.as_deref();
     let accounts = shared.accounts().await?;
@@ -38,8 +55,7 @@ pub async fn attribute(
     let parts = tagwarden_flow::parts::read(
         clients,
         store,
-        origin,
-        payload,
+        payloads,
         trail,
         accounts,
         FETCH_AHEAD,
@@ -53,9 +69,7 @@ pub async fn attribute(
     for o in &parts.settled {
         tracing::info!(object = %o, "read whole by an earlier delivery: not read again");
     }
-    let from = Asserted::CloudTrail {
-        attempt: job.attempt,
-    };
+    let from = Asserted::CloudTrail { attempt };
     let delivered = parts
         .settle_each(store, async |part: &Part| {
             let done = settle_part(shared, &policy, part, from, report).await?;

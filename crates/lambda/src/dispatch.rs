@@ -6,7 +6,7 @@
 //! delivery whose resources are still being created goes back to the event
 //! queue, delayed ([`tagwarden_aws::requeue`]), and counts as done.
 
-use crate::attribute::{attribute, settle, Asserted};
+use crate::attribute::{attribute, attribute_together, settle, Asserted};
 use crate::check::{check, confirm, scan};
 use crate::job::{Done, Job};
 use crate::report::flush;
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::time::Instant;
 use tagwarden_aws::dead_letter::{park, Refused};
 use tagwarden_aws::requeue::{requeue, Waiting};
-use tagwarden_core::trigger::{self, classify, classify_message, Direct, Trigger};
+use tagwarden_core::trigger::{self, classify, classify_message, Direct, Message, Trigger};
 use tagwarden_flow::report::Report;
 use tagwarden_flow::sinks::{seconds, Run};
 
@@ -57,18 +57,42 @@ pub async fn handle(
             let mut again = Vec::new();
             let mut refusals = Vec::new();
             let mut waiting = Vec::new();
-            for m in messages {
+            let (together, alone) = events_together(shared, messages);
+            if !together.is_empty() {
+                let origins: Vec<String> = together
+                    .iter()
+                    .map(|m| format!("sqs message {}", m.id))
+                    .collect();
+                let payloads: Vec<(&str, &[u8])> = origins
+                    .iter()
+                    .zip(&together)
+                    .map(|(o, m)| (o.as_str(), m.body.as_bytes()))
+                    .collect();
+                match attribute_together(shared, 0, &payloads, &mut report).await {
+                    Ok(Done::Finished) => {}
+                    Ok(Done::Waiting) => waiting.extend(together.into_iter().map(|m| {
+                        let origin = first_delivery(&m);
+                        Waiting {
+                            id: m.id,
+                            body: m.body,
+                            attempt: m.attempt,
+                            origin,
+                        }
+                    })),
+                    Err(e) => {
+                        for m in together {
+                            tracing::error!(request_id, message_id = %m.id, error = %e, "message failed: delivered again");
+                            again.push(m.id);
+                        }
+                    }
+                }
+            }
+            for m in alone {
                 let origin = format!("sqs message {}", m.id);
                 let refused = |why: String| Left::Refused(format!("event refused: {why}"));
                 let done = match classify_message(m.body.as_bytes(), shared.gate()) {
                     Ok(t) => {
-                        // A delivery that came back keeps its first id and time.
-                        let (id, at) = m.origin.clone().unwrap_or_else(|| {
-                            let at = trigger::event_time(m.body.as_bytes())
-                                .or_else(|| m.sent_ms.and_then(rfc3339))
-                                .unwrap_or_else(now);
-                            (m.id.clone(), at)
-                        });
+                        let (id, at) = first_delivery(&m);
                         let job = Job {
                             origin: &origin,
                             id: &id,
@@ -151,6 +175,32 @@ pub async fn handle(
         tracing::error!(request_id, error = %e, "invocation failed: delivered again");
     }
     result
+}
+
+/// A delivery's event id and time: a delivery that came back keeps its
+/// first id and time.
+fn first_delivery(m: &Message) -> (String, String) {
+    m.origin.clone().unwrap_or_else(|| {
+        let at = trigger::event_time(m.body.as_bytes())
+            .or_else(|| m.sent_ms.and_then(rfc3339))
+            .unwrap_or_else(now);
+        (m.id.clone(), at)
+    })
+}
+
+/// The batch's EventBridge API-call events on their first delivery, to be
+/// attributed together, and the rest, each run alone. A delivery that came
+/// back runs alone, narrowed to what still waits; so do notifications,
+/// whose logs are read in parts of their own, and anything refused.
+fn events_together(shared: &Shared, messages: Vec<Message>) -> (Vec<Message>, Vec<Message>) {
+    messages.into_iter().partition(|m| {
+        m.attempt == 0
+            && matches!(
+                classify_message(m.body.as_bytes(), shared.gate()),
+                Ok(Trigger::Attribute)
+            )
+            && trigger::is_api_call(m.body.as_bytes())
+    })
 }
 
 /// Sends deliveries that wait back to the event queue; returns the ids of

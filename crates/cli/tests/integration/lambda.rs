@@ -1902,8 +1902,8 @@ fn a_distributed_map_batch_of_log_objects_is_attributed_once() {
 /// Load through the function (issue 19, point 2), small enough for CI: 200
 /// EventBridge creation events (100 instances, 100 log groups) in SQS
 /// batches of 10, as the event queue hands them over. Every resource ends
-/// tagged, and the same 20 batches delivered again add no row to any
-/// table. `benches/load.sh` runs the same with 10,000 and measures the
+/// tagged, each batch with one write per tagging API, and the same 20
+/// batches delivered again add no row to any table. `benches/load.sh` runs the same with 10,000 and measures the
 /// function's CPU per event; no time is asserted here.
 #[test]
 fn two_hundred_creations_in_sqs_batches_are_tagged_and_a_replay_adds_nothing() {
@@ -2002,7 +2002,16 @@ fn two_hundred_creations_in_sqs_batches_are_tagged_and_a_replay_adds_nothing() {
         })
         .collect()
     };
+    let manifest = dir.join("made.json");
+    std::fs::write(&manifest, made.to_string()).unwrap();
+    let recording = Recording::start();
     deliver("first");
+    // A batch's events are settled together: one write per batch of ten,
+    // its instances with their root volumes, not one per message.
+    let writes = recording.writes(&manifest);
+    assert_eq!(writes["CreateTags"], 10, "{writes}");
+    assert_eq!(writes["CreateTags.max_names"], 20, "{writes}");
+    assert_eq!(writes["TagResources"], 10, "{writes}");
     let arns: Vec<String> = instances
         .iter()
         .map(|id| format!("arn:aws:ec2:us-east-1:{OWN_ACCOUNT}:instance/{id}"))
