@@ -200,14 +200,19 @@ pub fn classify(payload: &[u8], gate: Gate<'_>) -> Result<Trigger, String> {
     Err("neither an S3, SQS or EventBridge event nor a direct invocation".into())
 }
 
-/// Whether an SQS message `body` is an EventBridge `AWS API Call via
-/// CloudTrail` event: what a batch's messages may be attributed together
-/// for (an S3 notification names logs, which are read in parts of their
-/// own). Says nothing of whether it is taken: see [`classify_message`].
-pub fn is_api_call(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .is_some_and(|v| text(&v, "detail-type") == Some(API_CALL))
+/// The batch's messages to attribute together, and the rest, each run
+/// alone: EventBridge `AWS API Call via CloudTrail` events the gate takes,
+/// on their first delivery. A delivery that came back runs alone, narrowed
+/// to what still waits; so do notifications, whose logs are read in parts
+/// of their own, and anything refused.
+pub fn together(messages: Vec<Message>, gate: Gate<'_>) -> (Vec<Message>, Vec<Message>) {
+    messages.into_iter().partition(|m| {
+        let body = m.body.as_bytes();
+        m.attempt == 0
+            && matches!(classify_message(body, gate), Ok(Trigger::Attribute))
+            && serde_json::from_slice::<Value>(body)
+                .is_ok_and(|v| text(&v, "detail-type") == Some(API_CALL))
+    })
 }
 
 /// Decides what one SQS message asks for: only an EventBridge event from an
@@ -377,6 +382,38 @@ fn direct(v: &Value) -> Result<Direct, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_batch_attributes_its_first_api_call_events_together() {
+        let message = |id: &str, attempt: u32, body: serde_json::Value| Message {
+            id: id.into(),
+            body: body.to_string(),
+            sent_ms: None,
+            attempt,
+            origin: None,
+        };
+        let event = serde_json::json!({"version": "0", "id": "e", "detail-type": API_CALL,
+            "source": "aws.ec2", "account": "111122223333", "region": "us-east-1",
+            "time": "2026-01-15T10:30:00Z", "resources": [], "detail": {}});
+        let notification = serde_json::json!({"Records": [{"eventSource": "aws:s3",
+            "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "trail"},
+            "object": {"key": "AWSLogs/1/CloudTrail/us-east-1/2026/01/15/a.json.gz"}}}]});
+        let forged = serde_json::json!({"resource_arn": "arn:aws:s3:::b", "user": "x"});
+        let batch = vec![
+            message("first", 0, event.clone()),
+            message("again", 1, event.clone()),
+            message("log", 0, notification),
+            message("forged", 0, forged),
+            message("second", 0, event),
+        ];
+        let gate = Gate {
+            trail_bucket: Some("trail"),
+        };
+        let (together, alone) = together(batch, gate);
+        let ids = |m: &[Message]| m.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&together), ["first", "second"]);
+        assert_eq!(ids(&alone), ["again", "log", "forged"]);
+    }
     use super::*;
     use std::path::PathBuf;
 

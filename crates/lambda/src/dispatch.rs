@@ -57,7 +57,7 @@ pub async fn handle(
             let mut again = Vec::new();
             let mut refusals = Vec::new();
             let mut waiting = Vec::new();
-            let (together, alone) = events_together(shared, messages);
+            let (together, alone) = trigger::together(messages, shared.gate());
             if !together.is_empty() {
                 let origins: Vec<String> = together
                     .iter()
@@ -185,21 +185,6 @@ fn first_delivery(m: &Message) -> (String, String) {
             .or_else(|| m.sent_ms.and_then(rfc3339))
             .unwrap_or_else(now);
         (m.id.clone(), at)
-    })
-}
-
-/// The batch's EventBridge API-call events on their first delivery, to be
-/// attributed together, and the rest, each run alone. A delivery that came
-/// back runs alone, narrowed to what still waits; so do notifications,
-/// whose logs are read in parts of their own, and anything refused.
-fn events_together(shared: &Shared, messages: Vec<Message>) -> (Vec<Message>, Vec<Message>) {
-    messages.into_iter().partition(|m| {
-        m.attempt == 0
-            && matches!(
-                classify_message(m.body.as_bytes(), shared.gate()),
-                Ok(Trigger::Attribute)
-            )
-            && trigger::is_api_call(m.body.as_bytes())
     })
 }
 
