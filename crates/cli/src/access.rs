@@ -77,18 +77,27 @@ impl Aws {
 /// Connects on first use.
 pub struct LazyAws<'c> {
     cli: &'c Cli,
-    aws: Option<Aws>,
+    aws: std::cell::OnceCell<Aws>,
 }
 
 impl<'c> LazyAws<'c> {
     pub fn new(cli: &'c Cli) -> Self {
-        Self { cli, aws: None }
+        Self {
+            cli,
+            aws: std::cell::OnceCell::new(),
+        }
     }
 
-    pub fn get(&mut self) -> Result<&mut Aws> {
-        if self.aws.is_none() {
-            self.aws = Some(Aws::connect(self.cli)?);
+    pub fn get(&self) -> Result<&Aws> {
+        if let Some(aws) = self.aws.get() {
+            return Ok(aws);
         }
-        Ok(self.aws.as_mut().expect("connected above"))
+        let aws = Aws::connect(self.cli)?;
+        Ok(self.aws.get_or_init(|| aws))
+    }
+
+    /// The connection, when something already needed one.
+    pub fn connected(&self) -> Option<&Aws> {
+        self.aws.get()
     }
 }

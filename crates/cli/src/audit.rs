@@ -32,7 +32,7 @@ enum Exec {
 
 impl Audit {
     /// Opens the store `--store` names; readers need it to exist.
-    pub fn open(cli: &Cli, aws: &mut LazyAws<'_>, open: Open) -> Result<Self> {
+    pub fn open(cli: &Cli, aws: &LazyAws<'_>, open: Open) -> Result<Self> {
         let url = StoreUrl::parse(&cli.store.url, |k| std::env::var(k).ok())?;
         Ok(match url {
             StoreUrl::Sqlite(path) => Self {
@@ -67,8 +67,8 @@ impl Audit {
 }
 
 pub fn init(cli: &Cli) -> Result<u8> {
-    let mut aws = LazyAws::new(cli);
-    let audit = Audit::open(cli, &mut aws, Open::Create)?;
+    let aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &aws, Open::Create)?;
     audit.run(audit.store.init())?;
     if !cli.quiet {
         eprintln!("Audit store ready: {}", audit.describe());
@@ -96,8 +96,8 @@ pub fn import(cli: &Cli, file: &std::path::Path) -> Result<u8> {
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let batch: Rows = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a batch tagwarden saved", file.display()))?;
-    let mut aws = LazyAws::new(cli);
-    let audit = Audit::open(cli, &mut aws, Open::Create)?;
+    let aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &aws, Open::Create)?;
     let r = audit.run(audit.store.record(&batch))?;
     if !cli.quiet {
         eprintln!(
@@ -112,8 +112,8 @@ pub fn import(cli: &Cli, file: &std::path::Path) -> Result<u8> {
 }
 
 pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
-    let mut aws = LazyAws::new(cli);
-    let audit = Audit::open(cli, &mut aws, Open::Existing)?;
+    let aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &aws, Open::Existing)?;
     let h = audit.run(audit.store.history(&args.arn))?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
@@ -134,8 +134,8 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
 /// `tagwarden explain ARN`: exit 1 when the store knows nothing of it.
 pub fn explain(cli: &Cli, args: &crate::cli::ExplainArgs) -> Result<u8> {
     let policy = crate::load_policy(args.policy.as_deref())?;
-    let mut aws = LazyAws::new(cli);
-    let audit = Audit::open(cli, &mut aws, Open::Existing)?;
+    let aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &aws, Open::Existing)?;
     let e = audit.run(tagwarden_flow::explain::explain(
         &audit.store,
         &policy,
@@ -202,8 +202,8 @@ fn export_row(e: &HistoryEntry) -> [String; 15] {
 }
 
 pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8> {
-    let mut aws = LazyAws::new(cli);
-    let audit = Audit::open(cli, &mut aws, Open::Existing)?;
+    let aws = LazyAws::new(cli);
+    let audit = Audit::open(cli, &aws, Open::Existing)?;
     let sink: Box<dyn Write + Send> = match &args.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)

@@ -48,7 +48,7 @@ pub fn run(cli: &Cli, args: &BackfillArgs) -> Result<u8> {
     }
     request.tolerated_failure_percentage = args.tolerated_failure_percentage;
 
-    let mut aws = LazyAws::new(cli);
+    let aws = LazyAws::new(cli);
     let aws = aws.get()?;
     let client = aws.bucket_client(bucket);
     let estimate = aws
@@ -90,7 +90,7 @@ fn existing(cli: &Cli, args: &BackfillArgs, execution: &str) -> Result<u8> {
     if machine_of(execution).is_none() {
         bail!("{execution} is not a Step Functions execution ARN");
     }
-    let mut aws = LazyAws::new(cli);
+    let aws = LazyAws::new(cli);
     let aws = aws.get()?;
     let engine = StepFunctions::new(&aws.clients, region_of(execution));
     let mut execution = execution.to_string();
@@ -244,5 +244,6 @@ fn local(args: &BackfillArgs, source: &str) -> ApplyArgs {
         concurrency: 8,
         wait: Duration::from_secs(30 * 60),
         wait_unit_ms: 1000,
+        part_size: tagwarden_flow::parts::PART_CREATIONS,
     }
 }

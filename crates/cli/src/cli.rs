@@ -234,6 +234,11 @@ pub struct ApplyArgs {
     /// Milliseconds for each second of the waiting schedule (tests shorten it).
     #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
     pub wait_unit_ms: u64,
+    /// Creations planned and applied together when the plan is too large
+    /// to hold: a run of more than ten parts is shown as an overview, then
+    /// read again part by part, so memory holds one part whatever the size.
+    #[arg(long, value_name = "N", default_value_t = tagwarden_flow::parts::PART_CREATIONS)]
+    pub part_size: usize,
 }
 
 /// `30m`, `2h`, `90s`, `1h 30m`.

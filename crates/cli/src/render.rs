@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use tagwarden_aws::apply::{Outcome, Status};
 use tagwarden_aws::calls::{is_write, CallCounts};
+use tagwarden_core::overview::{Overview, SECTIONS};
 use tagwarden_core::pipeline::Stats;
 use tagwarden_core::plan::{Plan, PlanItem};
 
@@ -56,69 +57,60 @@ pub fn plan_for(plan: &Plan, terminal: bool, out: &mut dyn Write) -> io::Result<
     if !terminal || plan.items.len() <= TERMINAL_ROWS {
         return plan_table(plan, out);
     }
-    printable(out, |out| plan_overview(plan, out))
+    overview(&Overview::of(plan, FIRST_ROWS), out)
 }
 
-fn plan_overview(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
-    let n = plan.items.len();
-    writeln!(out, "{n} resources to tag.")?;
-    let count = |key: &dyn Fn(&PlanItem) -> String| -> Vec<(String, usize)> {
-        let mut by: BTreeMap<String, usize> = BTreeMap::new();
-        for item in &plan.items {
-            *by.entry(key(item)).or_default() += 1;
-        }
-        let mut v: Vec<(String, usize)> = by.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v
-    };
-    let service = |i: &PlanItem| {
-        i.resource_type
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    };
-    let region = |i: &PlanItem| i.region.clone();
-    let account = |i: &PlanItem| i.account.clone();
-    let creator = |i: &PlanItem| {
-        i.creator
-            .responsible()
-            .unwrap_or("(a service's launch, parent unknown)")
-            .to_string()
-    };
-    type Key<'k> = &'k dyn Fn(&PlanItem) -> String;
-    let sections: [(&str, Key); 4] = [
-        ("service", &service),
-        ("region", &region),
-        ("account", &account),
-        ("creator", &creator),
-    ];
-    for (what, key) in sections {
-        let counts = count(key);
+/// A plan too large to show: counts per service, region, account and
+/// creator, the first rows, and where the whole plan is.
+pub fn overview(o: &Overview, out: &mut dyn Write) -> io::Result<()> {
+    printable(out, |out| overview_raw(o, out))
+}
+
+fn overview_raw(o: &Overview, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{} resources to tag.", o.resources)?;
+    for (i, what) in SECTIONS.iter().enumerate() {
+        let counts = o.section(i);
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(80)
             .set_header([what.to_uppercase(), "RESOURCES".to_string()]);
         for (k, c) in counts.iter().take(10) {
-            t.add_row([k.clone(), c.to_string()]);
+            t.add_row([k.to_string(), c.to_string()]);
         }
         if counts.len() > 10 {
-            let rest: usize = counts[10..].iter().map(|(_, c)| c).sum();
+            let rest: u64 = counts[10..].iter().map(|(_, c)| c).sum();
             t.add_row([format!("{} more", counts.len() - 10), rest.to_string()]);
         }
         writeln!(out, "{t}")?;
     }
-    writeln!(out, "The first {FIRST_ROWS}:")?;
-    plan_table_raw(plan, &plan.items[..FIRST_ROWS], out)?;
+    writeln!(out, "The first {}:", o.first.len())?;
+    items_table(&o.first, &o.keys, o.resources, out)?;
     writeln!(
         out,
         "{} more not shown: the whole plan with --format json, or with the table sent to a file (> plan.txt).",
-        n - FIRST_ROWS
+        o.resources.saturating_sub(o.first.len() as u64)
     )
 }
 
 fn plan_table_raw(plan: &Plan, items: &[PlanItem], out: &mut dyn Write) -> io::Result<()> {
+    let mut keys: BTreeMap<String, u64> = BTreeMap::new();
+    for item in &plan.items {
+        for k in item.tags.keys() {
+            *keys.entry(k.as_str().to_string()).or_default() += 1;
+        }
+    }
+    items_table(items, &keys, plan.items.len() as u64, out)
+}
+
+/// `items`, then the tag keys written and on how many of `total`
+/// resources where not on all.
+fn items_table(
+    items: &[PlanItem],
+    keys: &BTreeMap<String, u64>,
+    total: u64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if items.is_empty() {
         return writeln!(out, "Nothing to tag.");
     }
@@ -137,12 +129,6 @@ fn plan_table_raw(plan: &Plan, items: &[PlanItem], out: &mut dyn Write) -> io::R
     if let Some(c) = t.column_mut(1) {
         c.set_constraint(ColumnConstraint::ContentWidth);
     }
-    let mut keys: BTreeMap<&str, usize> = BTreeMap::new();
-    for item in &plan.items {
-        for k in item.tags.keys() {
-            *keys.entry(k.as_str()).or_default() += 1;
-        }
-    }
     for item in items {
         t.add_row([
             format!("{}\n{}", short_id(&item.arn), item.resource_type),
@@ -152,13 +138,10 @@ fn plan_table_raw(plan: &Plan, items: &[PlanItem], out: &mut dyn Write) -> io::R
     }
     writeln!(out, "{t}")?;
     let keys: Vec<String> = keys
-        .into_iter()
-        .map(|(k, n)| {
-            if n == plan.items.len() {
-                k.to_string()
-            } else {
-                format!("{k} ({n})")
-            }
+        .iter()
+        .map(|(k, &n)| match n == total {
+            true => k.clone(),
+            false => format!("{k} ({n})"),
         })
         .collect();
     writeln!(out, "Tags to write: {}", keys.join(", "))
@@ -236,7 +219,7 @@ fn thousands(n: u64) -> String {
 }
 
 /// The run's summary, for stderr.
-pub fn summary(plan: &Plan, stats: &Stats) -> String {
+pub fn summary(plan: &Overview, stats: &Stats) -> String {
     let skipped: Vec<String> = stats
         .skipped
         .iter()
@@ -253,7 +236,7 @@ pub fn summary(plan: &Plan, stats: &Stats) -> String {
     format!(
         "plan: {} resources to tag, {} already tagged by their creator{limit}\n\
          read: {} documents, {:.1} MB, {} records, {} creations, {} tag calls; skipped: {}; {} errors",
-        thousands(plan.items.len() as u64),
+        thousands(plan.resources),
         thousands(plan.already_tagged),
         thousands(stats.documents),
         stats.bytes as f64 / 1e6,
@@ -426,39 +409,41 @@ fn service(resource_type: &str) -> &str {
     resource_type.split(':').next().unwrap_or(resource_type)
 }
 
-fn by_service_region(outcomes: &[Outcome]) -> BTreeMap<(&str, &str), Counts> {
-    let mut m: BTreeMap<(&str, &str), Counts> = BTreeMap::new();
-    for o in outcomes {
-        m.entry((service(o.resource_type), o.region.as_str()))
-            .or_default()
-            .add(&o.status);
-    }
-    m
+/// Outcomes counted per (service, region), added part by part.
+#[derive(Debug, Default)]
+pub struct Tally {
+    by: BTreeMap<(&'static str, String), Counts>,
 }
 
-fn totals(outcomes: &[Outcome]) -> Counts {
-    let mut c = Counts::default();
-    for o in outcomes {
-        c.add(&o.status);
+impl Tally {
+    pub fn add(&mut self, outcomes: &[Outcome]) {
+        for o in outcomes {
+            let key = (service(o.resource_type), o.region.clone());
+            self.by.entry(key).or_default().add(&o.status);
+        }
     }
-    c
+
+    fn totals(&self) -> Counts {
+        let mut t = Counts::default();
+        for c in self.by.values() {
+            t.tagged += c.tagged;
+            t.would_tag += c.would_tag;
+            t.already_tagged += c.already_tagged;
+            t.full += c.full;
+            t.failed += c.failed;
+            t.pending += c.pending;
+        }
+        t
+    }
 }
 
 /// `apply`'s table: outcomes per service and region, then the calls made.
-pub fn apply_table(
-    outcomes: &[Outcome],
-    calls: &CallCounts,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    printable(out, |out| apply_table_raw(outcomes, calls, out))
+pub fn apply_table(tally: &Tally, calls: &CallCounts, out: &mut dyn Write) -> io::Result<()> {
+    printable(out, |out| apply_table_raw(tally, calls, out))
 }
 
-fn apply_table_raw(
-    outcomes: &[Outcome],
-    calls: &CallCounts,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    if outcomes.is_empty() {
+fn apply_table_raw(tally: &Tally, calls: &CallCounts, out: &mut dyn Write) -> io::Result<()> {
+    if tally.by.is_empty() {
         return writeln!(out, "Nothing to apply.");
     }
     let mut t = Table::new();
@@ -474,7 +459,7 @@ fn apply_table_raw(
             "FULL",
             "FAILED",
         ]);
-    for ((svc, region), c) in by_service_region(outcomes) {
+    for ((svc, region), c) in &tally.by {
         t.add_row([
             svc.to_string(),
             region.to_string(),
@@ -506,30 +491,50 @@ struct CallRow<'a> {
     write: bool,
 }
 
-/// `apply --format json`: every resource's outcome, the totals and the
-/// API calls made (attempts, retries included).
-pub fn apply_json(outcomes: &[Outcome], calls: &CallCounts, out: &mut dyn Write) -> io::Result<()> {
-    let calls: Vec<CallRow<'_>> = calls
-        .iter()
-        .map(|((service, operation), &n)| CallRow {
-            service,
-            operation,
-            calls: n,
-            write: is_write(operation),
-        })
-        .collect();
-    let doc = serde_json::json!({
-        "resources": outcomes,
-        "summary": totals(outcomes),
-        "api_calls": calls,
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+/// `apply --format json`: one object holding every resource's outcome,
+/// the totals and the API calls made (attempts, retries included),
+/// written as the outcomes come so that none is held longer than its part.
+pub struct ApplyJson {
+    first: bool,
+}
+
+impl ApplyJson {
+    pub fn begin(out: &mut dyn Write) -> io::Result<Self> {
+        out.write_all(b"{\n  \"resources\": [")?;
+        Ok(Self { first: true })
+    }
+
+    pub fn add(&mut self, outcomes: &[Outcome], out: &mut dyn Write) -> io::Result<()> {
+        for o in outcomes {
+            out.write_all(if self.first { b"\n    " } else { b",\n    " })?;
+            serde_json::to_writer(&mut *out, o)?;
+            self.first = false;
+        }
+        Ok(())
+    }
+
+    pub fn end(self, tally: &Tally, calls: &CallCounts, out: &mut dyn Write) -> io::Result<()> {
+        let calls: Vec<CallRow<'_>> = calls
+            .iter()
+            .map(|((service, operation), &n)| CallRow {
+                service,
+                operation,
+                calls: n,
+                write: is_write(operation),
+            })
+            .collect();
+        out.write_all(if self.first { b"],\n" } else { b"\n  ],\n" })?;
+        out.write_all(b"  \"summary\": ")?;
+        serde_json::to_writer(&mut *out, &tally.totals())?;
+        out.write_all(b",\n  \"api_calls\": ")?;
+        serde_json::to_writer(&mut *out, &calls)?;
+        out.write_all(b"\n}\n")
+    }
 }
 
 /// One line for stderr.
-pub fn apply_summary(outcomes: &[Outcome], calls: &CallCounts, dry_run: bool) -> String {
-    let c = totals(outcomes);
+pub fn apply_summary(tally: &Tally, calls: &CallCounts, dry_run: bool) -> String {
+    let c = tally.totals();
     let (mut writes, mut reads) = (0, 0);
     for ((_, op), n) in calls {
         if is_write(op) {

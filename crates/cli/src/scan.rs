@@ -64,13 +64,13 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<u8> {
         eprintln!("error: --event -: standard input can be read once");
         return Ok(EXIT_BAD_INPUT);
     }
-    let mut lazy = LazyAws::new(cli);
+    let lazy = LazyAws::new(cli);
     // Remediation is recorded: a broken store stops the run before any change.
     // Otherwise the store is only read, when there is one, for what it says
     // about protected keys.
     let audit = match args.remediate {
-        true => Some(Audit::open(cli, &mut lazy, Open::Create)?),
-        false => Audit::open(cli, &mut lazy, Open::Existing).ok(),
+        true => Some(Audit::open(cli, &lazy, Open::Create)?),
+        false => Audit::open(cli, &lazy, Open::Existing).ok(),
     };
     let aws = lazy.get()?;
     let mut bad_input = false;
@@ -333,7 +333,9 @@ fn remediate(
     let outcomes = &done.outcomes;
     let calls = aws.clients.counter().snapshot();
     let mut err = io::stderr().lock();
-    render::apply_table(outcomes, &calls, &mut err)?;
+    let mut tally = render::Tally::default();
+    tally.add(outcomes);
+    render::apply_table(&tally, &calls, &mut err)?;
     for o in outcomes {
         if let Status::Failed { error } = &o.status {
             writeln!(
@@ -348,7 +350,7 @@ fn remediate(
     writeln!(
         err,
         "{}",
-        render::apply_summary(outcomes, &calls, args.dry_run)
+        render::apply_summary(&tally, &calls, args.dry_run)
     )?;
     match &done.recorded {
         Ok(r) => writeln!(

@@ -15,6 +15,8 @@ pub enum Input {
         why: String,
     },
     Stdin,
+    /// Stdin, kept in a file to be read more than once.
+    Kept(PathBuf),
     S3 {
         bucket: String,
         prefix: String,
@@ -25,14 +27,14 @@ impl Input {
     pub fn name(&self) -> String {
         match self {
             Input::File(p) | Input::Unreadable { path: p, .. } => p.display().to_string(),
-            Input::Stdin => "-".to_string(),
+            Input::Stdin | Input::Kept(_) => "-".to_string(),
             Input::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
         }
     }
 
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {
-            Input::File(p) => Box::new(File::open(p)?),
+            Input::File(p) | Input::Kept(p) => Box::new(File::open(p)?),
             Input::Stdin => Box::new(io::stdin()),
             Input::Unreadable { why, .. } => return Err(io::Error::other(why.clone())),
             Input::S3 { .. } => return Err(io::Error::other("S3 prefixes are listed, not opened")),
@@ -42,7 +44,7 @@ impl Input {
     /// Size on disk, for progress; 0 when unknown.
     pub fn size(&self) -> u64 {
         match self {
-            Input::File(p) => p.metadata().map(|m| m.len()).unwrap_or(0),
+            Input::File(p) | Input::Kept(p) => p.metadata().map(|m| m.len()).unwrap_or(0),
             Input::Stdin | Input::Unreadable { .. } | Input::S3 { .. } => 0,
         }
     }

@@ -29,7 +29,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8> {
     };
     let keys = PublicKeys::from_file(path).map_err(anyhow::Error::msg)?;
     let since = args.since.clone().unwrap_or_default();
-    let mut aws = LazyAws::new(cli);
+    let aws = LazyAws::new(cli);
     let aws = aws.get()?;
     let mut verdicts: Vec<Verdict> = Vec::new();
     for (bucket, prefix) in &sources {

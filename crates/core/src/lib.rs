@@ -17,6 +17,7 @@ pub mod digest;
 pub mod ingest;
 pub mod launches;
 pub mod outcome;
+pub mod overview;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;

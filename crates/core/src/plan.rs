@@ -151,6 +151,19 @@ pub struct Plan {
     pub protect: Vec<TagKey>,
 }
 
+impl Plan {
+    /// Drops the resources a later creation of the same ARN replaced, as
+    /// `newer` says (recorded by an earlier run, or an earlier part of this
+    /// one), counting them superseded: the latest creation wins across
+    /// plans as it does within one.
+    pub fn supersede(&mut self, newer: impl Fn(&PlanItem) -> bool) {
+        let before = self.items.len() + self.untouched.len();
+        self.items.retain(|i| !newer(i));
+        self.untouched.retain(|i| !newer(i));
+        self.superseded += (before - self.items.len() - self.untouched.len()) as u64;
+    }
+}
+
 /// One resource an event made, with the tags its creator set on it: one
 /// the catalog row names, or a child of one.
 struct Made<'c> {

@@ -24,7 +24,7 @@ pub const PART_CREATIONS: usize = 1_000;
 
 /// A log may be cut every this many records: often enough that a part
 /// holds little more than `size` creations.
-fn mark_every(size: usize) -> u64 {
+pub fn mark_every(size: usize) -> u64 {
     (size as u64 / 4).clamp(1, 256)
 }
 

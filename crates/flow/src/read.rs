@@ -29,6 +29,17 @@ pub struct Gathered {
 }
 
 impl Gathered {
+    /// Adds what `more` holds: parts of one reading put back together.
+    pub fn append(&mut self, more: Gathered) {
+        self.creations.extend(more.creations);
+        self.changes.extend(more.changes);
+        self.watched.extend(more.watched);
+        self.errors.extend(more.errors);
+        for hop in more.chains.hops() {
+            self.chains.add(hop.clone());
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.creations.is_empty()
             && self.changes.is_empty()
@@ -162,7 +173,40 @@ pub async fn plan_with_store<S: AuditStore>(
     sessions_through_store(store, chains, creations, now, keep).await?;
     let mut launches = Launches::of(creations);
     parents_from_store(store, &mut launches).await?;
-    Ok(plan_of(creations, chains, &launches, policy))
+    let mut plan = plan_of(creations, chains, &launches, policy);
+    superseded_in_store(store, &mut plan).await?;
+    Ok(plan)
+}
+
+/// Drops from `plan` the resources the store holds a later CloudTrail
+/// creation of: an older log read after a newer one (a backfill, a part
+/// of a long apply, a late delivery) must not put back the creator of a
+/// resource that was deleted and made again under the same ARN.
+pub async fn superseded_in_store<S: AuditStore>(
+    store: &S,
+    plan: &mut Plan,
+) -> Result<(), StoreError> {
+    let direct = tagwarden_core::trigger::DIRECT_EVENT;
+    let arns: Vec<&str> = plan
+        .items
+        .iter()
+        .chain(&plan.untouched)
+        .filter(|i| i.event.name != direct)
+        .map(|i| i.arn.as_str())
+        .collect();
+    if arns.is_empty() {
+        return Ok(());
+    }
+    let known = crate::attribute::known(store, &arns).await?;
+    plan.supersede(|i| {
+        let created = known.get(&i.arn).and_then(|m| m.created.as_ref());
+        created.is_some_and(|c| {
+            i.event.name != direct
+                && c.name != direct
+                && (c.time.as_str(), c.id.as_str()) > (i.event.time.as_str(), i.event.id.as_str())
+        })
+    });
+    Ok(())
 }
 
 /// Keeps, ahead of running them, the session hops of the batch's messages
@@ -322,17 +366,27 @@ impl Reading {
 
     /// Reads one document (a log file, an event, a notification…).
     pub fn read(&mut self, origin: &str, src: impl Read + Send) {
-        self.read_for(origin, None, src);
+        self.read_cut(origin, None, src, &mut Cut::never());
     }
 
-    /// Reads a document written for one `account`: its other accounts'
-    /// records are refused.
-    fn read_for(&mut self, origin: &str, account: Option<&str>, src: impl Read + Send) {
-        self.read_part(origin, account, 0, src, usize::MAX, &mut |_, _| true);
+    /// Reads one document, handing `cut` what was found every time its
+    /// size is reached; for a document written for one `account`, its
+    /// other accounts' records are refused.
+    pub fn read_cut(
+        &mut self,
+        origin: &str,
+        account: Option<&str>,
+        src: impl Read + Send,
+        cut: &mut Cut<'_>,
+    ) {
+        match &mut cut.send {
+            Some(send) => self.read_part(origin, account, 0, src, cut.size, *send),
+            None => self.read_part(origin, account, 0, src, usize::MAX, &mut |_, _| true),
+        };
     }
 
-    /// Streams S3 objects through [`Self::read`], a few downloading ahead
-    /// of the one being read; `wrap` lets the face watch each body (a
+    /// Streams S3 objects through [`Self::read_cut`], a few downloading
+    /// ahead of the one being read; `wrap` lets the face watch each body (a
     /// progress bar), `done` is told of each object read, with the counts
     /// from before it. Blocks: call it off the async runtime's threads.
     /// Returns the objects that broke off before their end, with why: what
@@ -344,6 +398,7 @@ impl Reading {
         ahead: usize,
         mut wrap: W,
         mut done: D,
+        cut: &mut Cut<'_>,
     ) -> Vec<String>
     where
         W: FnMut(&Object, Tracked<ObjectReader>) -> R,
@@ -360,7 +415,7 @@ impl Reading {
             let src = wrap(&object, body);
             let before = self.stats().clone();
             // CloudTrail writes an account's records under its own key.
-            self.read_for(&object.url(), log_key_account(&object.key), src);
+            self.read_cut(&object.url(), log_key_account(&object.key), src, cut);
             done(&object, self, before);
             let failed = failed.get().cloned();
             if let Some(e) = failed {
@@ -373,6 +428,31 @@ impl Reading {
     /// The plan for everything read so far, parents from `launches`.
     pub fn plan(&self, policy: &Policy, launches: &Launches) -> Plan {
         plan_of(&self.creations, &self.chains, launches, policy)
+    }
+}
+
+/// Where a long read hands what it found, every `size` things found (at a
+/// record the pipeline marks: see [`Reading::marked`]), so that no more
+/// than that is held; `send` returns false to stop reading.
+pub struct Cut<'s> {
+    size: usize,
+    send: Option<&'s mut dyn FnMut(u64, Gathered) -> bool>,
+}
+
+impl<'s> Cut<'s> {
+    /// Everything is kept in the [`Reading`].
+    pub fn never() -> Self {
+        Cut {
+            size: usize::MAX,
+            send: None,
+        }
+    }
+
+    pub fn every(size: usize, send: &'s mut dyn FnMut(u64, Gathered) -> bool) -> Self {
+        Cut {
+            size,
+            send: Some(send),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod lambda;
 mod moto;
+mod parts;
 mod plan;
 mod policy;
 mod public_samples;
