@@ -4,7 +4,7 @@
 use crate::access::LazyAws;
 use crate::audit::{self, Audit};
 use crate::cli::{ApplyArgs, Cli, PlanFormat};
-use crate::reading::{first_pass, read_in_parts, Counted, FirstPass, Planned, Sources};
+use crate::reading::{first_pass, read_in_parts, Counts, FirstPass, Planned, Rereader, Sources};
 use crate::{load_policy, render, EXIT_BAD_INPUT};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -17,7 +17,8 @@ use tagwarden_aws::apply::{Backoff, Options, Status};
 use tagwarden_aws::calls::CallCounts;
 use tagwarden_core::overview::Overview;
 use tagwarden_core::pipeline::TagChange;
-use tagwarden_core::plan::Plan;
+use tagwarden_core::plan::{Plan, PlanItem};
+use tagwarden_core::policy::Policy;
 use tagwarden_core::waiting;
 use tagwarden_flow::attribute::{settle, settle_while_created, Settled, Tagging};
 use tagwarden_flow::children::{has_children, with_children};
@@ -33,17 +34,38 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     // The store is opened first: a locked or broken store stops the run
     // before anything changes.
     let audit = Audit::open(cli, &aws, Open::Create)?;
-    if args.retry_failed {
-        let planned = retry_plan(cli, args, &audit)?;
-        return whole(cli, args, &aws, &audit, planned);
-    }
     let policy = load_policy(args.input.policy.as_deref())?;
+    if args.retry_failed {
+        let (planned, counts) = retry_plan(cli, &audit)?;
+        return whole(cli, args, &aws, &audit, &policy, planned, counts);
+    }
     let sources = Sources::list(&args.sources, &args.input, &aws, true)?;
-    let part = args.part_size.max(1);
-    let store = Some((&audit, true));
-    match first_pass(cli, &sources, &args.input, &aws, store, policy, Some(part))? {
-        FirstPass::Whole(planned) => whole(cli, args, &aws, &audit, planned),
-        FirstPass::Counted(counted) => in_parts(cli, args, &aws, &audit, &sources, counted),
+    let store = (&audit, true);
+    let read = first_pass(
+        cli,
+        &sources,
+        &args.input,
+        &aws,
+        store,
+        &policy,
+        args.part_size,
+    )?;
+    match read {
+        FirstPass::Whole(planned, counts) => {
+            whole(cli, args, &aws, &audit, &policy, planned, counts)
+        }
+        FirstPass::Counted(overview, counts) => {
+            let reader = Rereader {
+                cli,
+                sources: &sources,
+                args: &args.input,
+                aws: &aws,
+                audit: &audit,
+                policy: &policy,
+                part: args.part_size,
+            };
+            in_parts(args, &reader, overview, counts)
+        }
     }
 }
 
@@ -53,9 +75,10 @@ fn whole(
     args: &ApplyArgs,
     aws: &LazyAws,
     audit: &Audit,
-    planned: Planned,
+    policy: &Policy,
+    mut planned: Planned,
+    counts: Counts,
 ) -> Result<u8> {
-    let mut planned = planned;
     // An instance's volumes are read before the plan is shown.
     let child_errors = children(args, aws, &mut planned.plan)?;
     // Tampering with keys tagwarden owns, undone below: shown first too.
@@ -70,81 +93,77 @@ fn whole(
         let mut out = io::stdout().lock();
         render::plan_for(plan, terminal, &mut out)?;
         let overview = Overview::of(plan, 0);
-        writeln!(out, "{}", render::summary(&overview, &planned.stats))?;
+        writeln!(out, "{}", render::summary(&overview, &counts.stats))?;
     }
     warn_tampering(cli, &tampered);
-    let changing = plan.items.len() + tampered.len();
-    if !go_ahead(args, changing)? {
+    if !go_ahead(args, plan.items.len() + tampered.len())? {
         eprintln!("Nothing changed.");
         return Ok(0);
     }
-    let mut report = Report::start(cli, args, plan.items.len() as u64)?;
+    let mut report = Report::start(cli, args, plan.items.len() as u64, false)?;
     report.child_errors += child_errors;
-    settle_planned(cli, args, aws, audit, &planned, &mut report)?;
-    report.finish(aws, audit, planned.had_errors())
+    let settled = settle_planned(cli, args, aws, audit, policy, &planned, &mut report);
+    report.finish(aws, audit, counts.had_errors(), settled)
 }
 
 /// A plan too large to hold: its overview shown and asked about, then the
 /// sources read again and each part planned, settled and recorded in turn
-/// (a later part's plan sees what the earlier ones recorded: the latest
-/// creation of an ARN wins across parts as within one).
-fn in_parts(
-    cli: &Cli,
-    args: &ApplyArgs,
-    aws: &LazyAws,
-    audit: &Audit,
-    sources: &Sources,
-    counted: Counted,
-) -> Result<u8> {
+/// (a later part's plan sees what the earlier ones recorded). Resources
+/// still being created are settled last, so that no part holds the reading
+/// up while it waits for them.
+fn in_parts(args: &ApplyArgs, reader: &Rereader, overview: Overview, first: Counts) -> Result<u8> {
+    let Rereader {
+        cli,
+        aws,
+        audit,
+        policy,
+        ..
+    } = *reader;
     if !cli.quiet {
-        let mut out = io::stdout().lock();
         if args.format == PlanFormat::Table {
-            render::overview(&counted.overview, &mut out)?;
+            let mut out = io::stdout().lock();
+            render::overview(&overview, render::WHOLE_PLAN_AGAIN, &mut out)?;
+            writeln!(out, "{}", render::summary(&overview, &first.stats))?;
         }
-        eprintln!("{}", render::summary(&counted.overview, &counted.stats));
         eprintln!(
-            "This plan is too large to hold: it is applied in parts of about {} creations, \
+            "This run is too large to hold: it is applied in parts of about {} creations, \
              each planned again with what the earlier parts recorded.",
             args.part_size
         );
     }
-    if !go_ahead(args, counted.overview.resources as usize)? {
+    if !go_ahead(args, overview.resources as usize)? {
         eprintln!("Nothing changed.");
         return Ok(0);
     }
-    let mut report = Report::start(cli, args, counted.overview.resources)?;
-    let mut failed = Ok(());
-    let mut settle = |mut planned: Planned| {
-        if failed.is_err() {
-            return;
+    let mut report = Report::start(cli, args, overview.resources, true)?;
+    let read = read_in_parts(reader, &first, &mut |mut planned: Planned| {
+        report.child_errors += children(args, aws, &mut planned.plan)?;
+        let (tampered, _) = audit.run(tagwarden_flow::tamper::find(
+            &audit.store,
+            &planned.tag_changes,
+        ))?;
+        warn_tampering(cli, &tampered);
+        settle_planned(cli, args, aws, audit, policy, &planned, &mut report)
+    });
+    // What waited for its creation, settled now with the waits it needs.
+    let settled = read.and_then(|again| {
+        let waiting = std::mem::take(&mut report.deferred).unwrap_or_default();
+        if !waiting.is_empty() {
+            report.deadline = Instant::now() + args.wait;
+            let planned = Planned {
+                plan: Plan {
+                    items: waiting,
+                    ..Plan::default()
+                },
+                tag_changes: Vec::new(),
+                watched: Vec::new(),
+            };
+            settle_planned(cli, args, aws, audit, policy, &planned, &mut report)?;
         }
-        let step = children(args, aws, &mut planned.plan).and_then(|errors| {
-            report.child_errors += errors;
-            let (tampered, _) = audit.run(tagwarden_flow::tamper::find(
-                &audit.store,
-                &planned.tag_changes,
-            ))?;
-            warn_tampering(cli, &tampered);
-            settle_planned(cli, args, aws, audit, &planned, &mut report)
-        });
-        if let Err(e) = step {
-            failed = Err(e);
-        }
-    };
-    let policy = &counted.policy;
-    let part = args.part_size.max(1);
-    let read = read_in_parts(
-        cli,
-        sources,
-        &args.input,
-        aws,
-        audit,
-        policy,
-        part,
-        &mut settle,
-    );
-    read.and(failed)?;
-    report.finish(aws, audit, counted.had_errors())
+        Ok(again)
+    });
+    let had_errors = first.had_errors() || settled.as_ref().is_ok_and(Counts::had_errors);
+    report.finish(aws, audit, had_errors, settled.map(|_| ()))
 }
 
 /// Reads the children of the plan's instances (not offline: that makes
@@ -181,11 +200,9 @@ fn warn_tampering(cli: &Cli, tampered: &[tagwarden_flow::tamper::Tamper]) {
     }
 }
 
-/// Asked on a terminal unless `--yes` or nothing would change (a dry run
-/// changes nothing).
+/// Asked on a terminal unless `--yes`, a dry run, or nothing would change.
 fn go_ahead(args: &ApplyArgs, changing: usize) -> Result<bool> {
-    let dry_run = args.dry_run || args.offline;
-    if dry_run || args.yes || changing == 0 {
+    if args.dry_run() || args.yes || changing == 0 {
         return Ok(true);
     }
     confirm(&format!("Tag {changing} resources?"))
@@ -198,36 +215,38 @@ fn settle_planned(
     args: &ApplyArgs,
     aws: &LazyAws,
     audit: &Audit,
+    policy: &Policy,
     planned: &Planned,
     report: &mut Report,
 ) -> Result<()> {
     let (plan, changes) = (&planned.plan, &planned.tag_changes);
-    let dry_run = args.dry_run || args.offline;
     let settled = if args.offline {
         let offline = Tagging::<AwsTagger>::Offline;
         audit.run(settle(offline, &audit.store, plan, changes))
     } else {
         let aws = aws.get()?;
         let opts = Options {
-            overwrite: planned.policy.attribution.overwrite,
-            dry_run,
+            overwrite: policy.attribution.overwrite,
+            dry_run: args.dry_run(),
             backoff: backoff(args),
             concurrency: args.concurrency,
             may_wait: false,
         };
         let tagger = AwsTagger::new(Arc::clone(&aws.clients));
-        let deadline = report.deadline;
+        let (deadline, deferring) = (report.deadline, report.deferred.is_some());
         let pause = |attempt| {
             waiting::delay(attempt)
                 .map(|d| Duration::from_millis(d.as_secs().saturating_mul(args.wait_unit_ms)))
+                .filter(|_| !deferring)
         };
         let (store, tagger, bar) = (&audit.store, &tagger, &report.bar);
         aws.runtime.block_on(async {
             let round = async |plan: &Plan, changes: &[TagChange], attempt: u32| {
                 // Another round only if its pause ends before the deadline:
                 // on the last one, what is still being created has failed.
-                let may_wait =
-                    pause(attempt).is_some_and(|pause| Instant::now() + pause <= deadline);
+                // A part leaves it waiting, to be settled after the rest.
+                let may_wait = deferring
+                    || pause(attempt).is_some_and(|pause| Instant::now() + pause <= deadline);
                 let opts = Options {
                     may_wait,
                     ..opts.clone()
@@ -256,9 +275,9 @@ fn settle_planned(
             settle_while_created(plan, changes, pause, told, round).await
         })
     };
-    report.settled(&settled)?;
+    report.settled(plan, &settled)?;
     // Blinding calls are recorded as their callers' actions (warned above).
-    if !dry_run {
+    if !args.dry_run() {
         let now = tagwarden_store::rows::now();
         if let Err(e) = audit.run(tagwarden_flow::watch::record(
             &audit.store,
@@ -269,7 +288,6 @@ fn settle_planned(
                 "error: audit store: the blinding calls are not recorded: {}",
                 crate::one_line(&format!("{e:#}"))
             );
-            report.unrecorded = true;
         }
     }
     Ok(())
@@ -278,41 +296,48 @@ fn settle_planned(
 /// What `apply` tells, gathered part by part: outcomes stream out as JSON
 /// or are counted for the table; failures are said as they come.
 struct Report {
-    format: PlanFormat,
     dry_run: bool,
     offline: bool,
     quiet: bool,
     out: io::BufWriter<io::Stdout>,
-    json: Option<render::ApplyJson>,
+    output: Output,
     tally: render::Tally,
     bar: ProgressBar,
     /// When waiting for resources being created stops.
     deadline: Instant,
+    /// In parts: the resources still being created, settled after the
+    /// rest (their outcomes are told then).
+    deferred: Option<Vec<PlanItem>>,
     failed: u64,
     child_errors: u64,
     recorded: Recorded,
-    /// Some rows did not reach the store (kept elsewhere, said).
+    /// Some outcomes did not reach the store (kept in a file, said).
     unrecorded: bool,
     restored: usize,
 }
 
+enum Output {
+    Table,
+    Json(render::ApplyJson),
+}
+
 impl Report {
-    fn start(cli: &Cli, args: &ApplyArgs, resources: u64) -> Result<Self> {
+    fn start(cli: &Cli, args: &ApplyArgs, resources: u64, deferring: bool) -> Result<Self> {
         let mut out = io::BufWriter::new(io::stdout());
-        let json = match args.format {
-            PlanFormat::Json => Some(render::ApplyJson::begin(&mut out)?),
-            PlanFormat::Table => None,
+        let output = match args.format {
+            PlanFormat::Json => Output::Json(render::ApplyJson::begin(&mut out)?),
+            PlanFormat::Table => Output::Table,
         };
         Ok(Self {
-            format: args.format,
-            dry_run: args.dry_run || args.offline,
+            dry_run: args.dry_run(),
             offline: args.offline,
             quiet: cli.quiet,
             out,
-            json,
+            output,
             tally: render::Tally::default(),
             bar: progress(cli, resources),
             deadline: Instant::now() + args.wait,
+            deferred: deferring.then(Vec::new),
             failed: 0,
             child_errors: 0,
             recorded: Recorded::default(),
@@ -321,13 +346,19 @@ impl Report {
         })
     }
 
-    fn settled(&mut self, settled: &Settled) -> Result<()> {
-        let outcomes = &settled.outcomes;
-        self.tally.add(outcomes);
-        if let Some(json) = &mut self.json {
-            json.add(outcomes, &mut self.out)?;
+    fn settled(&mut self, plan: &Plan, settled: &Settled) -> Result<()> {
+        let mut told = Vec::with_capacity(settled.outcomes.len());
+        for o in &settled.outcomes {
+            match (&mut self.deferred, &o.status) {
+                (Some(later), Status::Waiting { .. }) => later.push(plan.items[o.item].clone()),
+                _ => told.push(o.clone()),
+            }
         }
-        for o in outcomes.iter().chain(&settled.undone.outcomes) {
+        self.tally.add(&told);
+        if let Output::Json(json) = &mut self.output {
+            json.add(&told, &mut self.out)?;
+        }
+        for o in told.iter().chain(&settled.undone.outcomes) {
             if let Status::Failed { error } = &o.status {
                 self.failed += 1;
                 self.bar.suspend(|| {
@@ -369,21 +400,26 @@ impl Report {
         Ok(())
     }
 
-    /// The totals and calls, the closing lines, and the exit code.
-    fn finish(mut self, aws: &LazyAws, audit: &Audit, had_errors: bool) -> Result<u8> {
+    /// The totals and calls (the JSON document closed even when the run
+    /// stopped with `ended`'s error), the closing lines, and the exit code.
+    fn finish(
+        mut self,
+        aws: &LazyAws,
+        audit: &Audit,
+        had_errors: bool,
+        ended: Result<()>,
+    ) -> Result<u8> {
         self.bar.finish_and_clear();
         let calls = match (self.offline, aws.connected()) {
             (false, Some(aws)) => aws.clients.counter().snapshot(),
             _ => CallCounts::default(),
         };
-        match self.json.take() {
-            Some(json) => json.end(&self.tally, &calls, &mut self.out)?,
-            None if self.format == PlanFormat::Table => {
-                render::apply_table(&self.tally, &calls, &mut self.out)?
-            }
-            None => {}
+        match self.output {
+            Output::Json(json) => json.end(&self.tally, &calls, &mut self.out)?,
+            Output::Table => render::apply_table(&self.tally, &calls, &mut self.out)?,
         }
         self.out.flush()?;
+        ended?;
         if !self.quiet {
             eprintln!(
                 "{}",
@@ -392,12 +428,14 @@ impl Report {
             if self.offline {
                 eprintln!("Offline: no AWS call was made; the plan is recorded as planned only.");
             }
-            if self.restored > 0 {
-                eprintln!(
-                    "Restored {} protected keys someone else removed or changed (history: `restored`).",
-                    self.restored
-                );
-            }
+        }
+        if !self.quiet && self.restored > 0 {
+            eprintln!(
+                "Restored {} protected keys someone else removed or changed (history: `restored`).",
+                self.restored
+            );
+        }
+        if !self.quiet && !self.unrecorded {
             let r = &self.recorded;
             eprintln!(
                 "Recorded in {}: {} history entries, {} user actions, {} resources updated.",
@@ -418,7 +456,7 @@ impl Report {
 }
 
 /// The plan `--retry-failed` runs: what the store holds as failed.
-fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
+fn retry_plan(cli: &Cli, audit: &Audit) -> Result<(Planned, Counts)> {
     let failed = audit.run(audit.store.failed())?;
     let (items, errors) = tagwarden_flow::retry::items(failed, jiff::Timestamp::now());
     for e in &errors {
@@ -431,17 +469,19 @@ fn retry_plan(cli: &Cli, args: &ApplyArgs, audit: &Audit) -> Result<Planned> {
             audit.describe()
         );
     }
-    Ok(Planned {
-        policy: load_policy(args.input.policy.as_deref())?,
+    let planned = Planned {
         plan: Plan {
             items,
             ..Plan::default()
         },
-        stats: Default::default(),
         tag_changes: Vec::new(),
         watched: Vec::new(),
-        open_errors: errors.len() as u64,
-    })
+    };
+    let counts = Counts {
+        unopened: errors,
+        ..Counts::default()
+    };
+    Ok((planned, counts))
 }
 
 /// On a terminal, asks before changing anything; elsewhere, `--yes` is

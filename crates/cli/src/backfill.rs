@@ -244,6 +244,7 @@ fn local(args: &BackfillArgs, source: &str) -> ApplyArgs {
         concurrency: 8,
         wait: Duration::from_secs(30 * 60),
         wait_unit_ms: 1000,
-        part_size: tagwarden_flow::parts::PART_CREATIONS,
+        part_size: std::num::NonZeroUsize::new(tagwarden_flow::parts::PART_CREATIONS)
+            .unwrap_or(std::num::NonZeroUsize::MIN),
     }
 }

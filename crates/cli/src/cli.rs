@@ -237,8 +237,15 @@ pub struct ApplyArgs {
     /// Creations planned and applied together when the plan is too large
     /// to hold: a run of more than ten parts is shown as an overview, then
     /// read again part by part, so memory holds one part whatever the size.
-    #[arg(long, value_name = "N", default_value_t = tagwarden_flow::parts::PART_CREATIONS)]
-    pub part_size: usize,
+    #[arg(long, value_name = "N", default_value = "1000")]
+    pub part_size: std::num::NonZeroUsize,
+}
+
+impl ApplyArgs {
+    /// Nothing is written: `--dry-run`, or `--offline`, which implies it.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run || self.offline
+    }
 }
 
 /// `30m`, `2h`, `90s`, `1h 30m`.

@@ -160,7 +160,7 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     // A store, when there is one, is only read: for parents' creators.
     let audit = audit::Audit::open(cli, &aws, tagwarden_store::sqlite::Open::Existing).ok();
     let store = audit.as_ref().map(|a| (a, false));
-    let planned = reading::read_plan(cli, &args.sources, &args.input, &aws, store)?;
+    let (planned, counts) = reading::read_plan(cli, &args.sources, &args.input, &aws, store)?;
     let terminal = io::stdout().is_terminal();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
@@ -173,11 +173,11 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
             "{}",
             render::summary(
                 &tagwarden_core::overview::Overview::of(&planned.plan, 0),
-                &planned.stats
+                &counts.stats
             )
         );
     }
-    Ok(if planned.had_errors() {
+    Ok(if counts.had_errors() {
         EXIT_BAD_INPUT
     } else {
         0

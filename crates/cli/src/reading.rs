@@ -10,7 +10,9 @@ use crate::one_line;
 use crate::sources::{self, Input};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Read};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tagwarden_aws::directory::Directory;
 use tagwarden_aws::s3_source::{self, DateRange, Object, S3Client};
 use tagwarden_core::launches::Launches;
@@ -23,22 +25,26 @@ use tagwarden_flow::read::{
     log_objects, logs_named, name_users, plan_of, plan_with_store, Cut, Gathered, Reading,
 };
 
-/// What reading the sources gave: the plan, the reader's counts, and how
-/// many inputs could not be opened at all.
+/// One plan, with the tag calls and blinding calls read beside it.
 pub struct Planned {
-    pub policy: Policy,
     pub plan: Plan,
     pub tag_changes: Vec<TagChange>,
     /// Calls that blind tagwarden: warned, and recorded by `apply`.
     pub watched: Vec<WatchedCall>,
-    pub stats: Stats,
-    pub open_errors: u64,
 }
 
-impl Planned {
+/// What one reading of the sources met.
+#[derive(Default)]
+pub struct Counts {
+    pub stats: Stats,
+    /// Inputs that could not be opened, by name.
+    pub unopened: Vec<String>,
+}
+
+impl Counts {
     /// Some input was bad: the exit code says so even when the rest went well.
     pub fn had_errors(&self) -> bool {
-        self.stats.errors + self.open_errors > 0
+        self.stats.errors > 0 || !self.unopened.is_empty()
     }
 }
 
@@ -119,9 +125,17 @@ enum Voice {
     Again,
 }
 
+/// What a reading could not read: inputs it could not open, and objects
+/// that broke off before their end (with why).
+struct Unread {
+    unopened: Vec<String>,
+    broken: Vec<String>,
+}
+
 /// Reads every source through `reading`, handing `cut` what it finds as
-/// it goes; what is left after the last cut stays in `reading`. Returns
-/// how many inputs could not be opened.
+/// it goes; what is left after the last cut stays in `reading`. Once
+/// `stop` is set, the document being read ends there and no other is
+/// opened.
 fn read_sources(
     cli: &Cli,
     sources: &Sources,
@@ -129,7 +143,8 @@ fn read_sources(
     reading: &mut Reading,
     cut: &mut Cut<'_>,
     voice: Voice,
-) -> Result<u64> {
+    stop: &AtomicBool,
+) -> Result<Unread> {
     let bar = match voice {
         Voice::First => progress(cli, sources.total),
         Voice::Again => ProgressBar::hidden(),
@@ -140,26 +155,32 @@ fn read_sources(
             bar.suspend(|| eprintln!("{line}"))
         }
     };
-    let mut open_errors = 0;
-    for input in sources
+    let mut unread = Unread {
+        unopened: Vec::new(),
+        broken: Vec::new(),
+    };
+    let inputs = sources
         .inputs
         .iter()
-        .filter(|i| !matches!(i, Input::S3 { .. }))
-    {
+        .filter(|i| !matches!(i, Input::S3 { .. }));
+    for input in inputs {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(unread);
+        }
         let name = input.name();
         bar.set_message(name.clone());
         match input.open() {
             Ok(r) => {
                 let before = verbose.then(|| reading.stats().clone());
-                reading.read_cut(&name, None, bar.wrap_read(r), cut);
+                reading.read_cut(&name, None, Until::new(bar.wrap_read(r), stop), cut);
                 show(&say, &name, reading, before);
             }
             Err(e) => {
-                open_errors += 1;
                 say(format!(
                     "error: {}",
                     one_line(&format!("{name}: cannot open: {e}"))
                 ));
+                unread.unopened.push(format!("{name}: cannot open: {e}"));
             }
         }
     }
@@ -167,14 +188,16 @@ fn read_sources(
         let handle = aws.runtime.handle().clone();
         let wrap = |o: &Object, body| {
             bar.set_message(o.url());
-            bar.wrap_read(body)
+            Until::new(bar.wrap_read(body), stop)
         };
         let done = |o: &Object, reading: &mut Reading, before| {
             show(&say, &o.url(), reading, verbose.then_some(before))
         };
-        reading.read_objects(handle, objects, cli.aws.fetch_ahead, wrap, done, cut);
+        let ahead = cli.aws.fetch_ahead;
+        let broken = reading.read_objects(handle, objects, ahead, wrap, done, cut);
+        unread.broken.extend(broken);
     };
-    if !sources.objects.is_empty() {
+    if !sources.objects.is_empty() && !stop.load(Ordering::Relaxed) {
         objects(reading, sources.objects.clone(), aws.get()?);
     }
     // Objects named by notifications: read once; what they name in turn is
@@ -188,7 +211,7 @@ fn read_sources(
             ));
         }
     }
-    if !logs.is_empty() {
+    if !logs.is_empty() && !stop.load(Ordering::Relaxed) {
         let aws = aws.get()?;
         let named = aws.runtime.block_on(log_objects(&aws.clients, logs));
         objects(reading, named, aws);
@@ -199,7 +222,29 @@ fn read_sources(
         }
     }
     bar.finish_and_clear();
-    Ok(open_errors)
+    Ok(unread)
+}
+
+/// A source that ends, with an error, once the run stops: a part that
+/// failed to settle ends the reading where it is.
+struct Until<'s, R> {
+    inner: R,
+    stop: &'s AtomicBool,
+}
+
+impl<'s, R> Until<'s, R> {
+    fn new(inner: R, stop: &'s AtomicBool) -> Self {
+        Self { inner, stop }
+    }
+}
+
+impl<R: Read> Read for Until<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.stop.load(Ordering::Relaxed) {
+            true => Err(io::Error::other("the run stopped")),
+            false => self.inner.read(buf),
+        }
+    }
 }
 
 /// Prints the input errors `reading` met since last asked, and with `-v`
@@ -231,22 +276,8 @@ fn window(args: &InputArgs) -> Window {
 /// The first reading: the plan held whole, or, when it grew past its
 /// bound, counted.
 pub enum FirstPass {
-    Whole(Planned),
-    Counted(Counted),
-}
-
-/// A plan too large to hold, as the first reading counted it.
-pub struct Counted {
-    pub policy: Policy,
-    pub overview: Overview,
-    pub stats: Stats,
-    pub open_errors: u64,
-}
-
-impl Counted {
-    pub fn had_errors(&self) -> bool {
-        self.stats.errors + self.open_errors > 0
-    }
+    Whole(Planned, Counts),
+    Counted(Overview, Counts),
 }
 
 /// sources → plan, whole: `plan`, which prints every resource.
@@ -256,60 +287,68 @@ pub fn read_plan(
     args: &InputArgs,
     aws: &LazyAws,
     audit: Option<(&Audit, bool)>,
-) -> Result<Planned> {
+) -> Result<(Planned, Counts)> {
     let policy = crate::load_policy(args.policy.as_deref())?;
     let sources = Sources::list(sources, args, aws, false)?;
-    match first_pass(cli, &sources, args, aws, audit, policy, None)? {
-        FirstPass::Whole(planned) => Ok(planned),
-        FirstPass::Counted(_) => unreachable!("held whole without a bound"),
-    }
+    let stop = AtomicBool::new(false);
+    let mut reading = Reading::new(window(args), args.accounts()).inflating_beside();
+    let unread = read_sources(
+        cli,
+        &sources,
+        aws,
+        &mut reading,
+        &mut Cut::never(),
+        Voice::First,
+        &stop,
+    )?;
+    let held = reading.take();
+    let planned = plan_gathered(cli, args, aws, audit, None, &policy, held)?;
+    let counts = Counts {
+        stats: reading.stats().clone(),
+        unopened: unread.unopened,
+    };
+    Ok((planned, counts))
 }
 
-/// Reads `sources` once, holding what it finds while the creations stay
-/// within [`HELD_PARTS`] parts of `part` (without a part size, always);
-/// past that, counts the rest part by part into an overview, and the plan
-/// is made again part by part by [`read_in_parts`]. The store, when there is one, names the creators of
-/// parents created in earlier runs.
+/// Parts' worth of things found (creations, tag calls, session hops…) a
+/// run may hold and still be shown whole, asked about once and settled at
+/// once.
+pub const HELD_PARTS: usize = 10;
+
+/// Reads `sources` once, cutting every `part` things found and holding
+/// them while they stay within [`HELD_PARTS`] parts; past that, counts
+/// what was held and the rest, part by part, into an overview, and
+/// [`read_in_parts`] makes the plan again part by part. The store, when
+/// there is one, names the creators of parents created in earlier runs.
 pub fn first_pass(
     cli: &Cli,
     sources: &Sources,
     args: &InputArgs,
     aws: &LazyAws,
-    audit: Option<(&Audit, bool)>,
-    policy: Policy,
-    part: Option<usize>,
+    audit: (&Audit, bool),
+    policy: &Policy,
+    part: NonZeroUsize,
 ) -> Result<FirstPass> {
-    let hold = part.map(|p| p.saturating_mul(HELD_PARTS));
-    let part = part.unwrap_or(usize::MAX);
-    let mut reading = Reading::new(window(args), args.accounts()).inflating_beside();
-    if hold.is_some() {
-        reading = reading.marked(mark_every(part));
-    }
+    let part = part.get();
+    let bound = part.saturating_mul(HELD_PARTS);
+    let mut reading = Reading::new(window(args), args.accounts())
+        .inflating_beside()
+        .marked(mark_every(part));
     let mut held = Gathered::default();
     let mut overview: Option<Overview> = None;
-    let bound = hold.unwrap_or(usize::MAX);
+    // The overview plans each part alone: it counts, the store is for the
+    // plans that are applied.
     let count = |mut g: Gathered, overview: &mut Option<Overview>, held: &mut Gathered| {
         for e in g.errors.drain(..) {
             eprintln!("error: {}", one_line(&e.to_string()));
         }
         match overview {
-            Some(o) => o.add(&plan_of(
-                &g.creations,
-                &g.chains,
-                &Launches::of(&g.creations),
-                &policy,
-            )),
+            Some(o) => o.add(&alone(&g, policy)),
             None => {
                 held.append(g);
-                if held.creations.len() > bound {
-                    let whole = std::mem::take(held);
+                if held.size() > bound {
                     let mut o = Overview::keeping(crate::render::FIRST_ROWS);
-                    o.add(&plan_of(
-                        &whole.creations,
-                        &whole.chains,
-                        &Launches::of(&whole.creations),
-                        &policy,
-                    ));
+                    o.add(&alone(&std::mem::take(held), policy));
                     *overview = Some(o);
                 }
             }
@@ -320,35 +359,36 @@ pub fn first_pass(
         true
     };
     let cut = &mut Cut::every(part, &mut send);
-    let open_errors = read_sources(cli, sources, aws, &mut reading, cut, Voice::First)?;
-    let rest = reading.take();
-    count(rest, &mut overview, &mut held);
-    if let Some(overview) = overview {
-        return Ok(FirstPass::Counted(Counted {
-            policy,
-            overview,
-            stats: reading.stats().clone(),
-            open_errors,
-        }));
-    }
-    let mut planned = plan_held(cli, args, aws, audit, &policy, held)?;
-    planned.stats = reading.stats().clone();
-    planned.open_errors = open_errors;
-    planned.policy = policy;
-    Ok(FirstPass::Whole(planned))
+    let stop = AtomicBool::new(false);
+    let unread = read_sources(cli, sources, aws, &mut reading, cut, Voice::First, &stop)?;
+    count(reading.take(), &mut overview, &mut held);
+    let counts = Counts {
+        stats: reading.stats().clone(),
+        unopened: unread.unopened,
+    };
+    Ok(match overview {
+        Some(overview) => FirstPass::Counted(overview, counts),
+        None => {
+            let planned = plan_gathered(cli, args, aws, Some(audit), None, policy, held)?;
+            FirstPass::Whole(planned, counts)
+        }
+    })
 }
 
-/// Parts' worth of creations a plan may hold and still be shown whole,
-/// asked about once and settled at once.
-pub const HELD_PARTS: usize = 10;
+/// The plan of what `g` holds, from it alone.
+fn alone(g: &Gathered, policy: &Policy) -> Plan {
+    plan_of(&g.creations, &g.chains, &Launches::of(&g.creations), policy)
+}
 
-/// What was read, planned with what earlier runs left in the store:
-/// Identity Center users named, session hops and parents' creators.
-fn plan_held(
+/// What was read, planned with what earlier runs (or earlier parts of
+/// this one, begun at `run`) left in the store: Identity Center users
+/// named, session hops, parents' creators, later creations.
+fn plan_gathered(
     cli: &Cli,
     args: &InputArgs,
     aws: &LazyAws,
     audit: Option<(&Audit, bool)>,
+    run: Option<&str>,
     policy: &Policy,
     mut held: Gathered,
 ) -> Result<Planned> {
@@ -369,16 +409,10 @@ fn plan_held(
     // report, after the writes, with nothing lost.
     let from_store = audit.map(|(a, keep)| {
         let (chains, creations) = (&mut held.chains, &held.creations);
-        a.run(plan_with_store(&a.store, policy, creations, chains, keep))
+        a.run(plan_with_store(
+            &a.store, policy, creations, chains, keep, run,
+        ))
     });
-    let alone = |held: &Gathered| {
-        plan_of(
-            &held.creations,
-            &held.chains,
-            &Launches::of(&held.creations),
-            policy,
-        )
-    };
     let plan = match from_store {
         Some(Ok(plan)) => plan,
         Some(Err(e)) => {
@@ -386,9 +420,9 @@ fn plan_held(
                 "warning: {}: session hops and parents' creators come from these sources only",
                 one_line(&e.to_string())
             );
-            alone(&held)
+            alone(&held, policy)
         }
-        None => alone(&held),
+        None => alone(&held, policy),
     };
     if !cli.quiet {
         for line in plan
@@ -404,57 +438,81 @@ fn plan_held(
         plan,
         tag_changes: held.changes,
         watched: held.watched,
-        stats: Stats::default(),
-        open_errors: 0,
-        policy: policy.clone(),
     })
 }
 
-/// Reads `sources` again, in parts of about `part` creations, handing each
-/// part's plan (made with the store, which keeps each part's session hops
-/// for the next) to `settle` as it is read: memory holds one part.
-#[allow(clippy::too_many_arguments)]
+/// Reads `sources` again, in parts of about `part` things found, handing
+/// each part's plan to `settle` as it is read: memory holds one part. Each
+/// part is planned with the store, where the earlier parts kept their
+/// session hops and recorded their creations. A part that fails to settle
+/// stops the reading there: its error is returned. What this second
+/// reading could not read that the first could (an object that broke off,
+/// a file gone) is said and counted in the returned [`Counts`].
 pub fn read_in_parts(
-    cli: &Cli,
-    sources: &Sources,
-    args: &InputArgs,
-    aws: &LazyAws,
-    audit: &Audit,
-    policy: &Policy,
-    part: usize,
-    settle: &mut dyn FnMut(Planned),
-) -> Result<()> {
-    let mut reading = Reading::new(window(args), args.accounts())
-        .marked(mark_every(part))
-        .inflating_beside();
-    let mut failed = None;
-    let mut one = |g: Gathered| match failed
-        .is_none()
-        .then(|| plan_held(cli, args, aws, Some((audit, true)), policy, g))
-    {
-        Some(Ok(planned)) => {
-            settle(planned);
-            true
-        }
-        Some(Err(e)) => {
-            failed = Some(e);
-            false
-        }
-        None => false,
-    };
-    let mut send = |_: u64, g: Gathered| one(g);
-    read_sources(
+    reader: &Rereader<'_>,
+    first: &Counts,
+    settle: &mut dyn FnMut(Planned) -> Result<()>,
+) -> Result<Counts> {
+    let Rereader {
         cli,
         sources,
+        args,
         aws,
-        &mut reading,
-        &mut Cut::every(part, &mut send),
-        Voice::Again,
-    )?;
-    let rest = reading.take();
-    one(rest);
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
+        audit,
+        policy,
+        part,
+    } = *reader;
+    let run = tagwarden_store::rows::now();
+    let mut reading = Reading::new(window(args), args.accounts())
+        .inflating_beside()
+        .marked(mark_every(part.get()));
+    let stop = AtomicBool::new(false);
+    let mut failed = None;
+    let mut one = |g: Gathered| {
+        let planned = plan_gathered(cli, args, aws, Some((audit, true)), Some(&run), policy, g);
+        if let Err(e) = planned.and_then(&mut *settle) {
+            failed = Some(e);
+            stop.store(true, Ordering::Relaxed);
+        }
+        failed.is_none()
+    };
+    let mut send = |_: u64, g: Gathered| one(g);
+    let cut = &mut Cut::every(part.get(), &mut send);
+    let unread = read_sources(cli, sources, aws, &mut reading, cut, Voice::Again, &stop)?;
+    if !stop.load(Ordering::Relaxed) {
+        one(reading.take());
     }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let mut counts = Counts::default();
+    for name in unread.unopened {
+        if !first.unopened.contains(&name) {
+            eprintln!(
+                "error: {}: when read again; its records are not applied",
+                one_line(&name)
+            );
+            counts.unopened.push(name);
+        }
+    }
+    for why in unread.broken {
+        eprintln!(
+            "error: {}: broke off when read again; its records after that point are not applied",
+            one_line(&why)
+        );
+        counts.unopened.push(why);
+    }
+    Ok(counts)
+}
+
+/// What [`read_in_parts`] reads again, and with what.
+#[derive(Clone, Copy)]
+pub struct Rereader<'r> {
+    pub cli: &'r Cli,
+    pub sources: &'r Sources,
+    pub args: &'r InputArgs,
+    pub aws: &'r LazyAws<'r>,
+    pub audit: &'r Audit,
+    pub policy: &'r Policy,
+    pub part: NonZeroUsize,
 }

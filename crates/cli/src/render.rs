@@ -57,16 +57,21 @@ pub fn plan_for(plan: &Plan, terminal: bool, out: &mut dyn Write) -> io::Result<
     if !terminal || plan.items.len() <= TERMINAL_ROWS {
         return plan_table(plan, out);
     }
-    overview(&Overview::of(plan, FIRST_ROWS), out)
+    let whole = "the whole plan with --format json, or with the table sent to a file (> plan.txt)";
+    overview(&Overview::of(plan, FIRST_ROWS), whole, out)
 }
+
+/// Where a plan too large to hold is to be seen whole.
+pub const WHOLE_PLAN_AGAIN: &str =
+    "`tagwarden plan` with the same sources and --format json lists them all";
 
 /// A plan too large to show: counts per service, region, account and
 /// creator, the first rows, and where the whole plan is.
-pub fn overview(o: &Overview, out: &mut dyn Write) -> io::Result<()> {
-    printable(out, |out| overview_raw(o, out))
+pub fn overview(o: &Overview, whole: &str, out: &mut dyn Write) -> io::Result<()> {
+    printable(out, |out| overview_raw(o, whole, out))
 }
 
-fn overview_raw(o: &Overview, out: &mut dyn Write) -> io::Result<()> {
+fn overview_raw(o: &Overview, whole: &str, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{} resources to tag.", o.resources)?;
     for (i, what) in SECTIONS.iter().enumerate() {
         let counts = o.section(i);
@@ -88,7 +93,7 @@ fn overview_raw(o: &Overview, out: &mut dyn Write) -> io::Result<()> {
     items_table(&o.first, &o.keys, o.resources, out)?;
     writeln!(
         out,
-        "{} more not shown: the whole plan with --format json, or with the table sent to a file (> plan.txt).",
+        "{} more not shown: {whole}.",
         o.resources.saturating_sub(o.first.len() as u64)
     )
 }

@@ -335,6 +335,52 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// Issue 19, point 5: the latest creation of an ARN wins through the
+    /// store in either order it is read in; an earlier creation recorded
+    /// before the run is left as it is (S3 logs a `CreateBucket` issued
+    /// again on an owned bucket as a creation).
+    #[test]
+    fn the_latest_creation_of_an_arn_wins_through_the_store() {
+        use crate::read::latest_creation_wins;
+        use tagwarden_core::tags::{TagKey, TagValue};
+        let dir = tempfile::tempdir().unwrap();
+        let (db, tagger) = (store(&dir), MemoryTagger::default());
+        let one = |item: &PlanItem| Plan {
+            items: vec![item.clone()],
+            ..Plan::default()
+        };
+        let run = rows::now();
+        let older = suite::item("f", 0, "e-old", "2026-01-15T10:00:00Z");
+        let mut newer = suite::item("f", 0, "e-new", "2026-01-15T11:00:00Z");
+        let erin = "arn:aws:iam::111122223333:user/erin";
+        newer
+            .tags
+            .insert(TagKey::new("CreatedBy").unwrap(), TagValue::clean(erin));
+        block(settle(live(&tagger), &db, &one(&older), &[]));
+
+        // Recorded before the run: the newer creation replaces nothing.
+        let mut before = one(&newer);
+        block(latest_creation_wins(&db, &mut before, None)).unwrap();
+        assert!(before.items[0].replace.is_empty());
+        // Recorded by this run: the keys tagwarden wrote are replaced.
+        let mut plan = one(&newer);
+        block(latest_creation_wins(&db, &mut plan, Some(&run))).unwrap();
+        let created_by = TagKey::new("CreatedBy").unwrap();
+        assert!(plan.items[0].replace.contains(&created_by));
+        block(settle(live(&tagger), &db, &plan, &[]));
+        assert_eq!(tagger.tags_of(&newer.arn)["CreatedBy"], erin);
+
+        // The older creation, read again later, is superseded.
+        let mut late = one(&older);
+        block(latest_creation_wins(&db, &mut late, Some(&run))).unwrap();
+        assert!(late.items.is_empty());
+        assert_eq!(late.superseded, 1);
+        // The same event again is not: it changes nothing when settled.
+        let mut replay = one(&newer);
+        block(latest_creation_wins(&db, &mut replay, Some(&run))).unwrap();
+        assert_eq!((replay.items.len(), replay.superseded), (1, 0));
+    }
+
     #[test]
     fn a_plan_is_tagged_and_recorded_and_a_replay_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,7 @@ use tagwarden_core::launches::{Known, Launches};
 use tagwarden_core::pipeline::{
     Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, WatchedCall, Window,
 };
-use tagwarden_core::plan::{Plan, Planner};
+use tagwarden_core::plan::{Plan, PlanItem, Planner};
 use tagwarden_core::policy::Policy;
 use tagwarden_core::trust::{log_key_account, Accounts};
 use tagwarden_store::{AuditStore, StoreError};
@@ -38,6 +38,15 @@ impl Gathered {
         for hop in more.chains.hops() {
             self.chains.add(hop.clone());
         }
+    }
+
+    /// Things found: what a cut is measured in.
+    pub fn size(&self) -> usize {
+        self.creations.len()
+            + self.changes.len()
+            + self.watched.len()
+            + self.errors.len()
+            + self.chains.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -160,52 +169,72 @@ pub async fn name_users(
 }
 
 /// creations → plan, with what earlier runs left in the store: session
-/// hops (kept first, when `keep`: a run that records) and parents'
-/// creators. Both faces plan through here.
+/// hops (kept first, when `keep`: a run that records), parents' creators,
+/// and later creations of the same ARNs (see [`latest_creation_wins`],
+/// for `run`). Both faces plan through here.
 pub async fn plan_with_store<S: AuditStore>(
     store: &S,
     policy: &Policy,
     creations: &[Creation],
     chains: &mut Chains,
     keep: bool,
+    run: Option<&str>,
 ) -> Result<Plan, StoreError> {
     let now = jiff::Timestamp::now().as_second();
     sessions_through_store(store, chains, creations, now, keep).await?;
     let mut launches = Launches::of(creations);
     parents_from_store(store, &mut launches).await?;
     let mut plan = plan_of(creations, chains, &launches, policy);
-    superseded_in_store(store, &mut plan).await?;
+    latest_creation_wins(store, &mut plan, run).await?;
     Ok(plan)
 }
 
-/// Drops from `plan` the resources the store holds a later CloudTrail
-/// creation of: an older log read after a newer one (a backfill, a part
-/// of a long apply, a late delivery) must not put back the creator of a
-/// resource that was deleted and made again under the same ARN.
-pub async fn superseded_in_store<S: AuditStore>(
+/// The latest CloudTrail creation of an ARN wins across plans as within
+/// one: a resource the store holds a later creation of is dropped from
+/// `plan` (superseded: an older log read late, by a backfill, a part of a
+/// long apply or a late delivery). On one it holds an earlier creation of
+/// that this same run recorded (an earlier part: the run began at `run`,
+/// as `rows::now` writes it), the keys it plans are marked to be replaced, so a run read in parts ends where it would
+/// held whole. An earlier creation recorded before the run is left alone:
+/// S3 logs a `CreateBucket` issued again on a bucket its caller already
+/// owns as a creation, and that second caller must not become the creator.
+pub async fn latest_creation_wins<S: AuditStore>(
     store: &S,
     plan: &mut Plan,
+    run: Option<&str>,
 ) -> Result<(), StoreError> {
     let direct = tagwarden_core::trigger::DIRECT_EVENT;
+    let from_trail = |i: &PlanItem| i.event.name != direct;
     let arns: Vec<&str> = plan
         .items
         .iter()
         .chain(&plan.untouched)
-        .filter(|i| i.event.name != direct)
+        .filter(|i| from_trail(i))
         .map(|i| i.arn.as_str())
         .collect();
     if arns.is_empty() {
         return Ok(());
     }
     let known = crate::attribute::known(store, &arns).await?;
-    plan.supersede(|i| {
-        let created = known.get(&i.arn).and_then(|m| m.created.as_ref());
-        created.is_some_and(|c| {
-            i.event.name != direct
-                && c.name != direct
-                && (c.time.as_str(), c.id.as_str()) > (i.event.time.as_str(), i.event.id.as_str())
-        })
-    });
+    // The creation the store holds, when CloudTrail's, against this one's.
+    let recorded = |i: &PlanItem| {
+        let created = known.get(&i.arn)?.created.as_ref()?;
+        let order = (created.time.as_str(), created.id.as_str());
+        (from_trail(i) && created.name != direct)
+            .then(|| order.cmp(&(i.event.time.as_str(), i.event.id.as_str())))
+    };
+    plan.supersede(|i| recorded(i) == Some(std::cmp::Ordering::Greater));
+    for item in &mut plan.items {
+        let this_run = |at: &str| run.is_some_and(|run| at >= run);
+        // What the earlier creation's plan wrote is this one's to replace:
+        // the same policy plans the same keys.
+        if recorded(item) == Some(std::cmp::Ordering::Less)
+            && this_run(&known[&item.arn].updated_at)
+        {
+            let keys: Vec<_> = item.tags.keys().cloned().collect();
+            item.replace.extend(keys);
+        }
+    }
     Ok(())
 }
 
@@ -433,7 +462,8 @@ impl Reading {
 
 /// Where a long read hands what it found, every `size` things found (at a
 /// record the pipeline marks: see [`Reading::marked`]), so that no more
-/// than that is held; `send` returns false to stop reading.
+/// than that is held. Once `send` returns false it is not called again
+/// for the document: the rest of it stays in the [`Reading`].
 pub struct Cut<'s> {
     size: usize,
     send: Option<&'s mut dyn FnMut(u64, Gathered) -> bool>,

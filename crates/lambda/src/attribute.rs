@@ -146,6 +146,7 @@ async fn settle_part(
         &part.found.creations,
         &mut chains,
         true,
+        None,
     )
     .await
     .map_err(|e| Failure::new(format!("audit store: {e}")))?;

@@ -41,18 +41,16 @@ fn outcomes(run: &crate::support::Run) -> Vec<(String, String)> {
 #[test]
 fn a_run_too_large_to_hold_is_applied_in_parts_as_if_held_whole() {
     let dir = temp_dir("parts");
-    // A volume made again under the same id: the later creation is read
-    // first, the earlier one last, parts apart. A volume made in the
-    // stratus-red-team session, whose AssumeRole is in another file read
-    // first. And 44 more, so that parts of 4 cannot hold the run.
+    let session = json!({"type": "AssumedRole", "arn": SESSION, "accountId": "900138736586",
+                         "accessKeyId": "ASIA9F6MXE9HSYOXYQOS"});
+    // Two volumes made twice under one id, parts apart: `vol-again` read
+    // newer first, `vol-twice` older first. A volume made in the
+    // stratus-red-team session, whose AssumeRole is in the file read
+    // first, parts before it. And 44 more, so that parts of 4 cannot
+    // hold the run.
     let mut records = vec![
         volume("vol-again", "2024-08-01T12:00:00Z", user("bob")),
-        volume(
-            "vol-session",
-            "2024-08-01T11:30:30Z",
-            json!({"type": "AssumedRole", "arn": SESSION, "accountId": "900138736586",
-                   "accessKeyId": "ASIA9F6MXE9HSYOXYQOS"}),
-        ),
+        volume("vol-twice", "2024-08-01T08:00:00Z", user("dave")),
     ];
     for i in 0..44 {
         records.push(volume(
@@ -61,7 +59,9 @@ fn a_run_too_large_to_hold_is_applied_in_parts_as_if_held_whole() {
             user("alice"),
         ));
     }
+    records.push(volume("vol-session", "2024-08-01T11:30:30Z", session));
     records.push(volume("vol-again", "2024-08-01T09:00:00Z", user("carol")));
+    records.push(volume("vol-twice", "2024-08-01T13:00:00Z", user("erin")));
     let log = serde_json::to_vec(&json!({"Records": records})).unwrap();
     let file = dir.join("volumes.json");
     std::fs::write(&file, &log).unwrap();
@@ -71,12 +71,13 @@ fn a_run_too_large_to_hold_is_applied_in_parts_as_if_held_whole() {
     let store = |name: &str| format!("sqlite:{}", dir.join(name).display());
     let (held, parted) = (store("held.db"), store("parts.db"));
 
+    let file = file.to_str().unwrap();
     let whole = tagwarden(&[
         "--store",
         &held,
         "apply",
         sample,
-        file.to_str().unwrap(),
+        file,
         "--offline",
         "--format",
         "json",
@@ -105,21 +106,21 @@ fn a_run_too_large_to_hold_is_applied_in_parts_as_if_held_whole() {
         "{}",
         parts.stderr
     );
-    // Counted part by part: the volume made twice counts twice.
-    assert!(
-        parts.stderr.contains("plan: 47 resources to tag"),
-        "{}",
-        parts.stderr
-    );
+    // The same resources; a part tells each resource it settles, so the
+    // one made again later is told twice, the older one read late never.
     let (whole, parts) = (outcomes(&whole), outcomes(&parts));
-    assert_eq!(parts, whole);
-    let again = "arn:aws:ec2:us-east-1:900138736586:volume/vol-again";
+    let arns = |o: &[(String, String)]| o.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>();
+    let mut distinct = arns(&parts);
+    distinct.dedup();
+    assert_eq!(distinct, arns(&whole));
+    let told = |id: &str| parts.iter().filter(|(a, _)| a.ends_with(id)).count();
     assert_eq!(
-        parts.iter().filter(|(arn, _)| arn == again).count(),
-        1,
-        "the earlier creation, read later, is superseded: {parts:?}"
+        (told("/vol-again"), told("/vol-twice")),
+        (1, 2),
+        "{parts:?}"
     );
 
+    let user = |name: &str| format!("arn:aws:iam::900138736586:user/{name}");
     for db in [&held, &parted] {
         let history = |id: &str| {
             let arn = format!("arn:aws:ec2:us-east-1:900138736586:volume/{id}");
@@ -127,21 +128,32 @@ fn a_run_too_large_to_hold_is_applied_in_parts_as_if_held_whole() {
             assert_eq!(h.code, 0, "{}", h.stderr);
             h.json()
         };
-        let h = history("vol-again");
-        let created: Vec<&Value> = h["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["change"] == "created")
-            .collect();
-        assert_eq!(created.len(), 1, "{db}: {h}");
+        let creators = |h: &Value| -> Vec<String> {
+            h["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["change"] == "created")
+                .map(|e| e["actor"].as_str().unwrap().to_string())
+                .collect()
+        };
+        // The later creation wins whatever the order it is read in.
+        let again = history("vol-again");
+        assert_eq!(creators(&again), [user("bob")], "{db}: {again}");
+        let twice = history("vol-twice");
         assert_eq!(
-            created[0]["actor"], "arn:aws:iam::900138736586:user/bob",
-            "{db}: {h}"
+            twice["metadata"]["creator"]["arn"],
+            user("erin"),
+            "{db}: {twice}"
+        );
+        assert_eq!(
+            twice["metadata"]["pending"]["CreatedBy"],
+            user("erin"),
+            "{db}: {twice}"
         );
         // The session's hop, kept by the first part, names its user in a
         // later part.
-        let h = history("vol-session").to_string();
-        assert!(h.contains("user/christophe"), "{db}: {h}");
+        let session = history("vol-session").to_string();
+        assert!(session.contains("user/christophe"), "{db}: {session}");
     }
 }
