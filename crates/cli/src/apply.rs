@@ -4,7 +4,8 @@
 use crate::access::LazyAws;
 use crate::audit::{self, Audit};
 use crate::cli::{ApplyArgs, Cli, PlanFormat};
-use crate::reading::{first_pass, read_in_parts, Counts, FirstPass, Planned, Rereader, Sources};
+use crate::reading::{first_pass, read_in_parts, Counts, FirstPass, Planned, Rereader};
+use crate::sources::Sources;
 use crate::{load_policy, render, EXIT_BAD_INPUT};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -436,14 +437,7 @@ impl Report {
             );
         }
         if !self.quiet && !self.unrecorded {
-            let r = &self.recorded;
-            eprintln!(
-                "Recorded in {}: {} history entries, {} user actions, {} resources updated.",
-                audit.describe(),
-                r.history,
-                r.actions,
-                r.metadata
-            );
+            eprintln!("{}", audit.recorded(&self.recorded));
         }
         Ok(if had_errors {
             EXIT_BAD_INPUT

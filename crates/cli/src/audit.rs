@@ -64,6 +64,17 @@ impl Audit {
     pub fn describe(&self) -> String {
         self.store.describe()
     }
+
+    /// What a run recorded, in one line.
+    pub fn recorded(&self, r: &tagwarden_store::model::Recorded) -> String {
+        format!(
+            "Recorded in {}: {} history entries, {} user actions, {} resources updated.",
+            self.describe(),
+            r.history,
+            r.actions,
+            r.metadata
+        )
+    }
 }
 
 pub fn init(cli: &Cli) -> Result<u8> {
@@ -100,13 +111,7 @@ pub fn import(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     let audit = Audit::open(cli, &aws, Open::Create)?;
     let r = audit.run(audit.store.record(&batch))?;
     if !cli.quiet {
-        eprintln!(
-            "Recorded in {}: {} history entries, {} user actions, {} resources updated.",
-            audit.describe(),
-            r.history,
-            r.actions,
-            r.metadata
-        );
+        eprintln!("{}", audit.recorded(&r));
     }
     Ok(0)
 }

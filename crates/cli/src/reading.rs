@@ -7,14 +7,14 @@ use crate::access::{Aws, LazyAws};
 use crate::audit::Audit;
 use crate::cli::{Cli, InputArgs};
 use crate::one_line;
-use crate::sources::{self, Input};
-use anyhow::{Context, Result};
+use crate::sources::{Input, Sources};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, IsTerminal, Read};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tagwarden_aws::directory::Directory;
-use tagwarden_aws::s3_source::{self, DateRange, Object, S3Client};
+use tagwarden_aws::s3_source::{Object, S3Client};
 use tagwarden_core::launches::Launches;
 use tagwarden_core::overview::Overview;
 use tagwarden_core::pipeline::{Stats, TagChange, WatchedCall, Window};
@@ -45,61 +45,6 @@ impl Counts {
     /// Some input was bad: the exit code says so even when the rest went well.
     pub fn had_errors(&self) -> bool {
         self.stats.errors > 0 || !self.unopened.is_empty()
-    }
-}
-
-/// A run's sources, listed: S3 prefixes are listed once (pruned by the
-/// dates in their keys), so that a second reading reads the same objects.
-pub struct Sources {
-    inputs: Vec<Input>,
-    objects: Vec<(S3Client, Object)>,
-    /// Bytes to read, for progress; 0 when unknown.
-    pub total: u64,
-    /// Stdin, kept in a file so that it can be read twice.
-    _spooled: Option<tempfile::NamedTempFile>,
-}
-
-impl Sources {
-    /// Lists `sources`; with `rereadable`, stdin is first copied to a
-    /// temporary file (its name in messages stays `-`).
-    pub fn list(
-        sources: &[String],
-        args: &InputArgs,
-        aws: &LazyAws,
-        rereadable: bool,
-    ) -> Result<Self> {
-        let mut inputs = sources::expand(sources)?;
-        let mut spooled = None;
-        if rereadable && inputs.contains(&Input::Stdin) {
-            let mut file = tempfile::NamedTempFile::new().context("keeping stdin")?;
-            io::copy(&mut io::stdin().lock(), file.as_file_mut()).context("keeping stdin")?;
-            for i in inputs.iter_mut().filter(|i| **i == Input::Stdin) {
-                *i = Input::Kept(file.path().to_path_buf());
-            }
-            spooled = Some(file);
-        }
-        let dates = DateRange::around(args.since.as_deref(), args.until.as_deref());
-        let mut objects = Vec::new();
-        for input in &inputs {
-            if let Input::S3 { bucket, prefix } = input {
-                let aws = aws.get()?;
-                let client = aws.bucket_client(bucket);
-                let listed = aws
-                    .runtime
-                    .block_on(s3_source::list(&client, bucket, prefix, &dates))
-                    .map_err(|e| aws.explain(e))
-                    .with_context(|| format!("listing {}", input.name()))?;
-                objects.extend(listed.into_iter().map(|o| (client.clone(), o)));
-            }
-        }
-        let total = inputs.iter().map(|i| i.size()).sum::<u64>()
-            + objects.iter().map(|(_, o)| o.size).sum::<u64>();
-        Ok(Self {
-            inputs,
-            objects,
-            total,
-            _spooled: spooled,
-        })
     }
 }
 

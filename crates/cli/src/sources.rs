@@ -1,8 +1,12 @@
-//! SOURCE arguments → readable inputs, in a stable order.
+//! SOURCE arguments → readable inputs, in a stable order, listed once.
 
+use crate::access::LazyAws;
+use crate::cli::InputArgs;
+use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use tagwarden_aws::s3_source::{self, DateRange, Object, S3Client};
 
 /// One input document, or an S3 prefix still to be listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +121,61 @@ pub fn expand(sources: &[String]) -> Result<Vec<Input>, SourceError> {
         }
     }
     Ok(out)
+}
+
+/// A run's sources, listed: S3 prefixes are listed once (pruned by the
+/// dates in their keys), so that a second reading reads the same objects.
+pub struct Sources {
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) objects: Vec<(S3Client, Object)>,
+    /// Bytes to read, for progress; 0 when unknown.
+    pub total: u64,
+    /// Stdin, kept in a file so that it can be read twice.
+    _spooled: Option<tempfile::NamedTempFile>,
+}
+
+impl Sources {
+    /// Lists `sources`; with `rereadable`, stdin is first copied to a
+    /// temporary file (its name in messages stays `-`).
+    pub fn list(
+        sources: &[String],
+        args: &InputArgs,
+        aws: &LazyAws,
+        rereadable: bool,
+    ) -> Result<Self> {
+        let mut inputs = expand(sources)?;
+        let mut spooled = None;
+        if rereadable && inputs.contains(&Input::Stdin) {
+            let mut file = tempfile::NamedTempFile::new().context("keeping stdin")?;
+            io::copy(&mut io::stdin().lock(), file.as_file_mut()).context("keeping stdin")?;
+            for i in inputs.iter_mut().filter(|i| **i == Input::Stdin) {
+                *i = Input::Kept(file.path().to_path_buf());
+            }
+            spooled = Some(file);
+        }
+        let dates = DateRange::around(args.since.as_deref(), args.until.as_deref());
+        let mut objects = Vec::new();
+        for input in &inputs {
+            if let Input::S3 { bucket, prefix } = input {
+                let aws = aws.get()?;
+                let client = aws.bucket_client(bucket);
+                let listed = aws
+                    .runtime
+                    .block_on(s3_source::list(&client, bucket, prefix, &dates))
+                    .map_err(|e| aws.explain(e))
+                    .with_context(|| format!("listing {}", input.name()))?;
+                objects.extend(listed.into_iter().map(|o| (client.clone(), o)));
+            }
+        }
+        let total = inputs.iter().map(|i| i.size()).sum::<u64>()
+            + objects.iter().map(|(_, o)| o.size).sum::<u64>();
+        Ok(Self {
+            inputs,
+            objects,
+            total,
+            _spooled: spooled,
+        })
+    }
 }
 
 #[cfg(test)]

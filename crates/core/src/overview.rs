@@ -11,6 +11,12 @@ pub const SECTIONS: [&str; 4] = ["service", "region", "account", "creator"];
 /// A service's launch whose parent no part of the run created.
 pub const PARENT_UNKNOWN: &str = "(a service's launch, parent unknown)";
 
+/// Distinct keys a section tells apart.
+pub const MAX_KEYS: usize = 10_000;
+
+/// Where a section counts the keys past [`MAX_KEYS`].
+pub const NOT_TOLD_APART: &str = "(the rest, not told apart)";
+
 /// Counts of the resources to tag, and the first ones as they are.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Overview {
@@ -53,6 +59,12 @@ impl Overview {
         self.over_limit += plan.over_limit;
         for item in &plan.items {
             for (map, key) in self.by.iter_mut().zip(keys_of(item)) {
+                // Session names may be new on every call: past a bound,
+                // new keys are counted together, so memory stays flat.
+                let key = match map.len() < MAX_KEYS || map.contains_key(key) {
+                    true => key,
+                    false => NOT_TOLD_APART,
+                };
                 *map.entry(key.to_string()).or_default() += 1;
             }
             for k in item.tags.keys() {
@@ -141,5 +153,18 @@ mod tests {
         assert_eq!(whole.section(0), vec![("ec2", 4)]);
         assert_eq!(whole.keys.get("CreatedBy"), Some(&4));
         assert_eq!(first(&whole).len(), 3);
+    }
+
+    #[test]
+    fn a_section_tells_apart_a_bounded_number_of_keys() {
+        let names: Vec<String> = (0..MAX_KEYS + 2).map(|i| format!("u{i:05}")).collect();
+        let rows: Vec<(&str, &str, &str)> = names
+            .iter()
+            .map(|n| (n.as_str(), n.as_str(), "us-east-1"))
+            .collect();
+        let o = Overview::of(&plan_of(&rows), 0);
+        assert_eq!(o.by[3].len(), MAX_KEYS + 1);
+        assert_eq!(o.by[3].get(NOT_TOLD_APART), Some(&2));
+        assert_eq!(o.resources, MAX_KEYS as u64 + 2);
     }
 }
