@@ -22,7 +22,7 @@ use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::parts::mark_every;
 use tagwarden_flow::read::{
-    log_objects, logs_named, name_users, plan_of, plan_with_store, Cut, Gathered, Reading,
+    log_objects, logs_named, name_users, plan_of, plan_with_store, Cut, Gathered, Holding, Reading,
 };
 
 /// One plan, with the tag calls and blinding calls read beside it.
@@ -279,42 +279,29 @@ pub fn first_pass(
     let mut reading = Reading::new(window(args), args.accounts())
         .inflating_beside()
         .marked(mark_every(part));
-    let mut held = Gathered::default();
-    let mut overview: Option<Overview> = None;
-    // The overview plans each part alone: it counts, the store is for the
-    // plans that are applied.
-    let count = |mut g: Gathered, overview: &mut Option<Overview>, held: &mut Gathered| {
+    let mut holding = Holding::within(bound);
+    let mut count = |mut g: Gathered| {
         for e in g.errors.drain(..) {
             eprintln!("error: {}", one_line(&e.to_string()));
         }
-        match overview {
-            Some(o) => o.add(&alone(&g, policy)),
-            None => {
-                held.append(g);
-                if held.size() > bound {
-                    let mut o = Overview::keeping(crate::render::FIRST_ROWS);
-                    o.add(&alone(&std::mem::take(held), policy));
-                    *overview = Some(o);
-                }
-            }
-        }
+        holding.add(g, policy, crate::render::FIRST_ROWS);
     };
     let mut send = |_: u64, g: Gathered| {
-        count(g, &mut overview, &mut held);
+        count(g);
         true
     };
     let cut = &mut Cut::every(part, &mut send);
     let stop = AtomicBool::new(false);
     let unread = read_sources(cli, sources, aws, &mut reading, cut, Voice::First, &stop)?;
-    count(reading.take(), &mut overview, &mut held);
+    count(reading.take());
     let counts = Counts {
         stats: reading.stats().clone(),
         unopened: unread.unopened,
     };
-    Ok(match overview {
-        Some(overview) => FirstPass::Counted(overview, counts),
-        None => {
-            let planned = plan_gathered(cli, args, aws, Some(audit), None, policy, held)?;
+    Ok(match holding {
+        Holding::Counted(overview) => FirstPass::Counted(overview, counts),
+        Holding::Held { found, .. } => {
+            let planned = plan_gathered(cli, args, aws, Some(audit), None, policy, found)?;
             FirstPass::Whole(planned, counts)
         }
     })

@@ -9,6 +9,7 @@ use tagwarden_aws::directory::Directory;
 use tagwarden_aws::s3_source::{self, DateRange, Object, ObjectReader, Prefetch, S3Client};
 use tagwarden_core::chains::{Call, Chains};
 use tagwarden_core::launches::{Known, Launches};
+use tagwarden_core::overview::Overview;
 use tagwarden_core::pipeline::{
     Creation, Found, InputError, ObjectRef, Pipeline, Stats, TagChange, WatchedCall, Window,
 };
@@ -457,6 +458,41 @@ impl Reading {
     /// The plan for everything read so far, parents from `launches`.
     pub fn plan(&self, policy: &Policy, launches: &Launches) -> Plan {
         plan_of(&self.creations, &self.chains, launches, policy)
+    }
+}
+
+/// What a first reading found: held while it stays within a bound of
+/// things found, past it counted into an overview part by part (each part
+/// planned alone: the store is for the plans that are applied), so that a
+/// run of any size is shown before its question in bounded memory.
+pub enum Holding {
+    Held { found: Gathered, bound: usize },
+    Counted(Overview),
+}
+
+impl Holding {
+    pub fn within(bound: usize) -> Self {
+        Holding::Held {
+            found: Gathered::default(),
+            bound,
+        }
+    }
+
+    /// Adds one part; the first rows of a count are kept for showing.
+    pub fn add(&mut self, part: Gathered, policy: &Policy, first_rows: usize) {
+        let alone =
+            |g: &Gathered| plan_of(&g.creations, &g.chains, &Launches::of(&g.creations), policy);
+        match self {
+            Holding::Counted(o) => o.add(&alone(&part)),
+            Holding::Held { found, bound } => {
+                found.append(part);
+                if found.size() > *bound {
+                    let mut o = Overview::keeping(first_rows);
+                    o.add(&alone(found));
+                    *self = Holding::Counted(o);
+                }
+            }
+        }
     }
 }
 
