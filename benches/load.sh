@@ -5,7 +5,8 @@
 # CI runs the same with 200 for correctness:
 # lambda::two_hundred_creations_in_sqs_batches_are_tagged_and_a_replay_adds_nothing.
 #
-# Usage: benches/load.sh [N]   (TAGWARDEN_BOOTSTRAP names a built binary)
+# Usage: benches/load.sh [N [ROUNDS]]   (TAGWARDEN_BOOTSTRAP names a built binary)
+# ROUNDS > 1 resets moto between rounds of N/ROUNDS events (see load_bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/moto.sh
@@ -15,4 +16,4 @@ target="${CARGO_TARGET_DIR:-target}"
 bootstrap="${TAGWARDEN_BOOTSTRAP:-$target/release/bootstrap}"
 [ -n "${TAGWARDEN_BOOTSTRAP:-}" ] || cargo build -q --release --locked -p tagwarden-lambda --bin bootstrap
 "$TAGWARDEN_PYTHON" benches/load_bench.py "$bootstrap" crates/cli/tests/moto/world.py \
-  crates/cli/tests/deploy/translate.py deploy/template.yaml "${1:-10000}"
+  crates/cli/tests/deploy/translate.py deploy/template.yaml "${1:-10000}" "${2:-1}"

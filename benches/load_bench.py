@@ -8,7 +8,12 @@ and the same batches delivered again add no row to any table; measures the
 function's own CPU (user + system, from /proc/PID/stat) per event for both
 rounds, and what it implies in Lambda GB-seconds at 128 MB. Prints Markdown.
 
-Usage: load_bench.py BOOTSTRAP WORLD_PY TRANSLATE_PY TEMPLATE N
+moto slows as its tables and instances grow (each call scans them), so a
+large N runs in ROUNDS of N/ROUNDS events, each against a reset moto with
+the stack deployed afresh and a new function process: the CPU is summed,
+and a replay round follows each first round.
+
+Usage: load_bench.py BOOTSTRAP WORLD_PY TRANSLATE_PY TEMPLATE N [ROUNDS]
 (env from scripts/lib/moto.sh)
 """
 import json
@@ -18,11 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 from runtime_api import Api
 
 BOOTSTRAP, WORLD_PY, TRANSLATE_PY, TEMPLATE, N = sys.argv[1:6]
 N = int(N)
+ROUNDS = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 ACCOUNT = "123456789012"
 SUFFIX = "lload"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -100,13 +107,22 @@ def deliver(api, pid, name, payloads):
     return cpu_seconds(pid) - cpu0, time.perf_counter() - t0
 
 
-def main():
+def reset_moto():
+    """Every backend emptied: the next round starts as on a fresh server."""
+    url = os.environ["AWS_ENDPOINT_URL"].rstrip("/") + "/moto-api/reset"
+    urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=60).read()
+
+
+def one_round(n, label):
+    """Deploys the stack, creates n resources, delivers their events twice
+    through a new function process; returns (first CPU, first wall, replay
+    CPU, replay wall, rows after the first delivery, sample size)."""
     deployed = json.loads(subprocess.run([sys.executable, TRANSLATE_PY, TEMPLATE, "--deploy", SUFFIX],
                                          check=True, capture_output=True, text=True,
                                          env=dict(os.environ, AWS_DEFAULT_REGION="us-east-1")).stdout)
     outputs = deployed["outputs"]
-    made = world("bulk", ACCOUNT, "us-east-1", str(N // 2), str(N - N // 2), SUFFIX, tempfile.mkdtemp())
-    instances, groups = made["ec2"][:N // 2], made["log_groups"]
+    made = world("bulk", ACCOUNT, "us-east-1", str(n // 2), str(n - n // 2), SUFFIX, tempfile.mkdtemp())
+    instances, groups = made["ec2"][:n // 2], made["log_groups"]
     payloads = batches(instances, groups)
     env = dict(os.environ, TAGWARDEN_ENVIRONMENT=SUFFIX,
                TAGWARDEN_TAGS_METADATA_TABLE=outputs["TagsMetadataTableName"],
@@ -125,22 +141,39 @@ def main():
         if p.poll() is not None or time.perf_counter() - started > 60:
             sys.exit(f"bootstrap did not ask for an event (exit status {p.poll()})")
         time.sleep(0.001)
-    first_cpu, first_wall = deliver(api, p.pid, "first", payloads)
+    first_cpu, first_wall = deliver(api, p.pid, f"{label}first", payloads)
     after_first = rows(outputs)
     arns = [f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{i}" for i in instances] + groups
     sample = random.Random(7).sample(arns, min(40, len(arns)))
     now = world("tags-now", "us-east-1", *sample)
     missing = [a for a in sample if now[a].get("ManagedBy") != "tagwarden"
                or now[a].get("CreatedBy") != f"arn:aws:iam::{ACCOUNT}:user/alice"]
-    replay_cpu, replay_wall = deliver(api, p.pid, "replay", payloads)
+    replay_cpu, replay_wall = deliver(api, p.pid, f"{label}replay", payloads)
     after_replay = rows(outputs)
     p.kill()
     p.wait()
     if missing or after_replay != after_first:
         sys.exit(f"untagged: {missing}; rows {after_first} → {after_replay}")
-    print(f"{N:,} events in {len(payloads)} SQS batches of 10; rows after the first round "
-          f"(TagsMetadata, TagHistory, UserActions): {after_first}, unchanged by the replay; "
-          f"a sample of {len(sample)} resources carries its tags.\n")
+    return first_cpu, first_wall, replay_cpu, replay_wall, after_first, len(sample)
+
+
+def main():
+    sizes = [N // ROUNDS + (1 if r < N % ROUNDS else 0) for r in range(ROUNDS)]
+    totals = [0.0, 0.0, 0.0, 0.0]
+    rows_first, sampled = [0, 0, 0], 0
+    for r, n in enumerate(sizes):
+        if ROUNDS > 1:
+            reset_moto()
+        label = f"round {r + 1}/{ROUNDS} " if ROUNDS > 1 else ""
+        *figures, after_first, sample = one_round(n, label)
+        totals = [t + f for t, f in zip(totals, figures)]
+        rows_first = [a + b for a, b in zip(rows_first, after_first)]
+        sampled += sample
+    first_cpu, first_wall, replay_cpu, replay_wall = totals
+    rounds = f" in {ROUNDS} rounds against a reset moto" if ROUNDS > 1 else ""
+    print(f"{N:,} events in {-(-N // 10)} SQS batches of 10{rounds}; rows after the first round "
+          f"(TagsMetadata, TagHistory, UserActions): {rows_first}, unchanged by the replay; "
+          f"a sample of {sampled} resources carries its tags.\n")
     print("| round | wall | function CPU | CPU per event | at 128 MB: s per event | GB-s per million events |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, cpu, wall in [("first", first_cpu, first_wall), ("replay", replay_cpu, replay_wall)]:

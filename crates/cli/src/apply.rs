@@ -21,7 +21,7 @@ use tagwarden_core::pipeline::TagChange;
 use tagwarden_core::plan::{Plan, PlanItem};
 use tagwarden_core::policy::Policy;
 use tagwarden_core::waiting;
-use tagwarden_flow::attribute::{settle, settle_while_created, Settled, Tagging};
+use tagwarden_flow::attribute::{settle, settle_while_created, Settled, Tagging, Waits};
 use tagwarden_flow::children::{has_children, with_children};
 use tagwarden_store::model::Recorded;
 use tagwarden_store::sqlite::Open;
@@ -234,20 +234,20 @@ fn settle_planned(
             may_wait: false,
         };
         let tagger = AwsTagger::new(Arc::clone(&aws.clients));
-        let (deadline, deferring) = (report.deadline, report.deferred.is_some());
-        let pause = |attempt| {
-            waiting::delay(attempt)
-                .map(|d| Duration::from_millis(d.as_secs().saturating_mul(args.wait_unit_ms)))
-                .filter(|_| !deferring)
+        let waits = match report.deferred {
+            Some(_) => Waits::Later,
+            None => Waits::Rounds {
+                pause: |attempt| {
+                    waiting::delay(attempt).map(|d| {
+                        Duration::from_millis(d.as_secs().saturating_mul(args.wait_unit_ms))
+                    })
+                },
+                deadline: report.deadline,
+            },
         };
         let (store, tagger, bar) = (&audit.store, &tagger, &report.bar);
         aws.runtime.block_on(async {
-            let round = async |plan: &Plan, changes: &[TagChange], attempt: u32| {
-                // Another round only if its pause ends before the deadline:
-                // on the last one, what is still being created has failed.
-                // A part leaves it waiting, to be settled after the rest.
-                let may_wait = deferring
-                    || pause(attempt).is_some_and(|pause| Instant::now() + pause <= deadline);
+            let round = async |plan: &Plan, changes: &[TagChange], attempt, may_wait| {
                 let opts = Options {
                     may_wait,
                     ..opts.clone()
@@ -273,7 +273,7 @@ fn settle_planned(
                     });
                 }
             };
-            settle_while_created(plan, changes, pause, told, round).await
+            settle_while_created(plan, changes, waits, told, round).await
         })
     };
     report.settled(plan, &settled)?;

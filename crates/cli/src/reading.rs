@@ -15,15 +15,12 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tagwarden_aws::directory::Directory;
 use tagwarden_aws::s3_source::{Object, S3Client};
-use tagwarden_core::launches::Launches;
 use tagwarden_core::overview::Overview;
 use tagwarden_core::pipeline::{Stats, TagChange, WatchedCall, Window};
 use tagwarden_core::plan::Plan;
 use tagwarden_core::policy::Policy;
 use tagwarden_flow::parts::mark_every;
-use tagwarden_flow::read::{
-    log_objects, logs_named, name_users, plan_of, plan_with_store, Cut, Gathered, Holding, Reading,
-};
+use tagwarden_flow::read::{log_objects, logs_named, plan_part, Cut, Gathered, Holding, Reading};
 
 /// One plan, with the tag calls and blinding calls read beside it.
 pub struct Planned {
@@ -37,7 +34,9 @@ pub struct Planned {
 #[derive(Default)]
 pub struct Counts {
     pub stats: Stats,
-    /// Inputs that could not be opened, by name.
+    /// Inputs that could not be opened or read whole, each as one
+    /// "name: why" line; a second reading says only lines the first did
+    /// not.
     pub unopened: Vec<String>,
 }
 
@@ -307,11 +306,6 @@ pub fn first_pass(
     })
 }
 
-/// The plan of what `g` holds, from it alone.
-fn alone(g: &Gathered, policy: &Policy) -> Plan {
-    plan_of(&g.creations, &g.chains, &Launches::of(&g.creations), policy)
-}
-
 /// What was read, planned with what earlier runs (or earlier parts of
 /// this one, begun at `run`) left in the store: Identity Center users
 /// named, session hops, parents' creators, later creations.
@@ -324,38 +318,44 @@ fn plan_gathered(
     policy: &Policy,
     mut held: Gathered,
 ) -> Result<Planned> {
-    if let Some(region) = args.identity_store_region.as_deref() {
-        let aws = aws.get()?;
-        let directory = Directory::new(&aws.clients, region);
-        let (chains, creations) = (&mut held.chains, &held.creations);
-        for e in aws
-            .runtime
-            .block_on(name_users(&directory, creations, chains))
-        {
-            eprintln!("warning: {}: named by id", one_line(&e));
-        }
-    }
-    // Sessions and parents from earlier runs: the store is written only by
-    // a run that records (`apply`). A store that cannot answer leaves them
-    // to these sources alone (said); its failure to record is `apply`'s to
-    // report, after the writes, with nothing lost.
-    let from_store = audit.map(|(a, keep)| {
-        let (chains, creations) = (&mut held.chains, &held.creations);
-        a.run(plan_with_store(
-            &a.store, policy, creations, chains, keep, run,
-        ))
-    });
-    let plan = match from_store {
-        Some(Ok(plan)) => plan,
-        Some(Err(e)) => {
-            eprintln!(
-                "warning: {}: session hops and parents' creators come from these sources only",
-                one_line(&e.to_string())
-            );
-            alone(&held, policy)
-        }
-        None => alone(&held, policy),
+    let named = match args.identity_store_region.as_deref() {
+        Some(region) => Some((aws.get()?, region)),
+        None => None,
     };
+    let directory = named.map(|(aws, region)| Directory::new(&aws.clients, region));
+    // Sessions and parents from earlier runs: the store is written only by
+    // a run that records (`apply`).
+    let chains = std::mem::take(&mut held.chains);
+    let (store, keep) = (audit.map(|(a, _)| &a.store), audit.is_some_and(|a| a.1));
+    let planning = plan_part(
+        directory.as_ref(),
+        store,
+        policy,
+        &held.creations,
+        chains,
+        keep,
+        run,
+    );
+    // The directory's calls run where the AWS clients live; the store's
+    // where it does; with neither, nothing waits on any input or output.
+    let part = match (named, audit) {
+        (Some((aws, _)), _) => aws.runtime.block_on(planning),
+        (None, Some((a, _))) => a.run(planning),
+        (None, None) => futures::executor::block_on(planning),
+    };
+    for e in &part.unnamed {
+        eprintln!("warning: {}: named by id", one_line(e));
+    }
+    // A store that cannot answer leaves them to these sources alone (said);
+    // its failure to record is `apply`'s to report, after the writes, with
+    // nothing lost.
+    if let Err(e) = &part.store {
+        eprintln!(
+            "warning: {}: session hops and parents' creators come from these sources only",
+            one_line(&e.to_string())
+        );
+    }
+    let plan = part.plan;
     if !cli.quiet {
         for line in plan
             .items

@@ -3,7 +3,7 @@
 
 use crate::tamper::{undo, Undone};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tagwarden_aws::adapters::Tagger;
 use tagwarden_aws::apply::{apply, Options};
 use tagwarden_core::outcome::{offline, ErrorKind, Outcome, Status};
@@ -188,17 +188,51 @@ pub(crate) async fn record<S: AuditStore>(store: &S, rows: &Rows) -> Result<Reco
     }
 }
 
-/// Settles `plan` (`round` with the attempt), then again, after each pause, the resources still being
-/// created, until none waits: one outcome per item of `plan`, the last
-/// round's for those that waited, and every round's rows recorded.
-pub async fn settle_while_created(
+/// How a settling treats the resources still being created.
+pub enum Waits<P: Fn(u32) -> Option<Duration>> {
+    /// Tried again after each `pause(attempt)` while that pause ends
+    /// before `deadline`; on the last round, what is still being created
+    /// has failed.
+    Rounds { pause: P, deadline: Instant },
+    /// Left waiting, for the caller to settle after the rest: a run read
+    /// in parts, where one part's resources must not hold the reading up.
+    Later,
+}
+
+impl<P: Fn(u32) -> Option<Duration>> Waits<P> {
+    /// The pause before round `attempt + 1`, when there is one.
+    fn pause(&self, attempt: u32) -> Option<Duration> {
+        match self {
+            Waits::Rounds { pause, .. } => pause(attempt),
+            Waits::Later => None,
+        }
+    }
+
+    /// Whether round `attempt` may leave a resource waiting (another round
+    /// follows, or the caller settles it later) rather than fail it.
+    fn may_wait(&self, attempt: u32) -> bool {
+        match self {
+            Waits::Rounds { pause, deadline } => {
+                pause(attempt).is_some_and(|pause| Instant::now() + pause <= *deadline)
+            }
+            Waits::Later => true,
+        }
+    }
+}
+
+/// Settles `plan` (`round` with the attempt and whether it may leave
+/// resources waiting), then, as `waits` says, again after each pause the
+/// resources still being created, until none waits: one outcome per item
+/// of `plan`, the last round's for those that waited, and every round's
+/// rows recorded.
+pub async fn settle_while_created<P: Fn(u32) -> Option<Duration>>(
     plan: &Plan,
     changes: &[TagChange],
-    pause: impl Fn(u32) -> Option<Duration>,
+    waits: Waits<P>,
     told: impl Fn(usize, Duration),
-    round: impl AsyncFn(&Plan, &[TagChange], u32) -> Settled,
+    round: impl AsyncFn(&Plan, &[TagChange], u32, bool) -> Settled,
 ) -> Settled {
-    let mut settled = round(plan, changes, 0).await;
+    let mut settled = round(plan, changes, 0, waits.may_wait(0)).await;
     let mut attempt = 0;
     loop {
         let waiting: Vec<usize> = settled
@@ -207,7 +241,7 @@ pub async fn settle_while_created(
             .filter(|o| matches!(o.status, Status::Waiting { .. }))
             .map(|o| o.item)
             .collect();
-        let Some(pause) = pause(attempt).filter(|_| !waiting.is_empty()) else {
+        let Some(pause) = waits.pause(attempt).filter(|_| !waiting.is_empty()) else {
             return settled;
         };
         told(waiting.len(), pause);
@@ -217,7 +251,7 @@ pub async fn settle_while_created(
             items: waiting.iter().map(|&n| plan.items[n].clone()).collect(),
             ..Plan::default()
         };
-        let next = round(&again, &[], attempt).await;
+        let next = round(&again, &[], attempt, waits.may_wait(attempt)).await;
         for mut o in next.outcomes {
             o.item = waiting[o.item];
             let n = o.item;
@@ -673,6 +707,65 @@ pub(crate) mod tests {
         assert_eq!(h.metadata.unwrap().state, State::Tagged);
         let changes: Vec<_> = h.history.iter().map(|e| e.change).collect();
         assert!(changes.contains(&Change::Pending), "{changes:?}");
+    }
+
+    /// `settle_while_created` over a plan whose resources stay "being
+    /// created" for two calls: each round's attempt and `may_wait`, and
+    /// the final states.
+    fn rounds_of(
+        waits: Waits<impl Fn(u32) -> Option<Duration>>,
+    ) -> (Vec<(u32, bool)>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, plan) = (store(&dir), plan(2));
+        let tagger = MemoryTagger::default();
+        for item in &plan.items {
+            let e = creating_answers().remove(0);
+            tagger
+                .creating
+                .lock()
+                .unwrap()
+                .insert(item.arn.clone(), (e, 2));
+        }
+        let asked = Mutex::new(Vec::new());
+        let round = async |plan: &Plan, changes: &[TagChange], attempt, may_wait| {
+            asked.lock().unwrap().push((attempt, may_wait));
+            let opts = Options {
+                may_wait,
+                ..Options::default()
+            };
+            let tagging = Tagging::Live {
+                tagger: &tagger,
+                opts,
+                progress: &|_| {},
+            };
+            settle(tagging, &db, plan, changes).await
+        };
+        let settled = block(settle_while_created(&plan, &[], waits, |_, _| {}, round));
+        (asked.into_inner().unwrap(), states(&settled))
+    }
+
+    #[test]
+    fn resources_being_created_wait_in_rounds_until_the_deadline_or_are_left_for_later() {
+        let short = |_: u32| Some(Duration::from_millis(1));
+        let far = Instant::now() + Duration::from_secs(600);
+        // Rounds until they are created (the third call).
+        let (asked, states) = rounds_of(Waits::Rounds {
+            pause: short,
+            deadline: far,
+        });
+        assert_eq!(asked, [(0, true), (1, true), (2, true)]);
+        assert_eq!(states, ["Tagged", "Tagged"]);
+        // A deadline no pause fits before: the one round fails them.
+        let (asked, states) = rounds_of(Waits::Rounds {
+            pause: short,
+            deadline: Instant::now(),
+        });
+        assert_eq!(asked, [(0, false)]);
+        assert_eq!(states, ["failed:not_ready", "failed:not_ready"]);
+        // Later: one round, and they are left waiting for the caller.
+        let (asked, states) = rounds_of(Waits::<fn(u32) -> Option<Duration>>::Later);
+        assert_eq!(asked, [(0, true)]);
+        assert_eq!(states, ["Waiting { .. }", "Waiting { .. }"]);
     }
 
     #[test]

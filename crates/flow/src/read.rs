@@ -169,10 +169,56 @@ pub async fn name_users(
         .collect()
 }
 
+/// One part's plan, as both faces make it.
+pub struct PartPlan {
+    /// Planned with the store; from the part alone when the store failed.
+    pub plan: Plan,
+    /// Why the store could not help: the CLI says so and goes on with the
+    /// part alone, the function fails the delivery so that it comes again.
+    pub store: Result<(), StoreError>,
+    /// Identity Center users left named by id, one line each.
+    pub unnamed: Vec<String>,
+}
+
+/// creations → plan for one part (or a whole run): Identity Center users
+/// named through `directory` when there is one, then planned with the
+/// store when there is one ([`plan_with_store`]).
+pub async fn plan_part<S: AuditStore>(
+    directory: Option<&Directory>,
+    store: Option<&S>,
+    policy: &Policy,
+    creations: &[Creation],
+    mut chains: Chains,
+    keep: bool,
+    run: Option<&str>,
+) -> PartPlan {
+    let unnamed = match directory {
+        Some(directory) => name_users(directory, creations, &mut chains).await,
+        None => Vec::new(),
+    };
+    let planned = match store {
+        Some(store) => plan_with_store(store, policy, creations, &mut chains, keep, run)
+            .await
+            .map(Some),
+        None => Ok(None),
+    };
+    let alone = |chains: &Chains| plan_of(creations, chains, &Launches::of(creations), policy);
+    let (plan, store) = match planned {
+        Ok(Some(plan)) => (plan, Ok(())),
+        Ok(None) => (alone(&chains), Ok(())),
+        Err(e) => (alone(&chains), Err(e)),
+    };
+    PartPlan {
+        plan,
+        store,
+        unnamed,
+    }
+}
+
 /// creations → plan, with what earlier runs left in the store: session
 /// hops (kept first, when `keep`: a run that records), parents' creators,
 /// and later creations of the same ARNs (see [`latest_creation_wins`],
-/// for `run`). Both faces plan through here.
+/// for `run`).
 pub async fn plan_with_store<S: AuditStore>(
     store: &S,
     policy: &Policy,

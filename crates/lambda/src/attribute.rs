@@ -133,23 +133,27 @@ async fn settle_part(
     }
     report.blinding(&watched);
     // This part's sessions are kept first, so that a later part finds them.
-    let mut chains = part.found.chains.clone();
-    if let Some(directory) = shared.directory().await {
-        for e in read::name_users(directory, &part.found.creations, &mut chains).await {
-            tracing::error!(error = %e, "an Identity Center user is named by id");
-            report.failures.push(e);
-        }
-    }
-    let plan = read::plan_with_store(
-        shared.store().await,
+    let f = &part.found;
+    let directory = shared.directory().await;
+    let store = Some(shared.store().await);
+    let planned = read::plan_part(
+        directory,
+        store,
         policy,
-        &part.found.creations,
-        &mut chains,
+        &f.creations,
+        f.chains.clone(),
         true,
         None,
     )
-    .await
-    .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+    .await;
+    for e in planned.unnamed {
+        tracing::error!(error = %e, "an Identity Center user is named by id");
+        report.failures.push(e);
+    }
+    planned
+        .store
+        .map_err(|e| Failure::new(format!("audit store: {e}")))?;
+    let plan = planned.plan;
     settle(shared, policy, &plan, &part.found.changes, from, report).await
 }
 
