@@ -781,7 +781,7 @@ fn every_catalogued_arn_is_within_its_tag_grant() {
         for e in tagged {
             let service = tagwarden_core::catalog::grants::service_of(e.source);
             let (_, wanted) = TAG_ACTIONS.iter().find(|(p, _)| *p == service).unwrap();
-            let arns = std::iter::once(e.arn).chain(e.fallback.map(|(_, arn)| arn));
+            let arns = e.rules().map(|(_, arn)| arn);
             for arn in arns {
                 // The event gives the whole ARN: the service's usual shape.
                 let whole = format!(
@@ -794,6 +794,15 @@ fn every_catalogued_arn_is_within_its_tag_grant() {
                     .replace("{region}", "eu-west-1")
                     .replace("{account}", account)
                     .replace("{id}", "x-1");
+                // What is left are record paths: a parent's id.
+                let arn = arn
+                    .split('{')
+                    .enumerate()
+                    .map(|(n, part)| match (n, part.split_once('}')) {
+                        (0, _) | (_, None) => part.to_string(),
+                        (_, Some((_, rest))) => format!("p-1{rest}"),
+                    })
+                    .collect::<String>();
                 // API Gateway's tags are written through /tags/{arn}.
                 let target = match service {
                     "apigateway" => format!(

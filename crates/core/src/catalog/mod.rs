@@ -52,32 +52,43 @@ pub struct Entry {
     /// Path to the ids (see [`path`]), in `requestParameters` or
     /// `responseElements`.
     pub ids: &'static str,
-    /// ARN template: `{partition}`, `{region}`, `{account}`, `{id}`, and
-    /// `{id_tail}` (the id after its last `/`, e.g. a queue URL's name).
-    /// `{id}` alone means the id already is the ARN.
+    /// ARN template: `{partition}`, `{region}`, `{account}`, `{id}`,
+    /// `{id_tail}` (the id after its last `/`, e.g. a queue URL's name), and
+    /// any other path into the record (`{requestParameters.restApiId}`),
+    /// which must find one string: a resource whose ARN holds its parent's
+    /// id. `{id}` alone means the id already is the ARN.
     pub arn: &'static str,
     pub api: TaggingApi,
     /// Paths to tags the creator set in the create call itself.
     pub tags: &'static [&'static str],
-    /// Another (ids, ARN template) pair, tried when `ids` finds nothing: for
-    /// two APIs that log the same event (classic ELB and ELBv2).
-    pub fallback: Option<(&'static str, &'static str)>,
+    /// Other (ids, ARN template) pairs, tried in order when the ones before
+    /// find nothing: two APIs that log the same event (classic ELB and
+    /// ELBv2), or older records that lack a newer member (RDS before
+    /// `dBInstanceArn`).
+    pub alternatives: &'static [(&'static str, &'static str)],
 }
 
 impl Entry {
-    /// The row with a fallback (ids, ARN template) pair.
-    pub const fn or_ids(self, ids: &'static str, arn: &'static str) -> Self {
+    /// The row with other (ids, ARN template) pairs, tried in order.
+    pub const fn or(self, alternatives: &'static [(&'static str, &'static str)]) -> Self {
         Self {
-            fallback: Some((ids, arn)),
+            alternatives,
             ..self
         }
+    }
+
+    /// Every (ids, ARN template) pair, in the order they are tried.
+    pub fn rules(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        std::iter::once((self.ids, self.arn)).chain(self.alternatives.iter().copied())
     }
 }
 
 struct Compiled {
-    ids: Result<Path, PathError>,
-    fallback: Option<Result<Path, PathError>>,
+    /// The row's (ids, ARN template) pairs' paths, in order.
+    ids: Vec<Result<Path, PathError>>,
     tags: Vec<Result<Path, PathError>>,
+    /// The record paths the ARN templates name, by their text.
+    fields: Vec<(&'static str, Result<Path, PathError>)>,
 }
 
 fn compiled() -> &'static [Compiled] {
@@ -86,12 +97,25 @@ fn compiled() -> &'static [Compiled] {
         table::ENTRIES
             .iter()
             .map(|e| Compiled {
-                ids: Path::parse(e.ids),
-                fallback: e.fallback.map(|(ids, _)| Path::parse(ids)),
+                ids: e.rules().map(|(ids, _)| Path::parse(ids)).collect(),
                 tags: e.tags.iter().map(|t| Path::parse(t)).collect(),
+                fields: e
+                    .rules()
+                    .flat_map(|(_, arn)| record_fields(arn))
+                    .map(|f| (f, Path::parse(f)))
+                    .collect(),
             })
             .collect()
     })
+}
+
+/// The placeholders of an ARN template that are paths into the record.
+fn record_fields(template: &'static str) -> impl Iterator<Item = &'static str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(field, _)| field))
+        .filter(|field| field.contains('.'))
 }
 
 /// Finds the row for an event; `ENTRIES` is sorted by (source, name).
@@ -120,7 +144,15 @@ pub fn resource_type(name: &str) -> Option<(&'static str, TaggingApi)> {
 pub fn arn_for(resource_type: &str, id: &str, scope: &Scope<'_>) -> Option<String> {
     let entry = entry_of_type(resource_type)?;
     let path = Path::parse("id").ok()?;
-    resource(entry.arn, id, scope, &path).ok().map(|r| r.arn)
+    resource(entry.arn, id, scope, &path, &no_record)
+        .ok()
+        .map(|r| r.arn)
+}
+
+/// An id alone, without its record, cannot fill a template's record path
+/// (a parent's id): such an ARN is not made.
+fn no_record(field: &str) -> Result<String, CatalogError> {
+    Err(CatalogError::BadTemplate(field.to_string()))
 }
 
 /// The row's place in the table, or `None` for an `Entry` built elsewhere.
@@ -208,33 +240,52 @@ impl Entry {
         }
     }
 
-    /// The resources the record created, in the order the record lists them.
+    /// The resources the record created, in the order the record lists them:
+    /// by the first (ids, ARN template) pair whose path finds anything.
     pub fn resources(
         &'static self,
         record: &Record<'_>,
         scope: &Scope<'_>,
     ) -> Result<Vec<Resource>, CatalogError> {
         let compiled = self.compiled()?;
-        let path = compiled.ids.as_ref().map_err(|e| self.bad_row(e))?;
-        let mut rule = (path, self.arn);
-        let mut found = find(record, path);
-        if let (true, Some(fb), Some((_, arn))) =
-            (found.is_empty(), &compiled.fallback, self.fallback)
-        {
-            let fb = fb.as_ref().map_err(|e| self.bad_row(e))?;
-            found = find(record, fb);
-            rule = (fb, arn);
+        let mut first = None;
+        for (path, (_, arn)) in compiled.ids.iter().zip(self.rules()) {
+            let path = path.as_ref().map_err(|e| self.bad_row(e))?;
+            first.get_or_insert(path);
+            let found = find(record, path);
+            if found.is_empty() {
+                continue;
+            }
+            let field = |name: &str| self.field(compiled, record, name);
+            return strings(found, path)?
+                .into_iter()
+                .map(|id| resource(arn, id, scope, path, &field))
+                .collect();
         }
-        if found.is_empty() {
-            return Err(CatalogError::NoId {
+        Err(CatalogError::NoId {
+            path: first.map(ToString::to_string).unwrap_or_default(),
+        })
+    }
+
+    /// The one string a template's record path finds.
+    fn field(
+        &self,
+        compiled: &Compiled,
+        record: &Record<'_>,
+        name: &str,
+    ) -> Result<String, CatalogError> {
+        let (_, path) = compiled
+            .fields
+            .iter()
+            .find(|(f, _)| *f == name)
+            .ok_or_else(|| CatalogError::BadTemplate(name.to_string()))?;
+        let path = path.as_ref().map_err(|e| self.bad_row(e))?;
+        match strings(find(record, path), path)?.as_slice() {
+            [one] => Ok(one.to_string()),
+            _ => Err(CatalogError::NoId {
                 path: path.to_string(),
-            });
+            }),
         }
-        let (path, arn) = rule;
-        strings(found, path)?
-            .into_iter()
-            .map(|id| resource(arn, id, scope, path))
-            .collect()
     }
 }
 
@@ -264,6 +315,7 @@ fn resource(
     id: &str,
     scope: &Scope<'_>,
     path: &Path,
+    field: &dyn Fn(&str) -> Result<String, CatalogError>,
 ) -> Result<Resource, CatalogError> {
     if template == "{id}" {
         let fields: Vec<&str> = id.splitn(6, ':').collect();
@@ -301,6 +353,7 @@ fn resource(
             "account" => arn.push_str(scope.account),
             "id_tail" => arn.push_str(tail),
             "id" => arn.push_str(id),
+            other if other.contains('.') => arn.push_str(&field(other)?),
             other => return Err(CatalogError::BadTemplate(other.to_string())),
         }
         rest = &rest[close + 1..];
@@ -430,37 +483,34 @@ mod tests {
     fn every_row_compiles_and_has_a_well_formed_template() {
         for (e, c) in table::ENTRIES.iter().zip(compiled()) {
             let id = format!("{}/{}", e.source, e.name);
-            assert!(c.ids.is_ok(), "{id}: {:?}", c.ids);
+            assert!(c.ids.iter().all(Result::is_ok), "{id}: {:?}", c.ids);
+            assert!(c.fields.iter().all(|(_, f)| f.is_ok()), "{id}: ARN fields");
             assert!(c.tags.iter().all(Result::is_ok), "{id}: tag paths");
             let scope = Scope {
                 partition: "aws",
                 region: "r",
                 account: "1",
             };
-            let path = c.ids.as_ref().unwrap();
-            if e.arn != "{id}" {
+            let any_field = |_: &str| Ok("p".to_string());
+            for (path, (_, arn)) in c.ids.iter().zip(e.rules()) {
+                let path = path.as_ref().unwrap();
+                if arn != "{id}" {
+                    assert!(
+                        resource(arn, "x/y", &scope, path, &any_field).is_ok(),
+                        "{id}: ARN template {arn}"
+                    );
+                }
+                let root = path.root();
                 assert!(
-                    resource(e.arn, "x/y", &scope, path).is_ok(),
-                    "{id}: ARN template"
+                    root == "requestParameters" || root == "responseElements",
+                    "{id}: ids must sit in requestParameters or responseElements"
+                );
+                assert!(
+                    arn == "{id}" || arn.starts_with("arn:{partition}:"),
+                    "{id}: the partition comes from the event, never a literal"
                 );
             }
-            if let (Some(fb), Some((_, arn))) = (&c.fallback, e.fallback) {
-                assert!(fb.is_ok(), "{id}: fallback path");
-                assert!(
-                    arn.starts_with("arn:{partition}:"),
-                    "{id}: fallback ARN template"
-                );
-            }
-            let root = c.ids.as_ref().unwrap().root();
-            assert!(
-                root == "requestParameters" || root == "responseElements",
-                "{id}: ids must sit in requestParameters or responseElements"
-            );
             assert!(e.source.ends_with(".amazonaws.com"), "{id}: eventSource");
-            assert!(
-                e.arn == "{id}" || e.arn.starts_with("arn:{partition}:"),
-                "{id}: the partition comes from the event, never a literal"
-            );
             let (svc, ty) = e.resource_type.split_once(':').unwrap_or_default();
             assert!(!svc.is_empty() && !ty.is_empty(), "{id}: resource type");
         }
@@ -520,7 +570,7 @@ mod tests {
             arn: "{id}",
             api: TaggingApi::ResourceGroups,
             tags: &["requestParameters.tags"],
-            fallback: None,
+            alternatives: &[],
         };
         let rec = Record::parse(
             br#"{"requestParameters":{"id":"arn:aws:x:r:1:thing/z","tags":{"a":"b"}}}"#,

@@ -22,7 +22,7 @@ const fn row(
         arn,
         api,
         tags,
-        fallback: None,
+        alternatives: &[],
     }
 }
 
@@ -59,6 +59,12 @@ pub static ENTRIES: &[Entry] = &[
     row("apigateway.amazonaws.com", "CreateRestApi", "apigateway:restapis",
         "responseElements.id", "arn:{partition}:apigateway:{region}::/restapis/{id}", ResourceGroups,
         &["requestParameters.createRestApiInput.tags"]),
+    // A stage's ARN holds its REST API's id, from the request; the response
+    // names only the stage. The body is logged under `createStageInput`.
+    row("apigateway.amazonaws.com", "CreateStage", "apigateway:stages",
+        "responseElements.stageName",
+        "arn:{partition}:apigateway:{region}::/restapis/{requestParameters.restApiId}/stages/{id}",
+        ResourceGroups, &["requestParameters.createStageInput.tags"]),
     // The real ARN holds a uuid (`autoScalingGroup:<uuid>:autoScalingGroupName/<name>`)
     // that no part of the event carries (responseElements is null). `*` stands
     // for it, as in IAM resource patterns; CreateOrUpdateTags addresses the
@@ -170,8 +176,8 @@ pub static ENTRIES: &[Entry] = &[
     // response, so its name comes from the request instead.
     row("elasticloadbalancing.amazonaws.com", "CreateLoadBalancer", "elasticloadbalancing:loadbalancer",
         "responseElements.loadBalancers[].loadBalancerArn", "{id}", ResourceGroups, RP_TAGS)
-        .or_ids("requestParameters.loadBalancerName",
-                "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/{id}"),
+        .or(&[("requestParameters.loadBalancerName",
+               "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/{id}")]),
     row("elasticloadbalancing.amazonaws.com", "CreateTargetGroup", "elasticloadbalancing:targetgroup",
         "responseElements.targetGroups[].targetGroupArn", "{id}", ResourceGroups, RP_TAGS),
     // OpenSearch (2021 API) and its Elasticsearch predecessor: same domain ARN.

@@ -3,7 +3,9 @@
 //! who created the resource. Data, like the creation table.
 
 use super::path::{Path, PathError};
-use super::{collect_tags, entry_of_type, resource, strings, CatalogError, Resource, Scope};
+use super::{
+    collect_tags, entry_of_type, no_record, resource, strings, CatalogError, Resource, Scope,
+};
 use crate::record::Record;
 use serde::Serialize;
 use serde_json::Value;
@@ -307,7 +309,7 @@ impl TagEvent {
         match arns {
             Arns::ArnOr(_) => unreachable!("resolved above"),
             Arns::Template(t) => {
-                let resource = resource(t, id, scope, path)?;
+                let resource = resource(t, id, scope, path, &no_record)?;
                 let resource_type = type_of_arn(&resource.arn);
                 Ok(Tagged {
                     resource,
@@ -323,7 +325,7 @@ impl TagEvent {
                     .map(|e| e.arn)
                     .ok_or_else(|| self.bad_row(format!("{ty} is not in the creation table")))?;
                 Ok(Tagged {
-                    resource: resource(template, id, scope, path)?,
+                    resource: resource(template, id, scope, path, &no_record)?,
                     resource_type: ty.to_string(),
                 })
             }
