@@ -13,6 +13,8 @@ large N runs in ROUNDS of N/ROUNDS events, each against a reset moto with
 the stack deployed afresh and a new function process: the CPU is summed,
 and a replay round follows each first round.
 
+The function's own log goes to $TMPDIR/load-bootstrap-<bench pid>.log.
+
 Usage: load_bench.py BOOTSTRAP WORLD_PY TRANSLATE_PY TEMPLATE N [ROUNDS]
 (env from scripts/lib/moto.sh)
 """
@@ -42,11 +44,16 @@ def world(*args):
                                      capture_output=True, text=True).stdout)
 
 
-def cpu_seconds(pid):
-    """User + system CPU of the process so far."""
+def cpu_split(pid):
+    """User and system CPU of the process so far."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
+
+
+def cpu_seconds(pid):
+    """User + system CPU of the process so far."""
+    return sum(cpu_split(pid))
 
 
 def record(n, source, name, request, response):
@@ -104,6 +111,8 @@ def deliver(api, pid, name, payloads):
             print(f"{name} batches ..{n + 1}: {(cpu - mark[0]) / done * 1000:.1f} ms CPU, "
                   f"{(now - mark[1]) / done * 1000:.0f} ms wall per batch", file=sys.stderr)
             mark = (cpu, now)
+    user, system = cpu_split(pid)
+    print(f"{name}: the process so far: {user:.2f} s user, {system:.2f} s system", file=sys.stderr)
     return cpu_seconds(pid) - cpu0, time.perf_counter() - t0
 
 
@@ -135,7 +144,8 @@ def one_round(n, label):
                AWS_LAMBDA_LOG_LEVEL="WARN")
     api = Api()
     env["AWS_LAMBDA_RUNTIME_API"] = api.address
-    p = subprocess.Popen([BOOTSTRAP], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(os.path.join(tempfile.gettempdir(), f"load-bootstrap-{os.getpid()}.log"), "ab")
+    p = subprocess.Popen([BOOTSTRAP], env=env, stdout=log, stderr=log)
     started = time.perf_counter()
     while api.first_poll is None:
         if p.poll() is not None or time.perf_counter() - started > 60:
@@ -164,7 +174,8 @@ def main():
     for r, n in enumerate(sizes):
         if ROUNDS > 1:
             reset_moto()
-        label = f"round {r + 1}/{ROUNDS} " if ROUNDS > 1 else ""
+        # Part of each Runtime API request id: no spaces, no slashes.
+        label = f"round{r + 1}of{ROUNDS}-" if ROUNDS > 1 else ""
         *figures, after_first, sample = one_round(n, label)
         totals = [t + f for t, f in zip(totals, figures)]
         rows_first = [a + b for a, b in zip(rows_first, after_first)]
