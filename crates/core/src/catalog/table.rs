@@ -216,8 +216,12 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.dBClusterArn", "{id}", ResourceGroups, RP_TAGS),
     row("rds.amazonaws.com", "CreateDBClusterSnapshot", "rds:cluster-snapshot",
         "responseElements.dBClusterSnapshotArn", "{id}", ResourceGroups, RP_TAGS),
+    // Records from before `dBInstanceArn` was logged (2016, eventVersion
+    // 1.03) name the instance only: its ARN is built from the identifier.
     row("rds.amazonaws.com", "CreateDBInstance", "rds:db",
-        "responseElements.dBInstanceArn", "{id}", ResourceGroups, RP_TAGS),
+        "responseElements.dBInstanceArn", "{id}", ResourceGroups, RP_TAGS)
+        .or(&[("responseElements.dBInstanceIdentifier",
+               "arn:{partition}:rds:{region}:{account}:db:{id}")]),
     row("rds.amazonaws.com", "CreateDBInstanceReadReplica", "rds:db",
         "responseElements.dBInstanceArn", "{id}", ResourceGroups, RP_TAGS),
     row("rds.amazonaws.com", "CreateDBSnapshot", "rds:snapshot",
