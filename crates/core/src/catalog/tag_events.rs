@@ -207,6 +207,8 @@ pub static EC2_ID_PREFIXES: &[(&str, &str)] = &[
     ("pcx-", "ec2:vpc-peering-connection"),
     ("rtb-", "ec2:route-table"),
     ("tgw-", "ec2:transit-gateway"),
+    ("tmf-", "ec2:traffic-mirror-filter"),
+    ("tmt-", "ec2:traffic-mirror-target"),
     ("vgw-", "ec2:vpn-gateway"),
     ("vol-", "ec2:volume"),
     ("vpc-", "ec2:vpc"),
