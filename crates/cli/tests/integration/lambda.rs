@@ -29,7 +29,7 @@ fn bootstrap() -> PathBuf {
         .join("bootstrap");
     assert!(
         p.is_file(),
-        "{} is missing: `cargo build -p tagwarden-lambda` (scripts/test.sh does) first",
+        "{} is missing: `cargo build --workspace --all-targets` (scripts/test.sh does) first",
         p.display()
     );
     p

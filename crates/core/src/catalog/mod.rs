@@ -5,6 +5,7 @@
 //! DynamoDB, Glue and Keyspaces). Adding a resource type is adding a row.
 
 pub mod children;
+pub mod generated;
 pub mod grants;
 pub mod path;
 pub mod sessions;
@@ -91,22 +92,31 @@ struct Compiled {
     fields: Vec<(&'static str, Result<Path, PathError>)>,
 }
 
-fn compiled() -> &'static [Compiled] {
-    static COMPILED: OnceLock<Vec<Compiled>> = OnceLock::new();
-    COMPILED.get_or_init(|| {
-        table::ENTRIES
-            .iter()
-            .map(|e| Compiled {
-                ids: e.rules().map(|(ids, _)| Path::parse(ids)).collect(),
-                tags: e.tags.iter().map(|t| Path::parse(t)).collect(),
-                fields: e
-                    .rules()
-                    .flat_map(|(_, arn)| record_fields(arn))
-                    .map(|f| (f, Path::parse(f)))
-                    .collect(),
-            })
-            .collect()
-    })
+/// The compiled rows of one table, built on first use: a function that
+/// never meets a generated row never compiles the generated table.
+fn compiled(table: &'static [Entry]) -> &'static [Compiled] {
+    static HAND: OnceLock<Vec<Compiled>> = OnceLock::new();
+    static GENERATED: OnceLock<Vec<Compiled>> = OnceLock::new();
+    let cell = if std::ptr::eq(table, table::ENTRIES) {
+        &HAND
+    } else {
+        &GENERATED
+    };
+    cell.get_or_init(|| table.iter().map(Compiled::new).collect())
+}
+
+impl Compiled {
+    fn new(e: &Entry) -> Self {
+        Self {
+            ids: e.rules().map(|(ids, _)| Path::parse(ids)).collect(),
+            tags: e.tags.iter().map(|t| Path::parse(t)).collect(),
+            fields: e
+                .rules()
+                .flat_map(|(_, arn)| record_fields(arn))
+                .map(|f| (f, Path::parse(f)))
+                .collect(),
+        }
+    }
 }
 
 /// The placeholders of an ARN template that are paths into the record.
@@ -155,14 +165,16 @@ fn no_record(field: &str) -> Result<String, CatalogError> {
     Err(CatalogError::BadTemplate(field.to_string()))
 }
 
-/// The row's place in the table, or `None` for an `Entry` built elsewhere.
-fn index_of(entry: &Entry) -> Option<usize> {
-    let offset = (entry as *const Entry as usize).checked_sub(table::ENTRIES.as_ptr() as usize)?;
-    let i = offset / std::mem::size_of::<Entry>();
-    table::ENTRIES
-        .get(i)
-        .filter(|e| std::ptr::eq(*e, entry))
-        .map(|_| i)
+/// The row's table and place in it, or `None` for an `Entry` built
+/// elsewhere.
+fn index_of(entry: &Entry) -> Option<(&'static [Entry], usize)> {
+    [table::ENTRIES, generated::ENTRIES]
+        .into_iter()
+        .find_map(|t| {
+            let offset = (entry as *const Entry as usize).checked_sub(t.as_ptr() as usize)?;
+            let i = offset / std::mem::size_of::<Entry>();
+            t.get(i).filter(|e| std::ptr::eq(*e, entry)).map(|_| (t, i))
+        })
 }
 
 /// Why a catalogued record yielded no resource.
@@ -228,7 +240,7 @@ pub struct Scope<'s> {
 impl Entry {
     fn compiled(&'static self) -> Result<&'static Compiled, CatalogError> {
         index_of(self)
-            .and_then(|i| compiled().get(i))
+            .and_then(|(table, i)| compiled(table).get(i))
             .ok_or_else(|| self.bad_row("not a row of the catalog table"))
     }
 
@@ -465,9 +477,11 @@ fn collect_tags(v: &Value, out: &mut BTreeMap<String, String>) {
 mod tests {
     use super::*;
 
+    const TABLES: [&[Entry]; 2] = [table::ENTRIES, generated::ENTRIES];
+
     #[test]
-    fn table_is_sorted_and_unique() {
-        for w in table::ENTRIES.windows(2) {
+    fn tables_are_sorted_and_unique() {
+        for w in TABLES.iter().flat_map(|t| t.windows(2)) {
             assert!(
                 (w[0].source, w[0].name) < (w[1].source, w[1].name),
                 "{}/{} must sort before {}/{}",
@@ -481,7 +495,8 @@ mod tests {
 
     #[test]
     fn every_row_compiles_and_has_a_well_formed_template() {
-        for (e, c) in table::ENTRIES.iter().zip(compiled()) {
+        let rows = TABLES.iter().flat_map(|t| t.iter().zip(compiled(t)));
+        for (e, c) in rows {
             let id = format!("{}/{}", e.source, e.name);
             assert!(c.ids.iter().all(Result::is_ok), "{id}: {:?}", c.ids);
             assert!(c.fields.iter().all(|(_, f)| f.is_ok()), "{id}: ARN fields");

@@ -5,7 +5,7 @@
 use super::Entry;
 use super::TaggingApi::{self, *};
 
-const fn row(
+pub(super) const fn row(
     source: &'static str,
     name: &'static str,
     resource_type: &'static str,
