@@ -190,6 +190,10 @@ fn tag_grants<'t>(all: &[&'t Value]) -> BTreeSet<&'t str> {
             }
             if a == "s3:PutBucketTagging" {
                 assert!(resource.contains("arn:${AWS::Partition}:s3:::"), "{s}");
+            } else if a == "cloudsearch:AddTags" {
+                // Takes no aws:TagKeys: this account's domains only.
+                let domains = "arn:${AWS::Partition}:cloudsearch:*:${AWS::AccountId}:domain/*";
+                assert_eq!(s["Resource"]["Fn::Sub"], domains, "{s}");
             } else if own {
                 assert_eq!(
                     s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]["Ref"], "TagKeys",
@@ -767,6 +771,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// a customer's account.
 #[test]
 fn every_catalogued_arn_is_within_its_tag_grant() {
+    use tagwarden_core::catalog::record_fields;
     use tagwarden_core::catalog::table::ENTRIES;
     let account = "123456789012";
     for (name, t) in [
@@ -782,27 +787,22 @@ fn every_catalogued_arn_is_within_its_tag_grant() {
             let service = tagwarden_core::catalog::grants::service_of(e.source);
             let (_, wanted) = TAG_ACTIONS.iter().find(|(p, _)| *p == service).unwrap();
             let arns = e.rules().map(|(_, arn)| arn);
-            for arn in arns {
+            for template in arns {
                 // The event gives the whole ARN: the service's usual shape.
                 let whole = format!(
                     "arn:{{partition}}:{service}:{{region}}:{{account}}:{}/{{id}}",
                     e.resource_type.split_once(':').map_or("", |(_, r)| r)
                 );
-                let arn = if arn == "{id}" { &whole } else { arn };
+                let arn = if template == "{id}" { &whole } else { template };
                 let arn = arn
                     .replace("{partition}", "aws")
                     .replace("{region}", "eu-west-1")
                     .replace("{account}", account)
                     .replace("{id}", "x-1");
                 // What is left are record paths: a parent's id.
-                let arn = arn
-                    .split('{')
-                    .enumerate()
-                    .map(|(n, part)| match (n, part.split_once('}')) {
-                        (0, _) | (_, None) => part.to_string(),
-                        (_, Some((_, rest))) => format!("p-1{rest}"),
-                    })
-                    .collect::<String>();
+                let arn = record_fields(template).fold(arn, |arn, field| {
+                    arn.replace(&format!("{{{field}}}"), "p-1")
+                });
                 // API Gateway's tags are written through /tags/{arn}.
                 let target = match service {
                     "apigateway" => format!(

