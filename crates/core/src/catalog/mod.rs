@@ -535,6 +535,23 @@ mod tests {
         }
     }
 
+    /// Every generated row can be tagged by a call the role is granted.
+    #[test]
+    fn every_generated_rows_service_has_its_tag_call() {
+        for e in generated::ENTRIES {
+            let (prefix, _) = e.resource_type.split_once(':').unwrap();
+            assert!(
+                generated::TAG_CALLS
+                    .iter()
+                    .any(|(p, tag, _)| *p == prefix && !tag.is_empty()),
+                "{}/{}: no tag call for `{prefix}`",
+                e.source,
+                e.name
+            );
+        }
+        assert!(generated::TAG_CALLS.windows(2).all(|w| w[0] < w[1]));
+    }
+
     /// A stage's ARN holds its REST API's id, a record path in the template:
     /// a record without it, or with something other than one string there,
     /// names the field; an id without its record makes no ARN at all.
