@@ -50,8 +50,9 @@ REASONS = {
                " not what the operation's noun names (CreateFileSystemFromBackup lists `backup`)",
     "no-arn": "no ARN in the response and no IAM ARN template with one variable bound to an id",
     "tags": "the tags member is not a key/value list or map",
-    "tag-call": "the service has no tag action in the IAM reference that takes aws:TagKeys, so"
-                " the role could not be held to the policy's keys",
+    "tag-call": "the service has no tag action in the IAM reference that takes aws:TagKeys and"
+                " names a resource type, so the role could not be held to the policy's keys and"
+                " this account's resources",
     "collision": "another model logs the same (eventSource, eventName)",
 }
 
@@ -306,6 +307,9 @@ def tag_calls(r, svc, iam):
     op = (r["service_tag_op"] or {}).get("op")
     action = iam["actions"].get(prefix, {}).get((op or "").lower())
     if not action or "aws:TagKeys" not in action.get("conditionKeys", []):
+        return None
+    # One that acts on `*` only cannot be held to this account's resources.
+    if not action.get("resourceTypes"):
         return None
     untag = next((o for o in UNTAG_OPS if o in svc.m["operations"]), "")
     return prefix, action["name"], untag

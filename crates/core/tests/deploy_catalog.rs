@@ -1,0 +1,294 @@
+//! The templates' parts that follow from the generated catalog rows: the
+//! EventBridge rules that deliver their create calls (split so that each
+//! pattern stays under EventBridge's 2,048-character quota), the queue
+//! policy's list of those rules, and the managed policies that grant their
+//! services' tag actions (split under IAM's 6,144 characters). Written
+//! from the catalog, so the two cannot drift: run with `TAGWARDEN_BLESS=1`
+//! to rewrite them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use tagwarden_core::catalog::{generated, grants, table};
+
+/// EventBridge's default quota on a pattern, in characters, less a margin
+/// for the whitespace CloudFormation may keep.
+const PATTERN_LIMIT: usize = 2048 - 128;
+/// IAM's quota on a managed policy, in characters without whitespace, less
+/// a margin for the `Fn::Sub` the account and partition expand to.
+const POLICY_LIMIT: usize = 6144 - 512;
+
+/// One rule's share of the generated events.
+#[derive(Default, Clone)]
+struct Group {
+    sources: BTreeSet<&'static str>,
+    names: BTreeSet<&'static str>,
+}
+
+impl Group {
+    fn pattern_len(&self) -> usize {
+        serde_json::json!({
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {
+                "eventSource": self.sources,
+                "eventName": self.names,
+                "errorCode": [{"exists": false}],
+            },
+        })
+        .to_string()
+        .len()
+    }
+}
+
+/// The generated rows' events that no hand row (whose rules are written by
+/// hand) already holds, packed by source into as few rules as fit.
+fn groups() -> Vec<Group> {
+    let hand: BTreeSet<_> = table::ENTRIES.iter().map(|e| (e.source, e.name)).collect();
+    let mut by_source: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for e in generated::ENTRIES {
+        if !hand.contains(&(e.source, e.name)) {
+            by_source.entry(e.source).or_default().insert(e.name);
+        }
+    }
+    let mut out: Vec<Group> = vec![];
+    let mut current = Group::default();
+    for (source, names) in by_source {
+        let mut with = current.clone();
+        with.sources.insert(source);
+        with.names.extend(&names);
+        if with.pattern_len() <= PATTERN_LIMIT {
+            current = with;
+            continue;
+        }
+        if !current.sources.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        // A source whose names alone overflow a rule gets several.
+        for name in names {
+            let mut with = current.clone();
+            with.sources.insert(source);
+            with.names.insert(name);
+            if with.pattern_len() > PATTERN_LIMIT {
+                out.push(std::mem::take(&mut current));
+                current.sources.insert(source);
+                current.names.insert(name);
+            } else {
+                current = with;
+            }
+        }
+    }
+    if !current.sources.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn rule_name(n: usize) -> String {
+    format!("CatalogRule{n:02}")
+}
+
+/// The rules, for the central stack (to the queue) or a regional one (to
+/// the central bus).
+fn rules(regional: bool) -> String {
+    let groups = groups();
+    let mut out = String::new();
+    for (i, g) in groups.iter().enumerate() {
+        let n = i + 1;
+        out.push_str(&format!(
+            "  {}:\n    Type: AWS::Events::Rule\n",
+            rule_name(n)
+        ));
+        if regional {
+            out.push_str("    Condition: Forwards\n");
+        }
+        out.push_str(&format!(
+            "    Properties:\n      Name: !Sub \"tagwarden-catalog-{n:02}-${{EnvironmentSuffix}}\"\n      \
+             Description: Generated catalog rows' create calls, part {n} of {}.\n      \
+             EventPattern:\n        detail-type: [AWS API Call via CloudTrail]\n        detail:\n          \
+             eventSource:\n",
+            groups.len()
+        ));
+        for s in &g.sources {
+            out.push_str(&format!("            - {s}\n"));
+        }
+        out.push_str("          eventName:\n");
+        for name in &g.names {
+            out.push_str(&format!("            - {name}\n"));
+        }
+        out.push_str("          errorCode: [{exists: false}]\n      Targets:\n");
+        if regional {
+            out.push_str(
+                "        - Id: central\n          Arn: !Sub \"arn:${AWS::Partition}:events:${HomeRegion}:\
+                 ${CentralAccountId}:event-bus/tagwarden-${EnvironmentSuffix}\"\n          \
+                 RoleArn: !GetAtt ForwardRole.Arn\n",
+            );
+        } else {
+            out.push_str("        - Id: queue\n          Arn: !GetAtt EventQueue.Arn\n");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The queue policy's entries for the rules, at the list's indent.
+fn rule_arns() -> String {
+    (1..=groups().len())
+        .map(|n| format!("                  - !GetAtt {}.Arn\n", rule_name(n)))
+        .collect()
+}
+
+/// The generated services' tag actions that the hand-written grants do not
+/// already hold, packed into policies that fit.
+fn action_groups() -> Vec<Vec<String>> {
+    let hand: BTreeSet<&str> = grants::TAG_ACTIONS
+        .iter()
+        .flat_map(|(_, actions)| actions.iter().copied())
+        .collect();
+    let actions: BTreeSet<String> = generated::TAG_CALLS
+        .iter()
+        .map(|(prefix, tag, _)| format!("{prefix}:{tag}"))
+        .filter(|a| !hand.contains(a.as_str()))
+        .collect();
+    let statement_len = |actions: &[String]| {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "TagOnlyPolicyKeys", "Effect": "Allow", "Action": actions,
+                "Resource": "arn:${AWS::Partition}:*:*:${AWS::AccountId}:*",
+                "Condition": {
+                    "ForAllValues:StringEquals": {"aws:TagKeys": ["k"]},
+                    "Null": {"aws:TagKeys": "false"},
+                },
+            }],
+        })
+        .to_string()
+        .len()
+    };
+    let mut out: Vec<Vec<String>> = vec![vec![]];
+    for a in actions {
+        let last = out.last_mut().unwrap();
+        last.push(a);
+        if statement_len(last) > POLICY_LIMIT {
+            let a = last.pop().unwrap();
+            out.push(vec![a]);
+        }
+    }
+    out
+}
+
+/// Managed policies on `role` granting the generated services' tag actions,
+/// on this account's resources and only with the policy's keys, as the
+/// hand-written `TagOnlyPolicyKeys` statement does.
+/// `name` is the policies' name before their number, as a `!Sub` string.
+fn tag_grants(role: &str, name: &str) -> String {
+    let groups = action_groups();
+    let mut out = String::new();
+    for (i, actions) in groups.iter().enumerate() {
+        let n = i + 1;
+        out.push_str(&format!(
+            "  CatalogTagGrants{n}:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      \
+             ManagedPolicyName: !Sub \"{name}-catalog-tags-{n}\"\n      \
+             Description: The generated catalog rows' tag actions, part {n} of {}, only with the policy's keys.\n      \
+             Roles: [!Ref {role}]\n      PolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          \
+             - Sid: TagOnlyPolicyKeys\n            Effect: Allow\n            Action:\n",
+            groups.len()
+        ));
+        for a in actions {
+            out.push_str(&format!("              - {a}\n"));
+        }
+        out.push_str(
+            "            Resource: !Sub \"arn:${AWS::Partition}:*:*:${AWS::AccountId}:*\"\n            \
+             Condition:\n              ForAllValues:StringEquals:\n                aws:TagKeys: !Ref TagKeys\n              \
+             \"Null\":\n                aws:TagKeys: \"false\"\n\n",
+        );
+    }
+    out
+}
+
+/// Checks (or, blessed, rewrites) every part of one template marked
+/// `# >>> catalog: <part>` … `# <<< catalog: <part>`.
+fn check(file: &str, parts: &[(&str, String)]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy")
+        .join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let mut stale = vec![];
+    for (part, want) in parts {
+        let start = format!("# >>> catalog: {part} (generated from the event catalog by crates/core/tests/deploy_catalog.rs)\n");
+        let end = format!("# <<< catalog: {part}");
+        let a = text
+            .find(&start)
+            .unwrap_or_else(|| panic!("deploy/{file} lacks the marker `{}`", start.trim()));
+        // The end marker sits at the indent of the part's first line.
+        let body_start = a + start.len();
+        let b = body_start
+            + text[body_start..]
+                .find(&end)
+                .unwrap_or_else(|| panic!("deploy/{file} lacks `{end}`"));
+        let line_start = text[..b].rfind('\n').map_or(0, |i| i + 1);
+        if &text[body_start..line_start] != want.as_str() {
+            stale.push(*part);
+            text = format!("{}{want}{}", &text[..body_start], &text[line_start..]);
+        }
+    }
+    if stale.is_empty() {
+        return;
+    }
+    if std::env::var_os("TAGWARDEN_BLESS").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    panic!("deploy/{file}: {stale:?} stale: rerun with TAGWARDEN_BLESS=1");
+}
+
+#[test]
+fn the_central_template_holds_the_generated_rules_and_grants() {
+    check(
+        "template.yaml",
+        &[
+            ("rule arns (sent)", rule_arns()),
+            ("rule arns (no other senders)", rule_arns()),
+            ("rules", rules(false)),
+            (
+                "tag grants",
+                tag_grants("FunctionRole", "tagwarden-${EnvironmentSuffix}"),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn the_regional_template_forwards_the_generated_rules() {
+    check("regional.yaml", &[("rules", rules(true))]);
+}
+
+#[test]
+fn the_member_role_holds_the_generated_grants() {
+    check(
+        "member-role.yaml",
+        &[("tag grants", tag_grants("MemberRole", "${RoleName}"))],
+    );
+}
+
+#[test]
+fn every_generated_event_is_in_one_rule_within_the_pattern_quota() {
+    let groups = groups();
+    let mut seen = BTreeSet::new();
+    for g in &groups {
+        assert!(g.pattern_len() <= PATTERN_LIMIT);
+        for s in &g.sources {
+            for n in &g.names {
+                seen.insert((*s, *n));
+            }
+        }
+    }
+    let hand: BTreeSet<_> = table::ENTRIES.iter().map(|e| (e.source, e.name)).collect();
+    for e in generated::ENTRIES {
+        assert!(
+            hand.contains(&(e.source, e.name)) || seen.contains(&(e.source, e.name)),
+            "{}/{} is in no rule",
+            e.source,
+            e.name
+        );
+    }
+    // A handful of rules, far below the 300 a bus may hold.
+    assert!(groups.len() < 40, "{} rules", groups.len());
+}
