@@ -1,6 +1,7 @@
 //! The catalog table in docs/architecture.md is generated from the catalog
 //! itself, so the two cannot drift: run with `TAGWARDEN_BLESS=1` to rewrite it.
 
+use tagwarden_core::catalog::generated;
 use tagwarden_core::catalog::table::ENTRIES;
 use tagwarden_core::catalog::TaggingApi;
 
@@ -56,6 +57,8 @@ fn readme_lists_every_catalog_row() {
 fn the_catalog_doc_has_one_line_per_row() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/catalog.md");
     let doc = std::fs::read_to_string(&path).unwrap();
+    // The hand-written rows' table; the generated rows' follows the marker.
+    let doc = &doc[..doc.find(GENERATED_START).expect("the generated rows' marker")];
     for e in ENTRIES {
         let cell = format!(
             "| `{}` / `{}` |",
@@ -67,7 +70,8 @@ fn the_catalog_doc_has_one_line_per_row() {
         let line = doc.lines().find(|l| l.starts_with(&cell)).unwrap();
         assert!(
             line.contains(&format!("`{}`", e.resource_type))
-                && line.contains(&format!("`{}`", e.ids)),
+                && line.contains(&format!("`{}`", e.ids))
+                && line.ends_with(&format!(" {} |", hand_evidence(e.source, e.name))),
             "docs/catalog.md is stale for {cell}"
         );
     }
@@ -76,5 +80,84 @@ fn the_catalog_doc_has_one_line_per_row() {
         rows,
         ENTRIES.len(),
         "docs/catalog.md has rows the catalog lacks"
+    );
+}
+
+fn fixtures(dir: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+}
+
+/// A hand row's fixture was captured (it names its source) or written.
+fn hand_evidence(source: &str, name: &str) -> &'static str {
+    let service = source.trim_end_matches(".amazonaws.com");
+    let path = fixtures("catalog").join(format!("{service}.{name}.json"));
+    let fx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    if fx.get("source").is_some() {
+        "real"
+    } else {
+        "written"
+    }
+}
+
+const GENERATED_START: &str = "<!-- generated:start -->\n";
+const GENERATED_END: &str = "<!-- generated:end -->";
+
+/// The generated rows, with `real` where a captured record of the event
+/// sits in `fixtures/real/`.
+fn generated_table() -> String {
+    let mut real = std::collections::BTreeSet::new();
+    for f in std::fs::read_dir(fixtures("real")).unwrap() {
+        let fx: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f.unwrap().path()).unwrap()).unwrap();
+        let text = |k: &str| fx["record"][k].as_str().unwrap_or_default().to_string();
+        real.insert((text("eventSource"), text("eventName")));
+    }
+    let rows = generated::ENTRIES;
+    let sources: std::collections::BTreeSet<_> = rows.iter().map(|e| e.source).collect();
+    let mut out = format!(
+        "{} rows across {} event sources.\n\n\
+         | Event (source / name) | Resource type | Id | ARN | Evidence |\n|---|---|---|---|---|\n",
+        rows.len(),
+        sources.len()
+    );
+    for e in rows {
+        let arn = if e.arn == "{id}" {
+            "= id".to_string()
+        } else {
+            format!("`{}`", e.arn)
+        };
+        let key = (e.source.to_string(), e.name.to_string());
+        out.push_str(&format!(
+            "| `{}` / `{}` | `{}` | `{}` | {arn} | {} |\n",
+            e.source.trim_end_matches(".amazonaws.com"),
+            e.name,
+            e.resource_type,
+            e.ids,
+            if real.contains(&key) { "real" } else { "model" }
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_catalog_doc_lists_every_generated_row() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/catalog.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (Some(a), Some(b)) = (doc.find(GENERATED_START), doc.find(GENERATED_END)) else {
+        panic!("docs/catalog.md lacks the generated rows' markers");
+    };
+    let current = &doc[a + GENERATED_START.len()..b];
+    let want = generated_table();
+    if current != want && std::env::var_os("TAGWARDEN_BLESS").is_some() {
+        let updated = format!("{}{want}{}", &doc[..a + GENERATED_START.len()], &doc[b..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert!(
+        current == want,
+        "docs/catalog.md's generated rows are stale: rerun with TAGWARDEN_BLESS=1"
     );
 }

@@ -1,6 +1,7 @@
 //! records → resources: which create events make which resources.
 //!
-//! The catalog is data ([`table::ENTRIES`]), keyed by `(eventSource,
+//! The catalog is data ([`table::ENTRIES`], written by hand, and
+//! [`generated::ENTRIES`], from AWS's API models), keyed by `(eventSource,
 //! eventName)` because names collide across services (`CreateTable` is
 //! DynamoDB, Glue and Keyspaces). Adding a resource type is adding a row.
 
@@ -128,18 +129,24 @@ pub fn record_fields(template: &'static str) -> impl Iterator<Item = &'static st
         .filter(|field| field.contains('.'))
 }
 
-/// Finds the row for an event; `ENTRIES` is sorted by (source, name).
+/// Finds the row for an event: the hand-written one, else the generated
+/// one. Each table is sorted by (source, name).
 pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static Entry> {
-    table::ENTRIES
-        .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
-        .ok()
-        .map(|i| &table::ENTRIES[i])
+    let find = |table: &'static [Entry]| {
+        table
+            .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
+            .ok()
+            .map(|i| &table[i])
+    };
+    find(table::ENTRIES).or_else(|| find(generated::ENTRIES))
 }
 
-/// The first row that creates resources of `resource_type`.
+/// The first row that creates resources of `resource_type`, hand-written
+/// rows first.
 fn entry_of_type(resource_type: &str) -> Option<&'static Entry> {
     table::ENTRIES
         .iter()
+        .chain(generated::ENTRIES)
         .find(|e| e.resource_type == resource_type)
 }
 
@@ -532,6 +539,25 @@ mod tests {
             assert!(e.source.ends_with(".amazonaws.com"), "{id}: eventSource");
             let (svc, ty) = e.resource_type.split_once(':').unwrap_or_default();
             assert!(!svc.is_empty() && !ty.is_empty(), "{id}: resource type");
+        }
+    }
+
+    /// The pipeline asks the creation tables first: a generated row must not
+    /// hide a tag call, a watched call or a credential call.
+    #[test]
+    fn no_generated_row_hides_another_tables_event() {
+        let others = tag_events::TAG_EVENTS
+            .iter()
+            .map(|e| (e.source, e.name))
+            .chain(watched::WATCHED.iter().map(|e| (e.source, e.name)))
+            .chain(sessions::SESSION_EVENTS.iter().map(|e| (e.source, e.name)));
+        for (source, name) in others {
+            assert!(
+                generated::ENTRIES
+                    .binary_search_by(|e| (e.source, e.name).cmp(&(source, name)))
+                    .is_err(),
+                "{source}/{name}"
+            );
         }
     }
 
