@@ -260,3 +260,63 @@ fn generated_rows_plan_the_hand_rows_records_alike() {
         "only {agree} events have both a hand and a generated row"
     );
 }
+
+/// One line of `fixtures/generated-tag-events.jsonl`: a tag or untag call
+/// built from the API model, the ARNs it names and the tags it sets (or the
+/// keys it removes, with empty values).
+#[derive(Deserialize)]
+struct TagCallFixture {
+    source: String,
+    name: String,
+    expect: TagCallExpect,
+    record: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct TagCallExpect {
+    arns: Vec<String>,
+    tags: BTreeMap<String, String>,
+}
+
+#[test]
+fn every_generated_tag_call_reads_the_record_its_api_model_gives() {
+    use tagwarden_core::catalog::tag_events;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/generated-tag-events.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut failures = vec![];
+    let mut read = 0;
+    for (n, line) in text.lines().enumerate() {
+        let at = format!("generated-tag-events.jsonl:{}", n + 1);
+        let fx: TagCallFixture = serde_json::from_str(line).unwrap_or_else(|e| panic!("{at}: {e}"));
+        let Some(e) = generated::TAG_EVENTS
+            .iter()
+            .find(|e| e.source == fx.source && e.name == fx.name)
+        else {
+            failures.push(format!(
+                "{at}: no generated row for {}/{}",
+                fx.source, fx.name
+            ));
+            continue;
+        };
+        read += 1;
+        let bytes = serde_json::to_vec(&fx.record).unwrap();
+        let record = Record::parse(&bytes).unwrap();
+        let arns: Result<Vec<String>, _> = e
+            .resources(&record, &MODEL_SCOPE)
+            .map(|t| t.into_iter().map(|t| t.resource.arn).collect());
+        let tags = e.tags(&record);
+        if arns.as_ref() != Ok(&fx.expect.arns) || tags != fx.expect.tags {
+            failures.push(format!("{at} {}/{}: {arns:?} {tags:?}", e.source, e.name));
+        }
+        // The hand-written row, where there is one, is the one the pipeline reads.
+        let found = tag_events::lookup(e.source.as_bytes(), e.name.as_bytes()).unwrap();
+        assert_eq!((found.source, found.name), (e.source, e.name));
+    }
+    assert_eq!(
+        read,
+        generated::TAG_EVENTS.len(),
+        "a row without its record"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

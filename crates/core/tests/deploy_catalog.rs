@@ -1,5 +1,5 @@
 //! The templates' parts that follow from the generated catalog rows: the
-//! EventBridge rules that deliver their create calls (split so that each
+//! EventBridge rules that deliver their create and tag calls (split so that each
 //! pattern stays under EventBridge's 2,048-character quota), the queue
 //! policy's list of those rules, and the managed policies that grant their
 //! services' tag actions (split under IAM's 6,144 characters). Written
@@ -7,7 +7,7 @@
 //! to rewrite them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use tagwarden_core::catalog::{generated, grants, table};
+use tagwarden_core::catalog::{generated, grants, table, tag_events};
 
 /// EventBridge's default quota on a pattern, in characters, less a margin
 /// for the whitespace CloudFormation may keep.
@@ -38,14 +38,31 @@ impl Group {
     }
 }
 
-/// The generated rows' events that no hand row (whose rules are written by
-/// hand) already holds, packed by source into as few rules as fit.
+/// The events hand-written rows hold, whose rules are written by hand.
+fn hand_events() -> BTreeSet<(&'static str, &'static str)> {
+    table::ENTRIES
+        .iter()
+        .map(|e| (e.source, e.name))
+        .chain(tag_events::TAG_EVENTS.iter().map(|e| (e.source, e.name)))
+        .collect()
+}
+
+/// The generated rows' events, creations and tag calls.
+fn generated_events() -> impl Iterator<Item = (&'static str, &'static str)> {
+    generated::ENTRIES
+        .iter()
+        .map(|e| (e.source, e.name))
+        .chain(generated::TAG_EVENTS.iter().map(|e| (e.source, e.name)))
+}
+
+/// The generated rows' events that no hand row already holds, packed by
+/// source into as few rules as fit.
 fn groups() -> Vec<Group> {
-    let hand: BTreeSet<_> = table::ENTRIES.iter().map(|e| (e.source, e.name)).collect();
+    let hand = hand_events();
     let mut by_source: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for e in generated::ENTRIES {
-        if !hand.contains(&(e.source, e.name)) {
-            by_source.entry(e.source).or_default().insert(e.name);
+    for (source, name) in generated_events() {
+        if !hand.contains(&(source, name)) {
+            by_source.entry(source).or_default().insert(name);
         }
     }
     let mut out: Vec<Group> = vec![];
@@ -101,7 +118,7 @@ fn rules(regional: bool) -> String {
         }
         out.push_str(&format!(
             "    Properties:\n      Name: !Sub \"tagwarden-catalog-{n:02}-${{EnvironmentSuffix}}\"\n      \
-             Description: Generated catalog rows' create calls, part {n} of {}.\n      \
+             Description: Generated catalog rows' create and tag calls, part {n} of {}.\n      \
              EventPattern:\n        detail-type: [AWS API Call via CloudTrail]\n        detail:\n          \
              eventSource:\n",
             groups.len()
@@ -280,13 +297,11 @@ fn every_generated_event_is_in_one_rule_within_the_pattern_quota() {
             }
         }
     }
-    let hand: BTreeSet<_> = table::ENTRIES.iter().map(|e| (e.source, e.name)).collect();
-    for e in generated::ENTRIES {
+    let hand = hand_events();
+    for (source, name) in generated_events() {
         assert!(
-            hand.contains(&(e.source, e.name)) || seen.contains(&(e.source, e.name)),
-            "{}/{} is in no rule",
-            e.source,
-            e.name
+            hand.contains(&(source, name)) || seen.contains(&(source, name)),
+            "{source}/{name} is in no rule"
         );
     }
     // A handful of rules, far below the 300 a bus may hold.

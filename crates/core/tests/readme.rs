@@ -58,7 +58,9 @@ fn the_catalog_doc_has_one_line_per_row() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/catalog.md");
     let doc = std::fs::read_to_string(&path).unwrap();
     // The hand-written rows' table; the generated rows' follows the marker.
-    let doc = &doc[..doc.find(GENERATED_START).expect("the generated rows' marker")];
+    let doc = &doc[..doc
+        .find(GENERATED_START)
+        .expect("the generated rows' marker")];
     for e in ENTRIES {
         let cell = format!(
             "| `{}` / `{}` |",

@@ -529,6 +529,7 @@ fn the_api_call_rules_name_exactly_the_catalogs_calls() {
         .chain(
             TAG_EVENTS
                 .iter()
+                .chain(generated::TAG_EVENTS)
                 .map(|e| (e.source.to_string(), e.name.to_string())),
         )
         .chain(

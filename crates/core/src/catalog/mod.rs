@@ -542,18 +542,30 @@ mod tests {
         }
     }
 
-    /// The pipeline asks the creation tables first: a generated row must not
-    /// hide a tag call, a watched call or a credential call.
+    /// The pipeline asks the creation tables first, then the tag calls': a
+    /// generated row must not hide a tag call, a watched call or a
+    /// credential call.
     #[test]
     fn no_generated_row_hides_another_tables_event() {
-        let others = tag_events::TAG_EVENTS
+        let later = watched::WATCHED
             .iter()
             .map(|e| (e.source, e.name))
-            .chain(watched::WATCHED.iter().map(|e| (e.source, e.name)))
             .chain(sessions::SESSION_EVENTS.iter().map(|e| (e.source, e.name)));
-        for (source, name) in others {
+        let tag_calls = tag_events::TAG_EVENTS
+            .iter()
+            .chain(generated::TAG_EVENTS)
+            .map(|e| (e.source, e.name));
+        for (source, name) in tag_calls.clone().chain(later.clone()) {
             assert!(
                 generated::ENTRIES
+                    .binary_search_by(|e| (e.source, e.name).cmp(&(source, name)))
+                    .is_err(),
+                "{source}/{name}"
+            );
+        }
+        for (source, name) in later {
+            assert!(
+                generated::TAG_EVENTS
                     .binary_search_by(|e| (e.source, e.name).cmp(&(source, name)))
                     .is_err(),
                 "{source}/{name}"

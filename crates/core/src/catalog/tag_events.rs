@@ -50,7 +50,7 @@ pub struct TagEvent {
     pub tags: Option<&'static str>,
 }
 
-const fn row(
+pub(super) const fn row(
     source: &'static str,
     name: &'static str,
     op: TagOp,
@@ -233,12 +233,16 @@ pub fn ec2_type_of_id(id: &str) -> Option<&'static str> {
         .map(|(_, t)| *t)
 }
 
-/// Finds the row for an event.
+/// Finds the row for an event: the hand-written one, else the generated
+/// one ([`super::generated::TAG_EVENTS`]).
 pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static TagEvent> {
-    TAG_EVENTS
-        .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
-        .ok()
-        .map(|i| &TAG_EVENTS[i])
+    let find = |table: &'static [TagEvent]| {
+        table
+            .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
+            .ok()
+            .map(|i| &table[i])
+    };
+    find(TAG_EVENTS).or_else(|| find(super::generated::TAG_EVENTS))
 }
 
 struct Compiled {
@@ -247,9 +251,16 @@ struct Compiled {
 }
 
 fn compiled(event: &TagEvent) -> Option<&'static Compiled> {
-    static COMPILED: OnceLock<Vec<Compiled>> = OnceLock::new();
-    let all = COMPILED.get_or_init(|| {
-        TAG_EVENTS
+    static HAND: OnceLock<Vec<Compiled>> = OnceLock::new();
+    static GENERATED: OnceLock<Vec<Compiled>> = OnceLock::new();
+    let (table, cell) = [
+        (TAG_EVENTS, &HAND),
+        (super::generated::TAG_EVENTS, &GENERATED),
+    ]
+    .into_iter()
+    .find(|(t, _)| t.as_ptr_range().contains(&(event as *const TagEvent)))?;
+    let all = cell.get_or_init(|| {
+        table
             .iter()
             .map(|e| Compiled {
                 ids: Path::parse(e.ids),
@@ -257,7 +268,7 @@ fn compiled(event: &TagEvent) -> Option<&'static Compiled> {
             })
             .collect()
     });
-    let i = TAG_EVENTS.iter().position(|e| std::ptr::eq(e, event))?;
+    let i = table.iter().position(|e| std::ptr::eq(e, event))?;
     all.get(i)
 }
 
@@ -556,14 +567,15 @@ mod tests {
 
     #[test]
     fn table_is_sorted_and_every_row_compiles() {
-        for w in TAG_EVENTS.windows(2) {
+        let tables = [TAG_EVENTS, super::super::generated::TAG_EVENTS];
+        for w in tables.iter().flat_map(|t| t.windows(2)) {
             assert!(
                 (w[0].source, w[0].name) < (w[1].source, w[1].name),
                 "{}",
                 w[1].name
             );
         }
-        for e in TAG_EVENTS {
+        for e in TAG_EVENTS.iter().chain(super::super::generated::TAG_EVENTS) {
             let c = compiled(e).unwrap();
             assert!(c.ids.is_ok(), "{}: {:?}", e.name, c.ids);
             assert!(c.tags.as_ref().is_none_or(Result::is_ok), "{}", e.name);
