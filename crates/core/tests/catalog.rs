@@ -309,9 +309,18 @@ fn every_generated_tag_call_reads_the_record_its_api_model_gives() {
         if arns.as_ref() != Ok(&fx.expect.arns) || tags != fx.expect.tags {
             failures.push(format!("{at} {}/{}: {arns:?} {tags:?}", e.source, e.name));
         }
-        // The hand-written row, where there is one, is the one the pipeline reads.
+        // The hand-written row, where there is one, is the one the pipeline
+        // reads; else this one.
         let found = tag_events::lookup(e.source.as_bytes(), e.name.as_bytes()).unwrap();
-        assert_eq!((found.source, found.name), (e.source, e.name));
+        let hand = tag_events::TAG_EVENTS
+            .iter()
+            .find(|h| h.source == e.source && h.name == e.name);
+        assert!(
+            std::ptr::eq(found, hand.unwrap_or(e)),
+            "{}/{}",
+            e.source,
+            e.name
+        );
     }
     assert_eq!(
         read,

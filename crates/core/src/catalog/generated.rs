@@ -25,8 +25,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.acmeEndpointArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("acm.amazonaws.com", "CreateAcmeExternalAccountBinding", "acm:acme-external-account-binding",
         "responseElements.externalAccountBinding.acmeExternalAccountBindingArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("acm.amazonaws.com", "ImportCertificate", "acm:certificate",
-        "responseElements.certificateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("acm.amazonaws.com", "RequestCertificate", "acm:certificate",
         "responseElements.certificateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("aco-automation.amazonaws.com", "CreateAutomationRule", "aco-automation:AutomationRule",
@@ -38,8 +36,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.recordArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("aidevops.amazonaws.com", "CreateAgentSpace", "aidevops:agentspace",
         "responseElements.agentSpace.agentSpaceId", "arn:{partition}:aidevops:{region}:{account}:agentspace/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("aidevops.amazonaws.com", "CreatePrivateConnection", "aidevops:private-connection",
-        "responseElements.name", "arn:{partition}:aidevops:{region}:{account}:private-connection/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("aidevops.amazonaws.com", "RegisterService", "aidevops:service",
         "responseElements.serviceId", "arn:{partition}:aidevops:{region}:{account}:service/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("aiops.amazonaws.com", "CreateInvestigationGroup", "aiops:investigation-group",
@@ -74,9 +70,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.id", "arn:{partition}:appconfig:{region}:{account}:deploymentstrategy/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appconfig.amazonaws.com", "CreateExtension", "appconfig:extension",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("appconfig.amazonaws.com", "CreateExtensionAssociation", "appconfig:extensionassociation",
-        "responseElements.extensionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.id", "arn:{partition}:appconfig:{region}:{account}:extensionassociation/{id}")]),
     row("appfabric.amazonaws.com", "CreateAppAuthorization", "appfabric:appauthorization",
         "responseElements.appAuthorization.appAuthorizationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appfabric.amazonaws.com", "CreateAppBundle", "appfabric:appbundle",
@@ -93,8 +86,7 @@ pub static ENTRIES: &[Entry] = &[
     row("appmesh.amazonaws.com", "CreateGatewayRoute", "appmesh:gatewayRoute",
         "responseElements.gatewayRoute.metadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appmesh.amazonaws.com", "CreateMesh", "appmesh:mesh",
-        "responseElements.mesh.metadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.mesh.meshName", "arn:{partition}:appmesh:{region}:{account}:mesh/{id}")]),
+        "responseElements.mesh.metadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appmesh.amazonaws.com", "CreateRoute", "appmesh:route",
         "responseElements.route.metadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appmesh.amazonaws.com", "CreateVirtualGateway", "appmesh:virtualGateway",
@@ -118,34 +110,24 @@ pub static ENTRIES: &[Entry] = &[
     row("apprunner.amazonaws.com", "CreateVpcIngressConnection", "apprunner:vpcingressconnection",
         "responseElements.vpcIngressConnection.vpcIngressConnectionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appstream.amazonaws.com", "CreateAppBlock", "appstream:app-block",
-        "responseElements.appBlock.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.appBlock.name", "arn:{partition}:appstream:{region}:{account}:app-block/{id}")]),
+        "responseElements.appBlock.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appstream.amazonaws.com", "CreateAppBlockBuilder", "appstream:app-block-builder",
-        "responseElements.appBlockBuilder.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.appBlockBuilder.name", "arn:{partition}:appstream:{region}:{account}:app-block-builder/{id}")]),
+        "responseElements.appBlockBuilder.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appstream.amazonaws.com", "CreateApplication", "appstream:application",
-        "responseElements.application.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.application.name", "arn:{partition}:appstream:{region}:{account}:application/{id}")]),
+        "responseElements.application.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appstream.amazonaws.com", "CreateFleet", "appstream:fleet",
-        "responseElements.fleet.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.fleet.name", "arn:{partition}:appstream:{region}:{account}:fleet/{id}")]),
+        "responseElements.fleet.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appstream.amazonaws.com", "CreateImageBuilder", "appstream:image-builder",
-        "responseElements.imageBuilder.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.imageBuilder.name", "arn:{partition}:appstream:{region}:{account}:image-builder/{id}")]),
+        "responseElements.imageBuilder.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appstream.amazonaws.com", "CreateImportedImage", "appstream:image",
-        "responseElements.image.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.image.name", "arn:{partition}:appstream:{region}:{account}:image/{id}")]),
+        "responseElements.image.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appstream.amazonaws.com", "CreateStack", "appstream:stack",
-        "responseElements.stack.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.stack.name", "arn:{partition}:appstream:{region}:{account}:stack/{id}")]),
+        "responseElements.stack.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("appsync.amazonaws.com", "CreateApi", "appsync:api",
         "responseElements.api.apiArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.api.apiId", "arn:{partition}:appsync:{region}:{account}:apis/{id}")]),
     row("appsync.amazonaws.com", "CreateChannelNamespace", "appsync:channelNamespace",
         "responseElements.channelNamespace.channelNamespaceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("appsync.amazonaws.com", "CreateDomainName", "appsync:domain",
-        "responseElements.domainNameConfig.domainNameArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.domainNameConfig.domainName", "arn:{partition}:appsync:{region}:{account}:domainnames/{id}")]),
     row("appsync.amazonaws.com", "CreateGraphqlApi", "appsync:graphqlapi",
         "responseElements.graphqlApi.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("aps.amazonaws.com", "CreateAnomalyDetector", "aps:anomalydetector",
@@ -164,8 +146,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.complianceInquirySummary.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("athena.amazonaws.com", "CreateCapacityReservation", "athena:capacity-reservation",
         "requestParameters.name", "arn:{partition}:athena:{region}:{account}:capacity-reservation/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("athena.amazonaws.com", "CreateDataCatalog", "athena:datacatalog",
-        "responseElements.dataCatalog.name", "arn:{partition}:athena:{region}:{account}:datacatalog/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("athena.amazonaws.com", "CreateWorkGroup", "athena:workgroup",
         "requestParameters.name", "arn:{partition}:athena:{region}:{account}:workgroup/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("auditmanager.amazonaws.com", "CreateAssessment", "auditmanager:assessment",
@@ -193,19 +173,16 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.backupPlanArn", "{id}", ResourceGroups, &["requestParameters.backupPlanTags"])
         .or(&[("responseElements.backupPlanId", "arn:{partition}:backup:{region}:{account}:backup-plan:{id}")]),
     row("backup.amazonaws.com", "CreateBackupVault", "backup:backupVault",
-        "responseElements.backupVaultArn", "{id}", ResourceGroups, &["requestParameters.backupVaultTags"])
-        .or(&[("responseElements.backupVaultName", "arn:{partition}:backup:{region}:{account}:backup-vault:{id}")]),
+        "responseElements.backupVaultArn", "{id}", ResourceGroups, &["requestParameters.backupVaultTags"]),
     row("backup.amazonaws.com", "CreateFramework", "backup:framework",
         "responseElements.frameworkArn", "{id}", ResourceGroups, &["requestParameters.frameworkTags"]),
     row("backup.amazonaws.com", "CreateLegalHold", "backup:legalHold",
         "responseElements.legalHoldArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.legalHoldId", "arn:{partition}:backup:{region}:{account}:legal-hold:{id}")]),
     row("backup.amazonaws.com", "CreateLocalBackupVault", "backup:backupVault",
-        "responseElements.backupVaultArn", "{id}", ResourceGroups, &["requestParameters.backupVaultTags"])
-        .or(&[("responseElements.backupVaultName", "arn:{partition}:backup:{region}:{account}:backup-vault:{id}")]),
+        "responseElements.backupVaultArn", "{id}", ResourceGroups, &["requestParameters.backupVaultTags"]),
     row("backup.amazonaws.com", "CreateLogicallyAirGappedBackupVault", "backup:backupVault",
-        "responseElements.backupVaultArn", "{id}", ResourceGroups, &["requestParameters.backupVaultTags"])
-        .or(&[("responseElements.backupVaultName", "arn:{partition}:backup:{region}:{account}:backup-vault:{id}")]),
+        "responseElements.backupVaultArn", "{id}", ResourceGroups, &["requestParameters.backupVaultTags"]),
     row("backup.amazonaws.com", "CreateReportPlan", "backup:reportPlan",
         "responseElements.reportPlanArn", "{id}", ResourceGroups, &["requestParameters.reportPlanTags"]),
     row("backup.amazonaws.com", "CreateRestoreAccessBackupVault", "backup:backupVault",
@@ -216,25 +193,19 @@ pub static ENTRIES: &[Entry] = &[
     row("backup.amazonaws.com", "CreateTieringConfiguration", "backup:tieringConfiguration",
         "responseElements.tieringConfigurationArn", "{id}", ResourceGroups, &["requestParameters.tieringConfigurationTags"]),
     row("batch.amazonaws.com", "CreateComputeEnvironment", "batch:compute-environment",
-        "responseElements.computeEnvironmentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.computeEnvironmentName", "arn:{partition}:batch:{region}:{account}:compute-environment/{id}")]),
+        "responseElements.computeEnvironmentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("batch.amazonaws.com", "CreateConsumableResource", "batch:consumable-resource",
-        "responseElements.consumableResourceArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.consumableResourceName", "arn:{partition}:batch:{region}:{account}:consumable-resource/{id}")]),
+        "responseElements.consumableResourceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("batch.amazonaws.com", "CreateJobQueue", "batch:job-queue",
-        "responseElements.jobQueueArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.jobQueueName", "arn:{partition}:batch:{region}:{account}:job-queue/{id}")]),
+        "responseElements.jobQueueArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("batch.amazonaws.com", "CreateQuotaShare", "batch:quota-share",
         "responseElements.quotaShareArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("batch.amazonaws.com", "CreateSchedulingPolicy", "batch:scheduling-policy",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:batch:{region}:{account}:scheduling-policy/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("batch.amazonaws.com", "CreateServiceEnvironment", "batch:service-environment",
-        "responseElements.serviceEnvironmentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.serviceEnvironmentName", "arn:{partition}:batch:{region}:{account}:service-environment/{id}")]),
+        "responseElements.serviceEnvironmentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("batch.amazonaws.com", "RegisterJobDefinition", "batch:job-definition",
-        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.jobDefinitionName", "arn:{partition}:batch:{region}:{account}:job-definition/{id}")]),
+        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("bcm-data-exports.amazonaws.com", "CreateExport", "bcm-data-exports:export",
         "responseElements.exportArn", "{id}", ResourceGroups, &["requestParameters.resourceTags"]),
     row("bcm-pricing-calculator.amazonaws.com", "CreateBillEstimate", "bcm-pricing-calculator:bill-estimate",
@@ -250,18 +221,12 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.agentRuntimeEndpointArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("bedrock-agentcore.amazonaws.com", "CreateApiKeyCredentialProvider", "bedrock-agentcore:apikeycredentialprovider",
         "responseElements.credentialProviderArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("bedrock-agentcore.amazonaws.com", "CreateBrowser", "bedrock-agentcore:browser",
-        "responseElements.browserArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.browserId", "arn:{partition}:bedrock-agentcore:{region}:aws:browser/{id}")]),
     row("bedrock-agentcore.amazonaws.com", "CreateBrowserProfile", "bedrock-agentcore:browser-profile",
         "responseElements.profileArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.profileId", "arn:{partition}:bedrock-agentcore:{region}:{account}:browser-profile/{id}")]),
     row("bedrock-agentcore.amazonaws.com", "CreateCapacityProvider", "bedrock-agentcore:capacity-provider",
         "responseElements.capacityProviderArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.capacityProviderId", "arn:{partition}:bedrock-agentcore:{region}:{account}:capacity-provider/{id}")]),
-    row("bedrock-agentcore.amazonaws.com", "CreateCodeInterpreter", "bedrock-agentcore:code-interpreter",
-        "responseElements.codeInterpreterArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.codeInterpreterId", "arn:{partition}:bedrock-agentcore:{region}:aws:code-interpreter/{id}")]),
     row("bedrock-agentcore.amazonaws.com", "CreateConfigurationBundle", "bedrock-agentcore:configuration-bundle",
         "responseElements.bundleArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.bundleId", "arn:{partition}:bedrock-agentcore:{region}:{account}:configuration-bundle/{id}")]),
@@ -309,8 +274,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.agentAlias.agentAliasArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("bedrock.amazonaws.com", "CreateAutomatedReasoningPolicy", "bedrock:automated-reasoning-policy",
         "responseElements.policyArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("bedrock.amazonaws.com", "CreateAutomatedReasoningPolicyVersion", "bedrock:automated-reasoning-policy-version",
-        "responseElements.policyArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("bedrock.amazonaws.com", "CreateBlueprint", "bedrock:blueprint",
         "responseElements.blueprint.blueprintArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("bedrock.amazonaws.com", "CreateCustomModel", "bedrock:custom-model",
@@ -351,8 +314,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.promptRouterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("bedrock.amazonaws.com", "CreatePromptVersion", "bedrock:prompt-version",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("bedrock.amazonaws.com", "CreateProvisionedModelThroughput", "bedrock:custom-model",
-        "responseElements.provisionedModelArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("bedrock.amazonaws.com", "CreateRetrievalInstruction", "bedrock:retrieval-instruction",
         "responseElements.retrievalInstructionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.retrievalInstructionId", "arn:{partition}:bedrock:{region}:{account}:retrieval-instruction/{id}")]),
@@ -386,30 +347,6 @@ pub static ENTRIES: &[Entry] = &[
     row("chatbot.amazonaws.com", "CreateCustomAction", "chatbot:custom-action",
         "responseElements.customActionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.actionName", "arn:{partition}:chatbot::{account}:custom-action/{id}")]),
-    row("chime.amazonaws.com", "CreateAppInstance", "chime:app-instance",
-        "responseElements.appInstanceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateAppInstanceBot", "chime:app-instance-bot",
-        "responseElements.appInstanceBotArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateAppInstanceUser", "chime:app-instance-user",
-        "responseElements.appInstanceUserArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateChannel", "chime:channel",
-        "responseElements.channelArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateChannelFlow", "chime:channel-flow",
-        "responseElements.channelFlowArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateMediaInsightsPipeline", "chime:media-insights-pipeline-configuration",
-        "responseElements.mediaInsightsPipeline.mediaInsightsPipelineConfigurationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateMediaInsightsPipelineConfiguration", "chime:media-insights-pipeline-configuration",
-        "responseElements.mediaInsightsPipelineConfiguration.mediaInsightsPipelineConfigurationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateMediaPipelineKinesisVideoStreamPool", "chime:media-pipeline-kinesis-video-stream-pool",
-        "responseElements.kinesisVideoStreamPoolConfiguration.poolArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateMeeting", "chime:meeting",
-        "responseElements.meeting.meetingArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateSipMediaApplication", "chime:sip-media-application",
-        "responseElements.sipMediaApplication.sipMediaApplicationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateVoiceConnector", "chime:voice-connector",
-        "responseElements.voiceConnector.voiceConnectorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("chime.amazonaws.com", "CreateVoiceProfileDomain", "chime:voice-profile-domain",
-        "responseElements.voiceProfileDomain.voiceProfileDomainArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("cleanrooms-ml.amazonaws.com", "CreateAudienceModel", "cleanrooms-ml:audiencemodel",
         "responseElements.audienceModelArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("cleanrooms-ml.amazonaws.com", "CreateConfiguredAudienceModel", "cleanrooms-ml:audiencemodel",
@@ -450,13 +387,11 @@ pub static ENTRIES: &[Entry] = &[
     row("cloudtrail.amazonaws.com", "CreateChannel", "cloudtrail:channel",
         "responseElements.channelArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("cloudtrail.amazonaws.com", "CreateDashboard", "cloudtrail:dashboard",
-        "responseElements.dashboardArn", "{id}", ResourceGroups, &["requestParameters.tagsList"])
-        .or(&[("responseElements.name", "arn:{partition}:cloudtrail:{region}:{account}:dashboard/{id}")]),
+        "responseElements.dashboardArn", "{id}", ResourceGroups, &["requestParameters.tagsList"]),
     row("cloudtrail.amazonaws.com", "CreateEventDataStore", "cloudtrail:eventdatastore",
         "responseElements.eventDataStoreArn", "{id}", ResourceGroups, &["requestParameters.tagsList"]),
     row("cloudtrail.amazonaws.com", "CreateTrail", "cloudtrail:trail",
-        "responseElements.trailARN", "{id}", ResourceGroups, &["requestParameters.tagsList"])
-        .or(&[("responseElements.name", "arn:{partition}:cloudtrail:{region}:{account}:trail/{id}")]),
+        "responseElements.trailARN", "{id}", ResourceGroups, &["requestParameters.tagsList"]),
     row("codeartifact.amazonaws.com", "CreateDomain", "codeartifact:domain",
         "responseElements.domain.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.domain.name", "arn:{partition}:codeartifact:{region}:{account}:domain/{id}")]),
@@ -465,8 +400,7 @@ pub static ENTRIES: &[Entry] = &[
     row("codeartifact.amazonaws.com", "CreateRepository", "codeartifact:repository",
         "responseElements.repository.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("codecommit.amazonaws.com", "CreateRepository", "codecommit:repository",
-        "responseElements.repositoryMetadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.repositoryMetadata.repositoryName", "arn:{partition}:codecommit:{region}:{account}:{id}")]),
+        "responseElements.repositoryMetadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("codeconnections.amazonaws.com", "CreateConnection", "codeconnections:Connection",
         "responseElements.connectionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("codeconnections.amazonaws.com", "CreateHost", "codeconnections:Host",
@@ -498,17 +432,12 @@ pub static ENTRIES: &[Entry] = &[
     row("comprehend.amazonaws.com", "CreateDocumentClassifier", "comprehend:document-classifier",
         "responseElements.documentClassifierArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.documentClassifierName", "arn:{partition}:comprehend:{region}:{account}:document-classifier/{id}")]),
-    row("comprehend.amazonaws.com", "CreateEndpoint", "comprehend:document-classifier-endpoint",
-        "responseElements.endpointArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.endpointName", "arn:{partition}:comprehend:{region}:{account}:document-classifier-endpoint/{id}")]),
     row("comprehend.amazonaws.com", "CreateEntityRecognizer", "comprehend:entity-recognizer",
         "responseElements.entityRecognizerArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.recognizerName", "arn:{partition}:comprehend:{region}:{account}:entity-recognizer/{id}")]),
     row("comprehend.amazonaws.com", "CreateFlywheel", "comprehend:flywheel",
         "responseElements.flywheelArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.flywheelName", "arn:{partition}:comprehend:{region}:{account}:flywheel/{id}")]),
-    row("connect.amazonaws.com", "ClaimPhoneNumber", "connect:wildcard-phone-number",
-        "responseElements.phoneNumberArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("connect.amazonaws.com", "CreateAgentStatus", "connect:agent-status",
         "responseElements.agentStatusARN", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("connect.amazonaws.com", "CreateAttachedFile", "connect:attached-file",
@@ -557,14 +486,10 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.userArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("connect.amazonaws.com", "CreateUserHierarchyGroup", "connect:hierarchy-group",
         "responseElements.hierarchyGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("connect.amazonaws.com", "CreateView", "connect:customer-managed-view",
-        "responseElements.view.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("connect.amazonaws.com", "CreateVocabulary", "connect:vocabulary",
         "responseElements.vocabularyArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("connect.amazonaws.com", "CreateWorkspace", "connect:workspace",
         "responseElements.workspaceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("connect.amazonaws.com", "ImportPhoneNumber", "connect:wildcard-phone-number",
-        "responseElements.phoneNumberArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("controltower.amazonaws.com", "CreateLandingZone", "controltower:LandingZone",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("dataexchange.amazonaws.com", "CreateDataGrant", "dataexchange:data-grants",
@@ -578,10 +503,6 @@ pub static ENTRIES: &[Entry] = &[
         .or(&[("responseElements.id", "arn:{partition}:dataexchange:{region}:{account}:event-actions/{id}")]),
     row("datapipeline.amazonaws.com", "CreatePipeline", "datapipeline:pipeline",
         "responseElements.pipelineId", "arn:{partition}:datapipeline:{region}:{account}:pipeline/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("datasync.amazonaws.com", "CreateAgent", "datasync:agent",
-        "responseElements.agentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("datasync.amazonaws.com", "CreateTask", "datasync:task",
-        "responseElements.taskArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("datazone.amazonaws.com", "CreateDomain", "datazone:domain",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:datazone:{region}:{account}:domain/{id}")]),
@@ -611,12 +532,8 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.replicationTask.replicationTaskArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("dms.amazonaws.com", "ImportCertificate", "dms:Certificate",
         "responseElements.certificate.certificateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("docdb-elastic.amazonaws.com", "CopyClusterSnapshot", "docdb-elastic:cluster-snapshot",
-        "responseElements.snapshot.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("docdb-elastic.amazonaws.com", "CreateCluster", "docdb-elastic:cluster",
         "responseElements.cluster.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("docdb-elastic.amazonaws.com", "CreateClusterSnapshot", "docdb-elastic:cluster-snapshot",
-        "responseElements.snapshot.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("docdb-elastic.amazonaws.com", "RestoreClusterFromSnapshot", "docdb-elastic:cluster",
         "responseElements.cluster.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ds.amazonaws.com", "ConnectDirectory", "ds:directory",
@@ -628,23 +545,17 @@ pub static ENTRIES: &[Entry] = &[
     row("dsql.amazonaws.com", "CreateStream", "dsql:Stream",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("dynamodb.amazonaws.com", "CreateTable", "dynamodb:table",
-        "responseElements.tableDescription.tableArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.tableDescription.tableName", "arn:{partition}:dynamodb:{region}:{account}:table/{id}")]),
+        "responseElements.tableDescription.tableArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecr-public.amazonaws.com", "CreatePremiumRepository", "ecr-public:repository",
-        "responseElements.premiumRepository.repositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.premiumRepository.repositoryName", "arn:{partition}:ecr-public::{account}:repository/{id}")]),
+        "responseElements.premiumRepository.repositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecr-public.amazonaws.com", "CreateRepository", "ecr-public:repository",
-        "responseElements.repository.repositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.repository.repositoryName", "arn:{partition}:ecr-public::{account}:repository/{id}")]),
+        "responseElements.repository.repositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecr.amazonaws.com", "CreateRepository", "ecr:repository",
-        "responseElements.repository.repositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.repository.repositoryName", "arn:{partition}:ecr:{region}:{account}:repository/{id}")]),
+        "responseElements.repository.repositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecs.amazonaws.com", "CreateCapacityProvider", "ecs:capacity-provider",
-        "responseElements.capacityProvider.capacityProviderArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.capacityProvider.name", "arn:{partition}:ecs:{region}:{account}:capacity-provider/{id}")]),
+        "responseElements.capacityProvider.capacityProviderArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecs.amazonaws.com", "CreateCluster", "ecs:cluster",
-        "responseElements.cluster.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.cluster.clusterName", "arn:{partition}:ecs:{region}:{account}:cluster/{id}")]),
+        "responseElements.cluster.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecs.amazonaws.com", "CreateDaemon", "ecs:daemon",
         "responseElements.daemonArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecs.amazonaws.com", "CreateExpressGatewayService", "ecs:service",
@@ -655,8 +566,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.service.serviceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecs.amazonaws.com", "CreateTaskSet", "ecs:task-set",
         "responseElements.taskSet.taskSetArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ecs.amazonaws.com", "RegisterContainerInstance", "ecs:container-instance",
-        "responseElements.containerInstance.containerInstanceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecs.amazonaws.com", "RegisterDaemonTaskDefinition", "ecs:daemon-task-definition",
         "responseElements.daemonTaskDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ecs.amazonaws.com", "RegisterTaskDefinition", "ecs:task-definition",
@@ -712,28 +621,19 @@ pub static ENTRIES: &[Entry] = &[
     row("end-user-messaging.amazonaws.com", "CreateNotifyCodeConfiguration", "end-user-messaging:notify-code-configuration",
         "responseElements.notifyCodeConfiguration.notifyCodeConfigurationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("entityresolution.amazonaws.com", "CreateIdMappingWorkflow", "entityresolution:IdMappingWorkflow",
-        "responseElements.workflowArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.workflowName", "arn:{partition}:entityresolution:{region}:{account}:idmappingworkflow/{id}")]),
+        "responseElements.workflowArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("entityresolution.amazonaws.com", "CreateIdNamespace", "entityresolution:IdNamespace",
-        "responseElements.idNamespaceArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.idNamespaceName", "arn:{partition}:entityresolution:{region}:{account}:idnamespace/{id}")]),
+        "responseElements.idNamespaceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("entityresolution.amazonaws.com", "CreateMatchingWorkflow", "entityresolution:MatchingWorkflow",
-        "responseElements.workflowArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.workflowName", "arn:{partition}:entityresolution:{region}:{account}:matchingworkflow/{id}")]),
-    row("entityresolution.amazonaws.com", "CreateSchemaMapping", "entityresolution:SchemaMapping",
-        "responseElements.schemaArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.schemaName", "arn:{partition}:entityresolution:{region}:{account}:schemamapping/{id}")]),
+        "responseElements.workflowArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("es.amazonaws.com", "CreateApplication", "es:application",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tagList"]),
     row("es.amazonaws.com", "CreateDomain", "es:domain",
         "responseElements.domainStatus.aRN", "{id}", ResourceGroups, &["requestParameters.tagList"])
-        .or(&[("responseElements.domainStatus.arn", "{id}"), ("responseElements.domainStatus.domainName", "arn:{partition}:es:{region}:{account}:domain/{id}")]),
+        .or(&[("responseElements.domainStatus.arn", "{id}")]),
     row("es.amazonaws.com", "CreateElasticsearchDomain", "es:domain",
         "responseElements.domainStatus.aRN", "{id}", ResourceGroups, &["requestParameters.tagList"])
-        .or(&[("responseElements.domainStatus.arn", "{id}"), ("responseElements.domainStatus.domainName", "arn:{partition}:es:{region}:{account}:domain/{id}")]),
-    row("events.amazonaws.com", "CreateEventSource", "events:event-source",
-        "responseElements.eventSourceArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:events:{region}::event-source/{id}")]),
+        .or(&[("responseElements.domainStatus.arn", "{id}")]),
     row("events.amazonaws.com", "CreateSubscriber", "events:subscriber",
         "responseElements.subscriberArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("evs.amazonaws.com", "CreateEnvironment", "evs:environment",
@@ -759,8 +659,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.explainabilityExportArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("forecast.amazonaws.com", "CreateForecast", "forecast:forecast",
         "responseElements.forecastArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("forecast.amazonaws.com", "CreateForecastExportJob", "forecast:forecast",
-        "responseElements.forecastExportJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("forecast.amazonaws.com", "CreateMonitor", "forecast:monitor",
         "responseElements.monitorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("forecast.amazonaws.com", "CreatePredictor", "forecast:predictor",
@@ -773,8 +671,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.whatIfForecastArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("forecast.amazonaws.com", "CreateWhatIfForecastExport", "forecast:whatIfForecastExport",
         "responseElements.whatIfForecastExportArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("fsx.amazonaws.com", "CopyBackup", "fsx:backup",
-        "responseElements.backup.backupId", "arn:{partition}:fsx:{region}:{account}:backup/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("fsx.amazonaws.com", "CreateBackup", "fsx:backup",
         "responseElements.backup.backupId", "arn:{partition}:fsx:{region}:{account}:backup/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("fsx.amazonaws.com", "CreateDataRepositoryTask", "fsx:task",
@@ -783,9 +679,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.fileCache.fileCacheId", "arn:{partition}:fsx:{region}:{account}:file-cache/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("fsx.amazonaws.com", "CreateFileSystem", "fsx:file-system",
         "responseElements.fileSystem.fileSystemId", "arn:{partition}:fsx:{region}:{account}:file-system/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("gamelift.amazonaws.com", "CreateAlias", "gamelift:alias",
-        "responseElements.alias.aliasArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.alias.aliasId", "arn:{partition}:gamelift:{region}::alias/{id}")]),
     row("gamelift.amazonaws.com", "CreateBuild", "gamelift:build",
         "responseElements.build.buildArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.build.buildId", "arn:{partition}:gamelift:{region}:{account}:build/{id}")]),
@@ -793,22 +686,18 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.containerFleet.fleetArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.containerFleet.fleetId", "arn:{partition}:gamelift:{region}:{account}:containerfleet/{id}")]),
     row("gamelift.amazonaws.com", "CreateContainerGroupDefinition", "gamelift:containerGroupDefinition",
-        "responseElements.containerGroupDefinition.containerGroupDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.containerGroupDefinition.name", "arn:{partition}:gamelift:{region}:{account}:containergroupdefinition/{id}")]),
+        "responseElements.containerGroupDefinition.containerGroupDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("gamelift.amazonaws.com", "CreateFleet", "gamelift:fleet",
         "responseElements.fleetAttributes.fleetArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.fleetAttributes.fleetId", "arn:{partition}:gamelift:{region}:{account}:fleet/{id}")]),
     row("gamelift.amazonaws.com", "CreateGameServerGroup", "gamelift:gameServerGroup",
-        "responseElements.gameServerGroup.gameServerGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.gameServerGroup.gameServerGroupName", "arn:{partition}:gamelift:{region}:{account}:gameservergroup/{id}")]),
+        "responseElements.gameServerGroup.gameServerGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("gamelift.amazonaws.com", "CreateGameSessionQueue", "gamelift:gameSessionQueue",
-        "responseElements.gameSessionQueue.gameSessionQueueArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.gameSessionQueue.name", "arn:{partition}:gamelift:{region}:{account}:gamesessionqueue/{id}")]),
+        "responseElements.gameSessionQueue.gameSessionQueueArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("gamelift.amazonaws.com", "CreateLocation", "gamelift:location",
         "responseElements.location.locationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("gamelift.amazonaws.com", "CreateMatchmakingConfiguration", "gamelift:matchmakingConfiguration",
-        "responseElements.configuration.configurationArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.configuration.name", "arn:{partition}:gamelift:{region}:{account}:matchmakingconfiguration/{id}")]),
+        "responseElements.configuration.configurationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("gamelift.amazonaws.com", "CreateMatchmakingRuleSet", "gamelift:matchmakingRuleSet",
         "responseElements.ruleSet.ruleSetArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.ruleSet.ruleSetName", "arn:{partition}:gamelift:{region}:{account}:matchmakingruleset/{id}")]),
@@ -822,63 +711,37 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:gameliftstreams:{region}:{account}:streamgroup/{id}")]),
     row("geo.amazonaws.com", "CreateGeofenceCollection", "geo:geofence-collection",
-        "responseElements.collectionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.collectionName", "arn:{partition}:geo:{region}:{account}:geofence-collection/{id}")]),
-    row("geo.amazonaws.com", "CreateKey", "geo:api-key",
-        "responseElements.keyArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.keyName", "arn:{partition}:geo:{region}:{account}:api-key/{id}")]),
+        "responseElements.collectionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("geo.amazonaws.com", "CreateMap", "geo:map",
-        "responseElements.mapArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.mapName", "arn:{partition}:geo:{region}:{account}:map/{id}")]),
+        "responseElements.mapArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("geo.amazonaws.com", "CreatePlaceIndex", "geo:place-index",
-        "responseElements.indexArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.indexName", "arn:{partition}:geo:{region}:{account}:place-index/{id}")]),
+        "responseElements.indexArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("geo.amazonaws.com", "CreateRouteCalculator", "geo:route-calculator",
-        "responseElements.calculatorArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.calculatorName", "arn:{partition}:geo:{region}:{account}:route-calculator/{id}")]),
+        "responseElements.calculatorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("geo.amazonaws.com", "CreateTracker", "geo:tracker",
-        "responseElements.trackerArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.trackerName", "arn:{partition}:geo:{region}:{account}:tracker/{id}")]),
+        "responseElements.trackerArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("globalaccelerator.amazonaws.com", "CreateAccelerator", "globalaccelerator:accelerator",
         "responseElements.accelerator.acceleratorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("globalaccelerator.amazonaws.com", "CreateCrossAccountAttachment", "globalaccelerator:attachment",
         "responseElements.crossAccountAttachment.attachmentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("globalaccelerator.amazonaws.com", "CreateCustomRoutingAccelerator", "globalaccelerator:accelerator",
         "responseElements.accelerator.acceleratorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("glue.amazonaws.com", "CreateBlueprint", "glue:blueprint",
-        "responseElements.name", "arn:{partition}:glue:{region}:{account}:blueprint/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "CreateCatalog", "glue:catalog",
         "requestParameters.name", "arn:{partition}:glue:{region}:{account}:catalog/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "CreateCrawler", "glue:crawler",
         "requestParameters.name", "arn:{partition}:glue:{region}:{account}:crawler/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("glue.amazonaws.com", "CreateDataQualityRuleset", "glue:dataQualityRuleset",
-        "responseElements.name", "arn:{partition}:glue:{region}:{account}:dataQualityRuleset/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("glue.amazonaws.com", "CreateDevEndpoint", "glue:devendpoint",
-        "responseElements.endpointName", "arn:{partition}:glue:{region}:{account}:devEndpoint/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "CreateIntegration", "glue:integration",
         "responseElements.integrationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "CreateIntegrationResourceProperty", "glue:integrationResourceProperty",
         "responseElements.resourcePropertyArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("glue.amazonaws.com", "CreateJob", "glue:job",
-        "responseElements.name", "arn:{partition}:glue:{region}:{account}:job/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "CreateMLTransform", "glue:mlTransform",
         "responseElements.transformId", "arn:{partition}:glue:{region}:{account}:mlTransform/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "CreateRegistry", "glue:registry",
-        "responseElements.registryArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.registryName", "arn:{partition}:glue:{region}:{account}:registry/{id}")]),
+        "responseElements.registryArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "CreateSchema", "glue:schema",
-        "responseElements.schemaArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.schemaName", "arn:{partition}:glue:{region}:{account}:schema/{id}")]),
-    row("glue.amazonaws.com", "CreateSession", "glue:session",
-        "responseElements.session.id", "arn:{partition}:glue:{region}:{account}:session/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("glue.amazonaws.com", "CreateTrigger", "glue:trigger",
-        "responseElements.name", "arn:{partition}:glue:{region}:{account}:trigger/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("glue.amazonaws.com", "CreateWorkflow", "glue:workflow",
-        "responseElements.name", "arn:{partition}:glue:{region}:{account}:workflow/{id}", ResourceGroups, &["requestParameters.tags"]),
+        "responseElements.schemaArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("glue.amazonaws.com", "RegisterConnectionType", "glue:connectionType",
         "responseElements.connectionTypeArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("grafana.amazonaws.com", "CreateWorkspace", "grafana:workspace",
-        "responseElements.workspace.workspaceRoleArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("greengrass.amazonaws.com", "CreateComponentVersion", "greengrass:componentVersion",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("greengrass.amazonaws.com", "CreateConnectorDefinition", "greengrass:connectorDefinition",
@@ -982,50 +845,37 @@ pub static ENTRIES: &[Entry] = &[
     row("invoicing.amazonaws.com", "CreateProcurementPortalPreference", "invoicing:procurement-portal-preference",
         "responseElements.procurementPortalPreferenceArn", "{id}", ResourceGroups, &["requestParameters.resourceTags"]),
     row("iot.amazonaws.com", "CreateAuthorizer", "iot:authorizer",
-        "responseElements.authorizerArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.authorizerName", "arn:{partition}:iot:{region}:{account}:authorizer/{id}")]),
+        "responseElements.authorizerArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateBillingGroup", "iot:billinggroup",
-        "responseElements.billingGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.billingGroupName", "arn:{partition}:iot:{region}:{account}:billinggroup/{id}")]),
+        "responseElements.billingGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateCertificateProvider", "iot:certificateprovider",
-        "responseElements.certificateProviderArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.certificateProviderName", "arn:{partition}:iot:{region}:{account}:certificateprovider/{id}")]),
+        "responseElements.certificateProviderArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateCommand", "iot:command",
-        "responseElements.commandArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.commandId", "arn:{partition}:iot:{region}:{account}:command/{id}")]),
+        "responseElements.commandArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateCustomMetric", "iot:custommetric",
-        "responseElements.metricArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.metricName", "arn:{partition}:iot:{region}:{account}:custommetric/{id}")]),
+        "responseElements.metricArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateDimension", "iot:dimension",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iot:{region}:{account}:dimension/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateDomainConfiguration", "iot:domainconfiguration",
         "responseElements.domainConfigurationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateDynamicThingGroup", "iot:dynamicthinggroup",
-        "responseElements.thingGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.thingGroupName", "arn:{partition}:iot:{region}:{account}:thinggroup/{id}")]),
+        "responseElements.thingGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateFleetMetric", "iot:fleetmetric",
-        "responseElements.metricArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.metricName", "arn:{partition}:iot:{region}:{account}:fleetmetric/{id}")]),
+        "responseElements.metricArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateJob", "iot:job",
-        "responseElements.jobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.jobId", "arn:{partition}:iot:{region}:{account}:job/{id}")]),
+        "responseElements.jobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateJobTemplate", "iot:jobtemplate",
-        "responseElements.jobTemplateArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.jobTemplateId", "arn:{partition}:iot:{region}:{account}:jobtemplate/{id}")]),
+        "responseElements.jobTemplateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateMitigationAction", "iot:mitigationaction",
         "responseElements.actionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateOTAUpdate", "iot:otaupdate",
-        "responseElements.otaUpdateArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.otaUpdateId", "arn:{partition}:iot:{region}:{account}:otaupdate/{id}")]),
+        "responseElements.otaUpdateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreatePackage", "iot:package",
-        "responseElements.packageArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.packageName", "arn:{partition}:iot:{region}:{account}:package/{id}")]),
+        "responseElements.packageArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreatePackageVersion", "iot:packageversion",
         "responseElements.packageVersionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreatePolicy", "iot:policy",
-        "responseElements.policyArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.policyName", "arn:{partition}:iot:{region}:{account}:policy/{id}")]),
+        "responseElements.policyArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateProvisioningTemplate", "iot:provisioningtemplate",
         "responseElements.templateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateRoleAlias", "iot:rolealias",
@@ -1033,42 +883,33 @@ pub static ENTRIES: &[Entry] = &[
     row("iot.amazonaws.com", "CreateScheduledAudit", "iot:scheduledaudit",
         "responseElements.scheduledAuditArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateSecurityProfile", "iot:securityprofile",
-        "responseElements.securityProfileArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.securityProfileName", "arn:{partition}:iot:{region}:{account}:securityprofile/{id}")]),
+        "responseElements.securityProfileArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateStream", "iot:stream",
-        "responseElements.streamArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.streamId", "arn:{partition}:iot:{region}:{account}:stream/{id}")]),
+        "responseElements.streamArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateThingGroup", "iot:thinggroup",
-        "responseElements.thingGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.thingGroupName", "arn:{partition}:iot:{region}:{account}:thinggroup/{id}")]),
+        "responseElements.thingGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iot.amazonaws.com", "CreateThingType", "iot:thingtype",
-        "responseElements.thingTypeArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.thingTypeName", "arn:{partition}:iot:{region}:{account}:thingtype/{id}")]),
+        "responseElements.thingTypeArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotdeviceadvisor.amazonaws.com", "CreateSuiteDefinition", "iotdeviceadvisor:Suitedefinition",
         "responseElements.suiteDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.suiteDefinitionId", "arn:{partition}:iotdeviceadvisor:{region}:{account}:suitedefinition/{id}")]),
     row("iotfleetwise.amazonaws.com", "CreateCampaign", "iotfleetwise:campaign",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iotfleetwise:{region}:{account}:campaign/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotfleetwise.amazonaws.com", "CreateDecoderManifest", "iotfleetwise:decodermanifest",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iotfleetwise:{region}:{account}:decoder-manifest/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotfleetwise.amazonaws.com", "CreateFleet", "iotfleetwise:fleet",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotfleetwise.amazonaws.com", "CreateModelManifest", "iotfleetwise:modelmanifest",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iotfleetwise:{region}:{account}:model-manifest/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotfleetwise.amazonaws.com", "CreateSignalCatalog", "iotfleetwise:signalcatalog",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iotfleetwise:{region}:{account}:signal-catalog/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotfleetwise.amazonaws.com", "CreateStateTemplate", "iotfleetwise:statetemplate",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:iotfleetwise:{region}:{account}:state-template/{id}")]),
     row("iotfleetwise.amazonaws.com", "CreateVehicle", "iotfleetwise:vehicle",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotfleetwise.amazonaws.com", "ImportSignalCatalog", "iotfleetwise:signalcatalog",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iotfleetwise:{region}:{account}:signal-catalog/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotmanagedintegrations.amazonaws.com", "CreateAccountAssociation", "iotmanagedintegrations:account-association",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.accountAssociationId", "arn:{partition}:iotmanagedintegrations:{region}:{account}:account-association/{id}")]),
@@ -1086,11 +927,9 @@ pub static ENTRIES: &[Entry] = &[
     row("iotsitewise.amazonaws.com", "CreateApplication", "iotsitewise:application",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotsitewise.amazonaws.com", "CreateAsset", "iotsitewise:asset",
-        "responseElements.assetArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.assetId", "arn:{partition}:iotsitewise:{region}:{account}:asset/{id}")]),
+        "responseElements.assetArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotsitewise.amazonaws.com", "CreateAssetModel", "iotsitewise:asset-model",
-        "responseElements.assetModelArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.assetModelId", "arn:{partition}:iotsitewise:{region}:{account}:asset-model/{id}")]),
+        "responseElements.assetModelArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotsitewise.amazonaws.com", "CreateComputationModel", "iotsitewise:computation-model",
         "responseElements.computationModelArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.computationModelId", "arn:{partition}:iotsitewise:{region}:{account}:computation-model/{id}")]),
@@ -1098,8 +937,7 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.dashboardArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.dashboardId", "arn:{partition}:iotsitewise:{region}:{account}:dashboard/{id}")]),
     row("iotsitewise.amazonaws.com", "CreateDataset", "iotsitewise:dataset",
-        "responseElements.datasetArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.datasetId", "arn:{partition}:iotsitewise:{region}:{account}:dataset/{id}")]),
+        "responseElements.datasetArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotsitewise.amazonaws.com", "CreateGateway", "iotsitewise:gateway",
         "responseElements.gatewayArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.gatewayId", "arn:{partition}:iotsitewise:{region}:{account}:gateway/{id}")]),
@@ -1114,8 +952,7 @@ pub static ENTRIES: &[Entry] = &[
     row("iotsitewise.amazonaws.com", "CreateTask", "iotsitewise:task",
         "responseElements.taskArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotsitewise.amazonaws.com", "CreateWorkspace", "iotsitewise:workspace",
-        "responseElements.workspaceArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.workspaceName", "arn:{partition}:iotsitewise:{region}:{account}:workspace/{id}")]),
+        "responseElements.workspaceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iottwinmaker.amazonaws.com", "CreateComponentType", "iottwinmaker:componentType",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iottwinmaker.amazonaws.com", "CreateEntity", "iottwinmaker:entity",
@@ -1127,8 +964,7 @@ pub static ENTRIES: &[Entry] = &[
     row("iottwinmaker.amazonaws.com", "CreateWorkspace", "iottwinmaker:workspace",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotwireless.amazonaws.com", "CreateDestination", "iotwireless:Destination",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iotwireless:{region}:{account}:Destination/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotwireless.amazonaws.com", "CreateDeviceProfile", "iotwireless:DeviceProfile",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:iotwireless:{region}:{account}:DeviceProfile/{id}")]),
@@ -1139,8 +975,7 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:iotwireless:{region}:{account}:MulticastGroup/{id}")]),
     row("iotwireless.amazonaws.com", "CreateNetworkAnalyzerConfiguration", "iotwireless:NetworkAnalyzerConfiguration",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:iotwireless:{region}:{account}:NetworkAnalyzerConfiguration/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("iotwireless.amazonaws.com", "CreateServiceProfile", "iotwireless:ServiceProfile",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:iotwireless:{region}:{account}:ServiceProfile/{id}")]),
@@ -1189,8 +1024,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("kafka.amazonaws.com", "CreateReplicator", "kafka:replicator",
         "responseElements.replicatorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("kafka.amazonaws.com", "CreateVpcConnection", "kafka:vpc-connection",
-        "responseElements.vpcConnectionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("kafkaconnect.amazonaws.com", "CreateConnector", "kafkaconnect:connector",
         "responseElements.connectorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("kafkaconnect.amazonaws.com", "CreateCustomPlugin", "kafkaconnect:custom-plugin",
@@ -1209,9 +1042,6 @@ pub static ENTRIES: &[Entry] = &[
     row("kms.amazonaws.com", "CreateKey", "kms:key",
         "responseElements.keyMetadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.keyMetadata.keyId", "arn:{partition}:kms:{region}:{account}:key/{id}")]),
-    row("kms.amazonaws.com", "ReplicateKey", "kms:key",
-        "responseElements.replicaKeyMetadata.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.replicaKeyMetadata.keyId", "arn:{partition}:kms:{region}:{account}:key/{id}")]),
     row("lambda.amazonaws.com", "CreateCapacityProvider20251130", "lambda:capacityProvider",
         "responseElements.capacityProvider.capacityProviderArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.capacityProviderName", "arn:{partition}:lambda:{region}:{account}:capacity-provider:{id}")]),
@@ -1221,14 +1051,11 @@ pub static ENTRIES: &[Entry] = &[
     row("lambda.amazonaws.com", "CreateEventSourceMapping20150331", "lambda:eventSourceMapping",
         "responseElements.eventSourceMappingArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("lambda.amazonaws.com", "CreateFunction20150331", "lambda:function",
-        "responseElements.functionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.functionName", "arn:{partition}:lambda:{region}:{account}:function:{id}")]),
+        "responseElements.functionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("lambda.amazonaws.com", "CreateMicrovmImage", "lambda:microvmImage",
-        "responseElements.imageArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:lambda:{region}:{account}:microvm-image:{id}")]),
+        "responseElements.imageArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("lambda.amazonaws.com", "CreateWebFunction", "lambda:webFunction",
-        "responseElements.functionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.functionName", "arn:{partition}:lambda:{region}:{account}:web-function/{id}")]),
+        "responseElements.functionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("lex.amazonaws.com", "CreateBot", "lex:bot",
         "responseElements.botId", "arn:{partition}:lex:{region}:{account}:bot/{id}", ResourceGroups, &["requestParameters.botTags"]),
     row("license-manager-linux-subscriptions.amazonaws.com", "RegisterSubscriptionProvider", "license-manager-linux-subscriptions:subscription-provider",
@@ -1256,14 +1083,11 @@ pub static ENTRIES: &[Entry] = &[
     row("lightsail.amazonaws.com", "CreateContainerService", "lightsail:ContainerService",
         "responseElements.containerService.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("lightsail.amazonaws.com", "CreateDistribution", "lightsail:Distribution",
-        "responseElements.distribution.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.operation.id", "arn:{partition}:lightsail:{region}:{account}:Distribution/{id}")]),
+        "responseElements.distribution.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("lightsail.amazonaws.com", "CreateKeyPair", "lightsail:KeyPair",
-        "responseElements.keyPair.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.operation.id", "arn:{partition}:lightsail:{region}:{account}:KeyPair/{id}")]),
+        "responseElements.keyPair.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("lightsail.amazonaws.com", "CreateSubdomain", "lightsail:Domain",
-        "responseElements.subdomain.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.operation.id", "arn:{partition}:lightsail:{region}:{account}:Domain/{id}")]),
+        "responseElements.subdomain.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("logs.amazonaws.com", "CreateDelivery", "logs:delivery",
         "responseElements.delivery.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("logs.amazonaws.com", "CreateLogAnomalyDetector", "logs:anomaly-detector",
@@ -1304,12 +1128,8 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.accessorId", "arn:{partition}:managedblockchain:{region}:{account}:accessors/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("managedblockchain.amazonaws.com", "CreateMember", "managedblockchain:member",
         "responseElements.memberId", "arn:{partition}:managedblockchain:{region}:{account}:members/{id}", ResourceGroups, &["requestParameters.memberConfiguration.tags"]),
-    row("managedblockchain.amazonaws.com", "CreateNetwork", "managedblockchain:network",
-        "responseElements.networkId", "arn:{partition}:managedblockchain:{region}::networks/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("managedblockchain.amazonaws.com", "CreateNode", "managedblockchain:node",
         "responseElements.nodeId", "arn:{partition}:managedblockchain:{region}:{account}:nodes/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("managedblockchain.amazonaws.com", "CreateProposal", "managedblockchain:proposal",
-        "responseElements.proposalId", "arn:{partition}:managedblockchain:{region}::proposals/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediaconnect.amazonaws.com", "CreateFlow", "mediaconnect:Flow",
         "responseElements.flow.flowArn", "{id}", ResourceGroups, &["requestParameters.flowTags"]),
     row("mediaconnect.amazonaws.com", "CreateRouterInput", "mediaconnect:RouterInput",
@@ -1325,14 +1145,11 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.job.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.job.id", "arn:{partition}:mediaconvert:{region}:{account}:jobs/{id}")]),
     row("mediaconvert.amazonaws.com", "CreateJobTemplate", "mediaconvert:JobTemplate",
-        "responseElements.jobTemplate.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.jobTemplate.name", "arn:{partition}:mediaconvert:{region}:{account}:jobTemplates/{id}")]),
+        "responseElements.jobTemplate.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediaconvert.amazonaws.com", "CreatePreset", "mediaconvert:Preset",
-        "responseElements.preset.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.preset.name", "arn:{partition}:mediaconvert:{region}:{account}:presets/{id}")]),
+        "responseElements.preset.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediaconvert.amazonaws.com", "CreateQueue", "mediaconvert:Queue",
-        "responseElements.queue.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.queue.name", "arn:{partition}:mediaconvert:{region}:{account}:queues/{id}")]),
+        "responseElements.queue.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("medialive.amazonaws.com", "CreateChannel", "medialive:channel",
         "responseElements.channel.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("medialive.amazonaws.com", "CreateChannelPlacementGroup", "medialive:channel-placement-group",
@@ -1374,13 +1191,10 @@ pub static ENTRIES: &[Entry] = &[
     row("medialive.amazonaws.com", "CreateSignalMap", "medialive:signal-map",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:medialive:{region}:{account}:signal-map:{id}")]),
-    row("medialive.amazonaws.com", "PurchaseOffering", "medialive:offering",
-        "responseElements.reservation.offeringId", "arn:{partition}:medialive:{region}:{account}:offering:{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediapackagev2.amazonaws.com", "CreateChannel", "mediapackagev2:Channel",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediapackagev2.amazonaws.com", "CreateChannelGroup", "mediapackagev2:ChannelGroup",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.channelGroupName", "arn:{partition}:mediapackagev2:{region}:{account}:channelGroup/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediapackagev2.amazonaws.com", "CreateHarvestJob", "mediapackagev2:HarvestJob",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediapackagev2.amazonaws.com", "CreateOriginEndpoint", "mediapackagev2:OriginEndpoint",
@@ -1389,8 +1203,7 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.container.aRN", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.container.arn", "{id}"), ("requestParameters.containerName", "arn:{partition}:mediastore:{region}:{account}:container/{id}")]),
     row("mediatailor.amazonaws.com", "CreateChannel", "mediatailor:channel",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.channelName", "arn:{partition}:mediatailor:{region}:{account}:channel/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediatailor.amazonaws.com", "CreateLiveSource", "mediatailor:liveSource",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediatailor.amazonaws.com", "CreatePrefetchSchedule", "mediatailor:prefetchSchedule",
@@ -1398,21 +1211,17 @@ pub static ENTRIES: &[Entry] = &[
     row("mediatailor.amazonaws.com", "CreateProgram", "mediatailor:program",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediatailor.amazonaws.com", "CreateSourceLocation", "mediatailor:sourceLocation",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.sourceLocationName", "arn:{partition}:mediatailor:{region}:{account}:sourceLocation/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("mediatailor.amazonaws.com", "CreateVodSource", "mediatailor:vodSource",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("medical-imaging.amazonaws.com", "CreateDatastore", "medical-imaging:datastore",
         "responseElements.datastoreId", "arn:{partition}:medical-imaging:{region}:{account}:datastore/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("memorydb.amazonaws.com", "CopySnapshot", "memorydb:snapshot",
         "responseElements.snapshot.aRN", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.snapshot.arn", "{id}"), ("responseElements.snapshot.name", "arn:{partition}:memorydb:{region}:{account}:snapshot/{id}")]),
+        .or(&[("responseElements.snapshot.arn", "{id}")]),
     row("memorydb.amazonaws.com", "CreateACL", "memorydb:acl",
         "responseElements.aCL.aRN", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.aCL.arn", "{id}"), ("requestParameters.aCLName", "arn:{partition}:memorydb:{region}:{account}:acl/{id}")]),
-    row("memorydb.amazonaws.com", "CreateCluster", "memorydb:multiregioncluster",
-        "responseElements.cluster.aRN", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.cluster.arn", "{id}"), ("requestParameters.clusterName", "arn:{partition}:memorydb::{account}:multiregioncluster/{id}")]),
     row("memorydb.amazonaws.com", "CreateMultiRegionCluster", "memorydb:multiregioncluster",
         "responseElements.multiRegionCluster.aRN", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.multiRegionCluster.arn", "{id}")]),
@@ -1432,9 +1241,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.templateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("migrationhub-orchestrator.amazonaws.com", "CreateWorkflow", "migrationhub-orchestrator:workflow",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("mobiletargeting.amazonaws.com", "CreateApp", "mobiletargeting:app",
-        "responseElements.applicationResponse.arn", "{id}", ResourceGroups, &["requestParameters.createApplicationRequest.tags"])
-        .or(&[("responseElements.applicationResponse.id", "arn:{partition}:mobiletargeting:{region}:{account}:apps/{id}")]),
     row("mobiletargeting.amazonaws.com", "CreateCampaign", "mobiletargeting:campaign",
         "responseElements.campaignResponse.arn", "{id}", ResourceGroups, &["requestParameters.writeCampaignRequest.tags"]),
     row("mobiletargeting.amazonaws.com", "CreateEmailTemplate", "mobiletargeting:template",
@@ -1463,8 +1269,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.firewallPolicyResponse.firewallPolicyArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("network-firewall.amazonaws.com", "CreateFirewallPolicyV2", "network-firewall:FirewallPolicy",
         "responseElements.firewallPolicyV2Response.firewallPolicyV2Arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("network-firewall.amazonaws.com", "CreateRuleGroup", "network-firewall:FirewallRuleGroup",
-        "responseElements.ruleGroupResponse.ruleGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("network-firewall.amazonaws.com", "CreateTLSInspectionConfiguration", "network-firewall:TLSInspectionConfiguration",
         "responseElements.tLSInspectionConfigurationResponse.tLSInspectionConfigurationArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.tLSInspectionConfigurationResponse.tlsInspectionConfigurationArn", "{id}")]),
@@ -1473,34 +1277,22 @@ pub static ENTRIES: &[Entry] = &[
     row("network-security-manager.amazonaws.com", "CreateDeployment", "network-security-manager:deployment",
         "responseElements.deploymentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.deploymentId", "arn:{partition}:network-security-manager:{region}:{account}:deployment:{id}")]),
-    row("network-security-manager.amazonaws.com", "CreateDeploymentSnapshot", "network-security-manager:deployment-snapshot",
-        "responseElements.deploymentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("network-security-manager.amazonaws.com", "CreatePolicy", "network-security-manager:policy",
         "responseElements.policyArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.policyId", "arn:{partition}:network-security-manager:{region}:{account}:policy:{id}")]),
-    row("network-security-manager.amazonaws.com", "CreatePolicySnapshot", "network-security-manager:policy-snapshot",
-        "responseElements.policyArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("network-security-manager.amazonaws.com", "CreateRule", "network-security-manager:rule",
         "responseElements.ruleArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.ruleId", "arn:{partition}:network-security-manager:{region}:{account}:rule:{id}")]),
-    row("network-security-manager.amazonaws.com", "CreateRuleSnapshot", "network-security-manager:rule-snapshot",
-        "responseElements.ruleArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("network-security-manager.amazonaws.com", "CreateScope", "network-security-manager:scope",
         "responseElements.scopeArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.scopeId", "arn:{partition}:network-security-manager:{region}:{account}:scope:{id}")]),
-    row("network-security-manager.amazonaws.com", "CreateScopeSnapshot", "network-security-manager:scope-snapshot",
-        "responseElements.scopeArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("network-security-manager.amazonaws.com", "CreateTemplate", "network-security-manager:template",
         "responseElements.templateArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.templateId", "arn:{partition}:network-security-manager:{region}:{account}:template:{id}")]),
-    row("network-security-manager.amazonaws.com", "CreateTemplateSnapshot", "network-security-manager:template-snapshot",
-        "responseElements.templateArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkflowmonitor.amazonaws.com", "CreateMonitor", "networkflowmonitor:monitor",
-        "responseElements.monitorArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.monitorName", "arn:{partition}:networkflowmonitor:{region}:{account}:monitor/{id}")]),
+        "responseElements.monitorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkflowmonitor.amazonaws.com", "CreatePerformanceMonitor", "networkflowmonitor:monitor",
-        "responseElements.monitorArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.monitorName", "arn:{partition}:networkflowmonitor:{region}:{account}:monitor/{id}")]),
+        "responseElements.monitorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkflowmonitor.amazonaws.com", "CreateScope", "networkflowmonitor:scope",
         "responseElements.scopeArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.scopeId", "arn:{partition}:networkflowmonitor:{region}:{account}:scope/{id}")]),
@@ -1510,25 +1302,16 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.coreNetwork.coreNetworkArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkmanager.amazonaws.com", "CreateDevice", "networkmanager:device",
         "responseElements.device.deviceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("networkmanager.amazonaws.com", "CreateDirectConnectGatewayAttachment", "networkmanager:attachment",
-        "responseElements.directConnectGatewayAttachment.directConnectGatewayArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkmanager.amazonaws.com", "CreateGlobalNetwork", "networkmanager:global-network",
         "responseElements.globalNetwork.globalNetworkArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkmanager.amazonaws.com", "CreateLink", "networkmanager:link",
         "responseElements.link.linkArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkmanager.amazonaws.com", "CreateSite", "networkmanager:site",
         "responseElements.site.siteArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("networkmanager.amazonaws.com", "CreateSseConnectAttachment", "networkmanager:attachment",
-        "responseElements.sseConnectAttachment.sseConnectArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkmanager.amazonaws.com", "CreateSseConnectTransitGatewayAttachment", "networkmanager:attachment",
         "responseElements.sseConnectTransitGatewayAttachment.sseConnectTransitGatewayAttachmentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("networkmanager.amazonaws.com", "CreateTransitGatewayPeering", "networkmanager:peering",
-        "responseElements.transitGatewayPeering.transitGatewayArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("networkmanager.amazonaws.com", "CreateTransitGatewayRouteTableAttachment", "networkmanager:attachment",
-        "responseElements.transitGatewayRouteTableAttachment.transitGatewayRouteTableArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkmonitor.amazonaws.com", "CreateMonitor", "networkmonitor:monitor",
-        "responseElements.monitorArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.monitorName", "arn:{partition}:networkmonitor:{region}:{account}:monitor/{id}")]),
+        "responseElements.monitorArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("networkmonitor.amazonaws.com", "CreateProbe", "networkmonitor:probe",
         "responseElements.probeArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.probeId", "arn:{partition}:networkmonitor:{region}:{account}:probe/{id}")]),
@@ -1538,9 +1321,6 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("oam.amazonaws.com", "CreateSink", "oam:Sink",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("observabilityadmin.amazonaws.com", "CreateCentralizationRuleForOrganization", "observabilityadmin:organization-centralization-rule",
-        "responseElements.ruleArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.ruleName", "arn:{partition}:observabilityadmin:{region}:{account}:organization-centralization-rule/{id}")]),
     row("observabilityadmin.amazonaws.com", "CreateDatasetIntegration", "observabilityadmin:dataset-integration",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("observabilityadmin.amazonaws.com", "CreateS3TableIntegration", "observabilityadmin:s3tableintegration",
@@ -1550,9 +1330,6 @@ pub static ENTRIES: &[Entry] = &[
     row("observabilityadmin.amazonaws.com", "CreateTelemetryRule", "observabilityadmin:telemetry-rule",
         "responseElements.ruleArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.ruleName", "arn:{partition}:observabilityadmin:{region}:{account}:telemetry-rule/{id}")]),
-    row("observabilityadmin.amazonaws.com", "CreateTelemetryRuleForOrganization", "observabilityadmin:organization-telemetry-rule",
-        "responseElements.ruleArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.ruleName", "arn:{partition}:observabilityadmin:{region}:{account}:organization-telemetry-rule/{id}")]),
     row("odb.amazonaws.com", "CreateAutonomousDatabase", "odb:autonomous-database",
         "responseElements.autonomousDatabaseId", "arn:{partition}:odb:{region}:{account}:autonomous-database/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("odb.amazonaws.com", "CreateAutonomousDatabaseBackup", "odb:autonomous-database-backup",
@@ -1572,8 +1349,7 @@ pub static ENTRIES: &[Entry] = &[
     row("odb.amazonaws.com", "CreateOdbPeeringConnection", "odb:odb-peering-connection",
         "responseElements.odbPeeringConnectionId", "arn:{partition}:odb:{region}:{account}:odb-peering-connection/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("omics.amazonaws.com", "CreateConfiguration", "omics:configuration",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:omics:{region}:{account}:configuration/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("omics.amazonaws.com", "CreateReferenceStore", "omics:referenceStore",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:omics:{region}:{account}:referenceStore/{id}")]),
@@ -1596,8 +1372,7 @@ pub static ENTRIES: &[Entry] = &[
     row("organizations.amazonaws.com", "CreatePolicy", "organizations:policy",
         "responseElements.policy.policySummary.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("osis.amazonaws.com", "CreatePipeline", "osis:pipeline",
-        "responseElements.pipeline.pipelineArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.pipeline.pipelineName", "arn:{partition}:osis:{region}:{account}:pipeline/{id}")]),
+        "responseElements.pipeline.pipelineArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("outposts.amazonaws.com", "CreateOutpost", "outposts:outpost",
         "responseElements.outpost.outpostArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.outpost.outpostId", "arn:{partition}:outposts:{region}:{account}:outpost/{id}")]),
@@ -1653,11 +1428,8 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.recommenderArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("personalize.amazonaws.com", "CreateSolution", "personalize:solution",
         "responseElements.solutionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("personalize.amazonaws.com", "CreateSolutionVersion", "personalize:solution",
-        "responseElements.solutionVersionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("pipes.amazonaws.com", "CreatePipe", "pipes:pipe",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:pipes:{region}:{account}:pipe/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("profile.amazonaws.com", "CreateEventStream", "profile:event-streams",
         "responseElements.eventStreamArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("profile.amazonaws.com", "CreateRecommenderFilter", "profile:recommender-filters",
@@ -1669,26 +1441,22 @@ pub static ENTRIES: &[Entry] = &[
     row("proton.amazonaws.com", "CreateComponent", "proton:component",
         "responseElements.component.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateEnvironment", "proton:environment",
-        "responseElements.environment.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.environment.name", "arn:{partition}:proton:{region}:{account}:environment/{id}")]),
+        "responseElements.environment.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateEnvironmentAccountConnection", "proton:environment-account-connection",
         "responseElements.environmentAccountConnection.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.environmentAccountConnection.id", "arn:{partition}:proton:{region}:{account}:environment-account-connection/{id}")]),
     row("proton.amazonaws.com", "CreateEnvironmentTemplate", "proton:environment-template",
-        "responseElements.environmentTemplate.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.environmentTemplate.name", "arn:{partition}:proton:{region}:{account}:environment-template/{id}")]),
+        "responseElements.environmentTemplate.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateEnvironmentTemplateVersion", "proton:environment-template-version",
         "responseElements.environmentTemplateVersion.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateRepository", "proton:repository",
         "responseElements.repository.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateService", "proton:service",
-        "responseElements.service.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.service.name", "arn:{partition}:proton:{region}:{account}:service/{id}")]),
+        "responseElements.service.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateServiceInstance", "proton:service-instance",
         "responseElements.serviceInstance.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateServiceTemplate", "proton:service-template",
-        "responseElements.serviceTemplate.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.serviceTemplate.name", "arn:{partition}:proton:{region}:{account}:service-template/{id}")]),
+        "responseElements.serviceTemplate.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("proton.amazonaws.com", "CreateServiceTemplateVersion", "proton:service-template-version",
         "responseElements.serviceTemplateVersion.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("qapps.amazonaws.com", "CreateQApp", "qapps:qapp",
@@ -1801,8 +1569,7 @@ pub static ENTRIES: &[Entry] = &[
     row("resource-explorer-2.amazonaws.com", "CreateView", "resource-explorer-2:view",
         "responseElements.view.viewArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("resource-groups.amazonaws.com", "CreateGroup", "resource-groups:group",
-        "responseElements.group.groupArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.group.name", "arn:{partition}:resource-groups:{region}:{account}:group/{id}")]),
+        "responseElements.group.groupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("rolesanywhere.amazonaws.com", "CreateProfile", "rolesanywhere:profile",
         "responseElements.profile.profileArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.profile.profileId", "arn:{partition}:rolesanywhere:{region}:{account}:profile/{id}")]),
@@ -1876,186 +1643,128 @@ pub static ENTRIES: &[Entry] = &[
         .or(&[("requestParameters.vectorBucketName", "arn:{partition}:s3vectors:{region}:{account}:bucket/{id}")]),
     row("sagemaker.amazonaws.com", "CreateAIBenchmarkJob", "sagemaker:ai-benchmark-job",
         "responseElements.aIBenchmarkJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.aiBenchmarkJobArn", "{id}"), ("requestParameters.aIBenchmarkJobName", "arn:{partition}:sagemaker:{region}:{account}:ai-benchmark-job/{id}")]),
+        .or(&[("responseElements.aiBenchmarkJobArn", "{id}")]),
     row("sagemaker.amazonaws.com", "CreateAIRecommendationJob", "sagemaker:ai-recommendation-job",
         "responseElements.aIRecommendationJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.aiRecommendationJobArn", "{id}"), ("requestParameters.aIRecommendationJobName", "arn:{partition}:sagemaker:{region}:{account}:ai-recommendation-job/{id}")]),
+        .or(&[("responseElements.aiRecommendationJobArn", "{id}")]),
     row("sagemaker.amazonaws.com", "CreateAIWorkloadConfig", "sagemaker:ai-workload-config",
         "responseElements.aIWorkloadConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.aiWorkloadConfigArn", "{id}"), ("requestParameters.aIWorkloadConfigName", "arn:{partition}:sagemaker:{region}:{account}:ai-workload-config/{id}")]),
+        .or(&[("responseElements.aiWorkloadConfigArn", "{id}")]),
     row("sagemaker.amazonaws.com", "CreateAction", "sagemaker:action",
-        "responseElements.actionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.actionName", "arn:{partition}:sagemaker:{region}:{account}:action/{id}")]),
+        "responseElements.actionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateAlgorithm", "sagemaker:algorithm",
-        "responseElements.algorithmArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.algorithmName", "arn:{partition}:sagemaker:{region}:{account}:algorithm/{id}")]),
+        "responseElements.algorithmArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateApp", "sagemaker:app",
         "responseElements.appArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateAppImageConfig", "sagemaker:app-image-config",
-        "responseElements.appImageConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.appImageConfigName", "arn:{partition}:sagemaker:{region}:{account}:app-image-config/{id}")]),
+        "responseElements.appImageConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateArtifact", "sagemaker:artifact",
         "responseElements.artifactArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateAutoMLJob", "sagemaker:automl-job",
-        "responseElements.autoMLJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.autoMLJobName", "arn:{partition}:sagemaker:{region}:{account}:automl-job/{id}")]),
+        "responseElements.autoMLJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateAutoMLJobV2", "sagemaker:automl-job",
-        "responseElements.autoMLJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.autoMLJobName", "arn:{partition}:sagemaker:{region}:{account}:automl-job/{id}")]),
+        "responseElements.autoMLJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateCluster", "sagemaker:cluster",
         "responseElements.clusterArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateClusterSchedulerConfig", "sagemaker:cluster-scheduler-config",
         "responseElements.clusterSchedulerConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.clusterSchedulerConfigId", "arn:{partition}:sagemaker:{region}:{account}:cluster-scheduler-config/{id}")]),
     row("sagemaker.amazonaws.com", "CreateCodeRepository", "sagemaker:code-repository",
-        "responseElements.codeRepositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.codeRepositoryName", "arn:{partition}:sagemaker:{region}:{account}:code-repository/{id}")]),
+        "responseElements.codeRepositoryArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateCompilationJob", "sagemaker:compilation-job",
-        "responseElements.compilationJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.compilationJobName", "arn:{partition}:sagemaker:{region}:{account}:compilation-job/{id}")]),
+        "responseElements.compilationJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateComputeQuota", "sagemaker:compute-quota",
         "responseElements.computeQuotaArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.computeQuotaId", "arn:{partition}:sagemaker:{region}:{account}:compute-quota/{id}")]),
     row("sagemaker.amazonaws.com", "CreateContext", "sagemaker:context",
-        "responseElements.contextArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.contextName", "arn:{partition}:sagemaker:{region}:{account}:context/{id}")]),
+        "responseElements.contextArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateDataQualityJobDefinition", "sagemaker:data-quality-job-definition",
-        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.jobDefinitionName", "arn:{partition}:sagemaker:{region}:{account}:data-quality-job-definition/{id}")]),
-    row("sagemaker.amazonaws.com", "CreateDeviceFleet", "sagemaker:device-fleet",
-        "requestParameters.deviceFleetName", "arn:{partition}:sagemaker:{region}:{account}:device-fleet/{id}", ResourceGroups, &["requestParameters.tags"]),
+        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateDomain", "sagemaker:domain",
         "responseElements.domainArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.domainId", "arn:{partition}:sagemaker:{region}:{account}:domain/{id}")]),
     row("sagemaker.amazonaws.com", "CreateEdgeDeploymentPlan", "sagemaker:edge-deployment-plan",
-        "responseElements.edgeDeploymentPlanArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.edgeDeploymentPlanName", "arn:{partition}:sagemaker:{region}:{account}:edge-deployment/{id}")]),
-    row("sagemaker.amazonaws.com", "CreateEdgePackagingJob", "sagemaker:edge-packaging-job",
-        "requestParameters.edgePackagingJobName", "arn:{partition}:sagemaker:{region}:{account}:edge-packaging-job/{id}", ResourceGroups, &["requestParameters.tags"]),
+        "responseElements.edgeDeploymentPlanArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateEndpoint", "sagemaker:endpoint",
-        "responseElements.endpointArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.endpointName", "arn:{partition}:sagemaker:{region}:{account}:endpoint/{id}")]),
+        "responseElements.endpointArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateEndpointConfig", "sagemaker:endpoint-config",
-        "responseElements.endpointConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.endpointConfigName", "arn:{partition}:sagemaker:{region}:{account}:endpoint-config/{id}")]),
+        "responseElements.endpointConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateExperiment", "sagemaker:experiment",
-        "responseElements.experimentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.experimentName", "arn:{partition}:sagemaker:{region}:{account}:experiment/{id}")]),
+        "responseElements.experimentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateFeatureGroup", "sagemaker:feature-group",
-        "responseElements.featureGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.featureGroupName", "arn:{partition}:sagemaker:{region}:{account}:feature-group/{id}")]),
+        "responseElements.featureGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateFlowDefinition", "sagemaker:flow-definition",
-        "responseElements.flowDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.flowDefinitionName", "arn:{partition}:sagemaker:{region}:{account}:flow-definition/{id}")]),
+        "responseElements.flowDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateHub", "sagemaker:hub",
-        "responseElements.hubArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.hubName", "arn:{partition}:sagemaker:{region}:{account}:hub/{id}")]),
-    row("sagemaker.amazonaws.com", "CreateHubContentReference", "sagemaker:hub",
-        "responseElements.hubContentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.hubName", "arn:{partition}:sagemaker:{region}:{account}:hub/{id}")]),
+        "responseElements.hubArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateHumanTaskUi", "sagemaker:human-task-ui",
-        "responseElements.humanTaskUiArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.humanTaskUiName", "arn:{partition}:sagemaker:{region}:{account}:human-task-ui/{id}")]),
+        "responseElements.humanTaskUiArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateHyperParameterTuningJob", "sagemaker:hyper-parameter-tuning-job",
-        "responseElements.hyperParameterTuningJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.hyperParameterTuningJobName", "arn:{partition}:sagemaker:{region}:{account}:hyper-parameter-tuning-job/{id}")]),
+        "responseElements.hyperParameterTuningJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateImage", "sagemaker:image",
-        "responseElements.imageArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.imageName", "arn:{partition}:sagemaker:{region}:{account}:image/{id}")]),
+        "responseElements.imageArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateInferenceComponent", "sagemaker:inference-component",
-        "responseElements.inferenceComponentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.inferenceComponentName", "arn:{partition}:sagemaker:{region}:{account}:inference-component/{id}")]),
+        "responseElements.inferenceComponentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateInferenceExperiment", "sagemaker:inference-experiment",
-        "responseElements.inferenceExperimentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.name", "arn:{partition}:sagemaker:{region}:{account}:inference-experiment/{id}")]),
+        "responseElements.inferenceExperimentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateInferenceRecommendationsJob", "sagemaker:inference-recommendations-job",
-        "responseElements.jobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.jobName", "arn:{partition}:sagemaker:{region}:{account}:inference-recommendations-job/{id}")]),
+        "responseElements.jobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateJob", "sagemaker:job",
         "responseElements.jobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateLabelingJob", "sagemaker:labeling-job",
-        "responseElements.labelingJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.labelingJobName", "arn:{partition}:sagemaker:{region}:{account}:labeling-job/{id}")]),
+        "responseElements.labelingJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateMlflowApp", "sagemaker:mlflow-app",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateMlflowTrackingServer", "sagemaker:mlflow-tracking-server",
-        "responseElements.trackingServerArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.trackingServerName", "arn:{partition}:sagemaker:{region}:{account}:mlflow-tracking-server/{id}")]),
+        "responseElements.trackingServerArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateModel", "sagemaker:model",
-        "responseElements.modelArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.modelName", "arn:{partition}:sagemaker:{region}:{account}:model/{id}")]),
+        "responseElements.modelArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateModelBiasJobDefinition", "sagemaker:model-bias-job-definition",
-        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.jobDefinitionName", "arn:{partition}:sagemaker:{region}:{account}:model-bias-job-definition/{id}")]),
+        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateModelCard", "sagemaker:model-card",
-        "responseElements.modelCardArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.modelCardName", "arn:{partition}:sagemaker:{region}:{account}:model-card/{id}")]),
+        "responseElements.modelCardArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateModelExplainabilityJobDefinition", "sagemaker:model-explainability-job-definition",
-        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.jobDefinitionName", "arn:{partition}:sagemaker:{region}:{account}:model-explainability-job-definition/{id}")]),
+        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateModelPackage", "sagemaker:model-package",
-        "responseElements.modelPackageArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.modelPackageName", "arn:{partition}:sagemaker:{region}:{account}:model-package/{id}")]),
+        "responseElements.modelPackageArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateModelPackageGroup", "sagemaker:model-package-group",
-        "responseElements.modelPackageGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.modelPackageGroupName", "arn:{partition}:sagemaker:{region}:{account}:model-package-group/{id}")]),
+        "responseElements.modelPackageGroupArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateModelQualityJobDefinition", "sagemaker:model-quality-job-definition",
-        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.jobDefinitionName", "arn:{partition}:sagemaker:{region}:{account}:model-quality-job-definition/{id}")]),
+        "responseElements.jobDefinitionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateMonitoringSchedule", "sagemaker:monitoring-schedule",
-        "responseElements.monitoringScheduleArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.monitoringScheduleName", "arn:{partition}:sagemaker:{region}:{account}:monitoring-schedule/{id}")]),
+        "responseElements.monitoringScheduleArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateNotebookInstance", "sagemaker:notebook-instance",
-        "responseElements.notebookInstanceArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.notebookInstanceName", "arn:{partition}:sagemaker:{region}:{account}:notebook-instance/{id}")]),
+        "responseElements.notebookInstanceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateNotebookInstanceLifecycleConfig", "sagemaker:notebook-instance-lifecycle-config",
-        "responseElements.notebookInstanceLifecycleConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.notebookInstanceLifecycleConfigName", "arn:{partition}:sagemaker:{region}:{account}:notebook-instance-lifecycle-config/{id}")]),
+        "responseElements.notebookInstanceLifecycleConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateOptimizationJob", "sagemaker:optimization-job",
-        "responseElements.optimizationJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.optimizationJobName", "arn:{partition}:sagemaker:{region}:{account}:optimization-job/{id}")]),
+        "responseElements.optimizationJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreatePartnerApp", "sagemaker:partner-app",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreatePipeline", "sagemaker:pipeline",
-        "responseElements.pipelineArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.pipelineName", "arn:{partition}:sagemaker:{region}:{account}:pipeline/{id}")]),
+        "responseElements.pipelineArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateProcessingJob", "sagemaker:processing-job",
-        "responseElements.processingJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.processingJobName", "arn:{partition}:sagemaker:{region}:{account}:processing-job/{id}")]),
+        "responseElements.processingJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateProject", "sagemaker:project",
-        "responseElements.projectArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.projectName", "arn:{partition}:sagemaker:{region}:{account}:project/{id}")]),
+        "responseElements.projectArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateSpace", "sagemaker:space",
         "responseElements.spaceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateStudioLifecycleConfig", "sagemaker:studio-lifecycle-config",
-        "responseElements.studioLifecycleConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.studioLifecycleConfigName", "arn:{partition}:sagemaker:{region}:{account}:studio-lifecycle-config/{id}")]),
+        "responseElements.studioLifecycleConfigArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateTrainingJob", "sagemaker:training-job",
-        "responseElements.trainingJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.trainingJobName", "arn:{partition}:sagemaker:{region}:{account}:training-job/{id}")]),
+        "responseElements.trainingJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateTrainingPlan", "sagemaker:training-plan",
-        "responseElements.trainingPlanArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.trainingPlanName", "arn:{partition}:sagemaker:{region}:{account}:training-plan/{id}")]),
+        "responseElements.trainingPlanArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateTrainingSession", "sagemaker:training-session",
-        "responseElements.trainingSessionArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.trainingSessionName", "arn:{partition}:sagemaker:{region}:{account}:training-session/{id}")]),
+        "responseElements.trainingSessionArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateTransformJob", "sagemaker:transform-job",
-        "responseElements.transformJobArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.transformJobName", "arn:{partition}:sagemaker:{region}:{account}:transform-job/{id}")]),
-    row("sagemaker.amazonaws.com", "CreateTrial", "sagemaker:experiment-trial",
-        "responseElements.trialArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.trialName", "arn:{partition}:sagemaker:{region}:{account}:experiment-trial/{id}")]),
-    row("sagemaker.amazonaws.com", "CreateTrialComponent", "sagemaker:experiment-trial-component",
-        "responseElements.trialComponentArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.trialComponentName", "arn:{partition}:sagemaker:{region}:{account}:experiment-trial-component/{id}")]),
+        "responseElements.transformJobArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateUserProfile", "sagemaker:user-profile",
         "responseElements.userProfileArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateWorkforce", "sagemaker:workforce",
-        "responseElements.workforceArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.workforceName", "arn:{partition}:sagemaker:{region}:{account}:workforce/{id}")]),
+        "responseElements.workforceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "CreateWorkteam", "sagemaker:workteam",
-        "responseElements.workteamArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("requestParameters.workteamName", "arn:{partition}:sagemaker:{region}:{account}:workteam/{id}")]),
+        "responseElements.workteamArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sagemaker.amazonaws.com", "ImportHubContent", "sagemaker:hub-content",
         "responseElements.hubContentArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("scheduler.amazonaws.com", "CreateScheduleGroup", "scheduler:schedule-group",
@@ -2065,8 +1774,7 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.discovererArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.discovererId", "arn:{partition}:schemas:{region}:{account}:discoverer/{id}")]),
     row("schemas.amazonaws.com", "CreateRegistry", "schemas:registry",
-        "responseElements.registryArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.registryName", "arn:{partition}:schemas:{region}:{account}:registry/{id}")]),
+        "responseElements.registryArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("schemas.amazonaws.com", "CreateSchema", "schemas:schema",
         "responseElements.schemaArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("scn.amazonaws.com", "CreateDataLakeDataset", "scn:dataset",
@@ -2107,37 +1815,23 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.addonInstanceId", "arn:{partition}:ses:{region}:{account}:addon-instance/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ses.amazonaws.com", "CreateAddonSubscription", "ses:addon-subscription",
         "responseElements.addonSubscriptionId", "arn:{partition}:ses:{region}:{account}:addon-subscription/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ses.amazonaws.com", "CreateAddressList", "ses:mailmanager-address-list",
-        "responseElements.addressListId", "arn:{partition}:ses:{region}:{account}:mailmanager-address-list/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ses.amazonaws.com", "CreateArchive", "ses:mailmanager-archive",
-        "responseElements.archiveId", "arn:{partition}:ses:{region}:{account}:mailmanager-archive/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ses.amazonaws.com", "CreateContactList", "ses:contact-list",
         "requestParameters.contactListName", "arn:{partition}:ses:{region}:{account}:contact-list/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ses.amazonaws.com", "CreateCustomVerificationEmailTemplate", "ses:custom-verification-email-template",
         "requestParameters.templateName", "arn:{partition}:ses:{region}:{account}:custom-verification-email-template/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ses.amazonaws.com", "CreateEmailTemplate", "ses:template",
         "requestParameters.templateName", "arn:{partition}:ses:{region}:{account}:template/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ses.amazonaws.com", "CreateIngressPoint", "ses:mailmanager-ingress-point",
-        "responseElements.ingressPointId", "arn:{partition}:ses:{region}:{account}:mailmanager-ingress-point/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ses.amazonaws.com", "CreateMultiRegionEndpoint", "ses:multi-region-endpoint",
         "requestParameters.endpointName", "arn:{partition}:ses:{region}:{account}:multi-region-endpoint/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ses.amazonaws.com", "CreateRelay", "ses:mailmanager-smtp-relay",
-        "responseElements.relayId", "arn:{partition}:ses:{region}:{account}:mailmanager-smtp-relay/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ses.amazonaws.com", "CreateRuleSet", "ses:mailmanager-rule-set",
-        "responseElements.ruleSetId", "arn:{partition}:ses:{region}:{account}:mailmanager-rule-set/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ses.amazonaws.com", "CreateTenant", "ses:tenant",
         "responseElements.tenantArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ses.amazonaws.com", "CreateTrafficPolicy", "ses:mailmanager-traffic-policy",
-        "responseElements.trafficPolicyId", "arn:{partition}:ses:{region}:{account}:mailmanager-traffic-policy/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sms-voice.amazonaws.com", "CreateConfigurationSet", "sms-voice:ConfigurationSet",
-        "responseElements.configurationSetArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.configurationSetName", "arn:{partition}:sms-voice:{region}:{account}:configuration-set/{id}")]),
+        "responseElements.configurationSetArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sms-voice.amazonaws.com", "CreateNotifyConfiguration", "sms-voice:NotifyConfiguration",
         "responseElements.notifyConfigurationArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.notifyConfigurationId", "arn:{partition}:sms-voice:{region}:{account}:notify-configuration/{id}")]),
     row("sms-voice.amazonaws.com", "CreateOptOutList", "sms-voice:OptOutList",
-        "responseElements.optOutListArn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.optOutListName", "arn:{partition}:sms-voice:{region}:{account}:opt-out-list/{id}")]),
+        "responseElements.optOutListArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("sms-voice.amazonaws.com", "CreatePool", "sms-voice:Pool",
         "responseElements.poolArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.poolId", "arn:{partition}:sms-voice:{region}:{account}:pool/{id}")]),
@@ -2181,22 +1875,12 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.associationDescription.associationId", "arn:{partition}:ssm:{region}:{account}:association/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ssm.amazonaws.com", "CreateCloudConnector", "ssm:cloud-connector",
         "responseElements.cloudConnectorId", "arn:{partition}:ssm:{region}:{account}:cloud-connector/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("ssm.amazonaws.com", "CreateDocument", "ssm:document",
-        "responseElements.documentDescription.name", "arn:{partition}:ssm:{region}:{account}:document/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ssm.amazonaws.com", "CreateOpsItem", "ssm:opsitem",
         "responseElements.opsItemArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ssm.amazonaws.com", "CreateOpsMetadata", "ssm:opsmetadata",
         "responseElements.opsMetadataArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("ssm.amazonaws.com", "CreatePatchBaseline", "ssm:patchbaseline",
         "responseElements.baselineId", "arn:{partition}:ssm:{region}:{account}:patchbaseline/{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("sso.amazonaws.com", "CreateApplication", "sso:Application",
-        "responseElements.applicationArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("sso.amazonaws.com", "CreateInstance", "sso:Instance",
-        "responseElements.instanceArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("sso.amazonaws.com", "CreatePermissionSet", "sso:PermissionSet",
-        "responseElements.permissionSet.permissionSetArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
-    row("sso.amazonaws.com", "CreateTrustedTokenIssuer", "sso:TrustedTokenIssuer",
-        "responseElements.trustedTokenIssuerArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("states.amazonaws.com", "CreateActivity", "states:activity",
         "responseElements.activityArn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.name", "arn:{partition}:states:{region}:{account}:activity:{id}")]),
@@ -2239,8 +1923,7 @@ pub static ENTRIES: &[Entry] = &[
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.id", "arn:{partition}:timestream-influxdb:{region}:{account}:db-parameter-group/{id}")]),
     row("timestream.amazonaws.com", "CreateDatabase", "timestream:database",
-        "responseElements.database.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.database.databaseName", "arn:{partition}:timestream:{region}:{account}:database/{id}")]),
+        "responseElements.database.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("timestream.amazonaws.com", "CreateScheduledQuery", "timestream:scheduled-query",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("requestParameters.name", "arn:{partition}:timestream:{region}:{account}:scheduled-query/{id}")]),
@@ -2305,8 +1988,7 @@ pub static ENTRIES: &[Entry] = &[
     row("wellarchitected.amazonaws.com", "CreateAgentOrganizationalProfile", "wellarchitected:profile",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("wellarchitected.amazonaws.com", "CreateAgentProfile", "wellarchitected:agent-profile",
-        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
-        .or(&[("responseElements.name", "arn:{partition}:wellarchitected:{region}:{account}:agent-profile/{id}")]),
+        "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("wellarchitected.amazonaws.com", "CreateProfile", "wellarchitected:profile",
         "responseElements.profileArn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("wellarchitected.amazonaws.com", "CreateReviewTemplate", "wellarchitected:review-template",
@@ -2361,7 +2043,7 @@ pub static TAG_CALLS: &[(&str, &str, &str)] = &[
     ("access-analyzer", "TagResource", "UntagResource"),
     ("account-access", "TagResource", "UntagResource"),
     ("acm", "TagResource", "UntagResource"),
-    ("acm-pca", "TagCertificateAuthority", ""),
+    ("acm-pca", "TagCertificateAuthority", "UntagCertificateAuthority"),
     ("aco-automation", "TagResource", "UntagResource"),
     ("agent-registry", "TagResource", "UntagResource"),
     ("aidevops", "TagResource", "UntagResource"),
@@ -2398,7 +2080,6 @@ pub static TAG_CALLS: &[(&str, &str, &str)] = &[
     ("cassandra", "TagResource", "UntagResource"),
     ("ce", "TagResource", "UntagResource"),
     ("chatbot", "TagResource", "UntagResource"),
-    ("chime", "TagResource", "UntagResource"),
     ("cleanrooms", "TagResource", "UntagResource"),
     ("cleanrooms-ml", "TagResource", "UntagResource"),
     ("cloudtrail", "AddTags", "RemoveTags"),
@@ -2417,7 +2098,6 @@ pub static TAG_CALLS: &[(&str, &str, &str)] = &[
     ("controltower", "TagResource", "UntagResource"),
     ("dataexchange", "TagResource", "UntagResource"),
     ("datapipeline", "AddTags", "RemoveTags"),
-    ("datasync", "TagResource", "UntagResource"),
     ("datazone", "TagResource", "UntagResource"),
     ("deadline", "TagResource", "UntagResource"),
     ("detective", "TagResource", "UntagResource"),
@@ -2440,7 +2120,7 @@ pub static TAG_CALLS: &[(&str, &str, &str)] = &[
     ("es", "AddTags", "RemoveTags"),
     ("events", "TagResource", "UntagResource"),
     ("evs", "TagResource", "UntagResource"),
-    ("firehose", "TagDeliveryStream", ""),
+    ("firehose", "TagDeliveryStream", "UntagDeliveryStream"),
     ("fis", "TagResource", "UntagResource"),
     ("forecast", "TagResource", "UntagResource"),
     ("fsx", "TagResource", "UntagResource"),
@@ -2449,7 +2129,6 @@ pub static TAG_CALLS: &[(&str, &str, &str)] = &[
     ("geo", "TagResource", "UntagResource"),
     ("globalaccelerator", "TagResource", "UntagResource"),
     ("glue", "TagResource", "UntagResource"),
-    ("grafana", "TagResource", "UntagResource"),
     ("greengrass", "TagResource", "UntagResource"),
     ("groundstation", "TagResource", "UntagResource"),
     ("guardduty", "TagResource", "UntagResource"),
@@ -2528,7 +2207,7 @@ pub static TAG_CALLS: &[(&str, &str, &str)] = &[
     ("rekognition", "TagResource", "UntagResource"),
     ("resiliencehub", "TagResource", "UntagResource"),
     ("resource-explorer-2", "TagResource", "UntagResource"),
-    ("resource-groups", "Tag", ""),
+    ("resource-groups", "Tag", "Untag"),
     ("rolesanywhere", "TagResource", "UntagResource"),
     ("route53-recovery-control-config", "TagResource", "UntagResource"),
     ("route53-recovery-readiness", "TagResource", "UntagResource"),
@@ -2551,13 +2230,12 @@ pub static TAG_CALLS: &[(&str, &str, &str)] = &[
     ("ses", "TagResource", "UntagResource"),
     ("sms-voice", "TagResource", "UntagResource"),
     ("snow-device-management", "TagResource", "UntagResource"),
-    ("sqs", "TagQueue", ""),
+    ("sqs", "TagQueue", "UntagQueue"),
     ("ssm", "AddTagsToResource", "RemoveTagsFromResource"),
     ("ssm-contacts", "TagResource", "UntagResource"),
     ("ssm-incidents", "TagResource", "UntagResource"),
     ("ssm-quicksetup", "TagResource", "UntagResource"),
     ("ssm-sap", "TagResource", "UntagResource"),
-    ("sso", "TagResource", "UntagResource"),
     ("states", "TagResource", "UntagResource"),
     ("storagegateway", "AddTagsToResource", "RemoveTagsFromResource"),
     ("supportauthz", "TagResource", "UntagResource"),
@@ -2655,8 +2333,6 @@ pub static TAG_EVENTS: &[TagEvent] = &[
     tag_event("cassandra.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
     tag_event("chatbot.amazonaws.com", "TagResource", Set, "requestParameters.resourceARN", ARN, Some("requestParameters.tags")),
     tag_event("chatbot.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceARN", ARN, Some("requestParameters.tagKeys")),
-    tag_event("chime.amazonaws.com", "TagResource", Set, "requestParameters.resourceARN", ARN, Some("requestParameters.tags")),
-    tag_event("chime.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceARN", ARN, Some("requestParameters.tagKeys")),
     tag_event("cleanrooms-ml.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
     tag_event("cleanrooms-ml.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagKeys")),
     tag_event("cleanrooms.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
@@ -2689,7 +2365,6 @@ pub static TAG_EVENTS: &[TagEvent] = &[
     tag_event("controltower.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagKeys")),
     tag_event("dataexchange.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
     tag_event("dataexchange.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagKeys")),
-    tag_event("datasync.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
     tag_event("datazone.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
     tag_event("datazone.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagKeys")),
     tag_event("deadline.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
@@ -2744,8 +2419,6 @@ pub static TAG_EVENTS: &[TagEvent] = &[
     tag_event("globalaccelerator.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagKeys")),
     tag_event("glue.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tagsToAdd")),
     tag_event("glue.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagsToRemove")),
-    tag_event("grafana.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
-    tag_event("grafana.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagKeys")),
     tag_event("greengrass.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
     tag_event("greengrass.amazonaws.com", "UntagResource", Remove, "requestParameters.resourceArn", ARN, Some("requestParameters.tagKeys")),
     tag_event("groundstation.amazonaws.com", "TagResource", Set, "requestParameters.resourceArn", ARN, Some("requestParameters.tags")),
