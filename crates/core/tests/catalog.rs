@@ -186,6 +186,13 @@ fn planned(
     ))
 }
 
+/// Each generated row plans the record the generator built for it. That
+/// record holds the id where the row's own path says and the tags in the
+/// model's shape, so this checks that every path and template compiles,
+/// reads the model's tag shapes and fills in: not that the path names the
+/// created resource. That is judged by the generator's rules
+/// (`tools/catalog/generated.md`), by real records (`fixtures/real/`) and by
+/// `generated_rows_plan_the_hand_rows_records_alike`.
 #[test]
 fn every_generated_row_plans_the_record_its_api_model_gives() {
     let path =
