@@ -810,8 +810,8 @@ fn every_catalogued_arn_is_within_its_tag_grant() {
                 let prefix = e.resource_type.split_once(':').map_or("", |(p, _)| p);
                 (e, prefix, &generated_actions)
             }));
-        for (e, service, actions) in rows {
-            let (_, wanted) = actions.iter().find(|(p, _)| *p == service).unwrap();
+        for (e, service, grants) in rows {
+            let (_, wanted) = grants.iter().find(|(p, _)| *p == service).unwrap();
             let arns = e.rules().map(|(_, arn)| arn);
             for template in arns {
                 // The event gives the whole ARN: the service's usual shape.
