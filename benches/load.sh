@@ -15,5 +15,7 @@ start_moto
 target="${CARGO_TARGET_DIR:-target}"
 bootstrap="${TAGWARDEN_BOOTSTRAP:-$target/release/bootstrap}"
 [ -n "${TAGWARDEN_BOOTSTRAP:-}" ] || cargo build -q --release --locked -p tagwarden-lambda --bin bootstrap
+# Which binary this measures: a stale one left by another build looks the same.
+echo "bootstrap: $bootstrap, built $(date -r "$bootstrap" -Iseconds), sha256 $(sha256sum < "$bootstrap" | cut -c1-16)" >&2
 "$TAGWARDEN_PYTHON" benches/load_bench.py "$bootstrap" crates/cli/tests/moto/world.py \
   crates/cli/tests/deploy/translate.py deploy/template.yaml "${1:-10000}" "${2:-1}"
