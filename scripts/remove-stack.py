@@ -73,6 +73,19 @@ def main():
 
     for b in buckets:
         print(f"  emptied {b}: {empty(b)} object versions")
+    # The stack's managed policies (the generated catalog rows' tag grants)
+    # are detached from its roles first. CloudFormation deletes them before
+    # the roles they name, but a deletion that reaches a role first (moto
+    # does) fails on "must detach all policies first".
+    iam = session.client("iam")
+    for arn in of_type("AWS::IAM::ManagedPolicy"):
+        try:
+            for page in iam.get_paginator("list_entities_for_policy").paginate(
+                    PolicyArn=arn, EntityFilter="Role"):
+                for role in page["PolicyRoles"]:
+                    iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
+        except iam.exceptions.NoSuchEntityException:
+            pass
     # Log deliveries already under way can still land: a bucket that was
     # not empty after all is emptied again, and the deletion tried again.
     for _ in range(3):

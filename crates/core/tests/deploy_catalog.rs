@@ -259,7 +259,7 @@ fn tag_grants(role: &str, name: &str) -> String {
             out.push_str(&format!("              - {a}\n"));
         }
         out.push_str(
-            "            Resource: !Sub \"arn:${AWS::Partition}:*:*:${AWS::AccountId}:*\"\n            \
+            "            Resource:\n              - !Sub \"arn:${AWS::Partition}:*:*:${AWS::AccountId}:*\"\n            \
              Condition:\n              ForAllValues:StringEquals:\n                aws:TagKeys: !Ref TagKeys\n              \
              \"Null\":\n                aws:TagKeys: \"false\"\n\n",
         );

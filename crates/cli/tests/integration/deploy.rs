@@ -11,6 +11,7 @@ use crate::support::repo;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
+use tagwarden_core::catalog::generated;
 use tagwarden_core::catalog::grants::TAG_ACTIONS;
 
 fn translate(extra: &[&str]) -> Value {
@@ -152,9 +153,15 @@ fn statements(t: &Value) -> Vec<&Value> {
             None => vec![s],
         }
     }
+    // Roles' inline policies, and the managed policies (the generated
+    // catalog rows' tag grants) attached to them.
+    let managed = of_type(t, "AWS::IAM::ManagedPolicy")
+        .into_iter()
+        .map(|(_, p)| p);
     of_type(t, "AWS::IAM::Role")
         .into_iter()
         .flat_map(|(_, p)| p["Policies"].as_array().into_iter().flatten())
+        .chain(managed)
         .flat_map(|p| {
             p["PolicyDocument"]["Statement"]
                 .as_array()
@@ -184,7 +191,10 @@ fn tag_grants<'t>(all: &[&'t Value]) -> BTreeSet<&'t str> {
         let resource = s["Resource"].to_string();
         for a in actions(s) {
             assert!(!a.contains('*'), "wildcard action {a}");
-            let own = TAG_ACTIONS.iter().any(|(_, t)| t.contains(&a));
+            let own = TAG_ACTIONS.iter().any(|(_, t)| t.contains(&a))
+                || generated::TAG_CALLS
+                    .iter()
+                    .any(|(p, t, _)| a.split_once(':') == Some((*p, *t)));
             if a.starts_with("apigateway:") {
                 assert!(resource.contains("::/tags/*"), "{a} beyond /tags: {s}");
             }
@@ -349,19 +359,26 @@ fn the_template_keeps_its_security_and_naming_settings() {
     // statement, bucket ARNs only).
     let all = statements(&t);
     assert!(!all.is_empty());
-    let wanted: BTreeSet<&str> = TAG_ACTIONS
+    let wanted: BTreeSet<String> = TAG_ACTIONS
         .iter()
-        .flat_map(|(_, a)| a.iter().copied())
-        .chain(["tag:TagResources"])
+        .flat_map(|(_, a)| a.iter().map(|a| a.to_string()))
+        .chain(
+            generated::TAG_CALLS
+                .iter()
+                .map(|(p, t, _)| format!("{p}:{t}")),
+        )
+        .chain(["tag:TagResources".to_string()])
         .collect();
+    let owned =
+        |g: BTreeSet<&str>| -> BTreeSet<String> { g.into_iter().map(String::from).collect() };
     assert_eq!(
-        tag_grants(&all),
+        owned(tag_grants(&all)),
         wanted,
         "the function's tag grants and the catalog's"
     );
     let member = template("member-role.yaml", &[]);
     assert_eq!(
-        tag_grants(&statements(&member)),
+        owned(tag_grants(&statements(&member))),
         wanted,
         "the member role's tag grants and the catalog's"
     );
@@ -439,14 +456,28 @@ fn the_template_keeps_its_security_and_naming_settings() {
         );
     }
     // The function's role is the template's own: SAM generates none, so
-    // no managed policy comes with the queue's event source. The other
-    // role is the backfill state machine's, which only Step Functions of
-    // this account may assume.
+    // no managed policy comes with the queue's event source (the generated
+    // rows' tag grants are the template's own managed policies, attached
+    // by their `Roles`). The others are the backfill state machine's, which
+    // only Step Functions of this account may assume, and the generated
+    // rules', which only EventBridge of this account may assume, to put
+    // events on tagwarden's bus and nowhere else.
     let roles: BTreeMap<&str, &Value> = of_type(&t, "AWS::IAM::Role").into_iter().collect();
     assert_eq!(
         roles.keys().copied().collect::<Vec<_>>(),
-        ["BackfillRole", "FunctionRole"]
+        ["BackfillRole", "CatalogForwardRole", "FunctionRole"]
     );
+    let forward = roles["CatalogForwardRole"];
+    let trust = &forward["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["aws:SourceAccount"]["Ref"],
+        "AWS::AccountId"
+    );
+    let put = &forward["Policies"][0]["PolicyDocument"]["Statement"];
+    assert_eq!(put.as_array().map(Vec::len), Some(1), "{put}");
+    assert_eq!(put[0]["Action"], "events:PutEvents");
+    assert_eq!(put[0]["Resource"]["Fn::GetAtt"][0], "EventBus");
     for props in roles.values() {
         assert!(props["ManagedPolicyArns"].is_null(), "{props}");
     }
@@ -838,19 +869,22 @@ fn every_catalogued_arn_is_within_its_tag_grant() {
                     _ => arn.clone(),
                 };
                 for action in wanted.iter().map(String::as_str) {
-                    let granted = all.iter().filter(|s| actions(s).contains(action)).any(|s| {
-                        let resources = match &s["Resource"] {
-                            Value::Array(r) => r.clone(),
-                            r => vec![r.clone()],
-                        };
-                        resources.iter().any(|r| {
-                            let p = r["Fn::Sub"].as_str().or(r.as_str()).unwrap_or_default();
-                            let p = p
-                                .replace("${AWS::Partition}", "aws")
-                                .replace("${AWS::AccountId}", account);
-                            glob(&p, &target)
-                        })
-                    });
+                    let granted = all
+                        .iter()
+                        .filter(|s| actions(s).contains(&action))
+                        .any(|s| {
+                            let resources = match &s["Resource"] {
+                                Value::Array(r) => r.clone(),
+                                r => vec![r.clone()],
+                            };
+                            resources.iter().any(|r| {
+                                let p = r["Fn::Sub"].as_str().or(r.as_str()).unwrap_or_default();
+                                let p = p
+                                    .replace("${AWS::Partition}", "aws")
+                                    .replace("${AWS::AccountId}", account);
+                                glob(&p, &target)
+                            })
+                        });
                     assert!(
                         granted,
                         "{name}: {action} is not granted on {target} ({} {})",
