@@ -33,24 +33,31 @@ fn table() -> String {
     out
 }
 
-#[test]
-fn readme_lists_every_catalog_row() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/architecture.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
-        panic!("docs/architecture.md lacks the catalog markers");
+/// Checks the text between two markers of a doc against `want`, or, with
+/// `TAGWARDEN_BLESS` set, writes `want` there.
+fn blessed(doc: &str, start: &str, end: &str, want: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(doc);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else {
+        panic!("{doc} lacks the markers {start:?} and {end:?}");
     };
-    let current = &readme[a + START.len()..b];
-    let want = table();
+    let current = &text[a + start.len()..b];
     if current != want && std::env::var_os("TAGWARDEN_BLESS").is_some() {
-        let updated = format!("{}{want}{}", &readme[..a + START.len()], &readme[b..]);
+        let updated = format!("{}{want}{}", &text[..a + start.len()], &text[b..]);
         std::fs::write(&path, updated).unwrap();
         return;
     }
-    assert_eq!(
-        current, want,
-        "docs/architecture.md catalog table is stale: rerun with TAGWARDEN_BLESS=1"
+    assert!(
+        current == want,
+        "{doc}: the text after {start:?} is stale: rerun with TAGWARDEN_BLESS=1"
     );
+}
+
+#[test]
+fn readme_lists_every_catalog_row() {
+    blessed("docs/architecture.md", START, END, &table());
 }
 
 #[test]
@@ -146,20 +153,10 @@ fn generated_table() -> String {
 
 #[test]
 fn the_catalog_doc_lists_every_generated_row() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/catalog.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let (Some(a), Some(b)) = (doc.find(GENERATED_START), doc.find(GENERATED_END)) else {
-        panic!("docs/catalog.md lacks the generated rows' markers");
-    };
-    let current = &doc[a + GENERATED_START.len()..b];
-    let want = generated_table();
-    if current != want && std::env::var_os("TAGWARDEN_BLESS").is_some() {
-        let updated = format!("{}{want}{}", &doc[..a + GENERATED_START.len()], &doc[b..]);
-        std::fs::write(&path, updated).unwrap();
-        return;
-    }
-    assert!(
-        current == want,
-        "docs/catalog.md's generated rows are stale: rerun with TAGWARDEN_BLESS=1"
+    blessed(
+        "docs/catalog.md",
+        GENERATED_START,
+        GENERATED_END,
+        &generated_table(),
     );
 }
