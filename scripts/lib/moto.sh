@@ -3,13 +3,16 @@
 # calling script exits, whatever happens.
 
 # pinned_venv DIR REQUIREMENTS: a venv at DIR holding REQUIREMENTS,
-# (re)installed when the pins change.
+# (re)built when the pins or the interpreter change.
 pinned_venv() {
-  if ! cmp -s "$2" "$1/.requirements" 2>/dev/null; then
+  local stamp
+  stamp="$(cat "$2"; python3 --version 2>&1)"
+  if [ "$stamp" != "$(cat "$1/.requirements" 2>/dev/null)" ]; then
     echo "== python venv: $1" >&2
+    [ -n "$1" ] && rm -rf "$1"
     python3 -m venv "$1"
     "$1/bin/pip" install -q --disable-pip-version-check -r "$2"
-    cp "$2" "$1/.requirements"
+    printf '%s' "$stamp" > "$1/.requirements"
   fi
 }
 
