@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tagwarden_core::catalog::table::ENTRIES;
-use tagwarden_core::catalog::{arn_partition, generated, lookup, Entry, Scope};
+use tagwarden_core::catalog::{arn_partition, generated, layers, lookup, Entry, Scope};
 use tagwarden_core::pipeline::{read_all, Found};
 use tagwarden_core::record::Record;
 
@@ -163,10 +163,7 @@ const MODEL_SCOPE: Scope<'static> = Scope {
 };
 
 fn generated_row(source: &str, name: &str) -> Option<&'static Entry> {
-    generated::ENTRIES
-        .binary_search_by(|e| (e.source, e.name).cmp(&(source, name)))
-        .ok()
-        .map(|i| &generated::ENTRIES[i])
+    layers::find(generated::ENTRIES, source.as_bytes(), name.as_bytes())
 }
 
 /// The ARNs and preset tags a row plans for a record, or why it plans none.

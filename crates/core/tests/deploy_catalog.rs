@@ -7,6 +7,9 @@
 //! from the catalog, so the two cannot drift: run with `TAGWARDEN_BLESS=1`
 //! to rewrite them.
 
+mod marked;
+
+use marked::{blessed, Part};
 use std::collections::{BTreeMap, BTreeSet};
 use tagwarden_core::catalog::{generated, grants};
 
@@ -270,37 +273,15 @@ fn tag_grants(role: &str, name: &str) -> String {
 /// Checks (or, blessed, rewrites) every part of one template marked
 /// `# >>> catalog: <part>` … `# <<< catalog: <part>`.
 fn check(file: &str, parts: &[(&str, String)]) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy")
-        .join(file);
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    let mut stale = vec![];
-    for (part, want) in parts {
-        let start = format!("# >>> catalog: {part} (generated from the event catalog by crates/core/tests/deploy_catalog.rs)\n");
-        let end = format!("# <<< catalog: {part}");
-        let a = text
-            .find(&start)
-            .unwrap_or_else(|| panic!("deploy/{file} lacks the marker `{}`", start.trim()));
-        // The end marker sits at the indent of the part's first line.
-        let body_start = a + start.len();
-        let b = body_start
-            + text[body_start..]
-                .find(&end)
-                .unwrap_or_else(|| panic!("deploy/{file} lacks `{end}`"));
-        let line_start = text[..b].rfind('\n').map_or(0, |i| i + 1);
-        if &text[body_start..line_start] != want.as_str() {
-            stale.push(*part);
-            text = format!("{}{want}{}", &text[..body_start], &text[line_start..]);
-        }
-    }
-    if stale.is_empty() {
-        return;
-    }
-    if std::env::var_os("TAGWARDEN_BLESS").is_some() {
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    panic!("deploy/{file}: {stale:?} stale: rerun with TAGWARDEN_BLESS=1");
+    let parts: Vec<Part> = parts
+        .iter()
+        .map(|(part, want)| Part {
+            start: format!("# >>> catalog: {part} (generated from the event catalog by crates/core/tests/deploy_catalog.rs)\n"),
+            end: format!("# <<< catalog: {part}"),
+            want: want.clone(),
+        })
+        .collect();
+    blessed(&format!("deploy/{file}"), &parts);
 }
 
 #[test]

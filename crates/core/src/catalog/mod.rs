@@ -8,6 +8,7 @@
 pub mod children;
 pub mod generated;
 pub mod grants;
+pub mod layers;
 pub mod path;
 pub mod sessions;
 pub mod table;
@@ -15,11 +16,11 @@ pub mod tag_events;
 pub mod watched;
 
 use crate::record::Record;
+use layers::{Keyed, Layers};
 use path::{Path, PathError};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 /// Which tagging API writes a resource's tags: one adapter per variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -93,17 +94,14 @@ struct Compiled {
     fields: Vec<(&'static str, Result<Path, PathError>)>,
 }
 
-/// The compiled rows of one table, built on first use: a function that
-/// never meets a generated row never compiles the generated table.
-fn compiled(table: &'static [Entry]) -> &'static [Compiled] {
-    static HAND: OnceLock<Vec<Compiled>> = OnceLock::new();
-    static GENERATED: OnceLock<Vec<Compiled>> = OnceLock::new();
-    let cell = if std::ptr::eq(table, table::ENTRIES) {
-        &HAND
-    } else {
-        &GENERATED
-    };
-    cell.get_or_init(|| table.iter().map(Compiled::new).collect())
+/// The creation table: hand-written rows over generated ones.
+static CREATIONS: Layers<Entry, Compiled> =
+    Layers::new(&table::ENTRIES, &generated::ENTRIES, Compiled::new);
+
+impl Keyed for Entry {
+    fn key(&self) -> (&'static str, &'static str) {
+        (self.source, self.name)
+    }
 }
 
 impl Compiled {
@@ -132,22 +130,13 @@ pub fn record_fields(template: &'static str) -> impl Iterator<Item = &'static st
 /// Finds the row for an event: the hand-written one, else the generated
 /// one. Each table is sorted by (source, name).
 pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static Entry> {
-    let find = |table: &'static [Entry]| {
-        table
-            .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
-            .ok()
-            .map(|i| &table[i])
-    };
-    find(table::ENTRIES).or_else(|| find(generated::ENTRIES))
+    CREATIONS.lookup(source, name)
 }
 
 /// The first row that creates resources of `resource_type`, hand-written
 /// rows first.
 fn entry_of_type(resource_type: &str) -> Option<&'static Entry> {
-    table::ENTRIES
-        .iter()
-        .chain(generated::ENTRIES)
-        .find(|e| e.resource_type == resource_type)
+    CREATIONS.rows().find(|e| e.resource_type == resource_type)
 }
 
 /// The catalog's own name for a resource type and the API that tags it:
@@ -170,18 +159,6 @@ pub fn arn_for(resource_type: &str, id: &str, scope: &Scope<'_>) -> Option<Strin
 /// (a parent's id): such an ARN is not made.
 fn no_record(field: &str) -> Result<String, CatalogError> {
     Err(CatalogError::NeedsRecord(field.to_string()))
-}
-
-/// The row's table and place in it, or `None` for an `Entry` built
-/// elsewhere.
-fn index_of(entry: &Entry) -> Option<(&'static [Entry], usize)> {
-    [table::ENTRIES, generated::ENTRIES]
-        .into_iter()
-        .find_map(|t| {
-            let offset = (entry as *const Entry as usize).checked_sub(t.as_ptr() as usize)?;
-            let i = offset / std::mem::size_of::<Entry>();
-            t.get(i).filter(|e| std::ptr::eq(*e, entry)).map(|_| (t, i))
-        })
 }
 
 /// Why a catalogued record yielded no resource.
@@ -250,8 +227,8 @@ pub struct Scope<'s> {
 
 impl Entry {
     fn compiled(&'static self) -> Result<&'static Compiled, CatalogError> {
-        index_of(self)
-            .and_then(|(table, i)| compiled(table).get(i))
+        CREATIONS
+            .compiled(self)
             .ok_or_else(|| self.bad_row("not a row of the catalog table"))
     }
 
@@ -488,11 +465,15 @@ fn collect_tags(v: &Value, out: &mut BTreeMap<String, String>) {
 mod tests {
     use super::*;
 
-    const TABLES: [&[Entry]; 2] = [table::ENTRIES, generated::ENTRIES];
+    /// Read at run time: a `const` or `static` built from the tables'
+    /// values would hold copies of their rows, not the rows themselves.
+    fn tables() -> [&'static [Entry]; 2] {
+        [table::ENTRIES, generated::ENTRIES]
+    }
 
     #[test]
     fn tables_are_sorted_and_unique() {
-        for w in TABLES.iter().flat_map(|t| t.windows(2)) {
+        for w in tables().iter().flat_map(|t| t.windows(2)) {
             assert!(
                 (w[0].source, w[0].name) < (w[1].source, w[1].name),
                 "{}/{} must sort before {}/{}",
@@ -506,7 +487,10 @@ mod tests {
 
     #[test]
     fn every_row_compiles_and_has_a_well_formed_template() {
-        let rows = TABLES.iter().flat_map(|t| t.iter().zip(compiled(t)));
+        let rows = tables()
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .map(|e| (e, CREATIONS.compiled(e).unwrap()));
         for (e, c) in rows {
             let id = format!("{}/{}", e.source, e.name);
             assert!(c.ids.iter().all(Result::is_ok), "{id}: {:?}", c.ids);
@@ -556,18 +540,16 @@ mod tests {
             .chain(generated::TAG_EVENTS)
             .map(|e| (e.source, e.name));
         for (source, name) in tag_calls.clone().chain(later.clone()) {
+            let (s, n) = (source.as_bytes(), name.as_bytes());
             assert!(
-                generated::ENTRIES
-                    .binary_search_by(|e| (e.source, e.name).cmp(&(source, name)))
-                    .is_err(),
+                layers::find(generated::ENTRIES, s, n).is_none(),
                 "{source}/{name}"
             );
         }
         for (source, name) in later {
+            let (s, n) = (source.as_bytes(), name.as_bytes());
             assert!(
-                generated::TAG_EVENTS
-                    .binary_search_by(|e| (e.source, e.name).cmp(&(source, name)))
-                    .is_err(),
+                layers::find(generated::TAG_EVENTS, s, n).is_none(),
                 "{source}/{name}"
             );
         }

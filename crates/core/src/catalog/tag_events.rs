@@ -2,6 +2,7 @@
 //! already exist, so the audit trail can say who changed a tag, not only
 //! who created the resource. Data, like the creation table.
 
+use super::layers::{Keyed, Layers};
 use super::path::{Path, PathError};
 use super::{
     collect_tags, entry_of_type, no_record, resource, strings, CatalogError, Resource, Scope,
@@ -10,7 +11,6 @@ use crate::record::Record;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 /// What a call does to the tags it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -236,13 +236,17 @@ pub fn ec2_type_of_id(id: &str) -> Option<&'static str> {
 /// Finds the row for an event: the hand-written one, else the generated
 /// one ([`super::generated::TAG_EVENTS`]).
 pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static TagEvent> {
-    let find = |table: &'static [TagEvent]| {
-        table
-            .binary_search_by(|e| (e.source.as_bytes(), e.name.as_bytes()).cmp(&(source, name)))
-            .ok()
-            .map(|i| &table[i])
-    };
-    find(TAG_EVENTS).or_else(|| find(super::generated::TAG_EVENTS))
+    EVENTS.lookup(source, name)
+}
+
+/// The tag-event table: hand-written rows over generated ones.
+static EVENTS: Layers<TagEvent, Compiled> =
+    Layers::new(&TAG_EVENTS, &super::generated::TAG_EVENTS, Compiled::new);
+
+impl Keyed for TagEvent {
+    fn key(&self) -> (&'static str, &'static str) {
+        (self.source, self.name)
+    }
 }
 
 struct Compiled {
@@ -250,29 +254,17 @@ struct Compiled {
     tags: Option<Result<Path, PathError>>,
 }
 
+impl Compiled {
+    fn new(e: &TagEvent) -> Self {
+        Self {
+            ids: Path::parse(e.ids),
+            tags: e.tags.map(Path::parse),
+        }
+    }
+}
+
 fn compiled(event: &TagEvent) -> Option<&'static Compiled> {
-    static HAND: OnceLock<Vec<Compiled>> = OnceLock::new();
-    static GENERATED: OnceLock<Vec<Compiled>> = OnceLock::new();
-    let (table, cell) = [
-        (TAG_EVENTS, &HAND),
-        (super::generated::TAG_EVENTS, &GENERATED),
-    ]
-    .into_iter()
-    .find(|(t, _)| t.as_ptr_range().contains(&(event as *const TagEvent)))?;
-    let all = cell.get_or_init(|| {
-        table
-            .iter()
-            .map(|e| Compiled {
-                ids: Path::parse(e.ids),
-                tags: e.tags.map(Path::parse),
-            })
-            .collect()
-    });
-    // Its place from its address: a scan would cost each tag call up to
-    // the table's length on the ingest path.
-    let offset = event as *const TagEvent as usize - table.as_ptr() as usize;
-    let i = offset / std::mem::size_of::<TagEvent>();
-    all.get(i)
+    EVENTS.compiled(event)
 }
 
 /// One resource a tag call touched, with its type.
