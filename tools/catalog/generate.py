@@ -172,6 +172,15 @@ LOWER_CASED_NAMES = {"sagemaker"}
 ELSEWHERE = {"Copy", "Replicate"}
 
 
+# IAM's reference leaves the region out of a few ARNs that the service
+# itself writes with one: SWF's DescribeDomain answers
+# `arn:aws:swf:us-east-1:111122223333:/domain/NAME` (as moto models it), so
+# a region-less ARN would name nothing to the Tagging API.
+REGIONAL_TEMPLATES = {
+    "arn:{partition}:swf::{account}:/domain/{id}": "arn:{partition}:swf:{region}:{account}:/domain/{id}",
+}
+
+
 def sound_template(r, path, template, inputs):
     leaf = path.rsplit(".", 1)[-1]
     return ("{account}" in template
@@ -205,7 +214,7 @@ def choose(r, inputs=frozenset(), type_template=lambda r: None):
     fallback = None
     if (tmpl.get("single_id") and not iam.get("unbound_vars") and tmpl["id_path"] and sound_binding(tmpl)
             and sound_template(r, tmpl["id_path"], tmpl["template"], inputs)):
-        fallback = (tmpl["id_path"], tmpl["template"])
+        fallback = (tmpl["id_path"], REGIONAL_TEMPLATES.get(tmpl["template"], tmpl["template"]))
     if r["status"] == "arn":
         if not names_the_created(i["paths"][0], r, inputs):
             return None, "other-id"

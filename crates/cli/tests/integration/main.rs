@@ -9,6 +9,7 @@ mod bad_input;
 mod deploy;
 mod errors;
 mod faults;
+mod generated_rows;
 mod lambda;
 mod moto;
 mod parts;

@@ -54,6 +54,17 @@ impl World {
     /// Lambda once per account); `unknown` adds records naming buckets that
     /// were never created.
     pub fn build(prefix: &str, accounts: &[&str], regions: &[&str], unknown: bool) -> Self {
+        let flags: &[&str] = if unknown { &["--unknown"] } else { &[] };
+        Self::built(prefix, accounts, regions, flags)
+    }
+
+    /// Creates only resources whose catalog rows are generated from AWS's
+    /// API models, each logged with the service's whole answer.
+    pub fn generated(prefix: &str, accounts: &[&str], regions: &[&str]) -> Self {
+        Self::built(prefix, accounts, regions, &["--generated"])
+    }
+
+    fn built(prefix: &str, accounts: &[&str], regions: &[&str], flags: &[&str]) -> Self {
         let dir = temp_dir(prefix);
         let logs = dir.join("logs");
         let (accounts, regions) = (accounts.join(","), regions.join(","));
@@ -67,9 +78,7 @@ impl World {
         ];
         let out = logs.display().to_string();
         args.extend(["--out", &out]);
-        if unknown {
-            args.push("--unknown");
-        }
+        args.extend_from_slice(flags);
         let manifest_text = world_py(&args);
         let manifest_path = dir.join("manifest.json");
         std::fs::write(&manifest_path, &manifest_text).unwrap();

@@ -323,6 +323,56 @@ class World:
         # Only S3 says so: moto accepts unknown EC2 ids in CreateTags and
         # unknown ARNs in TagResources without an error, where AWS fails.
 
+    def build_generated(self, account, region):
+        """Resources whose catalog rows are generated from the API models
+        (no hand-written row), one of each row shape: the created ARN in the
+        response, nested or not; an ARN built from a request member; preset
+        tags as a map, a list and under a service's own member name. Each
+        record is the service's whole answer in CloudTrail's casing."""
+        s = session(account)
+        p = self.prefix
+        c = lambda name: s.client(name, region_name=region, endpoint_url=ENDPOINT)
+        team = {"Team": "alpha"}
+
+        def logged(source, name, request, response):
+            self.log(account, region, record(account, region, source, name, trail_shape(request),
+                                             trail_shape(response)))
+
+        req = {"BackupVaultName": f"{p}-vault", "BackupVaultTags": team}
+        vault = c("backup").create_backup_vault(**req)
+        logged("backup.amazonaws.com", "CreateBackupVault", req, vault)
+        self.add(account, region, "backup:backupVault", vault["BackupVaultArn"], f"{p}-vault", preset=team)
+
+        req = {"name": f"{p}-graph", "authenticationType": "API_KEY"}
+        api = c("appsync").create_graphql_api(**req)
+        logged("appsync.amazonaws.com", "CreateGraphqlApi", req, api)
+        self.add(account, region, "appsync:graphqlapi", api["graphqlApi"]["arn"], api["graphqlApi"]["apiId"])
+
+        req = {"Name": f"{p}-crawler", "Role": f"arn:aws:iam::{account}:role/{p}-glue",
+               "Targets": {"S3Targets": [{"Path": f"s3://{p}-data"}]}, "Tags": team}
+        c("glue").create_crawler(**req)
+        logged("glue.amazonaws.com", "CreateCrawler", req, {})
+        self.add(account, region, "glue:crawler", f"arn:aws:glue:{region}:{account}:crawler/{p}-crawler",
+                 f"{p}-crawler", preset=team)
+
+        req = {"applicationName": f"{p}-deploy"}
+        app = c("codedeploy").create_application(**req)
+        logged("codedeploy.amazonaws.com", "CreateApplication", req, app)
+        self.add(account, region, "codedeploy:application",
+                 f"arn:aws:codedeploy:{region}:{account}:application:{p}-deploy", f"{p}-deploy")
+
+        req = {"ModelName": f"{p}-model", "ExecutionRoleArn": f"arn:aws:iam::{account}:role/{p}-sm",
+               "PrimaryContainer": {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"},
+               "Tags": [{"Key": "Team", "Value": "alpha"}]}
+        model = c("sagemaker").create_model(**req)
+        logged("sagemaker.amazonaws.com", "CreateModel", req, model)
+        self.add(account, region, "sagemaker:model", model["ModelArn"], f"{p}-model", preset=team)
+
+        req = {"deletionProtectionEnabled": False}
+        cluster = c("dsql").create_cluster(**req)
+        logged("dsql.amazonaws.com", "CreateCluster", req, cluster)
+        self.add(account, region, "dsql:Cluster", cluster["arn"], cluster["identifier"])
+
     def write(self, out):
         for (account, region), recs in self.records.items():
             d = os.path.join(out, "AWSLogs", account, "CloudTrail", region, "2026", "11", "20")
@@ -330,6 +380,18 @@ class World:
             name = f"{account}_CloudTrail_{region}_20261120T1000Z_{uuid.uuid4().hex[:16]}.json.gz"
             with gzip.open(os.path.join(d, name), "wt") as f:
                 json.dump({"Records": recs}, f)
+
+
+def trail_shape(value):
+    """A boto3 request or answer as CloudTrail writes it for JSON-protocol
+    services: each member's first letter lower-cased, times as text."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: trail_shape(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list):
+        return [trail_shape(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def tags_of(r):
@@ -361,6 +423,18 @@ def tags_of(r):
         return c("logs").list_tags_log_group(logGroupName=native)["tags"]
     elif kind == "lambda:function":
         return c("lambda").list_tags(Resource=r["arn"])["Tags"]
+    elif kind == "backup:backupVault":
+        return c("backup").list_tags(ResourceArn=r["arn"])["Tags"]
+    elif kind == "appsync:graphqlapi":
+        return c("appsync").list_tags_for_resource(resourceArn=r["arn"])["tags"]
+    elif kind == "glue:crawler":
+        return c("glue").get_tags(ResourceArn=r["arn"])["Tags"]
+    elif kind == "codedeploy:application":
+        out = c("codedeploy").list_tags_for_resource(ResourceArn=r["arn"])["Tags"]
+    elif kind == "sagemaker:model":
+        out = c("sagemaker").list_tags(ResourceArn=r["arn"])["Tags"]
+    elif kind == "dsql:Cluster":
+        return c("dsql").list_tags_for_resource(resourceArn=r["arn"])["tags"]
     elif kind == "autoscaling:autoScalingGroup":
         out = c("autoscaling").describe_tags(
             Filters=[{"Name": "auto-scaling-group", "Values": [native]}])["Tags"]
@@ -622,6 +696,13 @@ def tags_now(region, arns):
     return out
 
 
+def glue_untag(region, arn, keys_json):
+    """Someone removes tags from a Glue resource through Glue's own API."""
+    glue = session(OWN_ACCOUNT).client("glue", region_name=region, endpoint_url=ENDPOINT)
+    glue.untag_resource(ResourceArn=arn, TagsToRemove=json.loads(keys_json))
+    return glue.get_tags(ResourceArn=arn)["Tags"]
+
+
 def sink_setup(region, prefix):
     """A scan-log bucket and an alert topic delivering to a queue."""
     s = session(OWN_ACCOUNT)
@@ -862,7 +943,8 @@ def main():
                         ("regional", regional), ("db-new", db_new), ("queue-delayed", queue_delayed),
                         ("versions-put", versions_put), ("gone", gone), ("ic-user", ic_user),
                         ("bucket-logs", bucket_logs), ("sfn-machine", sfn_machine),
-                        ("sfn-executions", sfn_executions), ("sfn-stop", sfn_stop)]:
+                        ("sfn-executions", sfn_executions), ("sfn-stop", sfn_stop),
+                        ("glue-untag", glue_untag)]:
         if sys.argv[1:2] == [command]:
             json.dump(fn(*sys.argv[2:]), sys.stdout)
             return
@@ -901,12 +983,17 @@ def main():
     ap.add_argument("--prefix", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--unknown", action="store_true")
+    ap.add_argument("--generated", action="store_true",
+                    help="only resources of generated catalog rows (World.build_generated)")
     a = ap.parse_args()
     w = World(a.prefix)
     regions = a.regions.split(",")
     for account in a.accounts.split(","):
         for n, region in enumerate(regions):
-            w.build(account, region, global_too=(n == 0))
+            if a.generated:
+                w.build_generated(account, region)
+            else:
+                w.build(account, region, global_too=(n == 0))
         if a.unknown:
             w.add_unknown(account, regions[0])
     w.write(a.out)

@@ -1902,7 +1902,7 @@ pub static ENTRIES: &[Entry] = &[
     row("supportauthz.amazonaws.com", "CreateSupportPermit", "supportauthz:supportpermit",
         "responseElements.arn", "{id}", ResourceGroups, &["requestParameters.tags"]),
     row("swf.amazonaws.com", "RegisterDomain", "swf:domain",
-        "requestParameters.name", "arn:{partition}:swf::{account}:/domain/{id}", ResourceGroups, &["requestParameters.tags"]),
+        "requestParameters.name", "arn:{partition}:swf:{region}:{account}:/domain/{id}", ResourceGroups, &["requestParameters.tags"]),
     row("synthetics.amazonaws.com", "CreateGroup", "synthetics:group",
         "responseElements.group.arn", "{id}", ResourceGroups, &["requestParameters.tags"])
         .or(&[("responseElements.group.id", "arn:{partition}:synthetics:{region}:{account}:group:{id}")]),
