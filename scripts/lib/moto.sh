@@ -10,9 +10,12 @@ pinned_venv() {
   if [ "$stamp" != "$(cat "$1/.requirements" 2>/dev/null)" ]; then
     echo "== python venv: $1" >&2
     [ -n "$1" ] && rm -rf "$1"
-    python3 -m venv "$1"
-    "$1/bin/pip" install -q --disable-pip-version-check -r "$2"
-    printf '%s' "$stamp" > "$1/.requirements"
+    # Each step checked here: a caller in an `&&` list runs without `set -e`,
+    # and a venv whose install failed must never be stamped as built.
+    python3 -m venv "$1" \
+      && "$1/bin/pip" install -q --disable-pip-version-check -r "$2" \
+      && printf '%s' "$stamp" > "$1/.requirements" \
+      || { echo "could not build the venv $1 from $2" >&2; return 1; }
   fi
 }
 

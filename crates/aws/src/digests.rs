@@ -171,7 +171,7 @@ impl PublicKeys {
 
 impl Signatures for PublicKeys {
     fn verify(&self, fingerprint: &str, message: &[u8], signature: &[u8]) -> Result<bool, String> {
-        use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+        use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
         let der = self
             .0
             .get(fingerprint)
