@@ -8,16 +8,8 @@ cd "$(dirname "$0")/.."
 # Each step says how far into the run it starts: where a slow run's time went.
 started=$(date +%s)
 step() { echo "== [$(( $(date +%s) - started ))s] $*"; }
-# The Python tools' venvs, each kept while its pins hold (scripts/lib/moto.sh),
-# are built beside the lints: pip waits on the network, clippy on the CPU.
-venv_log="$(mktemp "${TMPDIR:-/tmp}/tagwarden-venvs.XXXXXX")"
-all_venvs() {
-  ensure_venv "$(pwd)" && ensure_catalog_venv "$(pwd)" && ensure_checkov_venv "$(pwd)" \
-    && ensure_iam_venv "$(pwd)" && ensure_awscli_venv "$(pwd)"
-}
-step "the Python tools' venvs, beside the lints (log: $venv_log)"
-all_venvs >"$venv_log" 2>&1 &
-venvs_pid=$!
+ensure_venv "$(pwd)"
+start_moto
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -25,25 +17,23 @@ cargo fmt --all -- --check
 rustfmt --edition 2021 --check fuzz/src/*.rs fuzz/fuzz_targets/*.rs
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-step "the Python tools' venvs"
-wait "$venvs_pid" || { cat "$venv_log" >&2; echo "the venvs could not be built" >&2; exit 1; }
-cat "$venv_log"
-# Built: each call now only names its venv.
-all_venvs
-start_moto
 step "cfn-lint deploy/*.yaml"
 "$venv/bin/cfn-lint" deploy/*.yaml
+ensure_catalog_venv "$(pwd)"
 step "the generated event catalog against the pinned API models (tools/catalog)"
 "$catalog_venv/bin/python" tools/catalog/generate.py --check
+ensure_checkov_venv "$(pwd)"
 step "checkov deploy/ (each skipped check has its reason in the template)"
 # --skip-download: no call to the vendor's platform; the built-in checks only.
 "$checkov_venv/bin/checkov" -d deploy --framework cloudformation --compact --quiet --skip-download
+ensure_iam_venv "$(pwd)"
 step "IAM policies against AWS's service authorization reference and parliament"
 # Findings pass only with a written reason: crates/cli/tests/deploy/iam-findings.yaml.
 "$iam_venv/bin/python" crates/cli/tests/deploy/iam_check.py deploy/*.yaml
 # The end-to-end test checks the function's recorded calls against its grants.
 export TAGWARDEN_IAM_PYTHON="$iam_venv/bin/python"
 # `tagwarden verify` is checked against the AWS CLI's own validator.
+ensure_awscli_venv "$(pwd)"
 export TAGWARDEN_AWSCLI_PYTHON="$awscli_venv/bin/python"
 # One build of every target: the function's bootstrap (for the end-to-end
 # test) then shares the tests' feature set, where `-p tagwarden-lambda` alone

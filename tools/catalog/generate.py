@@ -173,12 +173,17 @@ ELSEWHERE = {"Copy", "Replicate"}
 
 
 # IAM's reference leaves the region out of a few ARNs that the service
-# itself writes with one: SWF's DescribeDomain answers
-# `arn:aws:swf:us-east-1:111122223333:/domain/NAME` (as moto models it), so
-# a region-less ARN would name nothing to the Tagging API.
+# itself writes with one. SWF: moto's model of DescribeDomain answers
+# `arn:aws:swf:us-east-1:111122223333:/domain/NAME` (no AWS-written example
+# was found either way; SWF domains are regional), and a region-less ARN
+# would name nothing to the Tagging API. A key no row uses fails the run:
+# the reference changed, and the correction must be looked at again.
 REGIONAL_TEMPLATES = {
     "arn:{partition}:swf::{account}:/domain/{id}": "arn:{partition}:swf:{region}:{account}:/domain/{id}",
 }
+
+
+REGIONAL_USED = set()
 
 
 def sound_template(r, path, template, inputs):
@@ -214,6 +219,8 @@ def choose(r, inputs=frozenset(), type_template=lambda r: None):
     fallback = None
     if (tmpl.get("single_id") and not iam.get("unbound_vars") and tmpl["id_path"] and sound_binding(tmpl)
             and sound_template(r, tmpl["id_path"], tmpl["template"], inputs)):
+        if tmpl["template"] in REGIONAL_TEMPLATES:
+            REGIONAL_USED.add(tmpl["template"])
         fallback = (tmpl["id_path"], REGIONAL_TEMPLATES.get(tmpl["template"], tmpl["template"]))
     if r["status"] == "arn":
         if not names_the_created(i["paths"][0], r, inputs):
@@ -560,6 +567,11 @@ def main():
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
     outputs = dict(zip((RUST, FIXTURES, EVENT_FIXTURES, REPORT), generate()))
+    unused = set(REGIONAL_TEMPLATES) - REGIONAL_USED
+    if unused:
+        print("REGIONAL_TEMPLATES corrects what the IAM reference no longer says: %s"
+              % ", ".join(sorted(unused)), file=sys.stderr)
+        sys.exit(1)
     stale = []
     for path, text in outputs.items():
         try:

@@ -36,7 +36,7 @@ fn table() -> String {
     out
 }
 
-/// One marked part of a doc.
+/// The docs' parts sit between HTML comments, whole lines each.
 fn part(start: &str, end: &str, want: String) -> Part {
     Part {
         start: start.to_string(),

@@ -9,8 +9,14 @@ use std::collections::BTreeMap;
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1"];
 
 fn apply(world: &World, extra: &[&str]) -> Run {
-    let logs = world.logs.display().to_string();
-    let mut args = vec![
+    apply_with(&[], extra, &world.logs.display().to_string())
+}
+
+/// `apply` of `source` into other accounts, its outcomes as JSON, quick
+/// retries; `global` comes before the verb (`--store`).
+pub(crate) fn apply_with(global: &[&str], extra: &[&str], source: &str) -> Run {
+    let mut args = global.to_vec();
+    args.extend([
         "apply",
         "--assume-role",
         ROLE,
@@ -18,13 +24,13 @@ fn apply(world: &World, extra: &[&str]) -> Run {
         "json",
         "--retry-base-ms",
         "10",
-    ];
+    ]);
     args.extend_from_slice(extra);
-    args.push(&logs);
+    args.push(source);
     tagwarden(&args)
 }
 
-fn by_arn(run: &Run) -> BTreeMap<String, Value> {
+pub(crate) fn by_arn(run: &Run) -> BTreeMap<String, Value> {
     run.json()["resources"]
         .as_array()
         .unwrap()
@@ -33,7 +39,7 @@ fn by_arn(run: &Run) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn write_calls(run: &Run) -> u64 {
+pub(crate) fn write_calls(run: &Run) -> u64 {
     run.json()["api_calls"]
         .as_array()
         .unwrap()

@@ -4,24 +4,16 @@
 //! read back through each service's own API; a generated tag event undoes
 //! tampering.
 
-use crate::moto::{tag_map, world_py, TagMap, World, OWN_ACCOUNT, ROLE};
-use crate::support::{tagwarden, temp_dir, Run};
+use crate::apply::{apply_with, by_arn, write_calls};
+use crate::moto::{tag_map, world_py, TagMap, World, OWN_ACCOUNT};
+use crate::support::{tagwarden, temp_dir};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const MEMBER: &str = "210000000005";
 
 fn creator(account: &str) -> String {
     format!("arn:aws:sts::{account}:assumed-role/Deployer/alice")
-}
-
-fn outcomes(run: &Run) -> BTreeMap<String, Value> {
-    run.json()["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["arn"].as_str().unwrap().to_string(), r.clone()))
-        .collect()
 }
 
 /// What `world.py --generated` creates: (eventSource, eventName, type).
@@ -73,54 +65,71 @@ fn generated_rows_tag_their_resources_and_a_generated_tag_event_restores() {
     let dir = temp_dir("generated-rows");
     let store = format!("sqlite:{}", dir.join("tw.db").display());
     let logs = world.logs.display().to_string();
-    let apply = |extra: &[&str]| {
-        let mut args = vec![
-            "--store",
-            &store,
-            "apply",
-            "--assume-role",
-            ROLE,
-            "--format",
-            "json",
-            "--retry-base-ms",
-            "10",
-        ];
-        args.extend_from_slice(extra);
-        tagwarden(&args)
-    };
+    let apply = |source: &str| apply_with(&["--store", &store], &[], source);
 
-    let run = apply(&[&logs]);
+    // The plan, from the records alone: each row's type, and none of
+    // tagwarden's keys that the create call set (a map, a list, a
+    // service's own member name).
+    let plan = tagwarden(&["--store", &store, "plan", &logs, "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let planned: BTreeMap<String, Value> = plan
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["arn"].as_str().unwrap().to_string(), p.clone()))
+        .collect();
+    assert_eq!(planned.len(), world.resources().len(), "{}", plan.stdout);
+    for r in world.resources() {
+        let arn = r["arn"].as_str().unwrap();
+        let p = &planned[arn];
+        assert_eq!(p["resource_type"], r["type"], "{arn}");
+        let keys: BTreeSet<&str> = p["tags"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut want: BTreeSet<&str> = ["CreatedBy", "CreatedDate", "ManagedBy"].into();
+        want.retain(|k| r["preset"].get(*k).is_none());
+        assert_eq!(keys, want, "{arn}: planned keys");
+    }
+    let presets = world
+        .resources()
+        .iter()
+        .filter(|r| r["preset"].get("ManagedBy").is_some());
+    assert_eq!(
+        presets.count(),
+        3 * 2,
+        "three create calls set ManagedBy, in two accounts"
+    );
+
+    let run = apply(&logs);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let done = outcomes(&run);
+    let done = by_arn(&run);
     assert_eq!(done.len(), world.resources().len(), "{}", run.stdout);
     let now = world.tags_now();
     for r in world.resources() {
         let arn = r["arn"].as_str().unwrap();
         assert_eq!(done[arn]["status"], "tagged", "{arn}: {}", done[arn]);
         let account = r["account"].as_str().unwrap();
-        // The request's own tags (a map, a list, a service's own member
-        // name) were read from the record: kept, and nothing else written
-        // over them.
-        let mut want: TagMap = tag_map(&r["preset"]);
-        want.extend([
+        // What the create call set stays; tagwarden wrote the rest.
+        let mut want: TagMap = [
             ("CreatedBy".to_string(), creator(account)),
             (
                 "CreatedDate".to_string(),
                 "2026-11-20T10:00:00Z".to_string(),
             ),
             ("ManagedBy".to_string(), "tagwarden".to_string()),
-        ]);
+        ]
+        .into();
+        want.extend(tag_map(&r["preset"]));
         assert_eq!(now[arn], want, "{arn}: tags through its own service");
     }
-    // One Tagging API write per account: the six services' ARNs share it.
-    let writes: u64 = run.json()["api_calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["write"] == true)
-        .map(|c| c["calls"].as_u64().unwrap())
-        .sum();
-    assert_eq!(writes, 2, "{}", run.stdout);
+    // One Tagging API write per account and tag set: the three services
+    // whose create call set ManagedBy share the one, the other three the
+    // other.
+    assert_eq!(write_calls(&run), 2 * 2, "{}", run.stdout);
 
     // Someone removes CreatedBy from the crawler through Glue's own API;
     // CloudTrail logs Glue's UntagResource, which only a generated
@@ -157,7 +166,7 @@ fn generated_rows_tag_their_resources_and_a_generated_tag_event_restores() {
     }]});
     let untag_log = dir.join("untag.json");
     std::fs::write(&untag_log, untag.to_string()).unwrap();
-    let restore = apply(&[&untag_log.display().to_string()]);
+    let restore = apply(&untag_log.display().to_string());
     assert_eq!(restore.code, 0, "{}", restore.stderr);
     let warned = format!("warning: tampering: {crawler}: CreatedBy removed by {mallory}");
     assert!(restore.stderr.contains(&warned), "{}", restore.stderr);
@@ -168,10 +177,13 @@ fn generated_rows_tag_their_resources_and_a_generated_tag_event_restores() {
     );
 
     // The creations again, as a redelivery: nothing is written.
-    let again = apply(&[&logs]);
+    let again = apply(&logs);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    for (arn, o) in outcomes(&again) {
-        assert_eq!(o["status"], "already_tagged", "{arn}: {o}");
+    let outcomes = by_arn(&again);
+    for r in world.resources() {
+        let arn = r["arn"].as_str().unwrap();
+        assert_eq!(outcomes[arn]["status"], "already_tagged", "{arn}");
     }
+    assert_eq!(write_calls(&again), 0, "{}", again.stdout);
     assert_eq!(world.tags_now(), now, "the rerun changed tags");
 }

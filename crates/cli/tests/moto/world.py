@@ -332,7 +332,9 @@ class World:
         s = session(account)
         p = self.prefix
         c = lambda name: s.client(name, region_name=region, endpoint_url=ENDPOINT)
-        team = {"Team": "alpha"}
+        # One of tagwarden's own keys, set by the creator: its value is the
+        # creator's (design.md), read from the record's tags.
+        team = {"Team": "alpha", "ManagedBy": "terraform"}
 
         def logged(source, name, request, response):
             self.log(account, region, record(account, region, source, name, trail_shape(request),
@@ -363,7 +365,7 @@ class World:
 
         req = {"ModelName": f"{p}-model", "ExecutionRoleArn": f"arn:aws:iam::{account}:role/{p}-sm",
                "PrimaryContainer": {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"},
-               "Tags": [{"Key": "Team", "Value": "alpha"}]}
+               "Tags": [{"Key": k, "Value": v} for k, v in team.items()]}
         model = c("sagemaker").create_model(**req)
         logged("sagemaker.amazonaws.com", "CreateModel", req, model)
         self.add(account, region, "sagemaker:model", model["ModelArn"], f"{p}-model", preset=team)
@@ -382,11 +384,18 @@ class World:
                 json.dump({"Records": recs}, f)
 
 
+# Members whose value is a map of the caller's own tags: CloudTrail keeps
+# its keys as sent.
+TAG_MAPS = {"Tags", "BackupVaultTags"}
+
+
 def trail_shape(value):
     """A boto3 request or answer as CloudTrail writes it for JSON-protocol
-    services: each member's first letter lower-cased, times as text."""
+    services: each member's first letter lower-cased (a tag map's keys are
+    the caller's, kept), times as text."""
     if isinstance(value, dict):
-        return {k[:1].lower() + k[1:]: trail_shape(v) for k, v in value.items() if k != "ResponseMetadata"}
+        return {k[:1].lower() + k[1:]: v if k in TAG_MAPS and isinstance(v, dict) else trail_shape(v)
+                for k, v in value.items() if k != "ResponseMetadata"}
     if isinstance(value, list):
         return [trail_shape(v) for v in value]
     if hasattr(value, "isoformat"):

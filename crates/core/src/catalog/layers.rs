@@ -5,7 +5,8 @@
 
 use std::sync::OnceLock;
 
-/// A row found by the event that names it.
+/// What both tables are sorted and searched by: names collide across
+/// services (`CreateTable`), so the source is part of the key.
 pub trait Keyed {
     /// `(eventSource, eventName)`, the order each layer is sorted in.
     fn key(&self) -> (&'static str, &'static str);
@@ -70,5 +71,39 @@ impl<T: Keyed, C> Layers<T, C> {
         let all = self.compiled[layer]
             .get_or_init(|| self.layers[layer].iter().map(self.compile).collect());
         all.get(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone)]
+    struct Row(&'static str, &'static str, &'static str);
+
+    impl Keyed for Row {
+        fn key(&self) -> (&'static str, &'static str) {
+            (self.0, self.1)
+        }
+    }
+
+    static HAND: &[Row] = &[Row("a", "Create", "hand"), Row("b", "Create", "hand b")];
+    static GENERATED: &[Row] = &[
+        Row("a", "Create", "generated"),
+        Row("c", "Create", "generated c"),
+    ];
+    static LAYERS: Layers<Row, &'static str> = Layers::new(&HAND, &GENERATED, |r| r.2);
+
+    #[test]
+    fn the_hand_row_wins_and_each_row_finds_its_own_compiled_form() {
+        assert_eq!(LAYERS.lookup(b"a", b"Create").unwrap().2, "hand");
+        assert_eq!(LAYERS.lookup(b"c", b"Create").unwrap().2, "generated c");
+        assert!(LAYERS.lookup(b"d", b"Create").is_none());
+        for row in LAYERS.rows() {
+            assert_eq!(LAYERS.compiled(row), Some(&row.2));
+        }
+        // A copy of a row is no row of the table.
+        assert_eq!(LAYERS.compiled(&HAND[0].clone()), None);
+        assert_eq!(LAYERS.rows().count(), 4);
     }
 }

@@ -94,7 +94,8 @@ struct Compiled {
     fields: Vec<(&'static str, Result<Path, PathError>)>,
 }
 
-/// The creation table: hand-written rows over generated ones.
+/// A static, so each row's compiled paths are built once per process,
+/// and holding the tables themselves (see [`Layers`]).
 static CREATIONS: Layers<Entry, Compiled> =
     Layers::new(&table::ENTRIES, &generated::ENTRIES, Compiled::new);
 

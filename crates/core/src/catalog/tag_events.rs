@@ -239,7 +239,8 @@ pub fn lookup(source: &[u8], name: &[u8]) -> Option<&'static TagEvent> {
     EVENTS.lookup(source, name)
 }
 
-/// The tag-event table: hand-written rows over generated ones.
+/// A static, so each row's compiled paths are built once per process,
+/// and holding the tables themselves (see [`Layers`]).
 static EVENTS: Layers<TagEvent, Compiled> =
     Layers::new(&TAG_EVENTS, &super::generated::TAG_EVENTS, Compiled::new);
 

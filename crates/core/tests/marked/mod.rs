@@ -19,6 +19,12 @@ pub fn blessed(file: &str, parts: &[Part]) {
     let mut text = std::fs::read_to_string(&path).unwrap();
     let mut stale = vec![];
     for part in parts {
+        // The end marker starts its own line: a part ending mid-line would
+        // be stale again after each bless.
+        assert!(
+            part.want.is_empty() || part.want.ends_with('\n'),
+            "{file}: a part must end its line"
+        );
         let a = text
             .find(&part.start)
             .unwrap_or_else(|| panic!("{file} lacks the marker {:?}", part.start));
